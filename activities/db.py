@@ -1,0 +1,129 @@
+"""PostgreSQL connections and schema migrations.
+
+`DATABASE_URL` points at a real server. Without it, an embedded PostgreSQL from `pgserver`
+runs in the data folder; it is shared by every process on this machine that asks for it
+(worker, starter, tests) and survives restarts with its data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+MIGRATION_LOCK = 7_211_001  # advisory lock id: one migrator at a time
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseUnavailable(Exception):
+    """PostgreSQL could not be reached; the message says where and what to check."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    folder = resources.files("activities") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migration versions must be 1..n without gaps, found {versions}")
+    return found
+
+
+async def migrate(conn: asyncpg.Connection) -> list[str]:
+    """Apply the migrations this database has not seen; returns the names applied."""
+    applied: list[str] = []
+    await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+    try:
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   version integer PRIMARY KEY,
+                   name text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        for migration in migrations():
+            if migration.version in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(migration.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    migration.version,
+                    migration.name,
+                )
+            applied.append(migration.name)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+    return applied
+
+
+def embedded_database_url(data_dir: Path) -> str:
+    """Start (or join) the embedded PostgreSQL in `data_dir/postgres` and return its URL."""
+    import pgserver  # heavy import, only when there is no DATABASE_URL
+
+    folder = (data_dir / "postgres").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process, so the worker, the starter and a
+    # second shell share one database; `make down` (or a reboot) stops it.
+    server = pgserver.get_server(folder, cleanup_mode=None)
+    return str(server.get_uri())
+
+
+def resolve_database_url(database_url: str | None, data_dir: Path) -> str:
+    return database_url or embedded_database_url(data_dir)
+
+
+def _where(dsn: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", dsn)
+
+
+async def connect_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """Open a pool; an unreachable server or a wrong DSN becomes one clear line."""
+    try:
+        pool = await asyncio.wait_for(
+            asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection),
+            timeout=float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "15")),
+        )
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        detail = str(error) or type(error).__name__
+        raise DatabaseUnavailable(
+            f"cannot connect to PostgreSQL at {_where(dsn)}: {detail}. "
+            "Check DATABASE_URL (or unset it to use the embedded server)."
+        ) from None
+    assert pool is not None
+    return pool
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=_to_json, decoder=json.loads, schema="pg_catalog")
+
+
+def _to_json(value: Any) -> str:
+    # Callers pass canonical JSON text they have already hashed; anything else is dumped here.
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+async def open_database(dsn: str, **pool_args: Any) -> asyncpg.Pool:
+    """Connect and bring the schema up to date."""
+    pool = await connect_pool(dsn, **pool_args)
+    async with pool.acquire() as conn:
+        await migrate(conn)
+    return pool

@@ -1,0 +1,374 @@
+"""The PostgreSQL event store: append-only, idempotent, hash-chained per stream.
+
+Appends take one transaction-scoped advisory lock, so global positions become visible in the
+order they were assigned and a reader that follows `read_all(after=...)` never skips a row that
+commits late. Each row's hash is SHA-256 over the previous row's hash in the same stream and the
+event's canonical bytes; `verify_stream` recomputes the chain and names the first row that
+does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from domain.events import DomainEvent, NewEvent, canonical_json, load_event, to_utc_iso
+
+APPEND_LOCK = 7_211_002
+GENESIS = bytes(32)
+
+
+class EventStoreError(Exception):
+    """Base of the store's refusals."""
+
+
+class WrongExpectedVersion(EventStoreError):
+    """Another writer appended to the stream first."""
+
+
+class EventIdReused(EventStoreError):
+    """An event id already stands for a different event."""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    global_position: int
+    stream_id: str
+    stream_version: int
+    event_id: UUID
+    event_type: str
+    schema_version: int
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    recorded_at: datetime
+    prev_hash: bytes
+    hash: bytes
+
+    def to_domain(self) -> DomainEvent:
+        return load_event(self.event_type, self.schema_version, self.event_id, self.payload)
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    """Events for one stream. `expected_version` is the stream's version before the first of
+    them (0 for a new stream); None appends after whatever is there."""
+
+    stream_id: str
+    events: Sequence[NewEvent]
+    expected_version: int | None = None
+    workflow_id: str | None = None
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    stream_id: str
+    appended: int
+    duplicates: int
+    version: int
+
+
+@dataclass(frozen=True)
+class ChainVerdict:
+    stream_id: str
+    events_checked: int
+    ok: bool
+    first_bad_version: int | None = None
+    first_bad_position: int | None = None
+    reason: str | None = None
+    head_hash: str | None = None
+
+
+@dataclass
+class _Row:
+    stream_id: str
+    stream_version: int
+    event_id: UUID
+    event_type: str
+    schema_version: int
+    payload: str
+    metadata: str
+    recorded_at: datetime
+    prev_hash: bytes
+    hash: bytes = field(default=b"")
+
+
+def event_bytes(
+    *,
+    stream_id: str,
+    stream_version: int,
+    event_id: UUID | str,
+    event_type: str,
+    schema_version: int,
+    payload: dict[str, Any],
+    metadata: dict[str, Any],
+    recorded_at: datetime,
+) -> bytes:
+    """The canonical bytes of one stored event: what its hash covers besides the chain."""
+    return canonical_json(
+        {
+            "stream_id": stream_id,
+            "stream_version": stream_version,
+            "event_id": str(event_id),
+            "event_type": event_type,
+            "schema_version": schema_version,
+            "payload": payload,
+            "metadata": metadata,
+            "recorded_at": to_utc_iso(recorded_at),
+        }
+    ).encode("utf-8")
+
+
+def chain_hash(prev_hash: bytes, canonical: bytes) -> bytes:
+    return hashlib.sha256(prev_hash + canonical).digest()
+
+
+_COLUMNS = (
+    "global_position, stream_id, stream_version, event_id, event_type, schema_version, "
+    "payload, metadata, recorded_at, prev_hash, hash"
+)
+
+
+def _stored(record: asyncpg.Record) -> StoredEvent:
+    return StoredEvent(**dict(record))
+
+
+class EventStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        *,
+        expected_version: int | None = None,
+        workflow_id: str | None = None,
+        run_id: str | None = None,
+    ) -> AppendResult:
+        batch = StreamAppend(stream_id, events, expected_version, workflow_id, run_id)
+        return (await self.append_batch([batch]))[0]
+
+    async def append_batch(self, batches: Sequence[StreamAppend]) -> list[AppendResult]:
+        """Append to several streams in one transaction: all of it lands, or none of it."""
+        recorded_at = datetime.now(UTC)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
+            ids = [e.event_id for b in batches for e in b.events]
+            if len(set(ids)) != len(ids):
+                raise EventIdReused("the same event id appears twice in one append")
+            existing = {
+                r["event_id"]: r
+                for r in await conn.fetch(
+                    "SELECT event_id, stream_id, stream_version, event_type, payload "
+                    "FROM events WHERE event_id = ANY($1::uuid[])",
+                    ids,
+                )
+            }
+            streams = list({b.stream_id for b in batches})
+            heads = {
+                r["stream_id"]: (r["stream_version"], bytes(r["hash"]))
+                for r in await conn.fetch(
+                    "SELECT DISTINCT ON (stream_id) stream_id, stream_version, hash "
+                    "FROM events WHERE stream_id = ANY($1::text[]) "
+                    "ORDER BY stream_id, stream_version DESC",
+                    streams,
+                )
+            }
+            rows: list[_Row] = []
+            results = []
+            for batch in batches:
+                result, new_rows = _plan(batch, existing, heads, recorded_at)
+                rows.extend(new_rows)
+                results.append(result)
+            if rows:
+                await _insert(conn, rows)
+        return results
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]:
+        async with self._pool.acquire() as conn:
+            records = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 "
+                "ORDER BY stream_version",
+                stream_id,
+                from_version,
+            )
+        return [_stored(r) for r in records]
+
+    async def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
+        """Events with a global position greater than `after`, in position order."""
+        async with self._pool.acquire() as conn:
+            records = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM events WHERE global_position > $1 "
+                "ORDER BY global_position LIMIT $2",
+                after,
+                limit,
+            )
+        return [_stored(r) for r in records]
+
+    async def iter_all(self, after: int = 0, batch_size: int = 5000) -> AsyncIterator[StoredEvent]:
+        while True:
+            page = await self.read_all(after, batch_size)
+            for event in page:
+                yield event
+            if len(page) < batch_size:
+                return
+            after = page[-1].global_position
+
+    async def stream_version(self, stream_id: str) -> int:
+        async with self._pool.acquire() as conn:
+            version = await conn.fetchval(
+                "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1",
+                stream_id,
+            )
+        return int(version)
+
+    async def stream_ids(self, prefix: str = "") -> list[str]:
+        async with self._pool.acquire() as conn:
+            records = await conn.fetch(
+                "SELECT DISTINCT stream_id FROM events WHERE stream_id LIKE $1 ORDER BY 1",
+                prefix.replace("%", r"\%").replace("_", r"\_") + "%",
+            )
+        return [r["stream_id"] for r in records]
+
+    async def verify_stream(self, stream_id: str) -> ChainVerdict:
+        """Recompute the stream's hash chain and check its versions run 1..n with no gap."""
+        return verify_chain(stream_id, await self.read_stream(stream_id))
+
+    async def verify_all(self) -> list[ChainVerdict]:
+        return [await self.verify_stream(s) for s in await self.stream_ids()]
+
+
+def verify_chain(stream_id: str, events: Sequence[StoredEvent]) -> ChainVerdict:
+    prev = GENESIS
+    for expected_version, event in enumerate(events, start=1):
+
+        def bad(reason: str, event: StoredEvent = event) -> ChainVerdict:
+            return ChainVerdict(
+                stream_id,
+                expected_version - 1,
+                False,
+                event.stream_version,
+                event.global_position,
+                reason,
+            )
+
+        if event.stream_version != expected_version:
+            return bad(f"version {expected_version} is missing (next stored is "
+                       f"{event.stream_version})")
+        if event.prev_hash != prev:
+            return bad("prev_hash does not match the hash of the row before it")
+        computed = chain_hash(
+            prev,
+            event_bytes(
+                stream_id=event.stream_id,
+                stream_version=event.stream_version,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                schema_version=event.schema_version,
+                payload=event.payload,
+                metadata=event.metadata,
+                recorded_at=event.recorded_at,
+            ),
+        )
+        if computed != event.hash:
+            return bad("the row's content does not match its hash (altered after it was written)")
+        prev = event.hash
+    return ChainVerdict(stream_id, len(events), True, head_hash=prev.hex() if events else None)
+
+
+def _plan(
+    batch: StreamAppend,
+    existing: dict[UUID, asyncpg.Record],
+    heads: dict[str, tuple[int, bytes]],
+    recorded_at: datetime,
+) -> tuple[AppendResult, list[_Row]]:
+    """Decide what one stream's part of an append writes, updating `heads` as it goes."""
+    stream = batch.stream_id
+    version, prev = heads.get(stream, (0, GENESIS))
+    base = batch.expected_version
+    duplicates = 0
+    # Events already stored (a retried activity) must be the leading part of the batch, at
+    # the same positions with the same content; the rest is appended after them.
+    for index, event in enumerate(batch.events):
+        found = existing.get(event.event_id)
+        if found is None:
+            break
+        same_place = found["stream_id"] == stream and (
+            base is None or found["stream_version"] == base + index + 1
+        )
+        same_content = found["event_type"] == event.event_type and canonical_json(
+            found["payload"]
+        ) == canonical_json(event.payload)
+        if not (same_place and same_content):
+            raise EventIdReused(
+                f"event {event.event_id} is already stored as {found['event_type']} "
+                f"v{found['stream_version']} of stream {found['stream_id']}"
+            )
+        duplicates += 1
+    remaining = batch.events[duplicates:]
+    for event in remaining:
+        if event.event_id in existing:
+            raise EventIdReused(f"event {event.event_id} is already stored out of order")
+    if base is not None and remaining and version != base + duplicates:
+        raise WrongExpectedVersion(
+            f"stream {stream} is at version {version}, but the append expected "
+            f"{base + duplicates}: another writer appended to it first"
+        )
+    metadata_base = {"workflow_id": batch.workflow_id, "run_id": batch.run_id}
+    rows = []
+    for event in remaining:
+        version += 1
+        metadata = {**metadata_base, "actor": event.actor, "causation_id": event.causation_id}
+        payload = canonical_json(event.payload)
+        row = _Row(
+            stream, version, event.event_id, event.event_type, event.schema_version,
+            payload, canonical_json(metadata), recorded_at, prev,
+        )
+        row.hash = chain_hash(
+            prev,
+            event_bytes(
+                stream_id=stream,
+                stream_version=version,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                schema_version=event.schema_version,
+                payload=event.payload,
+                metadata=metadata,
+                recorded_at=recorded_at,
+            ),
+        )
+        prev = row.hash
+        rows.append(row)
+    heads[stream] = (version, prev)
+    return AppendResult(stream, len(rows), duplicates, version), rows
+
+
+async def _insert(conn: asyncpg.Connection, rows: list[_Row]) -> None:
+    await conn.execute(
+        """
+        INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version,
+                            payload, metadata, recorded_at, prev_hash, hash)
+        SELECT s, v, i, t, sv, p::jsonb, m::jsonb, $8, ph, h
+        FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[], $6::text[],
+                    $7::text[], $9::bytea[], $10::bytea[])
+             WITH ORDINALITY AS x(s, v, i, t, sv, p, m, ph, h, n)
+        ORDER BY n
+        """,
+        [r.stream_id for r in rows],
+        [r.stream_version for r in rows],
+        [r.event_id for r in rows],
+        [r.event_type for r in rows],
+        [r.schema_version for r in rows],
+        [r.payload for r in rows],
+        [r.metadata for r in rows],
+        rows[0].recorded_at,
+        [r.prev_hash for r in rows],
+        [r.hash for r in rows],
+    )

@@ -1,0 +1,85 @@
+"""Messages exchanged with the district's external systems: HR, payroll and e-mail.
+
+Workflows build these; activities carry them to a real system or to its local stand-in.
+Every request that moves money or sends a message carries an idempotency key derived from
+stable ids (never from time or chance), so a retry, a crashed worker or a replay repeats the
+same key and the receiving system does the work once.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EmploymentStatus(StrEnum):
+    ACTIVE = "active"
+    LEAVE = "leave"
+    SEPARATED = "separated"
+
+
+class Employee(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    employee_id: str = Field(min_length=1)
+    full_name: str = Field(min_length=1)
+    email: str = Field(min_length=3)
+    role: str = Field(min_length=1, description="job title in the HR system, e.g. 'teacher'")
+    school_id: str | None = None
+    status: EmploymentStatus = EmploymentStatus.ACTIVE
+
+
+class School(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    school_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    principal_id: str | None = None
+
+
+class PaymentKind(StrEnum):
+    STIPEND = "stipend"
+    SUBSTITUTE_REIMBURSEMENT = "substitute_reimbursement"
+    FINANCIAL_ASSISTANCE = "financial_assistance"
+    REPAYMENT = "repayment"
+
+
+class PaymentRequest(BaseModel):
+    """One payment for payroll. Money is integer cents, never a float."""
+
+    model_config = ConfigDict(frozen=True)
+
+    idempotency_key: str = Field(min_length=8, max_length=200)
+    kind: PaymentKind
+    payee_id: str = Field(min_length=1, description="an employee id or a school id")
+    amount_cents: int = Field(gt=0)
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    memo: str = Field(min_length=1, max_length=500)
+    workflow_id: str | None = None
+
+
+class PaymentReceipt(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    idempotency_key: str
+    payroll_reference: str
+    duplicate: bool = Field(description="payroll already had this request; nothing new was paid")
+
+
+class EmailMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    idempotency_key: str = Field(min_length=8, max_length=200)
+    to: str = Field(min_length=3)
+    subject: str = Field(min_length=1, max_length=300)
+    body: str
+    workflow_id: str | None = None
+
+
+class EmailReceipt(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    idempotency_key: str
+    message_id: str
+    duplicate: bool

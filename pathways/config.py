@@ -1,0 +1,127 @@
+"""Configuration from the environment, validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_HOST_PORT = re.compile(r"^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class Settings(BaseSettings):
+    """Every knob an operator can turn. Each field is read from the variable named in `alias`."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    temporal_address: str = Field(
+        "localhost:7233", alias="TEMPORAL_ADDRESS", description="host:port of the Temporal frontend"
+    )
+    temporal_namespace: str = Field("default", alias="TEMPORAL_NAMESPACE", min_length=1)
+    temporal_task_queue: str = Field("pathways", alias="TEMPORAL_TASK_QUEUE", min_length=1)
+    temporal_tls_cert: Path | None = Field(None, alias="TEMPORAL_TLS_CERT")
+    temporal_tls_key: Path | None = Field(None, alias="TEMPORAL_TLS_KEY")
+    temporal_tls_ca: Path | None = Field(None, alias="TEMPORAL_TLS_CA")
+    temporal_api_key: str | None = Field(None, alias="TEMPORAL_API_KEY")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    data_dir: Path = Field(Path(".data"), alias="PATHWAYS_DATA_DIR")
+    log_format: LogFormat = Field(LogFormat.CONSOLE, alias="LOG_FORMAT")
+    log_level: LogLevel = Field(LogLevel.INFO, alias="LOG_LEVEL")
+    payroll_url: str | None = Field(None, alias="PAYROLL_URL")
+    hris_url: str | None = Field(None, alias="HRIS_URL")
+    email_url: str | None = Field(None, alias="EMAIL_URL")
+    http_timeout_seconds: float = Field(10.0, alias="HTTP_TIMEOUT_SECONDS", gt=0, le=300)
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if not _HOST_PORT.match(value):
+            raise ValueError("expected host:port, for example localhost:7233")
+        port = int(value.rsplit(":", 1)[1])
+        if not 0 < port < 65536:
+            raise ValueError("port must be between 1 and 65535")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _dsn(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("expected a PostgreSQL URL such as postgresql://user:pass@host:5432/db")
+        return value
+
+    @field_validator("payroll_url", "hris_url", "email_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("temporal_tls_cert", "temporal_tls_key", "temporal_tls_ca")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no readable file at {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _cert_and_key_together(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError(
+                "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mutual TLS)"
+            )
+        return self
+
+    @property
+    def uses_tls(self) -> bool:
+        return (
+            self.temporal_tls_cert is not None
+            or self.temporal_tls_ca is not None
+            or self.temporal_api_key is not None
+        )
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        loc = item.get("loc") or ()
+        field = str(loc[0]) if loc else ""
+        info = Settings.model_fields.get(field)
+        name = info.alias if info and info.alias else (field or "configuration")
+        got = item.get("input")
+        shown = "" if got is None or isinstance(got, dict) else f" (got {got!r})"
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        lines.append(f"{name}: {message}{shown}")
+    return "; ".join(lines)
+
+
+def load_settings() -> Settings:
+    """Read the environment; raise ConfigError naming the variable that is wrong."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,98 @@
+"""Structured logging, configured once for the worker, the starter and the activities.
+
+Every line carries the workflow id, run id and activity type when it is written from inside
+a workflow or an activity. Lines from the Temporal SDK and other stdlib loggers pass through
+the same processors, so production output is uniformly JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+from temporalio import activity, workflow
+
+_configured = False
+
+
+def _temporal_context(
+    _logger: Any, _method: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """Add workflow and activity identity to a log line.
+
+    The SDK's logger adapters put `temporal_workflow` / `temporal_activity` on the stdlib
+    record; structlog calls made inside an activity get the identity from the activity
+    context directly.
+    """
+    record = event_dict.get("_record")
+    details: dict[str, Any] = {}
+    if record is not None:
+        details.update(getattr(record, "temporal_workflow", None) or {})
+        details.update(getattr(record, "temporal_activity", None) or {})
+    elif activity.in_activity():
+        info = activity.info()
+        details = {
+            "workflow_id": info.workflow_id,
+            "run_id": info.workflow_run_id,
+            "workflow_type": info.workflow_type,
+            "activity_type": info.activity_type,
+            "activity_id": info.activity_id,
+            "attempt": info.attempt,
+        }
+    for key, value in details.items():
+        if key in ("namespace", "task_queue"):
+            continue
+        event_dict.setdefault(key, value)
+    return event_dict
+
+
+def configure_logging(log_format: str = "console", level: str = "info") -> None:
+    """Route structlog and stdlib logging through one set of processors."""
+    global _configured
+    numeric_level = logging.getLevelNamesMapping()[level.upper()]
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _temporal_context,
+    ]
+    renderer: structlog.typing.Processor
+    if log_format == "json":
+        renderer = structlog.processors.JSONRenderer()
+        shared.append(structlog.processors.format_exc_info)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric_level)
+    # The identity goes into fields, not into the message text.
+    workflow.logger.workflow_info_on_message = False
+    activity.logger.activity_info_on_message = False
+    for noisy in ("asyncio", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(numeric_level, logging.WARNING))
+    _configured = True
+
+
+def get_logger(name: str | None = None) -> Any:
+    if not _configured:
+        configure_logging()
+    return structlog.get_logger(name)

