@@ -1,0 +1,94 @@
+"""Shared set-up for journey tests: a seeded district, a worker, and a calendar near 'now'."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.eventstore import EventStore
+from activities.external import ExternalActivities
+from activities.local_systems import LocalHris, LocalMailer, LocalPayroll
+from activities.readmodel import ReadModel
+from domain.external import Employee, School
+from domain.program import SAMPLE_PROGRAM, ProgramYear, load_program_year
+from worker import Services, build_worker
+
+SCHOOL = "grape-street-es"
+OTHER_SCHOOL = "carver-ms"
+PRINCIPAL = "e-9001"
+OTHER_PRINCIPAL = "e-9002"
+
+
+def services_for(pool: asyncpg.Pool) -> Services:
+    external = ExternalActivities(LocalHris(pool), LocalPayroll(pool), LocalMailer(pool))
+    return Services(pool, EventStore(pool), external, ReadModel(pool))
+
+
+async def seed_district(pool: asyncpg.Pool, teachers: list[str]) -> None:
+    hris = LocalHris(pool)
+    for employee_id, school in ((PRINCIPAL, SCHOOL), (OTHER_PRINCIPAL, OTHER_SCHOOL)):
+        await hris.upsert_employee(
+            Employee(
+                employee_id=employee_id,
+                full_name=f"Principal {employee_id}",
+                email=f"{employee_id}@district.example",
+                role="principal",
+                school_id=school,
+            )
+        )
+    await hris.upsert_school(
+        School(school_id=SCHOOL, name="Grape Street Elementary", principal_id=PRINCIPAL)
+    )
+    await hris.upsert_school(
+        School(school_id=OTHER_SCHOOL, name="Carver Middle School", principal_id=OTHER_PRINCIPAL)
+    )
+    for teacher in teachers:
+        await hris.upsert_employee(
+            Employee(
+                employee_id=teacher,
+                full_name=f"Teacher {teacher}",
+                email=f"{teacher}@district.example",
+                role="teacher",
+                school_id=SCHOOL,
+            )
+        )
+
+
+async def program_near(env: WorkflowEnvironment) -> ProgramYear:
+    """The sample calendar moved so that applications close 30 days from the server's now."""
+    sample = load_program_year(SAMPLE_PROGRAM)
+    now = await env.get_current_time()
+    target = now + timedelta(days=30)
+    days = (target.date() - sample.application_deadline.date()).days
+    return sample.shifted(days)
+
+
+async def advance_to(env: WorkflowEnvironment, moment: datetime) -> None:
+    now = await env.get_current_time()
+    if moment > now:
+        await env.sleep(moment - now)
+
+
+def noon(day: object) -> datetime:
+    from datetime import date
+
+    assert isinstance(day, date)
+    return datetime(day.year, day.month, day.day, 19, 0, tzinfo=UTC)
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client, pool: asyncpg.Pool, task_queue: str, *, cache: bool = True
+) -> AsyncIterator[Worker]:
+    """A worker for one test. Without a cache it has no sticky queue either, so a test can stop
+    it and start another without the server waiting on the first one's sticky queue (on the
+    time-skipping server that wait does not end while a client waits for an update)."""
+    worker = build_worker(client, services_for(pool), task_queue, cache=cache)
+    async with worker:
+        yield worker

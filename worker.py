@@ -1,0 +1,104 @@
+"""The Pathways worker: runs the journey workflows and the activities that do their I/O.
+
+    python worker.py            # connects to TEMPORAL_ADDRESS and DATABASE_URL (or embedded)
+
+Scale out by running more of these against the same task queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.db import open_database, resolve_database_url
+from activities.eventstore import EventStore
+from activities.external import ExternalActivities, build_external
+from activities.journal import JournalActivities
+from activities.readmodel import ReadModel
+from pathways.config import Settings
+from pathways.logs import get_logger
+from workflows.teacher_leader import TeacherLeaderJourney
+
+WORKFLOWS: Sequence[type] = [TeacherLeaderJourney]
+
+
+@dataclass
+class Services:
+    """What the activities need: the database and the district's systems."""
+
+    pool: asyncpg.Pool
+    store: EventStore
+    external: ExternalActivities
+    read_model: ReadModel
+
+
+def activities_for(services: Services) -> list[Any]:
+    journal = JournalActivities(services.store)
+    return [journal.append_events, *services.external.activities()]
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, dsn: str | None = None) -> AsyncIterator[Services]:
+    async with AsyncExitStack() as stack:
+        url = dsn or resolve_database_url(settings.database_url, settings.data_dir)
+        pool = await open_database(url)
+        stack.push_async_callback(pool.close)
+        http = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
+        stack.push_async_callback(http.aclose)
+        store = EventStore(pool)
+        yield Services(pool, store, build_external(settings, pool, http), ReadModel(pool))
+
+
+def build_worker(
+    client: Client, services: Services, task_queue: str, *, cache: bool = True
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=activities_for(services),
+        **({} if cache else {"max_cached_workflows": 0}),
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    from pathways.temporal import connect
+
+    log = get_logger("worker")
+    client = await connect(settings)
+    async with open_services(settings) as services:
+        worker = build_worker(client, services, settings.temporal_task_queue)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        projector = asyncio.create_task(services.read_model.follow(stop))
+        log.info(
+            "worker started",
+            task_queue=settings.temporal_task_queue,
+            namespace=settings.temporal_namespace,
+            temporal=settings.temporal_address,
+        )
+        async with worker:
+            await stop.wait()
+            log.info("worker stopping: finishing the tasks in hand")
+        await projector
+
+
+def main() -> None:
+    from pathways.cli import run_cli_main
+
+    run_cli_main(run_worker)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,539 @@
+"""One teacher leader's program year: application, joint commitment, PD, coaching,
+deliverables, and the stipend and substitute reimbursement at year close.
+
+The journey's state is the fold of its events; every action that can be refused is an update
+whose validator runs the same domain rule, so a refused action never enters the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributePair
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.events import DomainEvent
+    from domain.external import (
+        EmailMessage,
+        EmailReceipt,
+        Employee,
+        PaymentKind,
+        PaymentReceipt,
+        PaymentRequest,
+    )
+    from domain.program import ProgramYear
+    from domain.teacher_leader import journey as rules
+    from domain.teacher_leader.events import (
+        ApplicantIdentified,
+        ApplicationLapsed,
+        ApplicationSubmitted,
+        CommitmentReminderSent,
+        CommitmentRequested,
+        JourneyEnded,
+        NoticeSent,
+        PaymentRequested,
+        Signer,
+        YearClosed,
+    )
+    from domain.teacher_leader.journey import Journey, JourneyRefusal, JourneyStatus, Stage
+    from workflows import search
+    from workflows.journal import Journal
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+EXTERNAL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+)
+Decision = Callable[[Callable[[], UUID]], list[DomainEvent]]
+_NO_ID = UUID(int=0)
+
+
+class TeacherLeaderInput(BaseModel):
+    """Everything the journey runs under: the year's rules travel with it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    program: ProgramYear
+    application: rules.Application
+
+
+def journey_id(program_year: str, role: str, employee_id: str) -> str:
+    """One journey per teacher per role per program year."""
+    return f"teacher-leader/{program_year}/{role}/{employee_id}"
+
+
+def search_attributes_for(inp: TeacherLeaderInput) -> list[SearchAttributePair[str]]:
+    app = inp.application
+    return [
+        SearchAttributePair(search.PATHWAY, inp.program.pathway),
+        SearchAttributePair(search.PROGRAM_YEAR, inp.program.program_year),
+        SearchAttributePair(search.LEADER_ROLE, app.role.value),
+        SearchAttributePair(search.SCHOOL_ID, app.school_id),
+        SearchAttributePair(search.EMPLOYEE_ID, app.employee_id),
+        SearchAttributePair(search.JOURNEY_STAGE, Stage.APPLIED.value),
+    ]
+
+
+@workflow.defn(name="TeacherLeaderJourney")
+class TeacherLeaderJourney:
+    @workflow.init
+    def __init__(self, inp: TeacherLeaderInput) -> None:
+        self.program = inp.program
+        self.application = inp.application
+        self.journey = Journey()
+        self.journal = Journal(workflow.info().workflow_id)
+        app = inp.application
+        # Recorded before any handler runs, so every validator sees who applied for what.
+        self._record(
+            [
+                ApplicationSubmitted(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    employee_id=app.employee_id,
+                    role=app.role,
+                    cohort=app.cohort,
+                    school_id=app.school_id,
+                    program_year=inp.program.program_year,
+                    submitted_by=app.submitted_by,
+                )
+            ],
+            actor=app.submitted_by,
+        )
+        self._commitment_sent = False
+        self._settled = False
+
+    # --- the journey, top to bottom ------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: TeacherLeaderInput) -> JourneyStatus:
+        employee = await workflow.execute_activity(
+            "hris_employee",
+            self.application.employee_id,
+            result_type=Employee,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=EXTERNAL_RETRY,
+        )
+        self._record(
+            [
+                ApplicantIdentified(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    full_name=employee.full_name,
+                    email=employee.email,
+                )
+            ],
+            actor="hris",
+        )
+        await self.journal.flush()
+
+        decided = await self._wait_until(
+            lambda: self.journey.stage not in (Stage.APPLIED, Stage.WAITLISTED),
+            self.program.commitment_deadline,
+        )
+        if not decided:
+            self._lapse("the program office made no decision before the commitment deadline")
+        if self.journey.stage is Stage.COMMITMENT_PENDING:
+            await self._joint_commitment()
+        if self.journey.stage is Stage.ACTIVE:
+            await self._program_year()
+        await self._settle()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status()
+
+    async def _joint_commitment(self) -> None:
+        principal = await workflow.execute_activity(
+            "hris_principal_of",
+            self.application.school_id,
+            result_type=Employee,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=EXTERNAL_RETRY,
+        )
+        deadline = self.program.commitment_deadline
+        self._record(
+            [
+                CommitmentRequested(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    principal_id=principal.employee_id,
+                    principal_name=principal.full_name,
+                    principal_email=principal.email,
+                    deadline=deadline,
+                )
+            ],
+            actor="system",
+        )
+        ask = (
+            f"Please sign the joint commitment for {self.journey.full_name} as "
+            f"{self._role_title()} in {self.program.program_year} by {deadline.isoformat()}."
+        )
+        await self._notify(Signer.TEACHER, "commitment-requested", "Joint commitment", ask)
+        await self._notify(Signer.PRINCIPAL, "commitment-requested", "Joint commitment", ask)
+        await self.journal.flush()
+        self._commitment_sent = True
+
+        def signed_or_closed() -> bool:
+            return self.journey.stage is not Stage.COMMITMENT_PENDING
+
+        for days in sorted(self.program.commitment_reminders_days_before, reverse=True):
+            remind_at = deadline - timedelta(days=days)
+            if remind_at <= workflow.now():
+                continue
+            if await self._wait_until(signed_or_closed, remind_at):
+                break
+            awaiting = self.journey.awaiting_signatures
+            for signer in awaiting:
+                await self._notify(
+                    signer, f"commitment-reminder-{days}d", "Reminder: joint commitment", ask
+                )
+            self._record(
+                [
+                    CommitmentReminderSent(
+                        event_id=workflow.uuid4(),
+                        occurred_at=workflow.now(),
+                        days_before=days,
+                        awaiting=awaiting,
+                    )
+                ],
+                actor="system",
+            )
+            await self.journal.flush()
+        if not await self._wait_until(signed_or_closed, deadline):
+            missing = " and ".join(s.value for s in self.journey.awaiting_signatures)
+            self._lapse(f"the joint commitment was not signed by the {missing} by {deadline}")
+
+    async def _program_year(self) -> None:
+        closes_at = self.program.year_closes_at
+        if not await self._wait_until(lambda: self.journey.stage is not Stage.ACTIVE, closes_at):
+            self._record(
+                [
+                    YearClosed(
+                        event_id=workflow.uuid4(),
+                        occurred_at=workflow.now(),
+                        closed_by="system",
+                        early=False,
+                    )
+                ],
+                actor="system",
+            )
+
+    async def _settle(self) -> None:
+        """Decide and pay what the journey earned, tell the people, and end."""
+        j = self.journey
+        was_active = len(j.signed) == len(Signer)
+        if was_active and j.stage in (Stage.CLOSED, Stage.WITHDRAWN, Stage.SEPARATED):
+            now = workflow.now()
+            stipend = rules.decide_stipend(j, self.program, now, workflow.uuid4)
+            reimbursement = rules.decide_reimbursement(j, self.program, now, workflow.uuid4)
+            self._record([stipend, reimbursement], actor="system")
+            await self.journal.flush()
+            if stipend.paid:
+                await self._pay(
+                    PaymentKind.STIPEND,
+                    j.employee_id,
+                    stipend.amount_cents,
+                    f"{self._role_title()} stipend {self.program.program_year}",
+                )
+            if reimbursement.amount_cents > 0:
+                await self._pay(
+                    PaymentKind.SUBSTITUTE_REIMBURSEMENT,
+                    j.school_id,
+                    reimbursement.amount_cents,
+                    f"Substitute coverage for {j.full_name}, {reimbursement.substitute_days} "
+                    f"day(s), {self.program.program_year}",
+                )
+            if stipend.paid:
+                text = f"Your stipend of {_dollars(stipend.amount_cents)} has been sent to payroll."
+            else:
+                text = "Your stipend was withheld:\n- " + "\n- ".join(stipend.reasons)
+            await self._notify(Signer.TEACHER, "stipend", "Teacher leader stipend", text)
+            await self._notify(
+                Signer.PRINCIPAL,
+                "stipend",
+                f"Teacher leader year closed: {j.full_name}",
+                f"{j.full_name}: {text}\nSubstitute reimbursement to your school: "
+                f"{_dollars(reimbursement.amount_cents)}.",
+            )
+        else:
+            text = {
+                Stage.DECLINED: "Thank you for applying; you were not selected this year.",
+                Stage.LAPSED: f"Your application lapsed: {j.end_reason}.",
+                Stage.WITHDRAWN: f"Your application was withdrawn: {j.end_reason}.",
+                Stage.SEPARATED: f"Your journey ended: {j.end_reason}.",
+            }.get(j.stage, f"Your journey ended ({j.stage.value}).")
+            await self._notify(Signer.TEACHER, "ended", "Teacher leader application", text)
+        self._record(
+            [
+                JourneyEnded(
+                    event_id=workflow.uuid4(), occurred_at=workflow.now(), outcome=j.stage.value
+                )
+            ],
+            actor="system",
+        )
+        await self.journal.flush()
+        self._settled = True
+
+    # --- updates: every refusable action -----------------------------------------------------
+
+    @workflow.update
+    async def decide(self, cmd: rules.DecideApplication) -> JourneyStatus:
+        """Answers once an acceptance has gone out to the principal for signature."""
+        await self._apply(
+            lambda ids: rules.decide_application(self.journey, cmd, workflow.now(), ids),
+            cmd.decided_by,
+        )
+        await workflow.wait_condition(
+            lambda: self.journey.stage is not Stage.COMMITMENT_PENDING or self._commitment_sent
+        )
+        return self._status()
+
+    @decide.validator
+    def _validate_decide(self, cmd: rules.DecideApplication) -> None:
+        rules.decide_application(self.journey, cmd, workflow.now(), _nil)
+
+    @workflow.update
+    async def sign_commitment(self, cmd: rules.SignCommitment) -> JourneyStatus:
+        return await self._apply(
+            lambda ids: rules.decide_signature(self.journey, cmd, workflow.now(), ids),
+            cmd.signer_id,
+        )
+
+    @sign_commitment.validator
+    def _validate_sign(self, cmd: rules.SignCommitment) -> None:
+        rules.decide_signature(self.journey, cmd, workflow.now(), _nil)
+
+    @workflow.update
+    async def record_attendance(self, cmd: rules.RecordAttendance) -> JourneyStatus:
+        return await self._apply(
+            lambda ids: rules.decide_attendance(
+                self.journey, self.program, cmd, workflow.now(), ids
+            ),
+            cmd.recorded_by,
+        )
+
+    @record_attendance.validator
+    def _validate_attendance(self, cmd: rules.RecordAttendance) -> None:
+        rules.decide_attendance(self.journey, self.program, cmd, workflow.now(), _nil)
+
+    @workflow.update
+    async def record_make_up(self, cmd: rules.RecordMakeUp) -> JourneyStatus:
+        return await self._apply(
+            lambda ids: rules.decide_make_up(self.journey, self.program, cmd, workflow.now(), ids),
+            cmd.recorded_by,
+        )
+
+    @record_make_up.validator
+    def _validate_make_up(self, cmd: rules.RecordMakeUp) -> None:
+        rules.decide_make_up(self.journey, self.program, cmd, workflow.now(), _nil)
+
+    @workflow.update
+    async def record_coaching_step(self, cmd: rules.RecordCoachingStep) -> JourneyStatus:
+        return await self._apply(
+            lambda ids: rules.decide_coaching_step(
+                self.journey, self.program, cmd, workflow.now(), ids
+            ),
+            cmd.recorded_by,
+        )
+
+    @record_coaching_step.validator
+    def _validate_coaching(self, cmd: rules.RecordCoachingStep) -> None:
+        rules.decide_coaching_step(self.journey, self.program, cmd, workflow.now(), _nil)
+
+    @workflow.update
+    async def submit_deliverable(self, cmd: rules.SubmitDeliverable) -> JourneyStatus:
+        return await self._apply(
+            lambda ids: rules.decide_submission(
+                self.journey, self.program, cmd, workflow.now(), ids
+            ),
+            cmd.submitted_by,
+        )
+
+    @submit_deliverable.validator
+    def _validate_submission(self, cmd: rules.SubmitDeliverable) -> None:
+        rules.decide_submission(self.journey, self.program, cmd, workflow.now(), _nil)
+
+    @workflow.update
+    async def review_deliverable(self, cmd: rules.ReviewDeliverable) -> JourneyStatus:
+        return await self._apply(
+            lambda ids: rules.decide_review(self.journey, self.program, cmd, workflow.now(), ids),
+            cmd.reviewed_by,
+        )
+
+    @review_deliverable.validator
+    def _validate_review(self, cmd: rules.ReviewDeliverable) -> None:
+        rules.decide_review(self.journey, self.program, cmd, workflow.now(), _nil)
+
+    @workflow.update
+    async def close_year(self, cmd: rules.CloseYear) -> JourneyStatus:
+        """Close early; answers once the stipend and reimbursement are decided and sent."""
+        await self._apply(
+            lambda ids: rules.decide_close(self.journey, cmd, workflow.now(), ids, early=True),
+            cmd.closed_by,
+        )
+        await workflow.wait_condition(lambda: self._settled)
+        return self._status()
+
+    @close_year.validator
+    def _validate_close(self, cmd: rules.CloseYear) -> None:
+        rules.decide_close(self.journey, cmd, workflow.now(), _nil, early=True)
+
+    @workflow.update
+    async def withdraw(self, cmd: rules.Withdraw) -> JourneyStatus:
+        return await self._apply(
+            lambda ids: rules.decide_withdrawal(self.journey, cmd, workflow.now(), ids),
+            cmd.withdrawn_by,
+        )
+
+    @withdraw.validator
+    def _validate_withdraw(self, cmd: rules.Withdraw) -> None:
+        rules.decide_withdrawal(self.journey, cmd, workflow.now(), _nil)
+
+    @workflow.update
+    async def record_separation(self, cmd: rules.RecordSeparation) -> JourneyStatus:
+        return await self._apply(
+            lambda ids: rules.decide_separation(self.journey, cmd, workflow.now(), ids),
+            cmd.recorded_by,
+        )
+
+    @record_separation.validator
+    def _validate_separation(self, cmd: rules.RecordSeparation) -> None:
+        rules.decide_separation(self.journey, cmd, workflow.now(), _nil)
+
+    @workflow.query
+    def status(self) -> JourneyStatus:
+        return self._status()
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    async def _apply(self, decision: Decision, actor: str) -> JourneyStatus:
+        try:
+            events = decision(workflow.uuid4)
+        except JourneyRefusal as refusal:
+            # The state moved between the validator and the handler (another update ran).
+            raise ApplicationError(str(refusal), type="JourneyRefusal", non_retryable=True)
+        self._record(events, actor=actor)
+        await self.journal.flush()
+        return self._status()
+
+    def _record(self, events: Sequence[DomainEvent], actor: str) -> None:
+        before = self.journey.stage
+        for event in events:
+            self.journey = rules.evolve(self.journey, event)
+        update = workflow.current_update_info()
+        self.journal.add(events, actor, update.id if update else None)
+        if self.journey.stage is not before:
+            workflow.upsert_search_attributes(
+                [search.JOURNEY_STAGE.value_set(self.journey.stage.value)]
+            )
+            workflow.logger.info(
+                "journey stage changed",
+                extra={"from_stage": before.value, "to_stage": self.journey.stage.value},
+            )
+
+    def _lapse(self, reason: str) -> None:
+        if self.journey.is_open:
+            self._record(
+                [ApplicationLapsed(event_id=workflow.uuid4(), occurred_at=workflow.now(), reason=reason)],
+                actor="system",
+            )
+
+    async def _wait_until(self, condition: Callable[[], bool], until: datetime) -> bool:
+        """Wait for `condition` (or the journey ending) until `until`; True if it held."""
+
+        def done() -> bool:
+            return condition() or not self.journey.is_open
+
+        remaining = (until - workflow.now()).total_seconds()
+        if remaining > 0:
+            try:
+                await workflow.wait_condition(done, timeout=remaining)
+            except asyncio.TimeoutError:
+                pass
+        return done()
+
+    async def _pay(self, kind: PaymentKind, payee_id: str, amount_cents: int, memo: str) -> None:
+        key = f"{workflow.info().workflow_id}/{kind.value}"
+        receipt = await workflow.execute_activity(
+            "request_payment",
+            PaymentRequest(
+                idempotency_key=key,
+                kind=kind,
+                payee_id=payee_id,
+                amount_cents=amount_cents,
+                memo=memo,
+                workflow_id=workflow.info().workflow_id,
+            ),
+            result_type=PaymentReceipt,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=EXTERNAL_RETRY,
+        )
+        self._record(
+            [
+                PaymentRequested(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    kind=kind.value,
+                    payee_id=payee_id,
+                    amount_cents=amount_cents,
+                    idempotency_key=key,
+                    payroll_reference=receipt.payroll_reference,
+                )
+            ],
+            actor="system",
+        )
+
+    async def _notify(self, to: Signer, topic: str, subject: str, body: str) -> None:
+        j = self.journey
+        if to is Signer.TEACHER:
+            recipient_id, address = j.employee_id, j.email
+        elif j.principal_id and j.principal_email:
+            recipient_id, address = j.principal_id, j.principal_email
+        else:
+            return
+        key = f"{workflow.info().workflow_id}/notice/{topic}/{recipient_id}"
+        await workflow.execute_activity(
+            "send_email",
+            EmailMessage(
+                idempotency_key=key,
+                to=address,
+                subject=subject,
+                body=body,
+                workflow_id=workflow.info().workflow_id,
+            ),
+            result_type=EmailReceipt,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=EXTERNAL_RETRY,
+        )
+        self._record(
+            [
+                NoticeSent(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    recipient_id=recipient_id,
+                    subject=subject,
+                    idempotency_key=key,
+                )
+            ],
+            actor="system",
+        )
+
+    def _status(self) -> JourneyStatus:
+        return rules.status(self.journey, self.program)
+
+    def _role_title(self) -> str:
+        return self.application.role.title
+
+
+def _nil() -> UUID:
+    return _NO_ID
+
+
+def _dollars(cents: int) -> str:
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
