@@ -66,7 +66,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=activities_for(services),
-        **({} if cache else {"max_cached_workflows": 0}),
+        max_cached_workflows=1000 if cache else 0,
     )
 
 

@@ -249,19 +249,17 @@ def verify_chain(stream_id: str, events: Sequence[StoredEvent]) -> ChainVerdict:
     prev = GENESIS
     for expected_version, event in enumerate(events, start=1):
 
-        def bad(reason: str, event: StoredEvent = event) -> ChainVerdict:
+        def bad(
+            reason: str, event: StoredEvent = event, checked: int = expected_version - 1
+        ) -> ChainVerdict:
             return ChainVerdict(
-                stream_id,
-                expected_version - 1,
-                False,
-                event.stream_version,
-                event.global_position,
-                reason,
+                stream_id, checked, False, event.stream_version, event.global_position, reason
             )
 
         if event.stream_version != expected_version:
-            return bad(f"version {expected_version} is missing (next stored is "
-                       f"{event.stream_version})")
+            return bad(
+                f"version {expected_version} is missing (next stored is {event.stream_version})"
+            )
         if event.prev_hash != prev:
             return bad("prev_hash does not match the hash of the row before it")
         computed = chain_hash(
@@ -328,8 +326,15 @@ def _plan(
         metadata = {**metadata_base, "actor": event.actor, "causation_id": event.causation_id}
         payload = canonical_json(event.payload)
         row = _Row(
-            stream, version, event.event_id, event.event_type, event.schema_version,
-            payload, canonical_json(metadata), recorded_at, prev,
+            stream,
+            version,
+            event.event_id,
+            event.event_type,
+            event.schema_version,
+            payload,
+            canonical_json(metadata),
+            recorded_at,
+            prev,
         )
         row.hash = chain_hash(
             prev,

@@ -28,7 +28,9 @@ class JournalActivities:
                 run_id=info.workflow_run_id,
             )
         except (WrongExpectedVersion, EventIdReused) as error:
-            raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
+            raise ApplicationError(
+                str(error), type=type(error).__name__, non_retryable=True
+            ) from error
         log.info(
             "events appended",
             stream_id=result.stream_id,

@@ -50,13 +50,13 @@ def _decided(row: Row, p: dict[str, Any]) -> None:
 
 
 def _stipend(row: Row, p: dict[str, Any]) -> None:
-    row.update(stipend_paid=p["paid"], stipend_cents=p["amount_cents"], withheld_reasons=p["reasons"])
+    row.update(
+        stipend_paid=p["paid"], stipend_cents=p["amount_cents"], withheld_reasons=p["reasons"]
+    )
 
 
 def _reimbursement(row: Row, p: dict[str, Any]) -> None:
-    row.update(
-        substitute_days=Decimal(p["substitute_days"]), reimbursement_cents=p["amount_cents"]
-    )
+    row.update(substitute_days=Decimal(p["substitute_days"]), reimbursement_cents=p["amount_cents"])
 
 
 def _payment(row: Row, p: dict[str, Any]) -> None:
@@ -223,9 +223,5 @@ async def _upsert(conn: asyncpg.Connection, rows: list[Row]) -> None:
     await conn.executemany(
         f"INSERT INTO teacher_leader_journeys ({columns}) VALUES ({placeholders}) "
         f"ON CONFLICT (stream_id) DO UPDATE SET {updates}",
-        [
-            [json.dumps(r[c]) if c == "withheld_reasons" else r[c] for c in _COLUMNS]
-            for r in rows
-        ],
+        [[json.dumps(r[c]) if c == "withheld_reasons" else r[c] for c in _COLUMNS] for r in rows],
     )
-

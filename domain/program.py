@@ -32,7 +32,7 @@ class Role(StrEnum):
     FAMILY_ENGAGEMENT_LEAD = "family_engagement_lead"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return ROLE_TITLES[self]
 
 
@@ -134,7 +134,7 @@ class ProgramYear(BaseModel):
         for role in self.roles:
             amount = self.stipends_cents.get(role)
             if amount is None or amount <= 0:
-                problems.append(f"stipends_cents.{role.value}: role {role.title} has no stipend")
+                problems.append(f"stipends_cents.{role.value}: role {role.label} has no stipend")
         for role in self.stipends_cents:
             if role not in self.roles:
                 problems.append(f"stipends_cents.{role.value}: role is not offered this year")

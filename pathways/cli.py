@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from pathways.config import ConfigError, Settings, load_settings
 from pathways.logs import configure_logging
@@ -41,7 +42,7 @@ def load_or_exit() -> Settings:
     return settings
 
 
-def run_cli_main(entry: Callable[[Settings], Awaitable[None]]) -> None:
+def run_cli_main(entry: Callable[[Settings], Coroutine[Any, Any, None]]) -> None:
     settings = load_or_exit()
     try:
         asyncio.run(entry(settings))

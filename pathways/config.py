@@ -66,7 +66,9 @@ class Settings(BaseSettings):
     @classmethod
     def _dsn(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("postgresql://", "postgres://")):
-            raise ValueError("expected a PostgreSQL URL such as postgresql://user:pass@host:5432/db")
+            raise ValueError(
+                "expected a PostgreSQL URL such as postgresql://user:pass@host:5432/db"
+            )
         return value
 
     @field_validator("payroll_url", "hris_url", "email_url")

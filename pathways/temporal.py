@@ -6,6 +6,7 @@ import shutil
 import sysconfig
 from pathlib import Path
 
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
@@ -75,7 +76,9 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
 
     The time-skipping test server cannot list them, so there every key is added at once.
     """
-    wanted = {key.name: key.indexed_value_type for key in search.ALL}
+    wanted = {
+        key.name: IndexedValueType.ValueType(int(key.indexed_value_type)) for key in search.ALL
+    }
     try:
         existing = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace=namespace)

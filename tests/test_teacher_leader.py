@@ -125,7 +125,9 @@ async def do_the_year(
         )
         await handle.execute_update(
             "review_deliverable",
-            ReviewDeliverable(deliverable_id=item.deliverable_id, accepted=True, reviewed_by=OFFICE),
+            ReviewDeliverable(
+                deliverable_id=item.deliverable_id, accepted=True, reviewed_by=OFFICE
+            ),
         )
 
 
@@ -291,7 +293,9 @@ async def test_starting_the_same_journey_twice_returns_the_first(
     application = Application(employee_id="t-7", role=Role.ARTS_LEAD, school_id=SCHOOL)
     async with running_worker(client, pool, task_queue):
         now = await env.get_current_time()
-        first, created = await start_teacher_leader(client, program, application, task_queue, now=now)
+        first, created = await start_teacher_leader(
+            client, program, application, task_queue, now=now
+        )
         again, created_again = await start_teacher_leader(
             client, program, application, task_queue, now=now
         )

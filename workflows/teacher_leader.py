@@ -8,6 +8,7 @@ whose validator runs the same domain rule, so a refused action never enters the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -416,7 +417,9 @@ class TeacherLeaderJourney:
             events = decision(workflow.uuid4)
         except JourneyRefusal as refusal:
             # The state moved between the validator and the handler (another update ran).
-            raise ApplicationError(str(refusal), type="JourneyRefusal", non_retryable=True)
+            raise ApplicationError(
+                str(refusal), type="JourneyRefusal", non_retryable=True
+            ) from refusal
         self._record(events, actor=actor)
         await self.journal.flush()
         return self._status()
@@ -439,7 +442,11 @@ class TeacherLeaderJourney:
     def _lapse(self, reason: str) -> None:
         if self.journey.is_open:
             self._record(
-                [ApplicationLapsed(event_id=workflow.uuid4(), occurred_at=workflow.now(), reason=reason)],
+                [
+                    ApplicationLapsed(
+                        event_id=workflow.uuid4(), occurred_at=workflow.now(), reason=reason
+                    )
+                ],
                 actor="system",
             )
 
@@ -451,10 +458,8 @@ class TeacherLeaderJourney:
 
         remaining = (until - workflow.now()).total_seconds()
         if remaining > 0:
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await workflow.wait_condition(done, timeout=remaining)
-            except asyncio.TimeoutError:
-                pass
         return done()
 
     async def _pay(self, kind: PaymentKind, payee_id: str, amount_cents: int, memo: str) -> None:
@@ -527,7 +532,7 @@ class TeacherLeaderJourney:
         return rules.status(self.journey, self.program)
 
     def _role_title(self) -> str:
-        return self.application.role.title
+        return self.application.role.label
 
 
 def _nil() -> UUID:
@@ -536,4 +541,3 @@ def _nil() -> UUID:
 
 def _dollars(cents: int) -> str:
     return f"${cents // 100:,}.{cents % 100:02d}"
-

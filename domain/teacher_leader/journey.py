@@ -151,16 +151,15 @@ class RecordSeparation(_Command):
 def check_application(program: ProgramYear, application: Application, now: datetime) -> None:
     """Edge validation before a journey starts."""
     if application.role not in program.roles:
-        offered = ", ".join(r.title for r in program.roles)
+        offered = ", ".join(r.label for r in program.roles)
         raise JourneyRefusal(
-            f"{application.role.title} is not offered in {program.program_year}; "
-            f"offered: {offered}"
+            f"{application.role.label} is not offered in {program.program_year}; offered: {offered}"
         )
     if application.role is Role.TEAM_LEAD and application.cohort is None:
         cohorts = ", ".join(c.value for c in Cohort)
         raise JourneyRefusal(f"a Team Lead application needs a cohort: one of {cohorts}")
     if application.role is not Role.TEAM_LEAD and application.cohort is not None:
-        raise JourneyRefusal(f"cohorts apply to Team Leads only, not to {application.role.title}")
+        raise JourneyRefusal(f"cohorts apply to Team Leads only, not to {application.role.label}")
     if now > program.application_deadline:
         raise JourneyRefusal(
             f"applications for {program.program_year} closed on "
@@ -229,7 +228,11 @@ def evolve(journey: Journey, event: DomainEvent) -> Journey:
     match event:
         case ApplicationSubmitted():
             j.employee_id, j.role, j.cohort = event.employee_id, event.role, event.cohort
-            j.school_id, j.program_year, j.stage = event.school_id, event.program_year, Stage.APPLIED
+            j.school_id, j.program_year, j.stage = (
+                event.school_id,
+                event.program_year,
+                Stage.APPLIED,
+            )
         case ApplicantIdentified():
             j.full_name, j.email = event.full_name, event.email
         case ApplicationDecided():
@@ -251,7 +254,9 @@ def evolve(journey: Journey, event: DomainEvent) -> Journey:
         case ApplicationLapsed():
             j.stage, j.end_reason = Stage.LAPSED, event.reason
         case AttendanceRecorded():
-            j.attendance[event.session_id] = Mark(status=event.status, recorded_by=event.recorded_by)
+            j.attendance[event.session_id] = Mark(
+                status=event.status, recorded_by=event.recorded_by
+            )
         case MakeUpRecorded():
             mark = j.attendance.get(event.session_id)
             status = mark.status if mark else AttendanceStatus.ABSENT
@@ -374,7 +379,7 @@ def decide_attendance(
         known = ", ".join(s.session_id for s in program.sessions_for(j.role))
         raise JourneyRefusal(
             f"session {cmd.session_id!r} is not in the {program.program_year} calendar for "
-            f"{j.role.title}; sessions: {known}"
+            f"{j.role.label}; sessions: {known}"
         )
     if session.on > now.date():
         raise JourneyRefusal(f"{session.title} is on {session.on}; it has not happened yet")
@@ -464,7 +469,7 @@ def decide_submission(
     if item is None:
         known = ", ".join(d.deliverable_id for d in program.deliverables_for(j.role))
         raise JourneyRefusal(
-            f"{cmd.deliverable_id!r} is not a deliverable of a {j.role.title}; "
+            f"{cmd.deliverable_id!r} is not a deliverable of a {j.role.label}; "
             f"required: {known or 'none'}"
         )
     current = j.deliverables.get(cmd.deliverable_id)
@@ -505,9 +510,9 @@ def decide_review(
     ]
 
 
-def decide_close(j: Journey, cmd: CloseYear, now: datetime, new_id: NewId, *, early: bool) -> (
-    list[DomainEvent]
-):
+def decide_close(
+    j: Journey, cmd: CloseYear, now: datetime, new_id: NewId, *, early: bool
+) -> list[DomainEvent]:
     _require_active(j, "close the year")
     return [YearClosed(event_id=new_id(), occurred_at=now, closed_by=cmd.closed_by, early=early)]
 
@@ -553,11 +558,11 @@ STIPEND_RULE = (
 def stipend_blockers(j: Journey, program: ProgramYear, *, final: bool) -> list[str]:
     """Every reason the stipend is (or, mid-year, would still be) withheld."""
     assert j.role is not None
-    reasons: list[str] = []
     if j.stage is Stage.WITHDRAWN:
-        reasons.append(f"withdrew from the program: {j.end_reason}")
+        return [f"withdrew from the program: {j.end_reason}"]
     if j.stage is Stage.SEPARATED:
-        reasons.append(f"separated from the district: {j.end_reason}")
+        return [f"separated from the district: {j.end_reason}"]
+    reasons: list[str] = []
     for session in program.sessions_for(j.role):
         mark = j.attendance.get(session.session_id)
         when = f"{session.title} {session.on.isoformat()}"
@@ -583,9 +588,9 @@ def stipend_blockers(j: Journey, program: ProgramYear, *, final: bool) -> list[s
     return reasons
 
 
-def decide_stipend(j: Journey, program: ProgramYear, now: datetime, new_id: NewId) -> (
-    StipendDecided
-):
+def decide_stipend(
+    j: Journey, program: ProgramYear, now: datetime, new_id: NewId
+) -> StipendDecided:
     assert j.role is not None
     reasons = stipend_blockers(j, program, final=True)
     return StipendDecided(

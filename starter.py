@@ -1,0 +1,375 @@
+"""The Pathways command line: how HR and the program office start and drive journeys.
+
+    pathways apply --employee e-1001 --role team_lead --school grape-street-es \
+        --cohort elementary_tk_6
+    pathways decide teacher-leader/2027-28/team_lead/e-1001 --outcome accepted \
+        --scores 4,4,3,3 --by office:ana
+    pathways status teacher-leader/2027-28/team_lead/e-1001
+
+Every command validates its input before anything reaches Temporal; a refusal is one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Coroutine
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.table import Table
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from domain.program import SAMPLE_PROGRAM, Cohort, Role, load_program_year
+from domain.teacher_leader import journey as rules
+from domain.teacher_leader.events import (
+    AttendanceStatus,
+    CoachingStep,
+    DecisionOutcome,
+    SelectionScores,
+)
+from pathways.cli import fail, known_failures, load_or_exit
+from pathways.config import Settings
+
+app = typer.Typer(
+    help="Pathways: leadership career pathways as durable journeys.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
+    settings = load_or_exit()
+    try:
+        return asyncio.run(work(settings))
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        message = getattr(cause, "message", None) or str(cause or error)
+        fail(f"refused: {message}", 1)
+    except RPCError as error:
+        fail(f"Temporal answered: {error.message}", 1)
+    except known_failures() as error:
+        fail(str(error))
+    raise AssertionError("unreachable")
+
+
+def _build(model: type[BaseModel], **fields: Any) -> Any:
+    try:
+        return model(**fields)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        fail(f"invalid input: {problems}")
+
+
+async def _client(settings: Settings) -> Client:
+    from pathways.temporal import connect
+
+    return await connect(settings)
+
+
+def _show(status: rules.JourneyStatus) -> None:
+    console.print_json(status.model_dump_json())
+
+
+def _update(journey: str, name: str, command: BaseModel) -> None:
+    async def work(settings: Settings) -> None:
+        client = await _client(settings)
+        handle = client.get_workflow_handle(journey)
+        status = await handle.execute_update(name, command, result_type=rules.JourneyStatus)
+        _show(status)
+
+    _run(work)
+
+
+ProgramOption = Annotated[
+    Path, typer.Option("--program", help="program year definition (TOML)", exists=True)
+]
+By = Annotated[str, typer.Option("--by", help="who is doing this, e.g. office:ana")]
+
+
+@app.command()
+def apply(
+    employee: Annotated[str, typer.Option(help="HR employee id")],
+    role: Annotated[Role, typer.Option()],
+    school: Annotated[str, typer.Option(help="school id in the HR system")],
+    cohort: Annotated[Cohort | None, typer.Option(help="Team Leads only")] = None,
+    program: ProgramOption = SAMPLE_PROGRAM,
+    submitted_by: Annotated[str, typer.Option("--by")] = "hris",
+) -> None:
+    """Start a teacher leader journey (HR or the program office). Starting twice is harmless."""
+    definition = load_program_year(program)
+    application = _build(
+        rules.Application,
+        employee_id=employee,
+        role=role,
+        school_id=school,
+        cohort=cohort,
+        submitted_by=submitted_by,
+    )
+
+    async def work(settings: Settings) -> None:
+        from pathways.journeys import start_teacher_leader
+
+        client = await _client(settings)
+        handle, created = await start_teacher_leader(
+            client, definition, application, settings.temporal_task_queue
+        )
+        console.print(f"{'started' if created else 'already exists'}: {handle.id}")
+
+    _run(work)
+
+
+@app.command()
+def decide(
+    journey: str,
+    outcome: Annotated[DecisionOutcome, typer.Option()],
+    scores: Annotated[str, typer.Option(help="time,mindset,skillset,experience (1-4 each)")],
+    by: By,
+    note: str = "",
+) -> None:
+    """Accept, waitlist or decline an application."""
+    parts = [p.strip() for p in scores.split(",")]
+    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        fail("--scores takes four whole numbers: time,mindset,skillset,experience")
+    rubric = _build(
+        SelectionScores, **dict(zip(SelectionScores.model_fields, map(int, parts), strict=True))
+    )
+    _update(
+        journey,
+        "decide",
+        _build(rules.DecideApplication, outcome=outcome, scores=rubric, decided_by=by, note=note),
+    )
+
+
+@app.command()
+def sign(journey: str, signer: Annotated[str, typer.Option(help="employee id signing")]) -> None:
+    """Sign the joint commitment, as the teacher or the school's principal."""
+    _update(journey, "sign_commitment", _build(rules.SignCommitment, signer_id=signer))
+
+
+@app.command()
+def attend(
+    journey: str,
+    session: Annotated[str, typer.Option()],
+    status: Annotated[AttendanceStatus, typer.Option()],
+    by: By,
+) -> None:
+    """Record attendance at a PD session."""
+    command = _build(rules.RecordAttendance, session_id=session, status=status, recorded_by=by)
+    _update(journey, "record_attendance", command)
+
+
+@app.command("make-up")
+def make_up(
+    journey: str,
+    session: Annotated[str, typer.Option()],
+    completed_on: Annotated[str, typer.Option("--on", help="YYYY-MM-DD")],
+    by: By,
+    note: str = "",
+) -> None:
+    """Record a make-up for a missed session."""
+    command = _build(
+        rules.RecordMakeUp, session_id=session, completed_on=completed_on, recorded_by=by, note=note
+    )
+    _update(journey, "record_make_up", command)
+
+
+@app.command()
+def coach(
+    journey: str,
+    cycle: Annotated[str, typer.Option()],
+    step: Annotated[CoachingStep, typer.Option()],
+    by: By,
+    note: str = "",
+) -> None:
+    """Record a coaching step (planning → observation → feedback → coaching)."""
+    command = _build(rules.RecordCoachingStep, cycle_id=cycle, step=step, recorded_by=by, note=note)
+    _update(journey, "record_coaching_step", command)
+
+
+@app.command()
+def submit(
+    journey: str, deliverable: Annotated[str, typer.Option()], by: By, note: str = ""
+) -> None:
+    """Submit a deliverable."""
+    command = _build(
+        rules.SubmitDeliverable, deliverable_id=deliverable, submitted_by=by, note=note
+    )
+    _update(journey, "submit_deliverable", command)
+
+
+@app.command()
+def review(
+    journey: str,
+    deliverable: Annotated[str, typer.Option()],
+    accept: Annotated[bool, typer.Option("--accept/--return")],
+    by: By,
+    comment: str = "",
+) -> None:
+    """Accept a deliverable, or return it with a comment."""
+    command = _build(
+        rules.ReviewDeliverable,
+        deliverable_id=deliverable,
+        accepted=accept,
+        reviewed_by=by,
+        comment=comment,
+    )
+    _update(journey, "review_deliverable", command)
+
+
+@app.command()
+def close(journey: str, by: By) -> None:
+    """Close the year early: decide the stipend and the reimbursement now."""
+    _update(journey, "close_year", _build(rules.CloseYear, closed_by=by))
+
+
+@app.command()
+def withdraw(journey: str, by: By, reason: Annotated[str, typer.Option()]) -> None:
+    """Withdraw (the teacher, or the program office as office:<id>)."""
+    _update(journey, "withdraw", _build(rules.Withdraw, withdrawn_by=by, reason=reason))
+
+
+@app.command()
+def separate(
+    employee: Annotated[str, typer.Option(help="HR employee id")],
+    effective: Annotated[str, typer.Option("--on", help="YYYY-MM-DD")],
+    reason: Annotated[str, typer.Option()],
+) -> None:
+    """HR: an employee left the district; every open journey of theirs ends."""
+    command = _build(rules.RecordSeparation, effective_on=effective, reason=reason)
+    if not isinstance(command.effective_on, date):
+        fail("--on takes a date")
+
+    async def work(settings: Settings) -> None:
+        client = await _client(settings)
+        query = f"EmployeeId = '{employee}' AND ExecutionStatus = 'Running'"
+        ended = 0
+        async for execution in client.list_workflows(query):
+            handle = client.get_workflow_handle(execution.id)
+            await handle.execute_update("record_separation", command)
+            ended += 1
+        console.print(f"separation recorded on {ended} open journey(s) of {employee}")
+
+    _run(work)
+
+
+@app.command()
+def status(journey: str) -> None:
+    """Where a journey stands: stage, attendance, coaching, deliverables, stipend blockers."""
+
+    async def work(settings: Settings) -> None:
+        client = await _client(settings)
+        handle = client.get_workflow_handle(journey)
+        _show(await handle.query("status", result_type=rules.JourneyStatus))
+
+    _run(work)
+
+
+@app.command("list")
+def list_journeys(
+    year: Annotated[str | None, typer.Option(help="program year, e.g. 2027-28")] = None,
+    stage: Annotated[str | None, typer.Option()] = None,
+    school: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Journeys by program year, stage or school (a Temporal visibility query)."""
+    clauses = ["Pathway = 'teacher_leader'"]
+    for name, value in (("ProgramYear", year), ("JourneyStage", stage), ("SchoolId", school)):
+        if value:
+            if "'" in value:
+                fail(f"{name} cannot contain a quote")
+            clauses.append(f"{name} = '{value}'")
+
+    async def work(settings: Settings) -> None:
+        client = await _client(settings)
+        table = Table("journey", "status", "started")
+        async for execution in client.list_workflows(" AND ".join(clauses)):
+            status_name = execution.status.name if execution.status else "?"
+            table.add_row(execution.id, status_name, str(execution.start_time))
+        console.print(table)
+
+    _run(work)
+
+
+@app.command()
+def summary(year: Annotated[str | None, typer.Option(help="program year")] = None) -> None:
+    """Journeys, stipends and reimbursements per school, from the read model."""
+
+    async def work(settings: Settings) -> None:
+        from worker import open_services
+
+        async with open_services(settings) as services:
+            await services.read_model.catch_up()
+            table = Table(
+                "teacher leader", "role", "school", "stage", "stipend", "withheld because"
+            )
+            for row in await services.read_model.journeys(year):
+                paid = row["stipend_paid"]
+                table.add_row(
+                    row["full_name"],
+                    row["role"],
+                    row["school_id"],
+                    row["stage"],
+                    "paid" if paid else ("withheld" if paid is False else ""),
+                    "\n".join(row["withheld_reasons"]),
+                )
+            console.print(table)
+            for school_row in await services.read_model.reimbursements_by_school(year):
+                console.print(
+                    f"{school_row.school_id}: {school_row.substitute_days} substitute days, "
+                    f"${school_row.amount_cents / 100:,.2f}"
+                )
+
+    _run(work)
+
+
+@app.command("rebuild-read-model")
+def rebuild_read_model() -> None:
+    """Drop the read model and rebuild it from the event log."""
+
+    async def work(settings: Settings) -> None:
+        from worker import open_services
+
+        async with open_services(settings) as services:
+            applied = await services.read_model.rebuild()
+            console.print(f"read model rebuilt from {applied} events")
+
+    _run(work)
+
+
+@app.command("check-program")
+def check_program(program: ProgramOption = SAMPLE_PROGRAM) -> None:
+    """Validate a program year definition file and print it."""
+    try:
+        definition = load_program_year(program)
+    except known_failures() as error:
+        fail(str(error))
+    console.print_json(json.dumps(definition.model_dump(mode="json")))
+
+
+@app.command()
+def demo() -> None:
+    """Run a cohort of teacher leaders through a whole program year on embedded servers."""
+    from pathways.demo import run_demo
+
+    _run(run_demo)
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker (the same as `python worker.py`)."""
+    from worker import run_worker
+
+    _run(run_worker)
+
+
+if __name__ == "__main__":
+    app()
