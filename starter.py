@@ -12,7 +12,9 @@ Every command validates its input before anything reaches Temporal; a refusal is
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
+import os
 from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
@@ -25,6 +27,7 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from domain.external import Employee, School
 from domain.program import SAMPLE_PROGRAM, Cohort, Role, load_program_year
 from domain.teacher_leader import journey as rules
 from domain.teacher_leader.events import (
@@ -35,6 +38,7 @@ from domain.teacher_leader.events import (
 )
 from pathways.cli import fail, known_failures, load_or_exit
 from pathways.config import Settings
+from pathways.logs import configure_logging
 
 app = typer.Typer(
     help="Pathways: leadership career pathways as durable journeys.",
@@ -47,6 +51,8 @@ T = TypeVar("T")
 
 def _run(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
     settings = load_or_exit()
+    if "LOG_LEVEL" not in os.environ:
+        configure_logging(settings.log_format.value, "warning")  # the answer is the output
     try:
         return asyncio.run(work(settings))
     except WorkflowUpdateFailedError as error:
@@ -343,6 +349,41 @@ def rebuild_read_model() -> None:
             console.print(f"read model rebuilt from {applied} events")
 
     _run(work)
+
+
+@app.command("load-hr")
+def load_hr(
+    employees: Annotated[Path, typer.Option(exists=True, help="CSV: employee_id,full_name,...")],
+    schools: Annotated[
+        Path | None, typer.Option(exists=True, help="CSV: school_id,name,...")
+    ] = None,
+) -> None:
+    """Load an HR roster into the local HR tables (used when HRIS_URL is not set)."""
+    staff = [_build(Employee, **_blank_to_none(row)) for row in _csv_rows(employees)]
+    sites = [_build(School, **_blank_to_none(row)) for row in _csv_rows(schools)] if schools else []
+
+    async def work(settings: Settings) -> None:
+        from activities.local_systems import LocalHris
+        from worker import open_services
+
+        async with open_services(settings) as services:
+            hris = LocalHris(services.pool)
+            for employee in staff:
+                await hris.upsert_employee(employee)
+            for school in sites:
+                await hris.upsert_school(school)
+        console.print(f"loaded {len(staff)} employees and {len(sites)} schools")
+
+    _run(work)
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _blank_to_none(row: dict[str, str]) -> dict[str, str | None]:
+    return {k.strip(): (v.strip() or None) for k, v in row.items() if k}
 
 
 @app.command("check-program")

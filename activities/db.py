@@ -11,12 +11,16 @@ import asyncio
 import json
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+
+# pgserver asks platformdirs for a runtime folder, which warns on machines without a session.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", category=UserWarning)
 
 MIGRATION_LOCK = 7_211_001  # advisory lock id: one migrator at a time
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")

