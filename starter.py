@@ -39,6 +39,7 @@ from domain.teacher_leader.events import (
 from pathways.cli import fail, known_failures, load_or_exit
 from pathways.config import Settings
 from pathways.logs import configure_logging
+from pathways.temporal import DATA_CONVERTER
 
 app = typer.Typer(
     help="Pathways: leadership career pathways as durable journeys.",
@@ -384,6 +385,66 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
 
 def _blank_to_none(row: dict[str, str]) -> dict[str, str | None]:
     return {k.strip(): (v.strip() or None) for k, v in row.items() if k}
+
+
+@app.command()
+def verify(stream: Annotated[str | None, typer.Argument(help="one journey id")] = None) -> None:
+    """Auditors: recompute the event log's hash chains and name the first row that differs."""
+
+    async def work(settings: Settings) -> None:
+        from worker import open_services
+
+        async with open_services(settings) as services:
+            store = services.store
+            verdicts = [await store.verify_stream(stream)] if stream else await store.verify_all()
+        broken = [v for v in verdicts if not v.ok]
+        for v in broken:
+            console.print(
+                f"[red]ALTERED[/red] {v.stream_id}: version {v.first_bad_version} "
+                f"(global position {v.first_bad_position}): {v.reason}"
+            )
+        checked = sum(v.events_checked for v in verdicts)
+        console.print(f"{len(verdicts)} streams, {checked} events verified, {len(broken)} altered")
+        if broken:
+            raise typer.Exit(1)
+
+    _run(work)
+
+
+@app.command()
+def replay(
+    journey: Annotated[str | None, typer.Argument(help="a journey's workflow id")] = None,
+    history: Annotated[Path | None, typer.Option(exists=True, help="a history JSON file")] = None,
+) -> None:
+    """Auditors: replay a journey's history with this code and report whether it still agrees."""
+    if (journey is None) == (history is None):
+        fail("give a journey id or --history FILE")
+
+    async def work(settings: Settings) -> None:
+        from temporalio.client import WorkflowHistory
+        from temporalio.worker import Replayer
+
+        from worker import WORKFLOWS
+
+        if history is not None:
+            recorded = WorkflowHistory.from_json(history.stem, history.read_text())
+        else:
+            assert journey is not None
+            client = await _client(settings)
+            recorded = await client.get_workflow_handle(journey).fetch_history()
+        replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
+        result = await replayer.replay_workflow(recorded, raise_on_replay_failure=False)
+        if result.replay_failure is not None:
+            console.print(
+                f"[red]NOT DETERMINISTIC[/red] {recorded.workflow_id}: {result.replay_failure}"
+            )
+            raise typer.Exit(1)
+        console.print(
+            f"{recorded.workflow_id}: replayed {len(recorded.events)} history events "
+            "with this code; deterministic"
+        )
+
+    _run(work)
 
 
 @app.command("check-program")

@@ -37,6 +37,7 @@ from tests.journey_kit import (
     PRINCIPAL,
     SCHOOL,
     advance_to,
+    keep_history,
     noon,
     program_near,
     running_worker,
@@ -141,6 +142,7 @@ async def test_a_teacher_who_does_everything_is_paid_once(
         await accept_and_sign(handle, "t-1")
         await do_the_year(handle, env, program, Role.TEAM_LEAD)
         final: JourneyStatus = await handle.result()
+        await keep_history(handle, "teacher_leader_paid")
     assert final.stage is Stage.CLOSED
     assert final.stipend is not None and final.stipend.paid
     assert final.stipend.reasons == []
@@ -167,6 +169,7 @@ async def test_one_missed_session_withholds_the_stipend_with_that_reason(
             "close_year", CloseYear(closed_by=OFFICE), result_type=JourneyStatus
         )
         assert (await handle.result()).stage is Stage.CLOSED
+        await keep_history(handle, "teacher_leader_withheld")
     winter = program.session("winter-institute")
     assert winter is not None
     assert closed.stipend is not None and not closed.stipend.paid
@@ -190,6 +193,7 @@ async def test_no_principal_signature_by_the_deadline_lapses_the_application(
         )
         await handle.execute_update("sign_commitment", SignCommitment(signer_id="t-3"))
         final: JourneyStatus = await handle.result()
+        await keep_history(handle, "teacher_leader_lapsed")
     assert final.stage is Stage.LAPSED
     assert final.end_reason is not None and "principal" in final.end_reason
     assert await payments(pool) == []
@@ -303,6 +307,7 @@ async def test_starting_the_same_journey_twice_returns_the_first(
         assert again.id == first.id
         await first.execute_update("withdraw", Withdraw(withdrawn_by="t-7", reason="moving"))
         await first.result()
+        await keep_history(first, "teacher_leader_withdrawn")
         # A closed journey is not started again either.
         _, created_after_close = await start_teacher_leader(
             client, program, application, task_queue, now=now

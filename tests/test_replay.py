@@ -1,0 +1,36 @@
+"""Every recorded history still replays with the current workflow code.
+
+A change to a released workflow that would break a running journey fails here. Record new
+golden histories with `RECORD_HISTORIES=1 make test` (see the README).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from pathways.temporal import DATA_CONVERTER
+from worker import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_there_are_golden_histories() -> None:
+    names = {path.stem for path in HISTORIES}
+    assert {
+        "teacher_leader_paid",
+        "teacher_leader_withheld",
+        "teacher_leader_lapsed",
+        "teacher_leader_withdrawn",
+    } <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays_deterministically(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
