@@ -55,7 +55,7 @@ from domain.teacher_leader.journey import (
 from pathways.config import Settings
 from pathways.journeys import TeacherLeaderHandle, start_teacher_leader
 from pathways.logs import configure_logging, get_logger
-from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes
+from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes, runtime
 from worker import build_worker, open_services
 
 OFFICE = "office:demo"
@@ -471,6 +471,7 @@ async def run_demo(settings: Settings) -> None:
         env = await WorkflowEnvironment.start_time_skipping(
             data_converter=DATA_CONVERTER,
             test_server_existing_path=installed_binary("temporal-test-server"),
+            runtime=runtime(),
         )
         try:
             await register_search_attributes(env.client, env.client.namespace)

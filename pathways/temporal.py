@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sysconfig
 from pathlib import Path
@@ -13,12 +14,38 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from pathways.config import Settings
 from workflows import search
 
 DATA_CONVERTER = pydantic_data_converter
+
+
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    """The SDK runtime, with the Rust core's own log lines forwarded to Python logging (and so
+    through structlog) instead of printed to stdout."""
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime(
+            telemetry=TelemetryConfig(
+                logging=LoggingConfig(
+                    filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                    forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+                )
+            )
+        )
+    return _runtime
 
 
 class TemporalUnavailable(Exception):
@@ -62,6 +89,7 @@ async def connect(settings: Settings) -> Client:
             tls=tls_config(settings),
             api_key=settings.temporal_api_key,
             data_converter=DATA_CONVERTER,
+            runtime=runtime(),
         )
     except (RuntimeError, RPCError, OSError) as error:
         raise TemporalUnavailable(

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.db import connect_pool, migrate
 from pathways.logs import configure_logging
-from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes
+from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes, runtime
 
 TEMPLATE = "pathways_test_template"
 
@@ -95,6 +95,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER,
         test_server_existing_path=installed_binary("temporal-test-server"),
+        runtime=runtime(),
     )
     try:
         await register_search_attributes(environment.client, environment.client.namespace)

@@ -30,7 +30,9 @@ from domain.teacher_leader.journey import (
     Stage,
     SubmitDeliverable,
     Withdraw,
+    fold,
 )
+from domain.teacher_leader.journey import status as status_of
 from pathways.journeys import TeacherLeaderHandle, start_teacher_leader
 from tests.journey_kit import (
     OTHER_PRINCIPAL,
@@ -154,6 +156,9 @@ async def test_a_teacher_who_does_everything_is_paid_once(
     stored = await EventStore(pool).read_stream(handle.id)
     assert stored[-1].event_type == "teacher_leader.JourneyEnded"
     assert (await EventStore(pool).verify_stream(handle.id)).ok
+    # The stored events alone rebuild the journey the workflow reported.
+    rebuilt = fold(e.to_domain() for e in stored)
+    assert status_of(rebuilt, program) == final
 
 
 async def test_one_missed_session_withholds_the_stipend_with_that_reason(
