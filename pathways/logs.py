@@ -15,6 +15,14 @@ import structlog
 from temporalio import activity, workflow
 
 _configured = False
+# Attributes every stdlib LogRecord has; anything else on a record came from `extra=`.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "workflow_info",
+    "activity_info",
+}
 
 
 def _temporal_context(
@@ -31,6 +39,8 @@ def _temporal_context(
     if record is not None:
         details.update(getattr(record, "temporal_workflow", None) or {})
         details.update(getattr(record, "temporal_activity", None) or {})
+        if "workflow_run_id" in details:  # the SDK's activity logger names it so
+            details.setdefault("run_id", details.pop("workflow_run_id"))
     elif activity.in_activity():
         info = activity.info()
         details = {
@@ -45,6 +55,11 @@ def _temporal_context(
         if key in ("namespace", "task_queue"):
             continue
         event_dict.setdefault(key, value)
+    if record is not None:
+        # Fields a stdlib caller passed as `extra=`, e.g. workflow.logger.info(..., extra={...}).
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRIBUTES and not key.startswith(("temporal_", "_")):
+                event_dict.setdefault(key, value)
     return event_dict
 
 

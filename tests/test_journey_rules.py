@@ -354,8 +354,7 @@ def test_attendance_before_the_commitment_is_signed_is_refused() -> None:
     message = refusal(lambda: decide_attendance(j, PROGRAM, cmd, AFTER_SUMMER, Ids()))
 
     assert message == (
-        "cannot record attendance before the joint commitment is signed "
-        "(stage: commitment_pending)"
+        "cannot record attendance before the joint commitment is signed (stage: commitment_pending)"
     )
 
 
@@ -589,43 +588,60 @@ def test_nothing_is_accepted_after_the_year_is_closed() -> None:
     refusals = [
         refusal(
             lambda: decide_attendance(
-                j, PROGRAM, RecordAttendance(session_id="seminar-3", status="present",
-                                             recorded_by=OFFICE), AFTER_CLOSE, Ids()
-            )  # fmt: skip
+                j,
+                PROGRAM,
+                RecordAttendance(session_id="seminar-3", status="present", recorded_by=OFFICE),
+                AFTER_CLOSE,
+                Ids(),
+            )
         ),
         refusal(
             lambda: decide_make_up(
-                j, PROGRAM, RecordMakeUp(session_id="seminar-3", completed_on=date(2028, 6, 1),
-                                         recorded_by=OFFICE), AFTER_CLOSE, Ids()
-            )  # fmt: skip
+                j,
+                PROGRAM,
+                RecordMakeUp(
+                    session_id="seminar-3", completed_on=date(2028, 6, 1), recorded_by=OFFICE
+                ),
+                AFTER_CLOSE,
+                Ids(),
+            )
         ),
         refusal(
             lambda: decide_coaching_step(
-                j, PROGRAM, RecordCoachingStep(cycle_id="mid-year", step="planning",
-                                               recorded_by=OFFICE), AFTER_CLOSE, Ids()
-            )  # fmt: skip
+                j,
+                PROGRAM,
+                RecordCoachingStep(cycle_id="mid-year", step="planning", recorded_by=OFFICE),
+                AFTER_CLOSE,
+                Ids(),
+            )
         ),
         refusal(
             lambda: decide_submission(
-                j, PROGRAM, SubmitDeliverable(deliverable_id="data-cycle", submitted_by=TEACHER),
-                AFTER_CLOSE, Ids()
-            )  # fmt: skip
+                j,
+                PROGRAM,
+                SubmitDeliverable(deliverable_id="data-cycle", submitted_by=TEACHER),
+                AFTER_CLOSE,
+                Ids(),
+            )
         ),
         refusal(
             lambda: decide_review(
-                j, PROGRAM, ReviewDeliverable(deliverable_id="data-cycle", accepted=True,
-                                              reviewed_by=OFFICE), AFTER_CLOSE, Ids()
-            )  # fmt: skip
+                j,
+                PROGRAM,
+                ReviewDeliverable(deliverable_id="data-cycle", accepted=True, reviewed_by=OFFICE),
+                AFTER_CLOSE,
+                Ids(),
+            )
         ),
-        refusal(lambda: decide_close(j, CloseYear(closed_by=OFFICE), AFTER_CLOSE, Ids(), early=True)),
+        refusal(
+            lambda: decide_close(j, CloseYear(closed_by=OFFICE), AFTER_CLOSE, Ids(), early=True)
+        ),
         refusal(
             lambda: decide_withdrawal(
                 j, Withdraw(withdrawn_by=TEACHER, reason="moving"), AFTER_CLOSE, Ids()
             )
         ),
-        refusal(
-            lambda: decide_signature(j, SignCommitment(signer_id=TEACHER), AFTER_CLOSE, Ids())
-        ),
+        refusal(lambda: decide_signature(j, SignCommitment(signer_id=TEACHER), AFTER_CLOSE, Ids())),
     ]
 
     assert refusals == [
@@ -869,7 +885,11 @@ def test_status_of_an_active_journey_reports_progress_and_blockers() -> None:
     assert report.employee_id == TEACHER
     assert report.role is Role.TEAM_LEAD
     assert report.school_id == SCHOOL
-    assert report.attendance == {"summer-1": "present", "summer-2": "absent", "seminar-1": "present"}
+    assert report.attendance == {
+        "summer-1": "present",
+        "summer-2": "absent",
+        "seminar-1": "present",
+    }
     assert report.coaching == [
         CycleStatus(cycle_id="mid-year", steps_done=[CoachingStep.PLANNING], complete=False),
         CycleStatus(cycle_id="end-of-year", steps_done=[], complete=False),

@@ -318,3 +318,24 @@ async def test_starting_the_same_journey_twice_returns_the_first(
             client, program, application, task_queue, now=now
         )
         assert not created_after_close
+
+
+async def test_a_malformed_update_from_an_integration_is_refused(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    await seed_district(pool, ["t-8"])
+    program = await program_near(env)
+    async with running_worker(client, pool, task_queue):
+        handle = await start(client, env, program, task_queue, "t-8")
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(
+                "decide", {"outcome": "maybe", "scores": {"time": 9}, "decided_by": ""}
+            )
+        # The journey is not stuck: it still takes a well-formed decision.
+        status: JourneyStatus = await handle.execute_update(
+            "decide",
+            DecideApplication(outcome=DecisionOutcome.DECLINED, scores=SCORES, decided_by=OFFICE),
+            result_type=JourneyStatus,
+        )
+        assert status.stage is Stage.DECLINED
+        await handle.result()

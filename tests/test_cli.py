@@ -1,0 +1,180 @@
+"""The real command line in a subprocess: a known failure is one line on stderr, never a trace."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from domain.program import SAMPLE_PROGRAM
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 30
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (bound once to pick it, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = dict(os.environ)
+    for name in ("DATABASE_URL", "TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_API_KEY"):
+        environment.pop(name, None)
+    environment.update({"LOG_FORMAT": "console", "LOG_LEVEL": "warning", "COLUMNS": "200"})
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "starter.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_a_bad_temporal_address_is_one_configuration_line() -> None:
+    result = run("status", "some-id", TEMPORAL_ADDRESS="nonsense")
+
+    line = one_error_line(result)
+    assert line == (
+        "error: configuration: TEMPORAL_ADDRESS: expected host:port, for example "
+        "localhost:7233 (got 'nonsense')"
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+
+
+def test_an_unreachable_temporal_is_one_line_and_quick() -> None:
+    port = closed_port()
+    started = time.monotonic()
+
+    result = run("status", "some-id", TEMPORAL_ADDRESS=f"127.0.0.1:{port}")
+
+    assert time.monotonic() - started < TIMEOUT
+    line = one_error_line(result)
+    assert line.startswith(f"error: cannot reach Temporal at 127.0.0.1:{port} (namespace default)")
+    assert "set TEMPORAL_ADDRESS" in line
+    assert result.returncode != 0
+    assert result.stdout == ""
+
+
+def test_an_invalid_program_file_names_the_field(tmp_path: Path) -> None:
+    text = SAMPLE_PROGRAM.read_text("utf-8")
+    assert text.count("on = 2027-07-26\n") == 1
+    broken = tmp_path / "broken.toml"
+    broken.write_text(text.replace("on = 2027-07-26\n", "on = 2028-07-26\n"), "utf-8")
+
+    result = run("check-program", "--program", str(broken))
+
+    line = one_error_line(result)
+    assert line == (
+        f"error: {broken} is not valid: (file): sessions[0].on: summer-1 on 2028-07-26 is "
+        "outside the year 2027-07-01..2028-06-30"
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+
+
+def test_a_file_that_is_not_toml_is_one_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("program_year = [\n", "utf-8")
+
+    result = run("check-program", "--program", str(broken))
+
+    line = one_error_line(result)
+    assert line.startswith(f"error: {broken}: not valid TOML: ")
+    assert result.returncode == 2
+
+
+def test_the_sample_program_checks_clean() -> None:
+    result = run("check-program")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert '"program_year": "2027-28"' in result.stdout
+    assert '"partner_share": "0.80"' in result.stdout
+
+
+def test_scores_out_of_range_are_refused_before_contacting_temporal() -> None:
+    port = closed_port()
+
+    result = run(
+        "decide",
+        "x",
+        "--outcome",
+        "accepted",
+        "--scores",
+        "9,9,9,9",
+        "--by",
+        "office:a",
+        TEMPORAL_ADDRESS=f"127.0.0.1:{port}",
+    )
+
+    line = one_error_line(result)
+    assert line == (
+        "error: invalid input: time: Input should be less than or equal to 4; "
+        "mindset: Input should be less than or equal to 4; "
+        "skillset: Input should be less than or equal to 4; "
+        "experience: Input should be less than or equal to 4"
+    )
+    assert "Temporal" not in line
+    assert result.returncode == 2
+
+
+@pytest.mark.parametrize("scores", ["4,4,4", "4,4,x,4", "4,4,4,4,4", "-1,2,3,4"])
+def test_scores_that_are_not_four_numbers_are_refused(scores: str) -> None:
+    port = closed_port()
+
+    result = run(
+        "decide",
+        "x",
+        "--outcome",
+        "accepted",
+        "--scores",
+        scores,
+        "--by",
+        "office:a",
+        TEMPORAL_ADDRESS=f"127.0.0.1:{port}",
+    )
+
+    line = one_error_line(result)
+    assert line == "error: --scores takes four whole numbers: time,mindset,skillset,experience"
+    assert result.returncode == 2
+
+
+def test_a_make_up_date_that_is_not_a_date_is_refused_before_contacting_temporal() -> None:
+    port = closed_port()
+
+    result = run(
+        "make-up",
+        "x",
+        "--session",
+        "seminar-1",
+        "--on",
+        "yesterday",
+        "--by",
+        "office:a",
+        TEMPORAL_ADDRESS=f"127.0.0.1:{port}",
+    )
+
+    line = one_error_line(result)
+    assert re.match(r"^error: invalid input: completed_on: Input should be a valid date", line)
+    assert result.returncode == 2
