@@ -16,7 +16,7 @@ import csv
 import json
 import os
 from collections.abc import Callable, Coroutine
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -122,6 +122,11 @@ def apply(
         cohort=cohort,
         submitted_by=submitted_by,
     )
+
+    try:  # refuse a late or malformed application before contacting anything
+        rules.check_application(definition, application, datetime.now(UTC))
+    except rules.JourneyRefusal as refusal:
+        fail(str(refusal))
 
     async def work(settings: Settings) -> None:
         from pathways.journeys import start_teacher_leader

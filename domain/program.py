@@ -162,6 +162,12 @@ class ProgramYear(BaseModel):
                         f"deliverables.{role.value}: {item.deliverable_id} is due {item.due}, "
                         "outside the year"
                     )
+        for index, duty in enumerate(self.senior_peer_coach_duties):
+            if not self.starts <= duty.due <= self.ends:
+                problems.append(
+                    f"senior_peer_coach_duties[{index}]: {duty.deliverable_id} is due {duty.due}, "
+                    "outside the year"
+                )
         if Role.SENIOR_PEER_COACH in self.roles and not self.senior_peer_coach_duties:
             problems.append(
                 "senior_peer_coach_duties: a year that offers Senior Peer Coach must list its "

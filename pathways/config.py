@@ -108,11 +108,12 @@ def _describe(error: ValidationError) -> str:
         loc = item.get("loc") or ()
         field = str(loc[0]) if loc else ""
         info = Settings.model_fields.get(field)
-        name = info.alias if info and info.alias else (field or "configuration")
+        name = info.alias if info and info.alias else field
         got = item.get("input")
         shown = "" if got is None or isinstance(got, dict) else f" (got {got!r})"
         message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
-        lines.append(f"{name}: {message}{shown}")
+        # A check across variables has no single field; its message names the variables.
+        lines.append(f"{name}: {message}{shown}" if name else f"{message}{shown}")
     return "; ".join(lines)
 
 

@@ -62,6 +62,20 @@ def test_a_bad_temporal_address_is_one_configuration_line() -> None:
     assert result.stdout == ""
 
 
+def test_a_tls_cert_without_a_key_is_one_configuration_line(tmp_path: Path) -> None:
+    cert = tmp_path / "client.pem"
+    cert.write_text("-----BEGIN CERTIFICATE-----\n", "utf-8")
+
+    result = run("status", "some-id", TEMPORAL_TLS_CERT=str(cert))
+
+    line = one_error_line(result)
+    assert line == (
+        "error: configuration: TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together "
+        "(mutual TLS)"
+    )
+    assert result.returncode == 2
+
+
 def test_an_unreachable_temporal_is_one_line_and_quick() -> None:
     port = closed_port()
     started = time.monotonic()

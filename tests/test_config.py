@@ -135,9 +135,7 @@ def test_a_tls_cert_without_a_key_is_refused(
 
     message = refused(monkeypatch, TEMPORAL_TLS_CERT=str(cert))
 
-    assert message == (
-        "configuration: TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mutual TLS)"
-    )
+    assert message == "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mutual TLS)"
 
 
 def test_a_tls_key_without_a_cert_is_refused(

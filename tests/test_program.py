@@ -117,6 +117,29 @@ def test_a_senior_peer_coach_year_without_extra_duties_is_refused(
     assert "senior_peer_coach_duties: a year that offers Senior Peer Coach must list" in message
 
 
+def test_a_senior_peer_coach_duty_due_outside_the_year_is_refused(
+    sample_data: dict[str, Any],
+) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["senior_peer_coach_duties"][1]["due"] = date(2028, 8, 31)
+
+    message = broken(sample_data, edit)
+
+    assert message == (
+        "edited sample is not valid: (file): senior_peer_coach_duties[1]: coaching-videos is "
+        "due 2028-08-31, outside the year"
+    )
+
+
+def test_a_deliverable_due_outside_the_year_is_refused(sample_data: dict[str, Any]) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["deliverables"]["arts_lead"][0]["due"] = date(2027, 6, 1)
+
+    message = broken(sample_data, edit)
+
+    assert "deliverables.arts_lead: arts-plan is due 2027-06-01, outside the year" in message
+
+
 def test_a_year_without_senior_peer_coaches_needs_no_extra_duties(
     sample_data: dict[str, Any],
 ) -> None:

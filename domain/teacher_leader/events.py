@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.events import DomainEvent
 from domain.program import Cohort, Role
@@ -88,7 +88,7 @@ class CommitmentRequested(DomainEvent):
     principal_id: str
     principal_name: str
     principal_email: str
-    deadline: datetime
+    deadline: AwareDatetime
 
 
 class CommitmentReminderSent(DomainEvent):
