@@ -26,9 +26,10 @@ from activities.journal import JournalActivities
 from activities.readmodel import ReadModel
 from pathways.config import Settings
 from pathways.logs import get_logger
+from workflows.service_commitment import ServiceCommitment
 from workflows.teacher_leader import TeacherLeaderJourney
 
-WORKFLOWS: Sequence[type] = [TeacherLeaderJourney]
+WORKFLOWS: Sequence[type] = [TeacherLeaderJourney, ServiceCommitment]
 
 
 @dataclass

@@ -25,6 +25,9 @@ def test_there_are_golden_histories() -> None:
         "teacher_leader_withheld",
         "teacher_leader_lapsed",
         "teacher_leader_withdrawn",
+        "service_commitment_completed",
+        "service_commitment_breached",
+        "service_commitment_waived",
     } <= names
 
 

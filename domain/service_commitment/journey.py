@@ -1,0 +1,477 @@
+"""A fellow's service commitment: its events, the fold that rebuilds it, and its decisions.
+
+Served time accrues only while the fellow is in a qualifying role at a qualifying school and
+not on leave; a deferment (a leave whose reason is in the rules' deferment reasons) pauses the
+completion deadline as well. HR events carry their effective date and must arrive in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.events import DomainEvent
+from domain.service_commitment.rules import (
+    RepaymentComputation,
+    ServiceRules,
+    add_months,
+    compute_repayment,
+    served_months,
+)
+
+
+class CommitmentRefusal(ValueError):
+    """An HR event or office decision the commitment cannot take, in words to act on."""
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+class CommitmentStarted(DomainEvent):
+    event_type = "service_commitment.CommitmentStarted"
+
+    fellow_id: str
+    full_name: str
+    email: str
+    program: str
+    graduated_on: date
+    assistance_cents: int
+    role: str
+    school_id: str | None
+    obligation_years: int
+    deadline: date
+
+
+class RoleChanged(DomainEvent):
+    event_type = "service_commitment.RoleChanged"
+
+    role: str
+    effective_on: date
+    recorded_by: str
+
+
+class SchoolTransferred(DomainEvent):
+    event_type = "service_commitment.SchoolTransferred"
+
+    school_id: str
+    effective_on: date
+    recorded_by: str
+
+
+class LeaveStarted(DomainEvent):
+    event_type = "service_commitment.LeaveStarted"
+
+    reason: str
+    defers: bool
+    effective_on: date
+    recorded_by: str
+
+
+class LeaveEnded(DomainEvent):
+    event_type = "service_commitment.LeaveEnded"
+
+    effective_on: date
+    recorded_by: str
+
+
+class SeparationRecorded(DomainEvent):
+    event_type = "service_commitment.SeparationRecorded"
+
+    effective_on: date
+    reason: str
+    recorded_by: str
+
+
+class ServiceVerified(DomainEvent):
+    """The annual check with HR: what HR says, and whether it matches the commitment's record."""
+
+    event_type = "service_commitment.ServiceVerified"
+
+    anniversary: int
+    hr_role: str
+    hr_school_id: str | None
+    hr_status: str
+    qualifying: bool
+    matches: bool
+    served_months: int
+
+
+class ObligationCompleted(DomainEvent):
+    event_type = "service_commitment.ObligationCompleted"
+
+    completed_on: date
+    served_months: int
+
+
+class ObligationBreached(DomainEvent):
+    event_type = "service_commitment.ObligationBreached"
+
+    breached_on: date
+    reason: str
+    served_months: int
+
+
+class RepaymentDetermined(DomainEvent):
+    event_type = "service_commitment.RepaymentDetermined"
+
+    computation: RepaymentComputation
+
+
+class RepaymentWaived(DomainEvent):
+    event_type = "service_commitment.RepaymentWaived"
+
+    waived_cents: int
+    remaining_cents: int
+    reason: str
+    decided_by: str
+
+
+class RepaymentRequested(DomainEvent):
+    event_type = "service_commitment.RepaymentRequested"
+
+    amount_cents: int
+    idempotency_key: str
+    payroll_reference: str
+
+
+class CommitmentNoticeSent(DomainEvent):
+    event_type = "service_commitment.NoticeSent"
+
+    recipient: str
+    subject: str
+    idempotency_key: str
+
+
+class CommitmentEnded(DomainEvent):
+    event_type = "service_commitment.CommitmentEnded"
+
+    outcome: str
+
+
+# --- state ---------------------------------------------------------------------------------
+
+
+class Standing(StrEnum):
+    SERVING = "serving"
+    COMPLETED = "completed"
+    BREACHED = "breached"
+
+
+class Commitment(BaseModel):
+    model_config = ConfigDict(frozen=False)
+
+    fellow_id: str = ""
+    full_name: str = ""
+    email: str = ""
+    program: str = ""
+    graduated_on: date | None = None
+    assistance_cents: int = 0
+    role: str | None = None
+    school_id: str | None = None
+    base_deadline: date | None = None
+    paused_days: int = 0
+    on_leave: bool = False
+    leave_defers: bool = False
+    leave_since: date | None = None
+    periods: list[tuple[date, date]] = Field(default_factory=list)
+    open_since: date | None = None
+    last_effective: date | None = None
+    separated_on: date | None = None
+    separation_reason: str | None = None
+    standing: Standing = Standing.SERVING
+    verifications: int = 0
+    repayment: RepaymentComputation | None = None
+    owed_cents: int = 0
+    waivers: list[str] = Field(default_factory=list)
+    repayment_reference: str | None = None
+    ended: bool = False
+    version: int = 0
+
+    @property
+    def deadline(self) -> date | None:
+        if self.base_deadline is None:
+            return None
+        return self.base_deadline + timedelta(days=self.paused_days)
+
+    def served_as_of(self, today: date) -> int:
+        open_period = [(self.open_since, today)] if self.open_since else []
+        return served_months([*self.periods, *open_period])
+
+
+def _close(c: Commitment, on: date) -> None:
+    if c.open_since is not None:
+        c.periods.append((c.open_since, max(on, c.open_since)))
+        c.open_since = None
+
+
+def _reopen(c: Commitment, on: date, rules: ServiceRules) -> None:
+    if c.separated_on is None and not c.on_leave and rules.qualifies(c.role, c.school_id):
+        c.open_since = on
+
+
+def evolve(c: Commitment, event: DomainEvent, rules: ServiceRules) -> Commitment:
+    """Apply one event; returns a new Commitment."""
+    n = c.model_copy(deep=True)
+    n.version += 1
+    match event:
+        case CommitmentStarted():
+            n.fellow_id, n.full_name, n.email = event.fellow_id, event.full_name, event.email
+            n.program, n.graduated_on = event.program, event.graduated_on
+            n.assistance_cents, n.role, n.school_id = (
+                event.assistance_cents,
+                event.role,
+                event.school_id,
+            )
+            n.base_deadline, n.last_effective = event.deadline, event.graduated_on
+            _reopen(n, event.graduated_on, rules)
+        case RoleChanged() | SchoolTransferred():
+            _close(n, event.effective_on)
+            if isinstance(event, RoleChanged):
+                n.role = event.role
+            else:
+                n.school_id = event.school_id
+            n.last_effective = event.effective_on
+            _reopen(n, event.effective_on, rules)
+        case LeaveStarted():
+            _close(n, event.effective_on)
+            n.on_leave, n.leave_defers, n.leave_since = True, event.defers, event.effective_on
+            n.last_effective = event.effective_on
+        case LeaveEnded():
+            if n.leave_defers and n.leave_since is not None:
+                n.paused_days += (event.effective_on - n.leave_since).days
+            n.on_leave, n.leave_defers, n.leave_since = False, False, None
+            n.last_effective = event.effective_on
+            _reopen(n, event.effective_on, rules)
+        case SeparationRecorded():
+            _close(n, event.effective_on)
+            if n.on_leave and n.leave_defers and n.leave_since is not None:
+                n.paused_days += (event.effective_on - n.leave_since).days
+            n.on_leave = False
+            n.separated_on, n.separation_reason = event.effective_on, event.reason
+            n.last_effective = event.effective_on
+        case ServiceVerified():
+            n.verifications = max(n.verifications, event.anniversary)
+        case ObligationCompleted():
+            _close(n, event.completed_on)
+            n.standing = Standing.COMPLETED
+        case ObligationBreached():
+            _close(n, event.breached_on)
+            n.standing = Standing.BREACHED
+        case RepaymentDetermined():
+            n.repayment, n.owed_cents = event.computation, event.computation.owed_cents
+        case RepaymentWaived():
+            n.owed_cents = event.remaining_cents
+            n.waivers.append(event.reason)
+        case RepaymentRequested():
+            n.repayment_reference = event.payroll_reference
+        case CommitmentNoticeSent():
+            pass
+        case CommitmentEnded():
+            n.ended = True
+        case _:
+            raise TypeError(f"a service commitment has no event {event.event_type}")
+    return n
+
+
+def fold(events: Iterable[DomainEvent], rules: ServiceRules) -> Commitment:
+    state = Commitment()
+    for event in events:
+        state = evolve(state, event, rules)
+    return state
+
+
+# --- HR events and office decisions -------------------------------------------------------
+
+NewId = Callable[[], UUID]
+
+
+class HrChange(StrEnum):
+    ROLE_CHANGE = "role_change"
+    SCHOOL_TRANSFER = "school_transfer"
+    LEAVE_START = "leave_start"
+    LEAVE_END = "leave_end"
+    SEPARATION = "separation"
+
+
+class HrEvent(BaseModel):
+    """What the HR system reports about a fellow."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    change: HrChange
+    effective_on: date
+    role: str | None = None
+    school_id: str | None = None
+    reason: str | None = None
+    recorded_by: str = Field("hris", min_length=1)
+
+
+class Waive(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    decided_by: str = Field(pattern=r"^office:.+")
+    reason: str = Field(min_length=1)
+    amount_cents: int | None = Field(None, gt=0, description="none waives all that is owed")
+
+
+def decide_hr_event(
+    c: Commitment, rules: ServiceRules, cmd: HrEvent, now: datetime, new_id: NewId
+) -> list[DomainEvent]:
+    """The events an HR report causes; [] when it repeats what is already recorded."""
+    if c.separated_on is not None:
+        if cmd.change is HrChange.SEPARATION and cmd.effective_on == c.separated_on:
+            return []  # HR sent the same separation again
+        raise CommitmentRefusal(
+            f"{c.fellow_id} separated on {c.separated_on}; no further HR changes apply"
+        )
+    if c.standing is not Standing.SERVING:
+        raise CommitmentRefusal(f"the commitment is already {c.standing.value}")
+    if cmd.effective_on > now.date():
+        raise CommitmentRefusal(f"the effective date {cmd.effective_on} is in the future")
+    if c.last_effective is not None and cmd.effective_on < c.last_effective:
+        raise CommitmentRefusal(
+            f"HR changes must arrive in order: the last one was effective on {c.last_effective}"
+        )
+    at, by, ids = now, cmd.recorded_by, new_id
+    match cmd.change:
+        case HrChange.ROLE_CHANGE:
+            if not cmd.role:
+                raise CommitmentRefusal("a role change needs the new role")
+            if cmd.role == c.role:
+                return []
+            return [RoleChanged(event_id=ids(), occurred_at=at, role=cmd.role,
+                                effective_on=cmd.effective_on, recorded_by=by)]  # fmt: skip
+        case HrChange.SCHOOL_TRANSFER:
+            if not cmd.school_id:
+                raise CommitmentRefusal("a school transfer needs the new school id")
+            if cmd.school_id == c.school_id:
+                return []
+            return [SchoolTransferred(event_id=ids(), occurred_at=at, school_id=cmd.school_id,
+                                      effective_on=cmd.effective_on, recorded_by=by)]  # fmt: skip
+        case HrChange.LEAVE_START:
+            if not cmd.reason:
+                raise CommitmentRefusal("a leave needs its reason, e.g. leave or full_time_study")
+            if c.on_leave:
+                return []
+            return [LeaveStarted(event_id=ids(), occurred_at=at, reason=cmd.reason,
+                                 defers=cmd.reason in rules.deferment_reasons,
+                                 effective_on=cmd.effective_on, recorded_by=by)]  # fmt: skip
+        case HrChange.LEAVE_END:
+            if not c.on_leave:
+                raise CommitmentRefusal(f"{c.fellow_id} is not on leave")
+            return [LeaveEnded(event_id=ids(), occurred_at=at, effective_on=cmd.effective_on,
+                               recorded_by=by)]  # fmt: skip
+        case HrChange.SEPARATION:
+            return [SeparationRecorded(event_id=ids(), occurred_at=at,
+                                       effective_on=cmd.effective_on,
+                                       reason=cmd.reason or "separated",
+                                       recorded_by=by)]  # fmt: skip
+    raise CommitmentRefusal(f"unknown HR change {cmd.change}")
+
+
+def decide_waiver(c: Commitment, cmd: Waive, now: datetime, new_id: NewId) -> list[DomainEvent]:
+    if c.repayment is None:
+        raise CommitmentRefusal("there is no repayment to waive")
+    if c.repayment_reference is not None:
+        raise CommitmentRefusal("the repayment was already sent to payroll; a refund is needed")
+    if c.owed_cents == 0:
+        raise CommitmentRefusal("nothing is owed")
+    amount = cmd.amount_cents or c.owed_cents
+    if amount > c.owed_cents:
+        raise CommitmentRefusal(
+            f"cannot waive ${amount / 100:,.2f}: ${c.owed_cents / 100:,.2f} is owed"
+        )
+    return [
+        RepaymentWaived(
+            event_id=new_id(),
+            occurred_at=now,
+            waived_cents=amount,
+            remaining_cents=c.owed_cents - amount,
+            reason=cmd.reason,
+            decided_by=cmd.decided_by,
+        )
+    ]
+
+
+def repayment_for(c: Commitment, rules: ServiceRules, on: date) -> RepaymentComputation:
+    assert c.graduated_on is not None
+    return compute_repayment(
+        rules,
+        c.assistance_cents,
+        c.served_as_of(on),
+        graduated_on=c.graduated_on,
+        separated_on=on,
+    )
+
+
+def completion_date(c: Commitment, rules: ServiceRules, today: date) -> date | None:
+    """The day the obligation completes if nothing changes, or None while not accruing."""
+    if c.open_since is None:
+        return None
+    remaining = rules.obligation_months - c.served_as_of(today)
+    if remaining <= 0:
+        return today
+    low, high = today, add_months(today, remaining)
+    while low < high:  # the first day on which the served months reach the obligation
+        middle = low + timedelta(days=(high - low).days // 2)
+        if c.served_as_of(middle) >= rules.obligation_months:
+            high = middle
+        else:
+            low = middle + timedelta(days=1)
+    return low
+
+
+class CommitmentStatus(BaseModel):
+    """The query's answer: served, remaining, paused, deadline, and what leaving would cost,
+    as of `as_of` (a workflow's clock moves when it last acted: a timer, an HR event)."""
+
+    as_of: date
+    fellow_id: str
+    standing: Standing
+    role: str | None
+    school_id: str | None
+    qualifying_now: bool
+    on_leave: bool
+    served_months: int
+    remaining_months: int
+    paused_days: int
+    deadline: date | None
+    separated_on: date | None
+    owed_if_left_today_cents: int
+    repayment: RepaymentComputation | None
+    owed_cents: int
+    waivers: list[str]
+    ended: bool
+
+
+def status(c: Commitment, rules: ServiceRules, today: date) -> CommitmentStatus:
+    served = c.served_as_of(today)
+    if_left = (
+        repayment_for(c, rules, today).owed_cents
+        if c.standing is Standing.SERVING and c.graduated_on is not None
+        else 0
+    )
+    return CommitmentStatus(
+        as_of=today,
+        fellow_id=c.fellow_id,
+        standing=c.standing,
+        role=c.role,
+        school_id=c.school_id,
+        qualifying_now=c.open_since is not None,
+        on_leave=c.on_leave,
+        served_months=min(served, rules.obligation_months),
+        remaining_months=max(rules.obligation_months - served, 0),
+        paused_days=c.paused_days
+        + ((today - c.leave_since).days if c.on_leave and c.leave_defers and c.leave_since else 0),
+        deadline=c.deadline,
+        separated_on=c.separated_on,
+        owed_if_left_today_cents=if_left,
+        repayment=c.repayment,
+        owed_cents=c.owed_cents,
+        waivers=c.waivers,
+        ended=c.ended,
+    )

@@ -1,0 +1,431 @@
+"""A fellow's service commitment after graduation, running for years.
+
+HR reports changes as updates; on each anniversary the workflow asks HR whether the fellow still
+serves in a qualifying role and school, records the answer, and continues as new with its state,
+so a commitment of any length keeps a short history. Completing the obligation ends it; leaving
+early is a breach whose repayment is computed by the rules, open to a waiver for a window, then
+requested from payroll once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.events import DomainEvent
+    from domain.external import (
+        EmailMessage,
+        EmailReceipt,
+        Employee,
+        PaymentKind,
+        PaymentReceipt,
+        PaymentRequest,
+    )
+    from domain.service_commitment import journey as rules
+    from domain.service_commitment.journey import (
+        Commitment,
+        CommitmentEnded,
+        CommitmentNoticeSent,
+        CommitmentRefusal,
+        CommitmentStarted,
+        CommitmentStatus,
+        ObligationBreached,
+        ObligationCompleted,
+        RepaymentDetermined,
+        RepaymentRequested,
+        ServiceVerified,
+        Standing,
+    )
+    from domain.service_commitment.rules import ServiceRules, add_months
+    from workflows.journal import Journal
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+EXTERNAL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+)
+
+
+class ServiceCommitmentInput(BaseModel):
+    """The commitment's terms; on continue-as-new also the state and stream version so far."""
+
+    model_config = ConfigDict(frozen=True)
+
+    program: str
+    fellow_id: str
+    graduated_on: date
+    assistance_cents: int
+    rules: ServiceRules
+    program_office_email: str
+    carried: Commitment | None = None
+    stream_version: int = 0
+
+
+def commitment_id(program: str, fellow_id: str) -> str:
+    return f"service-commitment/{program}/{fellow_id}"
+
+
+@workflow.defn(name="ServiceCommitment")
+class ServiceCommitment:
+    @workflow.init
+    def __init__(self, inp: ServiceCommitmentInput) -> None:
+        self.inp = inp
+        self.rules = inp.rules
+        self.state = inp.carried or Commitment()
+        self.journal = Journal(workflow.info().workflow_id, inp.stream_version)
+        self._changed = False
+
+    @workflow.run
+    async def run(self, inp: ServiceCommitmentInput) -> CommitmentStatus:
+        if inp.carried is None:
+            await self._start()
+        while not self.state.ended:
+            if self.state.standing is Standing.SERVING:
+                await self._serve()
+            elif self.state.standing is Standing.BREACHED:
+                await self._collect()
+            else:
+                self._end("completed")
+            await self.journal.flush()
+            if self._should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    inp.model_copy(
+                        update={"carried": self.state, "stream_version": self.journal.version}
+                    )
+                )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status()
+
+    async def _start(self) -> None:
+        fellow = await workflow.execute_activity(
+            "hris_employee",
+            self.inp.fellow_id,
+            result_type=Employee,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=EXTERNAL_RETRY,
+        )
+        deadline = add_months(self.inp.graduated_on, 12 * self.rules.completion_window_years)
+        self._record(
+            [
+                CommitmentStarted(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    fellow_id=fellow.employee_id,
+                    full_name=fellow.full_name,
+                    email=fellow.email,
+                    program=self.inp.program,
+                    graduated_on=self.inp.graduated_on,
+                    assistance_cents=self.inp.assistance_cents,
+                    role=fellow.role,
+                    school_id=fellow.school_id,
+                    obligation_years=self.rules.obligation_years,
+                    deadline=deadline,
+                )
+            ],
+            actor="system",
+        )
+        await self._notify(
+            "fellow",
+            "started",
+            "Your service commitment has started",
+            f"Serve {self.rules.obligation_years} years in a qualifying role and school by "
+            f"{deadline.isoformat()}.",
+        )
+        await self.journal.flush()
+
+    async def _serve(self) -> None:
+        """Wait for HR, the next anniversary, the completion date or the deadline."""
+        today = self._today()
+        if self.state.separated_on is not None:
+            self._breach(self.state.separated_on, f"separated: {self.state.separation_reason}")
+            return
+        if self.state.served_as_of(today) >= self.rules.obligation_months:
+            self._complete(today)
+            return
+        deadline = self._deadline(today)
+        if deadline is not None and today >= deadline:
+            self._breach(today, f"the obligation was not completed by {deadline}")
+            return
+        anniversary = self._next_anniversary()
+        wakes = [anniversary]
+        completes = rules.completion_date(self.state, self.rules, today)
+        if completes is not None:
+            wakes.append(completes)
+        if deadline is not None:
+            wakes.append(deadline)
+        wake = min(wakes)
+        self._changed = False
+        seconds = (_midday(wake) - workflow.now()).total_seconds()
+        if seconds > 0:
+            try:
+                await workflow.wait_condition(lambda: self._changed, timeout=seconds)
+                return  # an HR change arrived: look again
+            except TimeoutError:
+                pass
+        if self._today() >= anniversary:
+            await self._verify(anniversary)
+
+    async def _verify(self, anniversary: date) -> None:
+        number = self.state.verifications + 1
+        hr = await workflow.execute_activity(
+            "hris_employee",
+            self.state.fellow_id,
+            result_type=Employee,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=EXTERNAL_RETRY,
+        )
+        qualifying = hr.status.value == "active" and self.rules.qualifies(hr.role, hr.school_id)
+        matches = (hr.role, hr.school_id) == (self.state.role, self.state.school_id) and (
+            hr.status.value != "separated"
+        )
+        self._record(
+            [
+                ServiceVerified(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    anniversary=number,
+                    hr_role=hr.role,
+                    hr_school_id=hr.school_id,
+                    hr_status=hr.status.value,
+                    qualifying=qualifying,
+                    matches=matches,
+                    served_months=self.state.served_as_of(anniversary),
+                )
+            ],
+            actor="hris",
+        )
+        if not matches:
+            await self._notify(
+                "office",
+                f"verification-{number}",
+                f"Service verification differs for {self.state.full_name}",
+                f"HR reports {hr.role} at {hr.school_id} ({hr.status.value}); the commitment "
+                f"records {self.state.role} at {self.state.school_id}. Please send the HR change.",
+            )
+
+    async def _collect(self) -> None:
+        """After a breach: determine the repayment, allow a waiver, then request it once."""
+        c = self.state
+        if c.repayment is None:
+            on = c.separated_on or self._today()
+            computation = rules.repayment_for(c, self.rules, on)
+            self._record(
+                [
+                    RepaymentDetermined(
+                        event_id=workflow.uuid4(),
+                        occurred_at=workflow.now(),
+                        computation=computation,
+                    )
+                ],
+                actor="system",
+            )
+            text = (
+                f"Repayment owed: ${computation.owed_cents / 100:,.2f} ({computation.explanation})."
+            )
+            await self._notify(
+                "fellow", "repayment-determined", "Service commitment repayment", text
+            )
+            await self._notify(
+                "office", "repayment-determined", f"Repayment for {c.full_name}", text
+            )
+            await self.journal.flush()
+            window_ends = workflow.now() + timedelta(days=self.rules.waiver_window_days)
+            seconds = (window_ends - workflow.now()).total_seconds()
+            if seconds > 0 and self.state.owed_cents > 0:
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda: self.state.owed_cents == 0, timeout=seconds
+                    )
+        if self.state.owed_cents > 0 and self.state.repayment_reference is None:
+            key = f"{workflow.info().workflow_id}/repayment"
+            receipt = await workflow.execute_activity(
+                "request_payment",
+                PaymentRequest(
+                    idempotency_key=key,
+                    kind=PaymentKind.REPAYMENT,
+                    payee_id=self.state.fellow_id,
+                    amount_cents=self.state.owed_cents,
+                    memo=f"Service commitment repayment, {self.inp.program}",
+                    workflow_id=workflow.info().workflow_id,
+                ),
+                result_type=PaymentReceipt,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=EXTERNAL_RETRY,
+            )
+            self._record(
+                [
+                    RepaymentRequested(
+                        event_id=workflow.uuid4(),
+                        occurred_at=workflow.now(),
+                        amount_cents=self.state.owed_cents,
+                        idempotency_key=key,
+                        payroll_reference=receipt.payroll_reference,
+                    )
+                ],
+                actor="system",
+            )
+        outcome = "waived" if self.state.owed_cents == 0 and self.state.waivers else "breached"
+        self._end(outcome)
+
+    # --- updates and query -------------------------------------------------------------------
+
+    @workflow.update
+    async def hr_event(self, cmd: rules.HrEvent) -> CommitmentStatus:
+        try:
+            events = rules.decide_hr_event(
+                self.state, self.rules, cmd, workflow.now(), workflow.uuid4
+            )
+        except CommitmentRefusal as refusal:
+            raise ApplicationError(
+                str(refusal), type="CommitmentRefusal", non_retryable=True
+            ) from refusal
+        if events:
+            self._record(events, actor=cmd.recorded_by)
+            self._changed = True
+            await self.journal.flush()
+        return self._status()
+
+    @hr_event.validator
+    def _validate_hr_event(self, cmd: rules.HrEvent) -> None:
+        rules.decide_hr_event(self.state, self.rules, cmd, workflow.now(), _nil)
+
+    @workflow.update
+    async def waive(self, cmd: rules.Waive) -> CommitmentStatus:
+        try:
+            events = rules.decide_waiver(self.state, cmd, workflow.now(), workflow.uuid4)
+        except CommitmentRefusal as refusal:
+            raise ApplicationError(
+                str(refusal), type="CommitmentRefusal", non_retryable=True
+            ) from refusal
+        self._record(events, actor=cmd.decided_by)
+        await self.journal.flush()
+        return self._status()
+
+    @waive.validator
+    def _validate_waive(self, cmd: rules.Waive) -> None:
+        rules.decide_waiver(self.state, cmd, workflow.now(), _nil)
+
+    @workflow.query
+    def status(self) -> CommitmentStatus:
+        return self._status()
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _record(self, events: Sequence[DomainEvent], actor: str) -> None:
+        for event in events:
+            self.state = rules.evolve(self.state, event, self.rules)
+        update = workflow.current_update_info()
+        self.journal.add(events, actor, update.id if update else None)
+
+    def _complete(self, on: date) -> None:
+        self._record(
+            [
+                ObligationCompleted(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    completed_on=on,
+                    served_months=self.state.served_as_of(on),
+                )
+            ],
+            actor="system",
+        )
+
+    def _breach(self, on: date, reason: str) -> None:
+        self._record(
+            [
+                ObligationBreached(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    breached_on=on,
+                    reason=reason,
+                    served_months=self.state.served_as_of(on),
+                )
+            ],
+            actor="system",
+        )
+
+    def _end(self, outcome: str) -> None:
+        self._record(
+            [
+                CommitmentEnded(
+                    event_id=workflow.uuid4(), occurred_at=workflow.now(), outcome=outcome
+                )
+            ],
+            actor="system",
+        )
+
+    def _deadline(self, today: date) -> date | None:
+        c = self.state
+        if c.deadline is None:
+            return None
+        if c.on_leave and c.leave_defers and c.leave_since is not None:
+            return c.deadline + (today - c.leave_since)  # the clock is paused
+        return c.deadline
+
+    def _next_anniversary(self) -> date:
+        assert self.state.graduated_on is not None
+        return add_months(self.state.graduated_on, 12 * (self.state.verifications + 1))
+
+    def _should_continue_as_new(self) -> bool:
+        if self.state.ended:
+            return False
+        # Yearly, after each anniversary's verification, or sooner if the server suggests it.
+        return (
+            self.state.verifications > (self.inp.carried.verifications if self.inp.carried else 0)
+            or workflow.info().is_continue_as_new_suggested()
+        )
+
+    def _today(self) -> date:
+        return workflow.now().date()
+
+    async def _notify(self, to: str, topic: str, subject: str, body: str) -> None:
+        address = self.state.email if to == "fellow" else self.inp.program_office_email
+        if not address:
+            return
+        key = f"{workflow.info().workflow_id}/notice/{topic}/{to}"
+        await workflow.execute_activity(
+            "send_email",
+            EmailMessage(
+                idempotency_key=key,
+                to=address,
+                subject=subject,
+                body=body,
+                workflow_id=workflow.info().workflow_id,
+            ),
+            result_type=EmailReceipt,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=EXTERNAL_RETRY,
+        )
+        self._record(
+            [
+                CommitmentNoticeSent(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    recipient=to,
+                    subject=subject,
+                    idempotency_key=key,
+                )
+            ],
+            actor="system",
+        )
+
+    def _status(self) -> CommitmentStatus:
+        return rules.status(self.state, self.rules, self._today())
+
+
+def _midday(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
+def _nil() -> UUID:
+    return UUID(int=0)
