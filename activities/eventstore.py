@@ -10,6 +10,7 @@ does not match.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -319,12 +320,16 @@ def _plan(
             f"stream {stream} is at version {version}, but the append expected "
             f"{base + duplicates}: another writer appended to it first"
         )
-    metadata_base = {"workflow_id": batch.workflow_id, "run_id": batch.run_id}
     rows = []
+    # The canonical bytes are assembled from each part's canonical JSON, serialised once;
+    # `_canonical_event` gives exactly what `event_bytes` would (see its docstring).
+    stream_json = _scalar_json(stream)
+    fixed_json = (_scalar_json(batch.workflow_id), _scalar_json(batch.run_id))
+    recorded_json = json.dumps(to_utc_iso(recorded_at))
     for event in remaining:
         version += 1
-        metadata = {**metadata_base, "actor": event.actor, "causation_id": event.causation_id}
-        payload = canonical_json(event.payload)
+        payload = _canonical_payload(event.payload)
+        metadata = _canonical_metadata(event.actor, event.causation_id, fixed_json)
         row = _Row(
             stream,
             version,
@@ -332,27 +337,83 @@ def _plan(
             event.event_type,
             event.schema_version,
             payload,
-            canonical_json(metadata),
+            metadata,
             recorded_at,
             prev,
         )
         row.hash = chain_hash(
             prev,
-            event_bytes(
-                stream_id=stream,
-                stream_version=version,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                schema_version=event.schema_version,
-                payload=event.payload,
-                metadata=metadata,
-                recorded_at=recorded_at,
+            _canonical_event(stream_json, version, event, payload, metadata, recorded_json).encode(
+                "utf-8"
             ),
         )
         prev = row.hash
         rows.append(row)
     heads[stream] = (version, prev)
     return AppendResult(stream, len(rows), duplicates, version), rows
+
+
+def _is_plain(value: Any) -> bool:
+    """True if `value` is made only of str-keyed dicts, lists, str, int, bool and None: then
+    `json.dumps` with sorted keys already gives its canonical JSON, without a conversion."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is dict:
+        return all(type(k) is str and _is_plain(v) for k, v in value.items())
+    if kind is list:
+        return all(_is_plain(v) for v in value)
+    return False
+
+
+_PLAIN_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_json_string: Any = getattr(json.encoder, "c_encode_basestring", None) or (
+    json.encoder.py_encode_basestring
+)  # what json.dumps(text, ensure_ascii=False) writes for a str
+
+
+def _canonical_payload(payload: dict[str, Any]) -> str:
+    if _is_plain(payload):
+        return _PLAIN_JSON.encode(payload)
+    return canonical_json(payload)  # decimals, dates, enums..., or refused (floats)
+
+
+def _scalar_json(value: Any) -> str:
+    if type(value) is str:
+        return str(_json_string(value))
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return str(value)
+    return canonical_json(value)
+
+
+def _canonical_metadata(actor: str, causation_id: str | None, fixed: tuple[str, str]) -> str:
+    """canonical_json of {workflow_id, run_id, actor, causation_id}: keys in sorted order."""
+    return (
+        f'{{"actor":{_scalar_json(actor)},"causation_id":{_scalar_json(causation_id)},'
+        f'"run_id":{fixed[1]},"workflow_id":{fixed[0]}}}'
+    )
+
+
+def _canonical_event(
+    stream_json: str,
+    version: int,
+    event: NewEvent,
+    payload: str,
+    metadata: str,
+    recorded_json: str,
+) -> str:
+    """The text `event_bytes` encodes, built from parts already in canonical JSON: the keys of
+    the envelope in sorted order, and each value's canonical JSON (nested objects of a
+    canonical document are themselves canonical), so the bytes are identical."""
+    return (
+        f'{{"event_id":{_scalar_json(str(event.event_id))},'
+        f'"event_type":{_scalar_json(event.event_type)},'
+        f'"metadata":{metadata},"payload":{payload},"recorded_at":{recorded_json},'
+        f'"schema_version":{_scalar_json(event.schema_version)},'
+        f'"stream_id":{stream_json},"stream_version":{version}}}'
+    )
 
 
 async def _insert(conn: asyncpg.Connection, rows: list[_Row]) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -162,3 +163,48 @@ async def test_timestamps_and_unicode_survive_the_round_trip(pool: asyncpg.Pool)
     assert stored.recorded_at.tzinfo is not None
     assert stored.recorded_at <= datetime.now(UTC)
     assert (await store.verify_stream("s-1")).ok
+
+
+async def test_the_chain_covers_the_canonical_bytes_of_any_payload(pool: asyncpg.Pool) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from activities.eventstore import GENESIS, chain_hash, event_bytes
+    from domain.events import canonical_json
+
+    store = EventStore(pool)
+    payloads: list[dict[str, object]] = [
+        {"é": 'naïve \u2028 "quoted" \\ tab\t', "b": [1, {"z": None, "a": True}], "a": -5},
+        {"big": 10**30, "empty": {}, "list": [], "flag": False},
+        {"amount": Decimal("1.50"), "on": date(2027, 1, 15), "tags": ["x"]},
+    ]
+    events = [
+        NewEvent(
+            event_id=uuid.uuid4(),
+            event_type='Tést"Happened',
+            schema_version=2,
+            payload=p,
+            actor="office:josé",
+            causation_id=None if i else "upd-1",
+        )
+        for i, p in enumerate(payloads)
+    ]
+    await store.append("stream/ü", events, workflow_id='wf "1"', run_id=None)
+
+    stored = await store.read_stream("stream/ü")
+    prev = GENESIS
+    for event, row in zip(events, stored, strict=True):
+        assert row.payload == json.loads(canonical_json(event.payload))
+        metadata = {"workflow_id": 'wf "1"', "run_id": None, "actor": "office:josé",
+                    "causation_id": event.causation_id}  # fmt: skip
+        assert row.metadata == metadata
+        assert row.hash == chain_hash(
+            prev,
+            event_bytes(
+                stream_id="stream/ü", stream_version=row.stream_version, event_id=event.event_id,
+                event_type=event.event_type, schema_version=2, payload=event.payload,
+                metadata=metadata, recorded_at=row.recorded_at,
+            ),
+        )  # fmt: skip
+        prev = row.hash
+    assert (await store.verify_stream("stream/ü")).ok

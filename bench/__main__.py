@@ -1,0 +1,75 @@
+"""`make bench` (python -m bench): the performance scenarios of bench/README.md.
+
+python -m bench                      # every scenario at full size, 3 repetitions
+python -m bench --quick              # a small smoke size of everything
+python -m bench --scenario 2 --scenario 3 --scale 0.1 --repeat 5
+python -m bench --scenario 2 --profile   # pyinstrument profile of the project's side
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import time
+from datetime import datetime
+
+from bench.common import Options, console
+
+SCENARIOS = {
+    1: "bulk HR start",
+    2: "event append",
+    3: "read-model rebuild",
+    4: "cohort simulation",
+    5: "audit replay",
+}
+
+
+def parse() -> tuple[Options, set[int]]:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scenario", type=int, action="append", choices=sorted(SCENARIOS))
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full sizes")
+    parser.add_argument("--quick", action="store_true", help="smoke size: --scale 0.01")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of each measurement")
+    parser.add_argument("--profile", action="store_true", help="profile the project's side")
+    parser.add_argument("--cohort", type=int, help="scenario 4's cohort size (default 300)")
+    args = parser.parse_args()
+    scale = 0.01 if args.quick else args.scale
+    if not 0 < scale <= 1:
+        parser.error("--scale takes a fraction in (0, 1]")
+    if args.repeat < 1:
+        parser.error("--repeat takes a positive number")
+    return Options(scale, args.repeat, args.profile, args.cohort), set(args.scenario or SCENARIOS)
+
+
+async def main() -> None:
+    from pathways.logs import configure_logging
+
+    configure_logging("console", os.environ.get("LOG_LEVEL", "error"))
+    options, chosen = parse()
+    console.print(
+        f"[bold]Pathways benchmarks[/bold] {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} · "
+        f"{platform.python_implementation()} {platform.python_version()} · "
+        f"{os.cpu_count()} CPUs · scale {options.scale:g} · {options.repeat} repetitions"
+    )
+    began = time.perf_counter()
+    if 1 in chosen:
+        from bench import bulk_start
+
+        await bulk_start.run(options)
+    if chosen & {2, 3}:
+        from bench import eventlog
+
+        await eventlog.run(options, chosen & {2, 3})
+    if 4 in chosen:
+        from bench import cohort
+
+        await cohort.run(options)
+    if 5 in chosen:
+        console.print("5. Audit replay: not yet: no parallel replay in the project to measure")
+    console.print(f"[dim]benchmarks took {time.perf_counter() - began:.0f} s[/dim]")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
