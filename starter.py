@@ -15,10 +15,13 @@ import asyncio
 import csv
 import json
 import os
+import sys
+import tomllib
 from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -28,7 +31,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from domain.external import Employee, School
-from domain.program import SAMPLE_PROGRAM, Cohort, Role, load_program_year
+from domain.program import SAMPLE_PROGRAM, SERVICE_RULES, Cohort, Role, load_program_year
 from domain.teacher_leader import journey as rules
 from domain.teacher_leader.events import (
     AttendanceStatus,
@@ -47,24 +50,35 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-T = TypeVar("T")
 
 
-def _run(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
+def _run(work: Callable[[Settings], Coroutine[Any, Any, None]]) -> None:
+    """Run one command's work, then leave the process at once.
+
+    The Temporal client's native threads can outlive the event loop and crash the interpreter
+    while it finalises (temporalio/sdk-python#300), so a command exits with `os._exit` once its
+    output is flushed; everything it opened is closed by then.
+    """
     settings = load_or_exit()
     if "LOG_LEVEL" not in os.environ:
         configure_logging(settings.log_format.value, "warning")  # the answer is the output
+    code, message = 0, ""
     try:
-        return asyncio.run(work(settings))
+        asyncio.run(work(settings))
     except WorkflowUpdateFailedError as error:
         cause = error.cause
-        message = getattr(cause, "message", None) or str(cause or error)
-        fail(f"refused: {message}", 1)
+        code, message = 1, f"refused: {getattr(cause, 'message', None) or cause or error}"
     except RPCError as error:
-        fail(f"Temporal answered: {error.message}", 1)
+        code, message = 1, f"Temporal answered: {error.message}"
     except known_failures() as error:
-        fail(str(error))
-    raise AssertionError("unreachable")
+        code, message = 2, str(error)
+    except typer.Exit as done:
+        code = done.exit_code
+    if message:
+        print(f"error: {message}", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _build(model: type[BaseModel], **fields: Any) -> Any:
@@ -80,19 +94,21 @@ def _build(model: type[BaseModel], **fields: Any) -> Any:
 async def _client(settings: Settings) -> Client:
     from pathways.temporal import connect
 
-    return await connect(settings)
+    return await connect(settings, forward_core_logs=False)
 
 
 def _show(status: rules.JourneyStatus) -> None:
     console.print_json(status.model_dump_json())
 
 
-def _update(journey: str, name: str, command: BaseModel) -> None:
+def _update(
+    journey: str, name: str, command: BaseModel, answer: type[BaseModel] = rules.JourneyStatus
+) -> None:
     async def work(settings: Settings) -> None:
         client = await _client(settings)
         handle = client.get_workflow_handle(journey)
-        status = await handle.execute_update(name, command, result_type=rules.JourneyStatus)
-        _show(status)
+        status = await handle.execute_update(name, command, result_type=answer)
+        console.print_json(status.model_dump_json())
 
     _run(work)
 
@@ -452,6 +468,109 @@ def replay(
     _run(work)
 
 
+@app.command("start-commitment")
+def start_commitment(
+    fellow: Annotated[str, typer.Option(help="HR employee id of the fellow")],
+    program: Annotated[str, typer.Option(help="e.g. plf-2027")],
+    graduated: Annotated[str, typer.Option(help="graduation date, YYYY-MM-DD")],
+    assistance: Annotated[str, typer.Option(help="financial assistance received, e.g. 40000.00")],
+    office_email: Annotated[str, typer.Option(help="the program office's address for notices")],
+    rules_file: Annotated[Path, typer.Option("--rules", exists=True)] = SERVICE_RULES,
+) -> None:
+    """Start a fellow's service commitment after graduation. Starting twice is harmless."""
+    from domain.service_commitment.rules import ServiceRules
+    from workflows.service_commitment import ServiceCommitmentInput, commitment_id
+
+    rules = _build(ServiceRules, **tomllib.loads(rules_file.read_text("utf-8")))
+    try:
+        cents = int((Decimal(assistance) * 100).to_integral_exact())
+    except (InvalidOperation, ArithmeticError):
+        fail(f"--assistance takes an amount in dollars and cents, got {assistance!r}")
+    inp = _build(
+        ServiceCommitmentInput,
+        program=program,
+        fellow_id=fellow,
+        graduated_on=graduated,
+        assistance_cents=cents,
+        rules=rules,
+        program_office_email=office_email,
+    )
+
+    async def work(settings: Settings) -> None:
+        from temporalio.common import WorkflowIDReusePolicy
+        from temporalio.exceptions import WorkflowAlreadyStartedError
+
+        client = await _client(settings)
+        workflow_id = commitment_id(program, fellow)
+        try:
+            await client.start_workflow(
+                "ServiceCommitment",
+                inp,
+                id=workflow_id,
+                task_queue=settings.temporal_task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+            console.print(f"started: {workflow_id}")
+        except WorkflowAlreadyStartedError:
+            console.print(f"already exists: {workflow_id}")
+
+    _run(work)
+
+
+@app.command("hr-event")
+def hr_event(
+    commitment: str,
+    change: Annotated[str, typer.Option(help="role_change, school_transfer, leave_start, ...")],
+    effective: Annotated[str, typer.Option("--on", help="YYYY-MM-DD")],
+    role: str | None = None,
+    school: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """HR: report a role change, transfer, leave or separation to a service commitment."""
+    from domain.service_commitment.journey import CommitmentStatus, HrEvent
+
+    command = _build(
+        HrEvent, change=change, effective_on=effective, role=role, school_id=school, reason=reason
+    )
+    _update(commitment, "hr_event", command, CommitmentStatus)
+
+
+@app.command()
+def waive(
+    commitment: str,
+    by: By,
+    reason: Annotated[str, typer.Option()],
+    amount: Annotated[
+        str | None, typer.Option(help="dollars; all that is owed if left out")
+    ] = None,
+) -> None:
+    """Program office: waive all or part of a repayment, with the reason."""
+    from domain.service_commitment.journey import CommitmentStatus, Waive
+
+    cents = None
+    if amount is not None:
+        try:
+            cents = int((Decimal(amount) * 100).to_integral_exact())
+        except (InvalidOperation, ArithmeticError):
+            fail(f"--amount takes dollars and cents, got {amount!r}")
+    command = _build(Waive, decided_by=by, reason=reason, amount_cents=cents)
+    _update(commitment, "waive", command, CommitmentStatus)
+
+
+@app.command("commitment-status")
+def commitment_status(commitment: str) -> None:
+    """Served, remaining, paused, deadline, and what leaving would cost."""
+    from domain.service_commitment.journey import CommitmentStatus
+
+    async def work(settings: Settings) -> None:
+        client = await _client(settings)
+        handle = client.get_workflow_handle(commitment)
+        status = await handle.query("status", result_type=CommitmentStatus)
+        console.print_json(status.model_dump_json())
+
+    _run(work)
+
+
 @app.command("check-program")
 def check_program(program: ProgramOption = SAMPLE_PROGRAM) -> None:
     """Validate a program year definition file and print it."""
@@ -476,6 +595,41 @@ def worker() -> None:
     from worker import run_worker
 
     _run(run_worker)
+
+
+@app.command("apply-roster")
+def apply_roster(
+    roster: Annotated[
+        Path, typer.Argument(exists=True, help="CSV: employee_id,role,school_id,cohort")
+    ],
+    program: ProgramOption = SAMPLE_PROGRAM,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=1000, help="journey starts in flight at once")
+    ] = 64,
+) -> None:
+    """HR: start a journey for every row of a roster; refused rows are listed by line."""
+    from pathways.roster import RosterUnreadable, read_roster
+
+    definition = load_program_year(program)
+    try:  # refuse an unusable file before contacting anything
+        read_roster(roster, definition, datetime.now(UTC))
+    except (RosterUnreadable, UnicodeDecodeError, csv.Error) as error:
+        fail(f"{roster}: {error}")
+
+    async def work(settings: Settings) -> None:
+        from pathways import roster as bulk
+
+        client = await _client(settings)
+        outcome = await bulk.apply_roster(
+            client, definition, roster, settings.temporal_task_queue, concurrency=concurrency
+        )
+        for problem in [*outcome.refused, *outcome.failed]:
+            console.print(f"[red]not started[/red] {problem}", highlight=False)
+        console.print(outcome.summary(), highlight=False)
+        if not outcome.ok:
+            raise typer.Exit(1)
+
+    _run(work)
 
 
 if __name__ == "__main__":

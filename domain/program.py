@@ -253,3 +253,4 @@ def load_program_year(path: Path) -> ProgramYear:
 
 
 SAMPLE_PROGRAM = Path(__file__).parent / "programs" / "teacher_leader_2027_28.toml"
+SERVICE_RULES = Path(__file__).parent / "programs" / "plf_service_commitment.toml"

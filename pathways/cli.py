@@ -46,7 +46,9 @@ def run_cli_main(entry: Callable[[Settings], Coroutine[Any, Any, None]]) -> None
     settings = load_or_exit()
     try:
         asyncio.run(entry(settings))
+        return
     except KeyboardInterrupt:
-        raise SystemExit(130) from None
+        message, code = "interrupted", 130
     except known_failures() as error:
-        fail(str(error))
+        message, code = str(error), 2
+    fail(message, code)

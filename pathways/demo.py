@@ -1,4 +1,5 @@
-"""`make demo`: a cohort of teacher leaders through a whole program year, on embedded servers.
+"""`make demo`: a cohort of teacher leaders through a whole program year, then a fellowship
+cohort through its service commitments, on embedded servers.
 
 It starts a throwaway PostgreSQL database and the time-skipping Temporal server (so a year
 passes in seconds), runs a worker in this process, seeds a district in the local HR tables,
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -53,6 +55,7 @@ from domain.teacher_leader.journey import (
     Withdraw,
 )
 from pathways.config import Settings
+from pathways.demo_fellows import run_fellowship
 from pathways.journeys import TeacherLeaderHandle, start_teacher_leader
 from pathways.logs import configure_logging, get_logger
 from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes, runtime
@@ -205,11 +208,17 @@ async def throwaway_database(settings: Settings) -> AsyncIterator[str]:
 
 
 class Demo:
-    def __init__(self, env: WorkflowEnvironment, program: ProgramYear, members: list[Member]):
+    def __init__(
+        self,
+        env: WorkflowEnvironment,
+        program: ProgramYear,
+        members: list[Member],
+        console: Console | None = None,
+    ) -> None:
         self.env = env
         self.program = program
         self.members = members
-        self.console = Console()
+        self.console = console or Console()
 
     async def at(self, day: date) -> None:
         """Move the server's clock to mid-afternoon of `day` in the district."""
@@ -463,7 +472,8 @@ async def run_demo(settings: Settings) -> None:
     if "LOG_LEVEL" not in os.environ:
         configure_logging(settings.log_format.value, "warning")  # the tables are the output
     log = get_logger("demo")
-    console = Console()
+    # Wide enough for the reasons and explanations when the output goes to a file or a pipe.
+    console = Console(width=None if sys.stdout.isatty() else 160)
     started = asyncio.get_running_loop().time()
     async with throwaway_database(settings) as dsn:
         pool = await open_database(dsn)
@@ -485,11 +495,12 @@ async def run_demo(settings: Settings) -> None:
                     "(time-skipping server: the year passes in seconds)"
                 )
                 task_queue = f"demo-{uuid.uuid4()}"
-                demo = Demo(env, program, members)
+                demo = Demo(env, program, members, console)
                 async with build_worker(env.client, services, task_queue):
                     await demo.run(task_queue)
-                demo.report()
-                console.print(await school_table(services.pool, program.program_year))
+                    demo.report()
+                    console.print(await school_table(services.pool, program.program_year))
+                    await run_fellowship(env, env.client, services.pool, task_queue, console)
                 async with services.pool.acquire() as conn:
                     payroll = await conn.fetch(
                         "SELECT kind, count(*) AS n, sum(amount_cents) AS cents "

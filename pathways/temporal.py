@@ -81,7 +81,10 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, *, forward_core_logs: bool = True) -> Client:
+    """A client for a long-running process forwards the SDK core's logs through structlog; a
+    short command-line call keeps the SDK's default runtime, whose threads stop cleanly at exit
+    (a forwarding thread that outlives the interpreter would crash it)."""
     try:
         return await Client.connect(
             settings.temporal_address,
@@ -89,7 +92,7 @@ async def connect(settings: Settings) -> Client:
             tls=tls_config(settings),
             api_key=settings.temporal_api_key,
             data_converter=DATA_CONVERTER,
-            runtime=runtime(),
+            runtime=runtime() if forward_core_logs else None,
         )
     except (RuntimeError, RPCError, OSError) as error:
         raise TemporalUnavailable(

@@ -46,11 +46,17 @@ class Journal:
             if not self._pending:
                 return
             batch, self._pending = self._pending, []
-            outcome = await workflow.execute_activity(
-                APPEND_EVENTS,
-                AppendEvents(stream_id=self.stream_id, expected_version=self.version, events=batch),
-                result_type=AppendOutcome,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=APPEND_RETRY,
-            )
+            try:
+                outcome = await workflow.execute_activity(
+                    APPEND_EVENTS,
+                    AppendEvents(
+                        stream_id=self.stream_id, expected_version=self.version, events=batch
+                    ),
+                    result_type=AppendOutcome,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=APPEND_RETRY,
+                )
+            except BaseException:
+                self._pending[:0] = batch  # keep them, in order, for the next flush
+                raise
             self.version = outcome.version

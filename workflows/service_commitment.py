@@ -83,6 +83,7 @@ class ServiceCommitment:
         self.state = inp.carried or Commitment()
         self.journal = Journal(workflow.info().workflow_id, inp.stream_version)
         self._changed = False
+        self._paying = False
 
     @workflow.run
     async def run(self, inp: ServiceCommitmentInput) -> CommitmentStatus:
@@ -147,7 +148,11 @@ class ServiceCommitment:
         """Wait for HR, the next anniversary, the completion date or the deadline."""
         today = self._today()
         if self.state.separated_on is not None:
-            self._breach(self.state.separated_on, f"separated: {self.state.separation_reason}")
+            left = self.state.separated_on
+            if self.state.served_as_of(left) >= self.rules.obligation_months:
+                self._complete(left)  # left on or after the day the obligation was met
+            else:
+                self._breach(left, f"separated: {self.state.separation_reason}")
             return
         if self.state.served_as_of(today) >= self.rules.obligation_months:
             self._complete(today)
@@ -248,13 +253,15 @@ class ServiceCommitment:
                     )
         if self.state.owed_cents > 0 and self.state.repayment_reference is None:
             key = f"{workflow.info().workflow_id}/repayment"
+            amount = self.state.owed_cents
+            self._paying = True  # from here on a waiver would come too late
             receipt = await workflow.execute_activity(
                 "request_payment",
                 PaymentRequest(
                     idempotency_key=key,
                     kind=PaymentKind.REPAYMENT,
                     payee_id=self.state.fellow_id,
-                    amount_cents=self.state.owed_cents,
+                    amount_cents=amount,
                     memo=f"Service commitment repayment, {self.inp.program}",
                     workflow_id=workflow.info().workflow_id,
                 ),
@@ -267,7 +274,7 @@ class ServiceCommitment:
                     RepaymentRequested(
                         event_id=workflow.uuid4(),
                         occurred_at=workflow.now(),
-                        amount_cents=self.state.owed_cents,
+                        amount_cents=amount,
                         idempotency_key=key,
                         payroll_reference=receipt.payroll_reference,
                     )
@@ -302,6 +309,7 @@ class ServiceCommitment:
     @workflow.update
     async def waive(self, cmd: rules.Waive) -> CommitmentStatus:
         try:
+            self._refuse_while_paying()
             events = rules.decide_waiver(self.state, cmd, workflow.now(), workflow.uuid4)
         except CommitmentRefusal as refusal:
             raise ApplicationError(
@@ -313,7 +321,14 @@ class ServiceCommitment:
 
     @waive.validator
     def _validate_waive(self, cmd: rules.Waive) -> None:
+        self._refuse_while_paying()
         rules.decide_waiver(self.state, cmd, workflow.now(), _nil)
+
+    def _refuse_while_paying(self) -> None:
+        if self._paying:
+            raise CommitmentRefusal(
+                "the repayment is already being sent to payroll; a refund is needed instead"
+            )
 
     @workflow.query
     def status(self) -> CommitmentStatus:

@@ -156,6 +156,8 @@ class TeacherLeaderJourney:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=EXTERNAL_RETRY,
         )
+        if self.journey.stage is not Stage.COMMITMENT_PENDING:
+            return  # withdrawn or separated while HR was asked
         deadline = self.program.commitment_deadline
         self._record(
             [
@@ -188,11 +190,16 @@ class TeacherLeaderJourney:
                 continue
             if await self._wait_until(signed_or_closed, remind_at):
                 break
-            awaiting = self.journey.awaiting_signatures
-            for signer in awaiting:
+            awaiting = []
+            for signer in self.journey.awaiting_signatures:
+                if signer in self.journey.signed or signed_or_closed():
+                    continue  # signed (or the journey ended) while the reminders went out
                 await self._notify(
                     signer, f"commitment-reminder-{days}d", "Reminder: joint commitment", ask
                 )
+                awaiting.append(signer)
+            if not awaiting:
+                continue
             self._record(
                 [
                     CommitmentReminderSent(
@@ -373,6 +380,9 @@ class TeacherLeaderJourney:
     @workflow.update
     async def close_year(self, cmd: rules.CloseYear) -> JourneyStatus:
         """Close early; answers once the stipend and reimbursement are decided and sent."""
+        if self.journey.year_closed:  # the year's own close got there first
+            await workflow.wait_condition(lambda: self._settled)
+            return self._status()
         await self._apply(
             lambda ids: rules.decide_close(self.journey, cmd, workflow.now(), ids, early=True),
             cmd.closed_by,

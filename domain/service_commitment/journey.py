@@ -14,6 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.commands import Command
 from domain.events import DomainEvent
 from domain.service_commitment.rules import (
     RepaymentComputation,
@@ -229,13 +230,15 @@ def evolve(c: Commitment, event: DomainEvent, rules: ServiceRules) -> Commitment
             n.base_deadline, n.last_effective = event.deadline, event.graduated_on
             _reopen(n, event.graduated_on, rules)
         case RoleChanged() | SchoolTransferred():
-            _close(n, event.effective_on)
             if isinstance(event, RoleChanged):
                 n.role = event.role
             else:
                 n.school_id = event.school_id
             n.last_effective = event.effective_on
-            _reopen(n, event.effective_on, rules)
+            # A move between qualifying posts continues the same period of service.
+            if n.open_since is None or not rules.qualifies(n.role, n.school_id):
+                _close(n, event.effective_on)
+                _reopen(n, event.effective_on, rules)
         case LeaveStarted():
             _close(n, event.effective_on)
             n.on_leave, n.leave_defers, n.leave_since = True, event.defers, event.effective_on
@@ -297,10 +300,8 @@ class HrChange(StrEnum):
     SEPARATION = "separation"
 
 
-class HrEvent(BaseModel):
+class HrEvent(Command):
     """What the HR system reports about a fellow."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     change: HrChange
     effective_on: date
@@ -310,9 +311,7 @@ class HrEvent(BaseModel):
     recorded_by: str = Field("hris", min_length=1)
 
 
-class Waive(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
+class Waive(Command):
     decided_by: str = Field(pattern=r"^office:.+")
     reason: str = Field(min_length=1)
     amount_cents: int | None = Field(None, gt=0, description="none waives all that is owed")
@@ -322,6 +321,8 @@ def decide_hr_event(
     c: Commitment, rules: ServiceRules, cmd: HrEvent, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
     """The events an HR report causes; [] when it repeats what is already recorded."""
+    if c.graduated_on is None:
+        raise CommitmentRefusal("the commitment is still starting; send the change again shortly")
     if c.separated_on is not None:
         if cmd.change is HrChange.SEPARATION and cmd.effective_on == c.separated_on:
             return []  # HR sent the same separation again
@@ -416,6 +417,8 @@ def completion_date(c: Commitment, rules: ServiceRules, today: date) -> date | N
     if remaining <= 0:
         return today
     low, high = today, add_months(today, remaining)
+    while c.served_as_of(high) < rules.obligation_months:  # month-end clamping can fall short
+        high += timedelta(days=31)
     while low < high:  # the first day on which the served months reach the obligation
         middle = low + timedelta(days=(high - low).days // 2)
         if c.served_as_of(middle) >= rules.obligation_months:

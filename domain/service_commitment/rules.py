@@ -155,13 +155,14 @@ def compute_repayment(
     obligation = rules.obligation_months
     served = min(served, obligation)
     credited = (served // 12) * 12 if rules.crediting is Crediting.WHOLE_YEARS else served
-    unserved = Decimal(obligation - credited) / Decimal(obligation)
+    unserved_months = Decimal(obligation - credited)
+    unserved = unserved_months / Decimal(obligation)
     assistance = Decimal(assistance_cents)
     if credited >= obligation:
         principal = Decimal(0)
         why = "the obligation was served in full"
     elif rules.repayment is RepaymentForm.PRO_RATA:
-        principal = assistance * unserved
+        principal = assistance * unserved_months / Decimal(obligation)  # multiply first: exact
         why = (
             f"pro rata: {obligation - credited} of {obligation} months unserved "
             f"x ${assistance_cents / 100:,.2f}"
@@ -171,8 +172,8 @@ def compute_repayment(
         why = "all or nothing: the obligation was not completed, so all assistance is repaid"
     else:
         assert rules.fixed_amount_per_year_cents is not None
-        unserved_years = Decimal(obligation - credited) / Decimal(12)
-        principal = Decimal(rules.fixed_amount_per_year_cents) * unserved_years
+        unserved_years = unserved_months / Decimal(12)
+        principal = Decimal(rules.fixed_amount_per_year_cents) * unserved_months / Decimal(12)
         why = (
             f"fixed per year: {unserved_years.normalize():f} unserved year(s) x "
             f"${rules.fixed_amount_per_year_cents / 100:,.2f}"
@@ -189,7 +190,10 @@ def compute_repayment(
         days = max((separated_on - start).days, 0)
         interest = principal * rules.interest.annual_rate * Decimal(days) / Decimal(365)
         why += f"; simple interest {rules.interest.annual_rate} a year over {days} days"
-    principal_cents, interest_cents = _cents(principal), _cents(interest)
+    # One rounding, of the total; the principal is shown rounded and interest is the rest.
+    owed_cents = _cents(principal + interest)
+    principal_cents = min(_cents(principal), owed_cents)
+    interest_cents = owed_cents - principal_cents
     return RepaymentComputation(
         form=rules.repayment,
         crediting=rules.crediting,
@@ -200,6 +204,6 @@ def compute_repayment(
         unserved_fraction=unserved,
         principal_cents=principal_cents,
         interest_cents=interest_cents,
-        owed_cents=principal_cents + interest_cents,
+        owed_cents=owed_cents,
         explanation=why,
     )

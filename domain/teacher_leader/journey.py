@@ -14,8 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from domain.commands import Command
 from domain.events import DomainEvent
 from domain.program import Cohort, ProgramYear, Role
 from domain.teacher_leader.events import (
@@ -77,11 +78,7 @@ class DeliverableStatus(StrEnum):
 # --- commands ---------------------------------------------------------------------------
 
 
-class _Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-class Application(_Command):
+class Application(Command):
     employee_id: str = Field(min_length=1)
     role: Role
     school_id: str = Field(min_length=1)
@@ -89,60 +86,60 @@ class Application(_Command):
     submitted_by: str = Field("hris", min_length=1)
 
 
-class DecideApplication(_Command):
+class DecideApplication(Command):
     outcome: DecisionOutcome
     scores: SelectionScores
     decided_by: str = Field(min_length=1)
     note: str = ""
 
 
-class SignCommitment(_Command):
+class SignCommitment(Command):
     signer_id: str = Field(min_length=1)
 
 
-class RecordAttendance(_Command):
+class RecordAttendance(Command):
     session_id: str = Field(min_length=1)
     status: AttendanceStatus
     recorded_by: str = Field(min_length=1)
 
 
-class RecordMakeUp(_Command):
+class RecordMakeUp(Command):
     session_id: str = Field(min_length=1)
     completed_on: date
     recorded_by: str = Field(min_length=1)
     note: str = ""
 
 
-class RecordCoachingStep(_Command):
+class RecordCoachingStep(Command):
     cycle_id: str = Field(min_length=1)
     step: CoachingStep
     recorded_by: str = Field(min_length=1)
     note: str = ""
 
 
-class SubmitDeliverable(_Command):
+class SubmitDeliverable(Command):
     deliverable_id: str = Field(min_length=1)
     submitted_by: str = Field(min_length=1)
     note: str = ""
 
 
-class ReviewDeliverable(_Command):
+class ReviewDeliverable(Command):
     deliverable_id: str = Field(min_length=1)
     accepted: bool
     reviewed_by: str = Field(min_length=1)
     comment: str = ""
 
 
-class CloseYear(_Command):
+class CloseYear(Command):
     closed_by: str = Field(min_length=1)
 
 
-class Withdraw(_Command):
+class Withdraw(Command):
     withdrawn_by: str = Field(min_length=1)
     reason: str = Field(min_length=1)
 
 
-class RecordSeparation(_Command):
+class RecordSeparation(Command):
     effective_on: date
     reason: str = Field(min_length=1)
     recorded_by: str = Field("hris", min_length=1)

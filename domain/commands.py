@@ -1,0 +1,23 @@
+"""The base of every command a person or a system sends to a journey."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+class Command(BaseModel):
+    """Immutable, strict about unknown fields, trimmed text, and no NUL characters (which
+    PostgreSQL cannot store in the event log)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if isinstance(value, str) and "\x00" in value:
+                    raise ValueError(f"{name} must not contain NUL characters")
+        return data
