@@ -102,7 +102,7 @@ class SchoolReimbursement:
 
 
 class ReadModel:
-    def __init__(self, pool: asyncpg.Pool, page_size: int = 5000) -> None:
+    def __init__(self, pool: asyncpg.Pool, page_size: int = 20_000) -> None:
         self._pool = pool
         self._page_size = page_size
 
@@ -139,7 +139,9 @@ class ReadModel:
                 await asyncio.wait_for(stop.wait(), every_seconds)
 
     async def _apply_page(self) -> int:
-        async with self._pool.acquire() as conn, conn.transaction():
+        # One snapshot for the page and the log's end, so that a page shorter than the page
+        # size can move the checkpoint past events this projection does not read.
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
             await conn.execute("SELECT pg_advisory_xact_lock($1)", PROJECTION_LOCK)
             position = await conn.fetchval(
                 "SELECT position FROM projection_checkpoints WHERE name = $1", PROJECTION
@@ -147,12 +149,21 @@ class ReadModel:
             position = int(position or 0)
             records = await conn.fetch(
                 "SELECT global_position, stream_id, event_type, payload FROM events "
-                "WHERE global_position > $1 AND event_type LIKE 'teacher\\_leader.%' "
+                "WHERE global_position > $1 AND event_type = ANY($3::text[]) "
                 "ORDER BY global_position LIMIT $2",
                 position,
                 self._page_size,
+                list(HANDLERS),
             )
+            if len(records) < self._page_size:
+                last = await conn.fetchval(
+                    "SELECT coalesce(max(global_position), $1) FROM events", position
+                )
+            else:
+                last = records[-1]["global_position"]
             if not records:
+                if last > position:
+                    await _save_checkpoint(conn, last)
                 return 0
             streams = list({r["stream_id"] for r in records})
             rows: dict[str, Row] = {
@@ -164,18 +175,14 @@ class ReadModel:
                 )
             }
             for record in records:
-                handler = HANDLERS.get(record["event_type"])
-                row = rows.setdefault(record["stream_id"], _new_row(record["stream_id"]))
-                if handler is not None:
-                    handler(row, record["payload"])
+                stream_id = record["stream_id"]
+                row = rows.get(stream_id)
+                if row is None:
+                    row = rows[stream_id] = _new_row(stream_id)
+                HANDLERS[record["event_type"]](row, record["payload"])
                 row["last_position"] = record["global_position"]
             await _upsert(conn, [r for r in rows.values() if r.get("employee_id")])
-            await conn.execute(
-                "INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2) "
-                "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
-                PROJECTION,
-                records[-1]["global_position"],
-            )
+            await _save_checkpoint(conn, last)
             return len(records)
 
     async def journeys(self, program_year: str | None = None) -> list[Row]:
@@ -205,6 +212,15 @@ class ReadModel:
         ]
 
 
+async def _save_checkpoint(conn: asyncpg.Connection, position: int) -> None:
+    await conn.execute(
+        "INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2) "
+        "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
+        PROJECTION,
+        position,
+    )
+
+
 def _new_row(stream_id: str) -> Row:
     row: Row = dict.fromkeys(_COLUMNS)
     row.update(
@@ -214,14 +230,29 @@ def _new_row(stream_id: str) -> Row:
     return row
 
 
+# The array type each column travels in when a page of rows is upserted in one statement.
+_ARRAY_TYPES = {
+    "stipend_paid": "boolean[]", "stipend_cents": "bigint[]", "withheld_reasons": "text[]",
+    "substitute_days": "numeric[]", "reimbursement_cents": "bigint[]", "ended": "boolean[]",
+    "last_position": "bigint[]",
+}  # fmt: skip
+
+
 async def _upsert(conn: asyncpg.Connection, rows: list[Row]) -> None:
+    """Upsert a page of rows in one statement (one array per column)."""
     if not rows:
         return
-    columns = ", ".join(_COLUMNS)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(_COLUMNS) + 1))
+    arrays = ", ".join(
+        f"${i}::{_ARRAY_TYPES.get(c, 'text[]')}" for i, c in enumerate(_COLUMNS, start=1)
+    )
+    select = ", ".join(f"{c}::jsonb" if c == "withheld_reasons" else c for c in _COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c != "stream_id")
-    await conn.executemany(
-        f"INSERT INTO teacher_leader_journeys ({columns}) VALUES ({placeholders}) "
+    await conn.execute(
+        f"INSERT INTO teacher_leader_journeys ({', '.join(_COLUMNS)}) "
+        f"SELECT {select} FROM unnest({arrays}) AS page ({', '.join(_COLUMNS)}) "
         f"ON CONFLICT (stream_id) DO UPDATE SET {updates}",
-        [[json.dumps(r[c]) if c == "withheld_reasons" else r[c] for c in _COLUMNS] for r in rows],
+        *[
+            [json.dumps(r[c]) for r in rows] if c == "withheld_reasons" else [r[c] for r in rows]
+            for c in _COLUMNS
+        ],
     )
