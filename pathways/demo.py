@@ -10,6 +10,7 @@ and why, and what each school is reimbursed. Everything it started is stopped at
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import sys
@@ -471,6 +472,8 @@ def dollars(cents: int) -> str:
 async def run_demo(settings: Settings) -> None:
     if "LOG_LEVEL" not in os.environ:
         configure_logging(settings.log_format.value, "warning")  # the tables are the output
+        # The time-skipping server lacks a capability the SDK core warns about at every start.
+        logging.getLogger("temporalio.core").setLevel(logging.ERROR)
     log = get_logger("demo")
     # Wide enough for the reasons and explanations when the output goes to a file or a pipe.
     console = Console(width=None if sys.stdout.isatty() else 160)
