@@ -433,6 +433,29 @@ def verify(stream: Annotated[str | None, typer.Argument(help="one journey id")] 
 
 
 @app.command()
+def explain(journey: str) -> None:
+    """Auditors: a journey's decisions as a timeline, from the event log, with every money
+    decision's rule, inputs and amount."""
+
+    async def work(settings: Settings) -> None:
+        from domain.explain import explain as timeline
+        from worker import open_services
+
+        async with open_services(settings) as services:
+            stored = await services.store.read_stream(journey)
+        if not stored:
+            console.print(f"no events are stored for {journey}")
+            raise typer.Exit(1)
+        table = Table("when", "who", "what", title=journey)
+        lines = timeline((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored)
+        for line in lines:
+            table.add_row(line.when, line.actor, line.what)
+        console.print(table)
+
+    _run(work)
+
+
+@app.command()
 def replay(
     journey: Annotated[str | None, typer.Argument(help="a journey's workflow id")] = None,
     history: Annotated[Path | None, typer.Option(exists=True, help="a history JSON file")] = None,

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 from pathways.cli import fail, known_failures, load_or_exit
@@ -24,6 +25,8 @@ from pathways.temporal import installed_binary, register_search_attributes
 from workflows import search
 
 log = get_logger("stack")
+# pgserver asks platformdirs for a runtime folder, which warns on machines without a session.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", category=UserWarning)
 UI_PORT = 8233
 
 

@@ -11,6 +11,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.eventstore import EventStore
+from domain.explain import explain
 from domain.program import Cohort, ProgramYear, Role
 from domain.teacher_leader.events import (
     AttendanceStatus,
@@ -339,3 +340,29 @@ async def test_a_malformed_update_from_an_integration_is_refused(
         )
         assert status.stage is Stage.DECLINED
         await handle.result()
+
+
+async def test_explain_tells_why_the_stipend_was_withheld(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    await seed_district(pool, ["t-9"])
+    program = await program_near(env)
+    async with running_worker(client, pool, task_queue):
+        handle = await start(client, env, program, task_queue, "t-9")
+        await accept_and_sign(handle, "t-9")
+        await do_the_year(handle, env, program, Role.TEAM_LEAD, absent_from="winter-institute")
+        await handle.execute_update("close_year", CloseYear(closed_by=OFFICE))
+        await handle.result()
+    stored = await EventStore(pool).read_stream(handle.id)
+    lines = explain((e.to_domain(), e.metadata["actor"]) for e in stored)
+    winter = program.session("winter-institute")
+    assert winter is not None
+    withheld = [line for line in lines if line.what.startswith("stipend withheld")]
+    assert len(withheld) == 1
+    assert withheld[0].actor == "system"
+    assert f"absent from Winter Institute {winter.on.isoformat()}" in withheld[0].what
+    assert any(
+        line.what.startswith("substitute reimbursement to grape-street-es: $516.00 = 3 day(s)")
+        for line in lines
+    )
+    assert any(line.actor == OFFICE and line.what == "absent at winter-institute" for line in lines)

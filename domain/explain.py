@@ -1,0 +1,129 @@
+"""A journey's events as a timeline a person can read: who did what when, and why money moved."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from domain.events import DomainEvent
+from domain.service_commitment import journey as sc
+from domain.teacher_leader import events as tl
+
+
+@dataclass(frozen=True)
+class Line:
+    when: str
+    actor: str
+    what: str
+
+
+def _dollars(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def _stipend(e: tl.StipendDecided) -> str:
+    if e.paid:
+        return f"stipend paid: {_dollars(e.amount_cents)} to the {e.role.label}. Rule: {e.rule}"
+    return "stipend withheld: " + "; ".join(e.reasons) + f". Rule: {e.rule}"
+
+
+def _reimbursement(e: tl.SubstituteReimbursementDecided) -> str:
+    return (
+        f"substitute reimbursement to {e.school_id}: {_dollars(e.amount_cents)} = "
+        f"{e.substitute_days} day(s) x {_dollars(e.daily_rate_cents)} x partner share "
+        f"{e.partner_share} (sessions: {', '.join(e.sessions) or 'none'})"
+    )
+
+
+def _repayment(e: sc.RepaymentDetermined) -> str:
+    c = e.computation
+    return (
+        f"repayment determined: {_dollars(c.owed_cents)} ({c.explanation}); served "
+        f"{c.served_months} of {c.obligation_months} months, credited {c.credited_months} "
+        f"({c.crediting.value}), assistance {_dollars(c.assistance_cents)}"
+    )
+
+
+TEMPLATES: dict[type[DomainEvent], Callable[[Any], str]] = {
+    tl.ApplicationSubmitted: lambda e: (
+        f"applied as {e.role.label} at {e.school_id}" + (f" ({e.cohort.value})" if e.cohort else "")
+    ),
+    tl.ApplicantIdentified: lambda e: f"HR identified the applicant: {e.full_name}",
+    tl.ApplicationDecided: lambda e: (
+        f"application {e.outcome.value} (time {e.scores.time}, "
+        f"mindset {e.scores.mindset}, skillset {e.scores.skillset}, experience "
+        f"{e.scores.experience})" + (f": {e.note}" if e.note else "")
+    ),
+    tl.CommitmentRequested: lambda e: (
+        f"joint commitment sent to principal {e.principal_id}, due {e.deadline.isoformat()}"
+    ),
+    tl.CommitmentReminderSent: lambda e: (
+        f"reminder {e.days_before} days before the deadline "
+        f"to the {', '.join(s.value for s in e.awaiting)}"
+    ),
+    tl.CommitmentSigned: lambda e: f"joint commitment signed by the {e.signer.value}",
+    tl.JoinedInstructionalLeadershipTeam: lambda e: f"joined the ILT of {e.school_id}",
+    tl.ApplicationLapsed: lambda e: f"application lapsed: {e.reason}",
+    tl.AttendanceRecorded: lambda e: f"{e.status.value} at {e.session_id}",
+    tl.MakeUpRecorded: lambda e: f"make-up for {e.session_id} completed {e.completed_on}",
+    tl.CoachingStepRecorded: lambda e: f"coaching {e.cycle_id}: {e.step.value}",
+    tl.DeliverableSubmitted: lambda e: f"deliverable {e.deliverable_id} submitted",
+    tl.DeliverableReviewed: lambda e: (
+        f"deliverable {e.deliverable_id} "
+        + ("accepted" if e.accepted else f"returned: {e.comment}")
+    ),
+    tl.YearClosed: lambda e: "year closed" + (" early" if e.early else " on its date"),
+    tl.StipendDecided: _stipend,
+    tl.SubstituteReimbursementDecided: _reimbursement,
+    tl.PaymentRequested: lambda e: (
+        f"payroll asked for {_dollars(e.amount_cents)} "
+        f"({e.kind}) to {e.payee_id}, key {e.idempotency_key}, reference {e.payroll_reference}"
+    ),
+    tl.NoticeSent: lambda e: f"notice to {e.recipient_id}: {e.subject}",
+    tl.JourneyWithdrawn: lambda e: f"withdrawn by {e.withdrawn_by}: {e.reason}",
+    tl.SeparationRecorded: lambda e: f"separated on {e.effective_on}: {e.reason}",
+    tl.JourneyEnded: lambda e: f"journey ended: {e.outcome}",
+    sc.CommitmentStarted: lambda e: (
+        f"service commitment of {e.obligation_years} years began "
+        f"on graduation {e.graduated_on}; assistance {_dollars(e.assistance_cents)}; "
+        f"deadline {e.deadline}"
+    ),
+    sc.RoleChanged: lambda e: f"role changed to {e.role} from {e.effective_on}",
+    sc.SchoolTransferred: lambda e: f"transferred to {e.school_id} from {e.effective_on}",
+    sc.LeaveStarted: lambda e: (
+        f"leave ({e.reason}) from {e.effective_on}" + (", clock paused" if e.defers else "")
+    ),
+    sc.LeaveEnded: lambda e: f"leave ended {e.effective_on}",
+    sc.SeparationRecorded: lambda e: f"separated on {e.effective_on}: {e.reason}",
+    sc.ServiceVerified: lambda e: (
+        f"anniversary {e.anniversary}: HR reports {e.hr_role} at "
+        f"{e.hr_school_id} ({e.hr_status}); "
+        + ("matches" if e.matches else "DIFFERS from the record")
+    ),
+    sc.ObligationCompleted: lambda e: (
+        f"obligation completed on {e.completed_on} ({e.served_months} months)"
+    ),
+    sc.ObligationBreached: lambda e: f"obligation breached on {e.breached_on}: {e.reason}",
+    sc.RepaymentDetermined: _repayment,
+    sc.RepaymentWaived: lambda e: (
+        f"waived {_dollars(e.waived_cents)} by {e.decided_by}: "
+        f"{e.reason}; {_dollars(e.remaining_cents)} remains"
+    ),
+    sc.RepaymentRequested: lambda e: (
+        f"payroll asked for {_dollars(e.amount_cents)}, key "
+        f"{e.idempotency_key}, reference {e.payroll_reference}"
+    ),
+    sc.CommitmentNoticeSent: lambda e: f"notice to the {e.recipient}: {e.subject}",
+    sc.CommitmentEnded: lambda e: f"commitment ended: {e.outcome}",
+}
+
+
+def explain(events: Iterable[tuple[DomainEvent, str]]) -> list[Line]:
+    """Each (event, actor) as a line; an event type without a template is still listed."""
+    lines = []
+    for event, actor in events:
+        template = TEMPLATES.get(type(event))
+        what = template(event) if template else f"{event.event_type} {event.payload()}"
+        lines.append(Line(event.occurred_at.isoformat(timespec="minutes"), actor, what))
+    return lines
