@@ -455,6 +455,47 @@ def explain(journey: str) -> None:
     _run(work)
 
 
+@app.command("cross-check")
+def cross_check(journey: str) -> None:
+    """Auditors: compare the events a journey's history appended with those in the log."""
+
+    async def work(settings: Settings) -> None:
+        from domain.audit import StoredView
+        from domain.audit import cross_check as compare
+        from pathways.audit import appended_in_history
+        from worker import open_services
+
+        client = await _client(settings)
+        appended: list[Any] = []
+        handle = client.get_workflow_handle(journey)
+        # Every run of the journey (a long commitment continues as new) appended to one stream.
+        run_id: str | None = (
+            await handle.describe()
+        ).raw_description.workflow_execution_info.first_run_id
+        while run_id:
+            history = await client.get_workflow_handle(journey, run_id=run_id).fetch_history()
+            appended += await appended_in_history(history)
+            last = history.events[-1]
+            attrs = last.workflow_execution_continued_as_new_event_attributes
+            run_id = attrs.new_execution_run_id or None
+        async with open_services(settings) as services:
+            stored = await services.store.read_stream(journey)
+        problems = compare(
+            appended,
+            [StoredView(e.event_id, e.stream_version, e.event_type, e.payload) for e in stored],
+        )
+        for problem in problems:
+            console.print(f"[red]{problem}[/red]")
+        console.print(
+            f"{journey}: {len(appended)} events in the history, {len(stored)} in the log, "
+            f"{len(problems)} discrepancies"
+        )
+        if problems:
+            raise typer.Exit(1)
+
+    _run(work)
+
+
 @app.command()
 def replay(
     journey: Annotated[str | None, typer.Argument(help="a journey's workflow id")] = None,

@@ -10,7 +10,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.eventstore import EventStore
+from activities.eventstore import EventStore, StoredEvent
+from domain.audit import StoredView, cross_check
 from domain.explain import explain
 from domain.program import Cohort, ProgramYear, Role
 from domain.teacher_leader.events import (
@@ -34,6 +35,7 @@ from domain.teacher_leader.journey import (
     fold,
 )
 from domain.teacher_leader.journey import status as status_of
+from pathways.audit import appended_in_history
 from pathways.journeys import TeacherLeaderHandle, start_teacher_leader
 from tests.journey_kit import (
     OTHER_PRINCIPAL,
@@ -366,3 +368,39 @@ async def test_explain_tells_why_the_stipend_was_withheld(
         for line in lines
     )
     assert any(line.actor == OFFICE and line.what == "absent at winter-institute" for line in lines)
+
+
+async def test_cross_check_names_a_deleted_and_an_altered_event(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    await seed_district(pool, ["t-10"])
+    program = await program_near(env)
+    async with running_worker(client, pool, task_queue):
+        handle = await start(client, env, program, task_queue, "t-10")
+        await accept_and_sign(handle, "t-10")
+        await handle.execute_update("withdraw", Withdraw(withdrawn_by="t-10", reason="moving"))
+        await handle.result()
+    appended = await appended_in_history(await handle.fetch_history())
+    store = EventStore(pool)
+
+    def views(stored: list[StoredEvent]) -> list[StoredView]:
+        return [StoredView(e.event_id, e.stream_version, e.event_type, e.payload) for e in stored]
+
+    stored = await store.read_stream(handle.id)
+    assert len(appended) == len(stored) > 5
+    assert cross_check(appended, views(stored)) == []
+    async with pool.acquire() as conn:
+        await conn.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
+        await conn.execute(
+            "DELETE FROM events WHERE stream_id = $1 AND stream_version = 2", handle.id
+        )
+        await conn.execute(
+            "UPDATE events SET payload = jsonb_set(payload, '{reason}', '\"promoted\"') "
+            "WHERE stream_id = $1 AND event_type = 'teacher_leader.JourneyWithdrawn'",
+            handle.id,
+        )
+    problems = cross_check(appended, views(await store.read_stream(handle.id)))
+    assert [(p.kind, p.event_type) for p in problems] == [
+        ("missing", stored[1].event_type),
+        ("altered", "teacher_leader.JourneyWithdrawn"),
+    ]
