@@ -147,6 +147,8 @@ async def up(settings: Settings) -> None:
         stop_process(temporal, "temporal")
         if server is not None:
             server.cleanup()  # type: ignore[attr-defined]
+            # pgserver leaves the server up when other processes (the CLI) joined it.
+            stop_embedded_postgres(settings.data_dir / "postgres")
             log.info("stopped", process="postgres")
 
 
@@ -158,15 +160,21 @@ def down(settings: Settings) -> None:
             os.killpg(int(pid_file.read_text()), signal.SIGTERM)
             print("stopped the Temporal dev server")
         pid_file.unlink()
-    pgdata = settings.data_dir / "postgres"
-    if (pgdata / "postmaster.pid").exists():
-        import pgserver
-
-        pg_ctl = Path(str(pgserver.__file__)).parent / "pginstall" / "bin" / "pg_ctl"
-        user = ["runuser", "-u", "pgserver", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*user, str(pg_ctl), "-D", str(pgdata.resolve()), "-m", "fast", "stop"],
-                       check=False)  # fmt: skip
+    if stop_embedded_postgres(settings.data_dir / "postgres"):
         print("stopped the embedded PostgreSQL")
+
+
+def stop_embedded_postgres(pgdata: Path) -> bool:
+    """Stop the embedded server in `pgdata` if it runs, whoever else joined it."""
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    import pgserver
+
+    pg_ctl = Path(str(pgserver.__file__)).parent / "pginstall" / "bin" / "pg_ctl"
+    user = ["runuser", "-u", "pgserver", "--"] if os.geteuid() == 0 else []
+    command = [*user, str(pg_ctl), "-D", str(pgdata.resolve()), "-m", "fast", "stop"]
+    subprocess.run(command, check=False, capture_output=True)
+    return True
 
 
 def main(argv: list[str]) -> None:
