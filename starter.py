@@ -19,7 +19,6 @@ import sys
 import tomllib
 from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +30,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from domain.external import Employee, School
+from domain.money import cents_from_dollars, dollars
 from domain.program import SAMPLE_PROGRAM, SERVICE_RULES, Cohort, Role, load_program_year
 from domain.teacher_leader import journey as rules
 from domain.teacher_leader.events import (
@@ -353,7 +353,7 @@ def summary(year: Annotated[str | None, typer.Option(help="program year")] = Non
             for school_row in await services.read_model.reimbursements_by_school(year):
                 console.print(
                     f"{school_row.school_id}: {school_row.substitute_days} substitute days, "
-                    f"${school_row.amount_cents / 100:,.2f}"
+                    f"{dollars(school_row.amount_cents)}"
                 )
 
     _run(work)
@@ -547,9 +547,9 @@ def start_commitment(
 
     rules = _build(ServiceRules, **tomllib.loads(rules_file.read_text("utf-8")))
     try:
-        cents = int((Decimal(assistance) * 100).to_integral_exact())
-    except (InvalidOperation, ArithmeticError):
-        fail(f"--assistance takes an amount in dollars and cents, got {assistance!r}")
+        cents = cents_from_dollars(assistance)
+    except ValueError as error:
+        fail(f"--assistance: {error}")
     inp = _build(
         ServiceCommitmentInput,
         program=program,
@@ -614,9 +614,9 @@ def waive(
     cents = None
     if amount is not None:
         try:
-            cents = int((Decimal(amount) * 100).to_integral_exact())
-        except (InvalidOperation, ArithmeticError):
-            fail(f"--amount takes dollars and cents, got {amount!r}")
+            cents = cents_from_dollars(amount)
+        except ValueError as error:
+            fail(f"--amount: {error}")
     command = _build(Waive, decided_by=by, reason=reason, amount_cents=cents)
     _update(commitment, "waive", command, CommitmentStatus)
 

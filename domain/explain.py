@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.events import DomainEvent
+from domain.money import dollars
 from domain.service_commitment import journey as sc
 from domain.teacher_leader import events as tl
 
@@ -18,20 +19,16 @@ class Line:
     what: str
 
 
-def _dollars(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
-
-
 def _stipend(e: tl.StipendDecided) -> str:
     if e.paid:
-        return f"stipend paid: {_dollars(e.amount_cents)} to the {e.role.label}. Rule: {e.rule}"
+        return f"stipend paid: {dollars(e.amount_cents)} to the {e.role.label}. Rule: {e.rule}"
     return "stipend withheld: " + "; ".join(e.reasons) + f". Rule: {e.rule}"
 
 
 def _reimbursement(e: tl.SubstituteReimbursementDecided) -> str:
     return (
-        f"substitute reimbursement to {e.school_id}: {_dollars(e.amount_cents)} = "
-        f"{e.substitute_days} day(s) x {_dollars(e.daily_rate_cents)} x partner share "
+        f"substitute reimbursement to {e.school_id}: {dollars(e.amount_cents)} = "
+        f"{e.substitute_days} day(s) x {dollars(e.daily_rate_cents)} x partner share "
         f"{e.partner_share} (sessions: {', '.join(e.sessions) or 'none'})"
     )
 
@@ -39,9 +36,9 @@ def _reimbursement(e: tl.SubstituteReimbursementDecided) -> str:
 def _repayment(e: sc.RepaymentDetermined) -> str:
     c = e.computation
     return (
-        f"repayment determined: {_dollars(c.owed_cents)} ({c.explanation}); served "
+        f"repayment determined: {dollars(c.owed_cents)} ({c.explanation}); served "
         f"{c.served_months} of {c.obligation_months} months, credited {c.credited_months} "
-        f"({c.crediting.value}), assistance {_dollars(c.assistance_cents)}"
+        f"({c.crediting.value}), assistance {dollars(c.assistance_cents)}"
     )
 
 
@@ -77,7 +74,7 @@ TEMPLATES: dict[type[DomainEvent], Callable[[Any], str]] = {
     tl.StipendDecided: _stipend,
     tl.SubstituteReimbursementDecided: _reimbursement,
     tl.PaymentRequested: lambda e: (
-        f"payroll asked for {_dollars(e.amount_cents)} "
+        f"payroll asked for {dollars(e.amount_cents)} "
         f"({e.kind}) to {e.payee_id}, key {e.idempotency_key}, reference {e.payroll_reference}"
     ),
     tl.NoticeSent: lambda e: f"notice to {e.recipient_id}: {e.subject}",
@@ -86,7 +83,7 @@ TEMPLATES: dict[type[DomainEvent], Callable[[Any], str]] = {
     tl.JourneyEnded: lambda e: f"journey ended: {e.outcome}",
     sc.CommitmentStarted: lambda e: (
         f"service commitment of {e.obligation_years} years began "
-        f"on graduation {e.graduated_on}; assistance {_dollars(e.assistance_cents)}; "
+        f"on graduation {e.graduated_on}; assistance {dollars(e.assistance_cents)}; "
         f"deadline {e.deadline}"
     ),
     sc.RoleChanged: lambda e: f"role changed to {e.role} from {e.effective_on}",
@@ -107,11 +104,11 @@ TEMPLATES: dict[type[DomainEvent], Callable[[Any], str]] = {
     sc.ObligationBreached: lambda e: f"obligation breached on {e.breached_on}: {e.reason}",
     sc.RepaymentDetermined: _repayment,
     sc.RepaymentWaived: lambda e: (
-        f"waived {_dollars(e.waived_cents)} by {e.decided_by}: "
-        f"{e.reason}; {_dollars(e.remaining_cents)} remains"
+        f"waived {dollars(e.waived_cents)} by {e.decided_by}: "
+        f"{e.reason}; {dollars(e.remaining_cents)} remains"
     ),
     sc.RepaymentRequested: lambda e: (
-        f"payroll asked for {_dollars(e.amount_cents)}, key "
+        f"payroll asked for {dollars(e.amount_cents)}, key "
         f"{e.idempotency_key}, reference {e.payroll_reference}"
     ),
     sc.CommitmentNoticeSent: lambda e: f"notice to the {e.recipient}: {e.subject}",

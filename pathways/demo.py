@@ -35,6 +35,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.db import open_database
 from activities.local_systems import LocalHris
 from domain.external import Employee, School
+from domain.money import dollars
 from domain.program import SAMPLE_PROGRAM, Cohort, ProgramYear, Role, load_program_year
 from domain.teacher_leader.events import (
     AttendanceStatus,
@@ -463,10 +464,6 @@ async def school_table(pool: asyncpg.Pool, program_year: str) -> Table:
         )
     table.add_row("total", "", "", dollars(total))
     return table
-
-
-def dollars(cents: int) -> str:
-    return f"${cents // 100:,}.{cents % 100:02d}"
 
 
 async def run_demo(settings: Settings) -> None:

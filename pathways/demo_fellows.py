@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.local_systems import LocalHris
 from domain.external import Employee
+from domain.money import dollars
 from domain.service_commitment.journey import CommitmentStatus, HrChange, HrEvent, Waive
 from domain.service_commitment.rules import Crediting, RepaymentForm, ServiceRules, add_months
 from workflows.service_commitment import ServiceCommitment, ServiceCommitmentInput, commitment_id
@@ -176,7 +177,7 @@ def _table(cohort: list[Fellow]) -> Table:
             fellow.story,
             f"{final.served_months} months",
             final.standing.value,
-            f"${final.owed_cents / 100:,.2f}",
+            dollars(final.owed_cents),
             why,
         )
     return table

@@ -12,23 +12,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.events import DomainEvent
     from domain.external import (
-        EmailMessage,
-        EmailReceipt,
-        Employee,
         PaymentKind,
-        PaymentReceipt,
-        PaymentRequest,
     )
+    from domain.money import dollars
     from domain.service_commitment import journey as rules
     from domain.service_commitment.journey import (
         Commitment,
@@ -45,14 +39,8 @@ with workflow.unsafe.imports_passed_through():
         Standing,
     )
     from domain.service_commitment.rules import ServiceRules, add_months
+    from workflows import district
     from workflows.journal import Journal
-
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-EXTERNAL_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-)
 
 
 class ServiceCommitmentInput(BaseModel):
@@ -108,13 +96,7 @@ class ServiceCommitment:
         return self._status()
 
     async def _start(self) -> None:
-        fellow = await workflow.execute_activity(
-            "hris_employee",
-            self.inp.fellow_id,
-            result_type=Employee,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=EXTERNAL_RETRY,
-        )
+        fellow = await district.employee(self.inp.fellow_id)
         deadline = add_months(self.inp.graduated_on, 12 * self.rules.completion_window_years)
         self._record(
             [
@@ -182,13 +164,7 @@ class ServiceCommitment:
 
     async def _verify(self, anniversary: date) -> None:
         number = self.state.verifications + 1
-        hr = await workflow.execute_activity(
-            "hris_employee",
-            self.state.fellow_id,
-            result_type=Employee,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=EXTERNAL_RETRY,
-        )
+        hr = await district.employee(self.state.fellow_id)
         qualifying = hr.status.value == "active" and self.rules.qualifies(hr.role, hr.school_id)
         matches = (hr.role, hr.school_id) == (self.state.role, self.state.school_id) and (
             hr.status.value != "separated"
@@ -234,9 +210,7 @@ class ServiceCommitment:
                 ],
                 actor="system",
             )
-            text = (
-                f"Repayment owed: ${computation.owed_cents / 100:,.2f} ({computation.explanation})."
-            )
+            text = f"Repayment owed: {dollars(computation.owed_cents)} ({computation.explanation})."
             await self._notify(
                 "fellow", "repayment-determined", "Service commitment repayment", text
             )
@@ -255,19 +229,12 @@ class ServiceCommitment:
             key = f"{workflow.info().workflow_id}/repayment"
             amount = self.state.owed_cents
             self._paying = True  # from here on a waiver would come too late
-            receipt = await workflow.execute_activity(
-                "request_payment",
-                PaymentRequest(
-                    idempotency_key=key,
-                    kind=PaymentKind.REPAYMENT,
-                    payee_id=self.state.fellow_id,
-                    amount_cents=amount,
-                    memo=f"Service commitment repayment, {self.inp.program}",
-                    workflow_id=workflow.info().workflow_id,
-                ),
-                result_type=PaymentReceipt,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=EXTERNAL_RETRY,
+            receipt = await district.pay(
+                key,
+                PaymentKind.REPAYMENT,
+                self.state.fellow_id,
+                amount,
+                f"Service commitment repayment, {self.inp.program}",
             )
             self._record(
                 [
@@ -304,7 +271,7 @@ class ServiceCommitment:
 
     @hr_event.validator
     def _validate_hr_event(self, cmd: rules.HrEvent) -> None:
-        rules.decide_hr_event(self.state, self.rules, cmd, workflow.now(), _nil)
+        rules.decide_hr_event(self.state, self.rules, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
     async def waive(self, cmd: rules.Waive) -> CommitmentStatus:
@@ -322,7 +289,7 @@ class ServiceCommitment:
     @waive.validator
     def _validate_waive(self, cmd: rules.Waive) -> None:
         self._refuse_while_paying()
-        rules.decide_waiver(self.state, cmd, workflow.now(), _nil)
+        rules.decide_waiver(self.state, cmd, workflow.now(), district.nil_id)
 
     def _refuse_while_paying(self) -> None:
         if self._paying:
@@ -408,19 +375,7 @@ class ServiceCommitment:
         if not address:
             return
         key = f"{workflow.info().workflow_id}/notice/{topic}/{to}"
-        await workflow.execute_activity(
-            "send_email",
-            EmailMessage(
-                idempotency_key=key,
-                to=address,
-                subject=subject,
-                body=body,
-                workflow_id=workflow.info().workflow_id,
-            ),
-            result_type=EmailReceipt,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=EXTERNAL_RETRY,
-        )
+        await district.email(key, address, subject, body)
         self._record(
             [
                 CommitmentNoticeSent(
@@ -440,7 +395,3 @@ class ServiceCommitment:
 
 def _midday(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-
-
-def _nil() -> UUID:
-    return UUID(int=0)

@@ -15,19 +15,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributePair
+from temporalio.common import SearchAttributePair
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.events import DomainEvent
     from domain.external import (
-        EmailMessage,
-        EmailReceipt,
-        Employee,
         PaymentKind,
-        PaymentReceipt,
-        PaymentRequest,
     )
+    from domain.money import dollars
     from domain.program import ProgramYear
     from domain.teacher_leader import journey as rules
     from domain.teacher_leader.events import (
@@ -43,17 +39,10 @@ with workflow.unsafe.imports_passed_through():
         YearClosed,
     )
     from domain.teacher_leader.journey import Journey, JourneyRefusal, JourneyStatus, Stage
-    from workflows import search
+    from workflows import district, search
     from workflows.journal import Journal
 
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-EXTERNAL_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-)
 Decision = Callable[[Callable[[], UUID]], list[DomainEvent]]
-_NO_ID = UUID(int=0)
 
 
 class TeacherLeaderInput(BaseModel):
@@ -114,13 +103,7 @@ class TeacherLeaderJourney:
 
     @workflow.run
     async def run(self, inp: TeacherLeaderInput) -> JourneyStatus:
-        employee = await workflow.execute_activity(
-            "hris_employee",
-            self.application.employee_id,
-            result_type=Employee,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=EXTERNAL_RETRY,
-        )
+        employee = await district.employee(self.application.employee_id)
         self._record(
             [
                 ApplicantIdentified(
@@ -149,13 +132,7 @@ class TeacherLeaderJourney:
         return self._status()
 
     async def _joint_commitment(self) -> None:
-        principal = await workflow.execute_activity(
-            "hris_principal_of",
-            self.application.school_id,
-            result_type=Employee,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=EXTERNAL_RETRY,
-        )
+        principal = await district.principal_of(self.application.school_id)
         if self.journey.stage is not Stage.COMMITMENT_PENDING:
             return  # withdrawn or separated while HR was asked
         deadline = self.program.commitment_deadline
@@ -257,7 +234,7 @@ class TeacherLeaderJourney:
                     f"day(s), {self.program.program_year}",
                 )
             if stipend.paid:
-                text = f"Your stipend of {_dollars(stipend.amount_cents)} has been sent to payroll."
+                text = f"Your stipend of {dollars(stipend.amount_cents)} has been sent to payroll."
             else:
                 text = "Your stipend was withheld:\n- " + "\n- ".join(stipend.reasons)
             await self._notify(Signer.TEACHER, "stipend", "Teacher leader stipend", text)
@@ -266,7 +243,7 @@ class TeacherLeaderJourney:
                 "stipend",
                 f"Teacher leader year closed: {j.full_name}",
                 f"{j.full_name}: {text}\nSubstitute reimbursement to your school: "
-                f"{_dollars(reimbursement.amount_cents)}.",
+                f"{dollars(reimbursement.amount_cents)}.",
             )
         else:
             text = {
@@ -303,7 +280,7 @@ class TeacherLeaderJourney:
 
     @decide.validator
     def _validate_decide(self, cmd: rules.DecideApplication) -> None:
-        rules.decide_application(self.journey, cmd, workflow.now(), _nil)
+        rules.decide_application(self.journey, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
     async def sign_commitment(self, cmd: rules.SignCommitment) -> JourneyStatus:
@@ -314,7 +291,7 @@ class TeacherLeaderJourney:
 
     @sign_commitment.validator
     def _validate_sign(self, cmd: rules.SignCommitment) -> None:
-        rules.decide_signature(self.journey, cmd, workflow.now(), _nil)
+        rules.decide_signature(self.journey, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
     async def record_attendance(self, cmd: rules.RecordAttendance) -> JourneyStatus:
@@ -327,7 +304,7 @@ class TeacherLeaderJourney:
 
     @record_attendance.validator
     def _validate_attendance(self, cmd: rules.RecordAttendance) -> None:
-        rules.decide_attendance(self.journey, self.program, cmd, workflow.now(), _nil)
+        rules.decide_attendance(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
     async def record_make_up(self, cmd: rules.RecordMakeUp) -> JourneyStatus:
@@ -338,7 +315,7 @@ class TeacherLeaderJourney:
 
     @record_make_up.validator
     def _validate_make_up(self, cmd: rules.RecordMakeUp) -> None:
-        rules.decide_make_up(self.journey, self.program, cmd, workflow.now(), _nil)
+        rules.decide_make_up(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
     async def record_coaching_step(self, cmd: rules.RecordCoachingStep) -> JourneyStatus:
@@ -351,7 +328,7 @@ class TeacherLeaderJourney:
 
     @record_coaching_step.validator
     def _validate_coaching(self, cmd: rules.RecordCoachingStep) -> None:
-        rules.decide_coaching_step(self.journey, self.program, cmd, workflow.now(), _nil)
+        rules.decide_coaching_step(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
     async def submit_deliverable(self, cmd: rules.SubmitDeliverable) -> JourneyStatus:
@@ -364,7 +341,7 @@ class TeacherLeaderJourney:
 
     @submit_deliverable.validator
     def _validate_submission(self, cmd: rules.SubmitDeliverable) -> None:
-        rules.decide_submission(self.journey, self.program, cmd, workflow.now(), _nil)
+        rules.decide_submission(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
     async def review_deliverable(self, cmd: rules.ReviewDeliverable) -> JourneyStatus:
@@ -375,7 +352,7 @@ class TeacherLeaderJourney:
 
     @review_deliverable.validator
     def _validate_review(self, cmd: rules.ReviewDeliverable) -> None:
-        rules.decide_review(self.journey, self.program, cmd, workflow.now(), _nil)
+        rules.decide_review(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
     async def close_year(self, cmd: rules.CloseYear) -> JourneyStatus:
@@ -392,7 +369,7 @@ class TeacherLeaderJourney:
 
     @close_year.validator
     def _validate_close(self, cmd: rules.CloseYear) -> None:
-        rules.decide_close(self.journey, cmd, workflow.now(), _nil, early=True)
+        rules.decide_close(self.journey, cmd, workflow.now(), district.nil_id, early=True)
 
     @workflow.update
     async def withdraw(self, cmd: rules.Withdraw) -> JourneyStatus:
@@ -403,7 +380,7 @@ class TeacherLeaderJourney:
 
     @withdraw.validator
     def _validate_withdraw(self, cmd: rules.Withdraw) -> None:
-        rules.decide_withdrawal(self.journey, cmd, workflow.now(), _nil)
+        rules.decide_withdrawal(self.journey, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
     async def record_separation(self, cmd: rules.RecordSeparation) -> JourneyStatus:
@@ -414,7 +391,7 @@ class TeacherLeaderJourney:
 
     @record_separation.validator
     def _validate_separation(self, cmd: rules.RecordSeparation) -> None:
-        rules.decide_separation(self.journey, cmd, workflow.now(), _nil)
+        rules.decide_separation(self.journey, cmd, workflow.now(), district.nil_id)
 
     @workflow.query
     def status(self) -> JourneyStatus:
@@ -474,20 +451,7 @@ class TeacherLeaderJourney:
 
     async def _pay(self, kind: PaymentKind, payee_id: str, amount_cents: int, memo: str) -> None:
         key = f"{workflow.info().workflow_id}/{kind.value}"
-        receipt = await workflow.execute_activity(
-            "request_payment",
-            PaymentRequest(
-                idempotency_key=key,
-                kind=kind,
-                payee_id=payee_id,
-                amount_cents=amount_cents,
-                memo=memo,
-                workflow_id=workflow.info().workflow_id,
-            ),
-            result_type=PaymentReceipt,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=EXTERNAL_RETRY,
-        )
+        receipt = await district.pay(key, kind, payee_id, amount_cents, memo)
         self._record(
             [
                 PaymentRequested(
@@ -512,19 +476,7 @@ class TeacherLeaderJourney:
         else:
             return
         key = f"{workflow.info().workflow_id}/notice/{topic}/{recipient_id}"
-        await workflow.execute_activity(
-            "send_email",
-            EmailMessage(
-                idempotency_key=key,
-                to=address,
-                subject=subject,
-                body=body,
-                workflow_id=workflow.info().workflow_id,
-            ),
-            result_type=EmailReceipt,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=EXTERNAL_RETRY,
-        )
+        await district.email(key, address, subject, body)
         self._record(
             [
                 NoticeSent(
@@ -543,11 +495,3 @@ class TeacherLeaderJourney:
 
     def _role_title(self) -> str:
         return self.application.role.label
-
-
-def _nil() -> UUID:
-    return _NO_ID
-
-
-def _dollars(cents: int) -> str:
-    return f"${cents // 100:,}.{cents % 100:02d}"

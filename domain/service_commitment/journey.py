@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.commands import Command
 from domain.events import DomainEvent
+from domain.money import dollars
 from domain.service_commitment.rules import (
     RepaymentComputation,
     ServiceRules,
@@ -383,9 +384,7 @@ def decide_waiver(c: Commitment, cmd: Waive, now: datetime, new_id: NewId) -> li
         raise CommitmentRefusal("nothing is owed")
     amount = cmd.amount_cents or c.owed_cents
     if amount > c.owed_cents:
-        raise CommitmentRefusal(
-            f"cannot waive ${amount / 100:,.2f}: ${c.owed_cents / 100:,.2f} is owed"
-        )
+        raise CommitmentRefusal(f"cannot waive {dollars(amount)}: {dollars(c.owed_cents)} is owed")
     return [
         RepaymentWaived(
             event_id=new_id(),

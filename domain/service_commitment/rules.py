@@ -28,6 +28,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.money import dollars
+
 
 class RepaymentForm(StrEnum):
     PRO_RATA = "pro_rata"
@@ -165,7 +167,7 @@ def compute_repayment(
         principal = assistance * unserved_months / Decimal(obligation)  # multiply first: exact
         why = (
             f"pro rata: {obligation - credited} of {obligation} months unserved "
-            f"x ${assistance_cents / 100:,.2f}"
+            f"x {dollars(assistance_cents)}"
         )
     elif rules.repayment is RepaymentForm.ALL_OR_NOTHING:
         principal = assistance
@@ -176,11 +178,11 @@ def compute_repayment(
         principal = Decimal(rules.fixed_amount_per_year_cents) * unserved_months / Decimal(12)
         why = (
             f"fixed per year: {unserved_years.normalize():f} unserved year(s) x "
-            f"${rules.fixed_amount_per_year_cents / 100:,.2f}"
+            f"{dollars(rules.fixed_amount_per_year_cents)}"
         )
         if rules.cap_cents is not None and principal > rules.cap_cents:
             principal = Decimal(rules.cap_cents)
-            why += f", capped at ${rules.cap_cents / 100:,.2f}"
+            why += f", capped at {dollars(rules.cap_cents)}"
     interest = Decimal(0)
     if rules.interest is not None and principal > 0:
         start = (
