@@ -22,13 +22,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from bench.common import Figure, Options, console, peak_rss_mib, show
-from domain.program import Role
 from pathways.config import load_settings
 from pathways.demo import (
-    SCENARIOS,
-    SCHOOLS,
     Demo,
     Member,
+    cohort_members,
     demo_program,
     seed_district,
     throwaway_database,
@@ -55,22 +53,7 @@ BILLED = {
 
 def members(count: int, rng: random.Random) -> list[Member]:
     """The demo's mix of outcomes, in the same proportions, for `count` teacher leaders."""
-    pattern = [s for n, s in SCENARIOS for _ in range(n)]
-    roles = [r for r in Role if r is not Role.SENIOR_PEER_COACH]
-    cohort = []
-    for n in range(count):
-        scenario = pattern[n % len(pattern)]
-        role = Role.SENIOR_PEER_COACH if "Senior" in scenario.name else roles[n % len(roles)]
-        cohort.append(
-            Member(
-                employee_id=f"e-{100_000 + n}",
-                name=f"Teacher {n}",
-                role=role,
-                school_id=SCHOOLS[n % len(SCHOOLS)][0],
-                scenario=scenario,
-            )
-        )
-    return cohort
+    return cohort_members(rng, count)
 
 
 async def one_run(count: int) -> dict[str, Any]:

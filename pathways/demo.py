@@ -127,22 +127,23 @@ class Member:
         return self.final is None
 
 
-def cohort_members(rng: random.Random) -> list[Member]:
+def cohort_members(rng: random.Random, count: int | None = None) -> list[Member]:
+    """The scenarios' mix of outcomes, once through (32) or cycled to `count` members."""
+    pattern = [scenario for n, scenario in SCENARIOS for _ in range(n)]
     roles = [r for r in Role if r is not Role.SENIOR_PEER_COACH]
     members: list[Member] = []
-    for count, scenario in SCENARIOS:
-        for _ in range(count):
-            n = len(members) + 1
-            role = Role.SENIOR_PEER_COACH if "Senior" in scenario.name else roles[n % len(roles)]
-            members.append(
-                Member(
-                    employee_id=f"e-{1000 + n}",
-                    name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-                    role=role,
-                    school_id=SCHOOLS[n % len(SCHOOLS)][0],
-                    scenario=scenario,
-                )
+    for n in range(1, (count or len(pattern)) + 1):
+        scenario = pattern[(n - 1) % len(pattern)]
+        role = Role.SENIOR_PEER_COACH if "Senior" in scenario.name else roles[n % len(roles)]
+        members.append(
+            Member(
+                employee_id=f"e-{1000 + n}",
+                name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                role=role,
+                school_id=SCHOOLS[n % len(SCHOOLS)][0],
+                scenario=scenario,
             )
+        )
     return members
 
 

@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.db import connect_pool, migrate
 from pathways.logs import configure_logging
 from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes, runtime
+from tests.fake_district import FakeDistrict, serve
 
 TEMPLATE = "pathways_test_template"
 
@@ -90,15 +91,21 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
         await pool.close()
 
 
-@pytest.fixture(scope="session")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
+async def start_test_server() -> WorkflowEnvironment:
+    """A time-skipping server from the installed binary, with the search attributes."""
     environment = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER,
         test_server_existing_path=installed_binary("temporal-test-server"),
         runtime=runtime(),
     )
+    await register_search_attributes(environment.client, environment.client.namespace)
+    return environment
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await start_test_server()
     try:
-        await register_search_attributes(environment.client, environment.client.namespace)
         yield environment
     finally:
         await environment.shutdown()
@@ -112,3 +119,15 @@ def client(env: WorkflowEnvironment) -> Client:
 @pytest.fixture
 def task_queue() -> str:
     return f"test-{uuid.uuid4()}"
+
+
+@pytest.fixture
+def district() -> FakeDistrict:
+    """The district's HR, payroll and e-mail as a real HTTP server (tests/fake_district.py)."""
+    return FakeDistrict()
+
+
+@pytest.fixture
+def base_url(district: FakeDistrict) -> Iterator[str]:
+    with serve(district.app) as url:
+        yield url

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -24,7 +24,7 @@ from activities.systems import (
 )
 from domain.external import EmailMessage, Employee, PaymentKind, PaymentRequest, School
 from pathways.config import Settings
-from tests.fake_district import FakeDistrict, serve
+from tests.fake_district import FakeDistrict
 
 CLIENT_TIMEOUT = 0.3
 
@@ -48,17 +48,6 @@ def teacher(employee_id: str = "T-100", school_id: str = "S-1") -> Employee:
         role="teacher",
         school_id=school_id,
     )
-
-
-@pytest.fixture
-def district() -> FakeDistrict:
-    return FakeDistrict()
-
-
-@pytest.fixture
-def base_url(district: FakeDistrict) -> Iterator[str]:
-    with serve(district.app) as url:
-        yield url
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from temporalio import workflow
@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.http_systems import HttpHris, HttpMailer, HttpPayroll, open_http_client
     from domain.external import PaymentKind, PaymentReceipt, PaymentRequest
     from pathways.config import Settings
-    from tests.fake_district import FakeDistrict, serve
+    from tests.fake_district import FakeDistrict
 
 PAYMENT_RETRIES = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=5)
 
@@ -34,17 +34,6 @@ class PayOnce:
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=PAYMENT_RETRIES,
         )
-
-
-@pytest.fixture
-def district() -> FakeDistrict:
-    return FakeDistrict()
-
-
-@pytest.fixture
-def base_url(district: FakeDistrict) -> Iterator[str]:
-    with serve(district.app) as url:
-        yield url
 
 
 @pytest.fixture

@@ -15,12 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.program import SAMPLE_PROGRAM, load_program_year
 from pathways.roster import RosterUnreadable, apply_roster, parse_roster
-from pathways.temporal import (
-    DATA_CONVERTER,
-    installed_binary,
-    register_search_attributes,
-    runtime,
-)
+from tests.conftest import start_test_server
 from tests.journey_kit import SCHOOL, program_near
 from tests.test_cli import one_error_line, run
 from workflows.teacher_leader import journey_id
@@ -32,13 +27,8 @@ ROLES = ["peer_coach", "arts_lead", "family_engagement_lead", "restorative_colle
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server of its own: journeys started here have no worker, and on the
     shared server even terminated ones were seen to hold the clock for the tests after."""
-    environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER,
-        test_server_existing_path=installed_binary("temporal-test-server"),
-        runtime=runtime(),
-    )
+    environment = await start_test_server()
     try:
-        await register_search_attributes(environment.client, environment.client.namespace)
         yield environment
     finally:
         await environment.shutdown()
