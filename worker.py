@@ -19,6 +19,7 @@ import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.cohort import CohortActivities
 from activities.db import open_database, resolve_database_url
 from activities.eventstore import EventStore
 from activities.external import ExternalActivities, build_external
@@ -26,10 +27,16 @@ from activities.journal import JournalActivities
 from activities.readmodel import ReadModel
 from pathways.config import Settings
 from pathways.logs import get_logger
+from workflows.fellowship import FellowshipCohort, FellowshipJourney
 from workflows.service_commitment import ServiceCommitment
 from workflows.teacher_leader import TeacherLeaderJourney
 
-WORKFLOWS: Sequence[type] = [TeacherLeaderJourney, ServiceCommitment]
+WORKFLOWS: Sequence[type] = [
+    TeacherLeaderJourney,
+    ServiceCommitment,
+    FellowshipCohort,
+    FellowshipJourney,
+]
 
 
 @dataclass
@@ -42,9 +49,10 @@ class Services:
     read_model: ReadModel
 
 
-def activities_for(services: Services) -> list[Any]:
+def activities_for(services: Services, client: Client) -> list[Any]:
     journal = JournalActivities(services.store)
-    return [journal.append_events, *services.external.activities()]
+    cohorts = CohortActivities(client)
+    return [journal.append_events, *services.external.activities(), *cohorts.activities()]
 
 
 @asynccontextmanager
@@ -66,7 +74,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
-        activities=activities_for(services),
+        activities=activities_for(services, client),
         max_cached_workflows=1000 if cache else 0,
     )
 

@@ -1,0 +1,71 @@
+"""Seats in a fellowship cohort, asked of the cohort's own workflow.
+
+A fellow's journey cannot call another workflow's update itself, so these activities do it
+with the worker's client. The cohort is started on first use (one per program); its updates
+are idempotent per fellow, so a retried activity gets the same seat.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from temporalio import activity
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.fellowship.cohort import ClaimSeat, CohortInput, ReleaseSeat, SeatAnswer, cohort_id
+
+
+class CohortActivities:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    @activity.defn(name="claim_cohort_seat")
+    async def claim_seat(self, request: ClaimSeat) -> SeatAnswer:
+        workflow_id = cohort_id(request.program.program_id)
+        # Already running (or closed: the update below says so) is fine.
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self.client.start_workflow(
+                "FellowshipCohort",
+                CohortInput(program=request.program),
+                id=workflow_id,
+                task_queue=activity.info().task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        handle = self.client.get_workflow_handle(workflow_id)
+        try:
+            answer: SeatAnswer = await handle.execute_update(
+                "claim", request.fellow_id, result_type=SeatAnswer
+            )
+        except WorkflowUpdateFailedError as error:
+            raise ApplicationError(
+                f"the cohort refused the seat: {error.cause}", non_retryable=True
+            ) from error
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                raise ApplicationError(
+                    f"cohort {workflow_id} has closed: enrollment has ended", non_retryable=True
+                ) from error
+            raise
+        return answer
+
+    @activity.defn(name="release_cohort_seat")
+    async def release_seat(self, request: ReleaseSeat) -> bool:
+        """True if the cohort took the place back; False if the cohort had already closed."""
+        handle = self.client.get_workflow_handle(cohort_id(request.program_id))
+        try:
+            await handle.execute_update("release", request)
+        except WorkflowUpdateFailedError as error:
+            if "completed" in str(error.cause):  # the cohort closed while the update ran
+                return False
+            raise
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                return False  # closed (or never opened): nothing left to give back
+            raise
+        return True
+
+    def activities(self) -> list[object]:
+        return [self.claim_seat, self.release_seat]
