@@ -11,23 +11,16 @@ Every command validates its input before anything reaches Temporal; a refusal is
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
-import os
-import sys
 import tomllib
-from collections.abc import Callable, Coroutine
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel, ValidationError
-from rich.console import Console
+from pydantic import BaseModel
 from rich.table import Table
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError
 
 from domain.external import Employee, School
 from domain.money import cents_from_dollars, dollars
@@ -39,9 +32,16 @@ from domain.teacher_leader.events import (
     DecisionOutcome,
     SelectionScores,
 )
-from pathways.cli import fail, known_failures, load_or_exit
+from pathways.cli import (
+    build,
+    command_client,
+    console,
+    fail,
+    known_failures,
+    run_command,
+    send_update,
+)
 from pathways.config import Settings
-from pathways.logs import configure_logging
 from pathways.temporal import DATA_CONVERTER
 
 app = typer.Typer(
@@ -49,68 +49,22 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
 
 
-def _run(work: Callable[[Settings], Coroutine[Any, Any, None]]) -> None:
-    """Run one command's work, then leave the process at once.
+from pathways.commands_pathways import aspiring_app, fellowship_app  # noqa: E402
 
-    The Temporal client's native threads can outlive the event loop and crash the interpreter
-    while it finalises (temporalio/sdk-python#300), so a command exits with `os._exit` once its
-    output is flushed; everything it opened is closed by then.
-    """
-    settings = load_or_exit()
-    if "LOG_LEVEL" not in os.environ:
-        configure_logging(settings.log_format.value, "warning")  # the answer is the output
-    code, message = 0, ""
-    try:
-        asyncio.run(work(settings))
-    except WorkflowUpdateFailedError as error:
-        cause = error.cause
-        code, message = 1, f"refused: {getattr(cause, 'message', None) or cause or error}"
-    except RPCError as error:
-        code, message = 1, f"Temporal answered: {error.message}"
-    except known_failures() as error:
-        code, message = 2, str(error)
-    except typer.Exit as done:
-        code = done.exit_code
-    if message:
-        print(f"error: {message}", file=sys.stderr)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
-def _build(model: type[BaseModel], **fields: Any) -> Any:
-    try:
-        return model(**fields)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        fail(f"invalid input: {problems}")
-
-
-async def _client(settings: Settings) -> Client:
-    from pathways.temporal import connect
-
-    return await connect(settings, forward_core_logs=False)
-
-
-def _show(status: rules.JourneyStatus) -> None:
-    console.print_json(status.model_dump_json())
+app.add_typer(fellowship_app, name="fellowship")
+app.add_typer(aspiring_app, name="aspiring")
 
 
 def _update(
     journey: str, name: str, command: BaseModel, answer: type[BaseModel] = rules.JourneyStatus
 ) -> None:
-    async def work(settings: Settings) -> None:
-        client = await _client(settings)
-        handle = client.get_workflow_handle(journey)
-        status = await handle.execute_update(name, command, result_type=answer)
-        console.print_json(status.model_dump_json())
+    send_update(journey, name, command, answer)
 
-    _run(work)
+
+def _show(status: BaseModel) -> None:
+    console.print_json(status.model_dump_json())
 
 
 ProgramOption = Annotated[
@@ -130,7 +84,7 @@ def apply(
 ) -> None:
     """Start a teacher leader journey (HR or the program office). Starting twice is harmless."""
     definition = load_program_year(program)
-    application = _build(
+    application = build(
         rules.Application,
         employee_id=employee,
         role=role,
@@ -147,13 +101,13 @@ def apply(
     async def work(settings: Settings) -> None:
         from pathways.journeys import start_teacher_leader
 
-        client = await _client(settings)
+        client = await command_client(settings)
         handle, created = await start_teacher_leader(
             client, definition, application, settings.temporal_task_queue
         )
         console.print(f"{'started' if created else 'already exists'}: {handle.id}")
 
-    _run(work)
+    run_command(work)
 
 
 @app.command()
@@ -168,20 +122,20 @@ def decide(
     parts = [p.strip() for p in scores.split(",")]
     if len(parts) != 4 or not all(p.isdigit() for p in parts):
         fail("--scores takes four whole numbers: time,mindset,skillset,experience")
-    rubric = _build(
+    rubric = build(
         SelectionScores, **dict(zip(SelectionScores.model_fields, map(int, parts), strict=True))
     )
     _update(
         journey,
         "decide",
-        _build(rules.DecideApplication, outcome=outcome, scores=rubric, decided_by=by, note=note),
+        build(rules.DecideApplication, outcome=outcome, scores=rubric, decided_by=by, note=note),
     )
 
 
 @app.command()
 def sign(journey: str, signer: Annotated[str, typer.Option(help="employee id signing")]) -> None:
     """Sign the joint commitment, as the teacher or the school's principal."""
-    _update(journey, "sign_commitment", _build(rules.SignCommitment, signer_id=signer))
+    _update(journey, "sign_commitment", build(rules.SignCommitment, signer_id=signer))
 
 
 @app.command()
@@ -192,7 +146,7 @@ def attend(
     by: By,
 ) -> None:
     """Record attendance at a PD session."""
-    command = _build(rules.RecordAttendance, session_id=session, status=status, recorded_by=by)
+    command = build(rules.RecordAttendance, session_id=session, status=status, recorded_by=by)
     _update(journey, "record_attendance", command)
 
 
@@ -205,7 +159,7 @@ def make_up(
     note: str = "",
 ) -> None:
     """Record a make-up for a missed session."""
-    command = _build(
+    command = build(
         rules.RecordMakeUp, session_id=session, completed_on=completed_on, recorded_by=by, note=note
     )
     _update(journey, "record_make_up", command)
@@ -220,7 +174,7 @@ def coach(
     note: str = "",
 ) -> None:
     """Record a coaching step (planning → observation → feedback → coaching)."""
-    command = _build(rules.RecordCoachingStep, cycle_id=cycle, step=step, recorded_by=by, note=note)
+    command = build(rules.RecordCoachingStep, cycle_id=cycle, step=step, recorded_by=by, note=note)
     _update(journey, "record_coaching_step", command)
 
 
@@ -229,9 +183,7 @@ def submit(
     journey: str, deliverable: Annotated[str, typer.Option()], by: By, note: str = ""
 ) -> None:
     """Submit a deliverable."""
-    command = _build(
-        rules.SubmitDeliverable, deliverable_id=deliverable, submitted_by=by, note=note
-    )
+    command = build(rules.SubmitDeliverable, deliverable_id=deliverable, submitted_by=by, note=note)
     _update(journey, "submit_deliverable", command)
 
 
@@ -244,7 +196,7 @@ def review(
     comment: str = "",
 ) -> None:
     """Accept a deliverable, or return it with a comment."""
-    command = _build(
+    command = build(
         rules.ReviewDeliverable,
         deliverable_id=deliverable,
         accepted=accept,
@@ -257,13 +209,13 @@ def review(
 @app.command()
 def close(journey: str, by: By) -> None:
     """Close the year early: decide the stipend and the reimbursement now."""
-    _update(journey, "close_year", _build(rules.CloseYear, closed_by=by))
+    _update(journey, "close_year", build(rules.CloseYear, closed_by=by))
 
 
 @app.command()
 def withdraw(journey: str, by: By, reason: Annotated[str, typer.Option()]) -> None:
     """Withdraw (the teacher, or the program office as office:<id>)."""
-    _update(journey, "withdraw", _build(rules.Withdraw, withdrawn_by=by, reason=reason))
+    _update(journey, "withdraw", build(rules.Withdraw, withdrawn_by=by, reason=reason))
 
 
 @app.command()
@@ -273,12 +225,12 @@ def separate(
     reason: Annotated[str, typer.Option()],
 ) -> None:
     """HR: an employee left the district; every open journey of theirs ends."""
-    command = _build(rules.RecordSeparation, effective_on=effective, reason=reason)
+    command = build(rules.RecordSeparation, effective_on=effective, reason=reason)
     if not isinstance(command.effective_on, date):
         fail("--on takes a date")
 
     async def work(settings: Settings) -> None:
-        client = await _client(settings)
+        client = await command_client(settings)
         query = f"EmployeeId = '{employee}' AND ExecutionStatus = 'Running'"
         ended = 0
         async for execution in client.list_workflows(query):
@@ -287,7 +239,7 @@ def separate(
             ended += 1
         console.print(f"separation recorded on {ended} open journey(s) of {employee}")
 
-    _run(work)
+    run_command(work)
 
 
 @app.command()
@@ -295,11 +247,11 @@ def status(journey: str) -> None:
     """Where a journey stands: stage, attendance, coaching, deliverables, stipend blockers."""
 
     async def work(settings: Settings) -> None:
-        client = await _client(settings)
+        client = await command_client(settings)
         handle = client.get_workflow_handle(journey)
         _show(await handle.query("status", result_type=rules.JourneyStatus))
 
-    _run(work)
+    run_command(work)
 
 
 @app.command("list")
@@ -317,14 +269,14 @@ def list_journeys(
             clauses.append(f"{name} = '{value}'")
 
     async def work(settings: Settings) -> None:
-        client = await _client(settings)
+        client = await command_client(settings)
         table = Table("journey", "status", "started")
         async for execution in client.list_workflows(" AND ".join(clauses)):
             status_name = execution.status.name if execution.status else "?"
             table.add_row(execution.id, status_name, str(execution.start_time))
         console.print(table)
 
-    _run(work)
+    run_command(work)
 
 
 @app.command()
@@ -356,7 +308,7 @@ def summary(year: Annotated[str | None, typer.Option(help="program year")] = Non
                     f"{dollars(school_row.amount_cents)}"
                 )
 
-    _run(work)
+    run_command(work)
 
 
 @app.command("rebuild-read-model")
@@ -370,7 +322,7 @@ def rebuild_read_model() -> None:
             applied = await services.read_model.rebuild()
             console.print(f"read model rebuilt from {applied} events")
 
-    _run(work)
+    run_command(work)
 
 
 @app.command("load-hr")
@@ -381,8 +333,8 @@ def load_hr(
     ] = None,
 ) -> None:
     """Load an HR roster into the local HR tables (used when HRIS_URL is not set)."""
-    staff = [_build(Employee, **_blank_to_none(row)) for row in _csv_rows(employees)]
-    sites = [_build(School, **_blank_to_none(row)) for row in _csv_rows(schools)] if schools else []
+    staff = [build(Employee, **_blank_to_none(row)) for row in _csv_rows(employees)]
+    sites = [build(School, **_blank_to_none(row)) for row in _csv_rows(schools)] if schools else []
 
     async def work(settings: Settings) -> None:
         from activities.local_systems import LocalHris
@@ -396,7 +348,7 @@ def load_hr(
                 await hris.upsert_school(school)
         console.print(f"loaded {len(staff)} employees and {len(sites)} schools")
 
-    _run(work)
+    run_command(work)
 
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:
@@ -429,7 +381,7 @@ def verify(stream: Annotated[str | None, typer.Argument(help="one journey id")] 
         if broken:
             raise typer.Exit(1)
 
-    _run(work)
+    run_command(work)
 
 
 @app.command()
@@ -452,7 +404,7 @@ def explain(journey: str) -> None:
             table.add_row(line.when, line.actor, line.what)
         console.print(table)
 
-    _run(work)
+    run_command(work)
 
 
 @app.command("cross-check")
@@ -465,7 +417,7 @@ def cross_check(journey: str) -> None:
         from pathways.audit import appended_in_history
         from worker import open_services
 
-        client = await _client(settings)
+        client = await command_client(settings)
         appended: list[Any] = []
         handle = client.get_workflow_handle(journey)
         # Every run of the journey (a long commitment continues as new) appended to one stream.
@@ -493,7 +445,7 @@ def cross_check(journey: str) -> None:
         if problems:
             raise typer.Exit(1)
 
-    _run(work)
+    run_command(work)
 
 
 @app.command()
@@ -515,7 +467,7 @@ def replay(
             recorded = WorkflowHistory.from_json(history.stem, history.read_text())
         else:
             assert journey is not None
-            client = await _client(settings)
+            client = await command_client(settings)
             recorded = await client.get_workflow_handle(journey).fetch_history()
         replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
         result = await replayer.replay_workflow(recorded, raise_on_replay_failure=False)
@@ -529,7 +481,7 @@ def replay(
             "with this code; deterministic"
         )
 
-    _run(work)
+    run_command(work)
 
 
 @app.command("start-commitment")
@@ -545,12 +497,12 @@ def start_commitment(
     from domain.service_commitment.rules import ServiceRules
     from workflows.service_commitment import ServiceCommitmentInput, commitment_id
 
-    rules = _build(ServiceRules, **tomllib.loads(rules_file.read_text("utf-8")))
+    rules = build(ServiceRules, **tomllib.loads(rules_file.read_text("utf-8")))
     try:
         cents = cents_from_dollars(assistance)
     except ValueError as error:
         fail(f"--assistance: {error}")
-    inp = _build(
+    inp = build(
         ServiceCommitmentInput,
         program=program,
         fellow_id=fellow,
@@ -564,7 +516,7 @@ def start_commitment(
         from temporalio.common import WorkflowIDReusePolicy
         from temporalio.exceptions import WorkflowAlreadyStartedError
 
-        client = await _client(settings)
+        client = await command_client(settings)
         workflow_id = commitment_id(program, fellow)
         try:
             await client.start_workflow(
@@ -578,7 +530,7 @@ def start_commitment(
         except WorkflowAlreadyStartedError:
             console.print(f"already exists: {workflow_id}")
 
-    _run(work)
+    run_command(work)
 
 
 @app.command("hr-event")
@@ -593,7 +545,7 @@ def hr_event(
     """HR: report a role change, transfer, leave or separation to a service commitment."""
     from domain.service_commitment.journey import CommitmentStatus, HrEvent
 
-    command = _build(
+    command = build(
         HrEvent, change=change, effective_on=effective, role=role, school_id=school, reason=reason
     )
     _update(commitment, "hr_event", command, CommitmentStatus)
@@ -617,7 +569,7 @@ def waive(
             cents = cents_from_dollars(amount)
         except ValueError as error:
             fail(f"--amount: {error}")
-    command = _build(Waive, decided_by=by, reason=reason, amount_cents=cents)
+    command = build(Waive, decided_by=by, reason=reason, amount_cents=cents)
     _update(commitment, "waive", command, CommitmentStatus)
 
 
@@ -627,12 +579,12 @@ def commitment_status(commitment: str) -> None:
     from domain.service_commitment.journey import CommitmentStatus
 
     async def work(settings: Settings) -> None:
-        client = await _client(settings)
+        client = await command_client(settings)
         handle = client.get_workflow_handle(commitment)
         status = await handle.query("status", result_type=CommitmentStatus)
         console.print_json(status.model_dump_json())
 
-    _run(work)
+    run_command(work)
 
 
 @app.command("check-program")
@@ -650,7 +602,7 @@ def demo() -> None:
     """Run a cohort of teacher leaders through a whole program year on embedded servers."""
     from pathways.demo import run_demo
 
-    _run(run_demo)
+    run_command(run_demo)
 
 
 @app.command()
@@ -658,7 +610,7 @@ def worker() -> None:
     """Run a worker (the same as `python worker.py`)."""
     from worker import run_worker
 
-    _run(run_worker)
+    run_command(run_worker)
 
 
 @app.command("apply-roster")
@@ -683,7 +635,7 @@ def apply_roster(
     async def work(settings: Settings) -> None:
         from pathways import roster as bulk
 
-        client = await _client(settings)
+        client = await command_client(settings)
         outcome = await bulk.apply_roster(
             client, definition, roster, settings.temporal_task_queue, concurrency=concurrency
         )
@@ -693,7 +645,7 @@ def apply_roster(
         if not outcome.ok:
             raise typer.Exit(1)
 
-    _run(work)
+    run_command(work)
 
 
 if __name__ == "__main__":

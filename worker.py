@@ -27,6 +27,7 @@ from activities.journal import JournalActivities
 from activities.readmodel import ReadModel
 from pathways.config import Settings
 from pathways.logs import get_logger
+from workflows.aspiring_principal import AspiringPrincipalJourney
 from workflows.fellowship import FellowshipCohort, FellowshipJourney
 from workflows.service_commitment import ServiceCommitment
 from workflows.teacher_leader import TeacherLeaderJourney
@@ -36,6 +37,7 @@ WORKFLOWS: Sequence[type] = [
     ServiceCommitment,
     FellowshipCohort,
     FellowshipJourney,
+    AspiringPrincipalJourney,
 ]
 
 

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
 from pathways.config import ConfigError, Settings, load_settings
 from pathways.logs import configure_logging
+
+console = Console()
 
 
 def known_failures() -> tuple[type[BaseException], ...]:
     from activities.db import DatabaseUnavailable
+    from domain.aspiring_principals.journey import AspiringRefusal
+    from domain.aspiring_principals.program import AspiringDefinitionError
+    from domain.fellowship.journey import FellowshipRefusal
+    from domain.fellowship.program import FellowshipDefinitionError
     from domain.program import ProgramDefinitionError
     from domain.teacher_leader.journey import JourneyRefusal
     from pathways.temporal import TemporalUnavailable
@@ -22,7 +35,11 @@ def known_failures() -> tuple[type[BaseException], ...]:
         DatabaseUnavailable,
         TemporalUnavailable,
         ProgramDefinitionError,
+        FellowshipDefinitionError,
+        AspiringDefinitionError,
         JourneyRefusal,
+        FellowshipRefusal,
+        AspiringRefusal,
         FileNotFoundError,
     )
 
@@ -52,3 +69,60 @@ def run_cli_main(entry: Callable[[Settings], Coroutine[Any, Any, None]]) -> None
     except known_failures() as error:
         message, code = str(error), 2
     fail(message, code)
+
+
+def run_command(work: Callable[[Settings], Coroutine[Any, Any, None]]) -> None:
+    """Run one command's work, then leave the process at once.
+
+    The Temporal client's native threads can outlive the event loop and crash the interpreter
+    while it finalises (temporalio/sdk-python#300), so a command exits with `os._exit` once its
+    output is flushed; everything it opened is closed by then.
+    """
+    settings = load_or_exit()
+    if "LOG_LEVEL" not in os.environ:
+        configure_logging(settings.log_format.value, "warning")  # the answer is the output
+    code, message = 0, ""
+    try:
+        asyncio.run(work(settings))
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        code, message = 1, f"refused: {getattr(cause, 'message', None) or cause or error}"
+    except RPCError as error:
+        code, message = 1, f"Temporal answered: {error.message}"
+    except known_failures() as error:
+        code, message = 2, str(error)
+    except typer.Exit as done:
+        code = done.exit_code
+    if message:
+        print(f"error: {message}", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def build(model: type[BaseModel], **fields: Any) -> Any:
+    try:
+        return model(**fields)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        fail(f"invalid input: {problems}")
+
+
+async def command_client(settings: Settings) -> Client:
+    from pathways.temporal import connect
+
+    return await connect(settings, forward_core_logs=False)
+
+
+def send_update(journey: str, name: str, command: BaseModel, answer: type[BaseModel]) -> None:
+    """Send one update to a journey and print its answer; a refusal is one line."""
+
+    async def work(settings: Settings) -> None:
+        client = await command_client(settings)
+        handle = client.get_workflow_handle(journey)
+        status = await handle.execute_update(name, command, result_type=answer)
+        console.print_json(status.model_dump_json())
+
+    run_command(work)

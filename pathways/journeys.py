@@ -9,8 +9,14 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from domain.aspiring_principals.journey import AspiringNomination, AspiringRefusal, AspiringStatus
+from domain.aspiring_principals.program import AspiringPrincipalsYear
+from domain.fellowship.journey import FellowshipApplication, FellowshipRefusal, FellowshipStatus
+from domain.fellowship.program import FellowshipProgram
 from domain.program import ProgramYear
 from domain.teacher_leader.journey import Application, JourneyStatus, check_application
+from workflows.aspiring_principal import AspiringPrincipalJourney
+from workflows.fellowship import FellowshipJourney
 from workflows.teacher_leader import (
     TeacherLeaderInput,
     TeacherLeaderJourney,
@@ -50,3 +56,75 @@ async def start_teacher_leader(
     except WorkflowAlreadyStartedError:
         existing: Any = client.get_workflow_handle_for(TeacherLeaderJourney.run, workflow_id)
         return existing, False
+
+
+async def _start_once(
+    client: Client, run: Any, inp: Any, workflow_id: str, task_queue: str, attributes: Any
+) -> tuple[Any, bool]:
+    try:
+        handle = await client.start_workflow(
+            run,
+            inp,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(attributes),
+        )
+        return handle, True
+    except WorkflowAlreadyStartedError:
+        return client.get_workflow_handle_for(run, workflow_id), False
+
+
+async def start_fellowship(
+    client: Client,
+    program: FellowshipProgram,
+    application: FellowshipApplication,
+    task_queue: str,
+    *,
+    now: datetime | None = None,
+) -> tuple[WorkflowHandle[FellowshipJourney, FellowshipStatus], bool]:
+    """Start one fellow's journey, or find the one already started for this program."""
+    from workflows.fellowship import FellowshipInput, fellowship_id
+    from workflows.fellowship import search_attributes_for as fellowship_attributes
+
+    if (now or datetime.now(UTC)) > program.selection_closes_at:
+        raise FellowshipRefusal(
+            f"applications to {program.program_id} closed at "
+            f"{program.selection_closes_at.isoformat()}"
+        )
+    inp = FellowshipInput(program=program, application=application)
+    return await _start_once(
+        client,
+        FellowshipJourney.run,
+        inp,
+        fellowship_id(program.program_id, application.employee_id),
+        task_queue,
+        fellowship_attributes(inp),
+    )
+
+
+async def start_aspiring(
+    client: Client,
+    year: AspiringPrincipalsYear,
+    nomination: AspiringNomination,
+    task_queue: str,
+    *,
+    now: datetime | None = None,
+) -> tuple[WorkflowHandle[AspiringPrincipalJourney, AspiringStatus], bool]:
+    """Start one aspiring principal's year, or find the one already started."""
+    from workflows.aspiring_principal import AspiringInput, aspiring_id
+    from workflows.aspiring_principal import search_attributes_for as aspiring_attributes
+
+    if (now or datetime.now(UTC)) > year.closes_at:
+        raise AspiringRefusal(
+            f"the {year.program_year} year closed at {year.closes_at.isoformat()}"
+        )
+    inp = AspiringInput(year=year, nomination=nomination)
+    return await _start_once(
+        client,
+        AspiringPrincipalJourney.run,
+        inp,
+        aspiring_id(year.program_year, nomination.employee_id),
+        task_queue,
+        aspiring_attributes(inp),
+    )

@@ -1,0 +1,301 @@
+"""Command-line groups for the fellowship (university cohort) and LBUSD aspiring principals.
+
+pathways fellowship apply --employee e-2001
+pathways fellowship decide fellowship/plf-2027/e-2001 --select --scores 4,4,3,3 --by office:ana
+pathways aspiring nominate --employee e-3001 --tier1 2026-06-01
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from domain.aspiring_principals import journey as ap
+from domain.aspiring_principals.program import SAMPLE_ASPIRING, load_aspiring_year
+from domain.fellowship import journey as fs
+from domain.fellowship.program import SAMPLE_FELLOWSHIP, Milestone, load_fellowship
+from domain.money import cents_from_dollars
+from domain.teacher_leader.events import AttendanceStatus, SelectionScores
+from pathways.cli import build, command_client, console, fail, run_command, send_update
+from pathways.config import Settings
+
+fellowship_app = typer.Typer(
+    help="University fellowship cohorts (M.Ed. + Tier 1 credential) for aspiring principals.",
+    no_args_is_help=True,
+)
+aspiring_app = typer.Typer(
+    help="LBUSD Aspiring Principals: Summer Institute, shadowing, VP/AP training.",
+    no_args_is_help=True,
+)
+By = Annotated[str, typer.Option("--by", help="who is doing this, e.g. office:ana")]
+Today = Annotated[str, typer.Option("--on", help="YYYY-MM-DD")]
+
+
+def _scores(text: str) -> SelectionScores:
+    parts = text.split(",")
+    if len(parts) != 4 or not all(p.strip().isdigit() for p in parts):
+        fail("--scores: four whole numbers 1-4 (time,mindset,skillset,experience), e.g. 4,4,3,3")
+    time, mindset, skillset, experience = (int(p) for p in parts)
+    built: SelectionScores = build(
+        SelectionScores, time=time, mindset=mindset, skillset=skillset, experience=experience
+    )
+    return built
+
+
+def _status(workflow_id: str, answer: type[fs.FellowshipStatus] | type[ap.AspiringStatus]) -> None:
+    async def work(settings: Settings) -> None:
+        client = await command_client(settings)
+        status = await client.get_workflow_handle(workflow_id).query("status", result_type=answer)
+        console.print_json(status.model_dump_json())
+
+    run_command(work)
+
+
+# --- fellowship ----------------------------------------------------------------------------
+
+ProgramFile = Annotated[
+    Path, typer.Option("--program", exists=True, help="fellowship program definition (TOML)")
+]
+
+
+@fellowship_app.command("apply")
+def fellowship_apply(
+    employee: Annotated[str, typer.Option(help="HR employee id")],
+    program: ProgramFile = SAMPLE_FELLOWSHIP,
+    statement: Annotated[str, typer.Option(help="the applicant's statement")] = "",
+    submitted_by: Annotated[str, typer.Option("--by")] = "hris",
+) -> None:
+    """Start a fellow's journey. Starting twice is harmless."""
+    definition = load_fellowship(program)
+    application = build(
+        fs.FellowshipApplication,
+        employee_id=employee,
+        statement=statement,
+        submitted_by=submitted_by,
+    )
+
+    async def work(settings: Settings) -> None:
+        from pathways.journeys import start_fellowship
+
+        client = await command_client(settings)
+        handle, created = await start_fellowship(
+            client, definition, application, settings.temporal_task_queue
+        )
+        console.print(f"{'started' if created else 'already exists'}: {handle.id}")
+
+    run_command(work)
+
+
+@fellowship_app.command("decide")
+def fellowship_decide(
+    fellow: str,
+    by: By,
+    scores: Annotated[str, typer.Option(help="time,mindset,skillset,experience (1-4 each)")],
+    select: Annotated[bool, typer.Option("--select/--decline")] = True,
+    note: str = "",
+) -> None:
+    """Select (a seat or the waitlist) or decline an applicant."""
+    command = build(
+        fs.DecideSelection, selected=select, scores=_scores(scores), decided_by=by, note=note
+    )
+    send_update(fellow, "decide", command, fs.FellowshipStatus)
+
+
+@fellowship_app.command("enroll")
+def fellowship_enroll(
+    fellow: str,
+    student_id: Annotated[str, typer.Option(help="the university's student id")],
+    on: Today,
+    by: Annotated[str, typer.Option("--by")] = "university",
+) -> None:
+    """The university reports the fellow enrolled."""
+    command = build(
+        fs.RecordEnrollment, university_student_id=student_id, enrolled_on=on, reported_by=by
+    )
+    send_update(fellow, "enroll", command, fs.FellowshipStatus)
+
+
+@fellowship_app.command("pd")
+def fellowship_pd(
+    fellow: str,
+    session: Annotated[str, typer.Option(help="supplemental PD session id")],
+    status: Annotated[AttendanceStatus, typer.Option()],
+    by: By,
+) -> None:
+    """Record attendance at a supplemental PD session."""
+    command = build(fs.RecordSupplementalPD, session_id=session, status=status, recorded_by=by)
+    send_update(fellow, "record_pd", command, fs.FellowshipStatus)
+
+
+@fellowship_app.command("milestone")
+def fellowship_milestone(
+    fellow: str,
+    milestone: Annotated[Milestone, typer.Option()],
+    on: Today,
+    by: Annotated[str, typer.Option("--by", help="university or hris")],
+    reference: str = "",
+) -> None:
+    """The university or HR reports the M.Ed. conferred or the Tier 1 credential earned."""
+    command = build(
+        fs.ReportMilestone, milestone=milestone, achieved_on=on, reported_by=by, reference=reference
+    )
+    send_update(fellow, "report_milestone", command, fs.FellowshipStatus)
+
+
+@fellowship_app.command("leave")
+def fellowship_leave(
+    fellow: str,
+    on: Today,
+    reason: Annotated[str, typer.Option()],
+    by: By,
+    kind: Annotated[fs.LeaveKind, typer.Option()] = fs.LeaveKind.WITHDREW,
+) -> None:
+    """The fellow withdraws or separates before graduating (the rule decides the repayment)."""
+    command = build(fs.LeaveFellowship, kind=kind, effective_on=on, reason=reason, recorded_by=by)
+    send_update(fellow, "leave", command, fs.FellowshipStatus)
+
+
+@fellowship_app.command("waive")
+def fellowship_waive(
+    fellow: str,
+    by: By,
+    reason: Annotated[str, typer.Option()],
+    amount: Annotated[str | None, typer.Option(help="dollars; all if left out")] = None,
+) -> None:
+    """Program office: waive all or part of an early-exit repayment, with the reason."""
+    cents = None
+    if amount is not None:
+        try:
+            cents = cents_from_dollars(amount)
+        except ValueError as error:
+            fail(f"--amount: {error}")
+    command = build(fs.WaiveEarlyExit, decided_by=by, reason=reason, amount_cents=cents)
+    send_update(fellow, "waive", command, fs.FellowshipStatus)
+
+
+@fellowship_app.command("status")
+def fellowship_status(fellow: str) -> None:
+    """Stage, seat, terms paid, PD, milestones and anything owed."""
+    _status(fellow, fs.FellowshipStatus)
+
+
+@fellowship_app.command("check")
+def fellowship_check(program: ProgramFile = SAMPLE_FELLOWSHIP) -> None:
+    """Validate a fellowship program file and summarise it."""
+    console.print(load_fellowship(program).describe())
+
+
+# --- aspiring principals -------------------------------------------------------------------
+
+YearFile = Annotated[
+    Path, typer.Option("--year", exists=True, help="Aspiring Principals year definition (TOML)")
+]
+
+
+@aspiring_app.command("nominate")
+def aspiring_nominate(
+    employee: Annotated[str, typer.Option(help="HR employee id")],
+    tier1: Annotated[str, typer.Option(help="date the Tier I credential was earned")],
+    year: YearFile = SAMPLE_ASPIRING,
+    by: Annotated[str, typer.Option("--by")] = "hris",
+) -> None:
+    """Start an aspiring principal's year. Starting twice is harmless."""
+    definition = load_aspiring_year(year)
+    nomination = build(
+        ap.AspiringNomination, employee_id=employee, tier1_credential_on=tier1, nominated_by=by
+    )
+    if nomination.tier1_credential_on > datetime.now(UTC).date():
+        fail("--tier1: the credential date is in the future")
+
+    async def work(settings: Settings) -> None:
+        from pathways.journeys import start_aspiring
+
+        client = await command_client(settings)
+        handle, created = await start_aspiring(
+            client, definition, nomination, settings.temporal_task_queue
+        )
+        console.print(f"{'started' if created else 'already exists'}: {handle.id}")
+
+    run_command(work)
+
+
+@aspiring_app.command("institute")
+def aspiring_institute(
+    participant: str,
+    day: Annotated[str, typer.Option(help="Summer Institute day id")],
+    status: Annotated[AttendanceStatus, typer.Option()],
+    by: By,
+) -> None:
+    """Record attendance at a Summer Institute day."""
+    command = build(ap.RecordInstituteDay, session_id=day, status=status, recorded_by=by)
+    send_update(participant, "record_institute_day", command, ap.AspiringStatus)
+
+
+@aspiring_app.command("offer-shadowing")
+def aspiring_offer(
+    participant: str, mentor: Annotated[str, typer.Option(help="mentor principal's id")], by: By
+) -> None:
+    """Place the participant with a mentor principal for the school year."""
+    command = build(ap.OfferShadowing, mentor_id=mentor, offered_by=by)
+    send_update(participant, "offer_shadowing", command, ap.AspiringStatus)
+
+
+@aspiring_app.command("log-shadow")
+def aspiring_log(
+    participant: str,
+    on: Today,
+    hours: Annotated[str, typer.Option(help="e.g. 4.5")],
+    focus: Annotated[str, typer.Option(help="what was shadowed")],
+    by: By,
+    reflection: str = "",
+) -> None:
+    """Add a shadow-log entry (one per day)."""
+    try:
+        amount = Decimal(hours)
+    except ArithmeticError:
+        fail(f"--hours: {hours!r} is not a number")
+    command = build(
+        ap.LogShadow, on=on, hours=amount, focus=focus, reflection=reflection, logged_by=by
+    )
+    send_update(participant, "log_shadow", command, ap.AspiringStatus)
+
+
+@aspiring_app.command("training")
+def aspiring_training(
+    participant: str,
+    session: Annotated[str, typer.Option(help="VP/AP training session id")],
+    status: Annotated[AttendanceStatus, typer.Option()],
+    by: By,
+) -> None:
+    """Record a vice/assistant principal's attendance at leadership training."""
+    command = build(ap.RecordVpTraining, session_id=session, status=status, recorded_by=by)
+    send_update(participant, "record_vp_training", command, ap.AspiringStatus)
+
+
+@aspiring_app.command("coaching")
+def aspiring_coaching(
+    participant: str,
+    on: Today,
+    coach: Annotated[str, typer.Option()],
+    focus: Annotated[str, typer.Option()],
+) -> None:
+    """Record a coaching session for a vice/assistant principal."""
+    command = build(ap.RecordCoaching, on=on, coach=coach, focus=focus)
+    send_update(participant, "record_coaching", command, ap.AspiringStatus)
+
+
+@aspiring_app.command("withdraw")
+def aspiring_withdraw(participant: str, by: By, reason: Annotated[str, typer.Option()]) -> None:
+    """End the participant's year early."""
+    command = build(ap.WithdrawAspiring, reason=reason, withdrawn_by=by)
+    send_update(participant, "withdraw", command, ap.AspiringStatus)
+
+
+@aspiring_app.command("status")
+def aspiring_status(participant: str) -> None:
+    """Institute days, shadowing, training, coaching, and what is complete or missing."""
+    _status(participant, ap.AspiringStatus)

@@ -1,0 +1,284 @@
+"""An LBUSD aspiring principal's year: Summer Institute, an optional shadowing fellowship with
+a mentor principal and its shadow log, and VP/AP training and coaching, summed up at the close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+from temporalio import workflow
+from temporalio.common import SearchAttributePair
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.aspiring_principals import journey as rules
+    from domain.aspiring_principals.journey import (
+        Aspiring,
+        AspiringEnded,
+        AspiringIdentified,
+        AspiringIneligible,
+        AspiringJoined,
+        AspiringNoticeSent,
+        AspiringRefusal,
+        AspiringStatus,
+        AspiringYearSummed,
+        Stage,
+    )
+    from domain.aspiring_principals.program import AspiringPrincipalsYear
+    from domain.events import DomainEvent
+    from workflows import district, search
+    from workflows.journal import Journal
+
+Decision = Callable[[Callable[[], UUID]], list[DomainEvent]]
+
+
+class AspiringInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    year: AspiringPrincipalsYear
+    nomination: rules.AspiringNomination
+
+
+def aspiring_id(program_year: str, employee_id: str) -> str:
+    return f"aspiring-principal/{program_year}/{employee_id}"
+
+
+def search_attributes_for(inp: AspiringInput) -> list[SearchAttributePair[str]]:
+    return [
+        SearchAttributePair(search.PATHWAY, "aspiring_principal"),
+        SearchAttributePair(search.PROGRAM_YEAR, inp.year.program_year),
+        SearchAttributePair(search.LEADER_ROLE, "aspiring_principal"),
+        SearchAttributePair(search.EMPLOYEE_ID, inp.nomination.employee_id),
+        SearchAttributePair(search.JOURNEY_STAGE, Stage.JOINED.value),
+    ]
+
+
+@workflow.defn(name="AspiringPrincipalJourney")
+class AspiringPrincipalJourney:
+    @workflow.init
+    def __init__(self, inp: AspiringInput) -> None:
+        self.year = inp.year
+        self.state = Aspiring()
+        self.journal = Journal(workflow.info().workflow_id)
+        n = inp.nomination
+        self._record(
+            [
+                AspiringJoined(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    employee_id=n.employee_id,
+                    program_year=inp.year.program_year,
+                    tier1_credential_on=n.tier1_credential_on,
+                    nominated_by=n.nominated_by,
+                )
+            ],
+            actor=n.nominated_by,
+        )
+
+    @workflow.run
+    async def run(self, inp: AspiringInput) -> AspiringStatus:
+        hr = await district.employee(inp.nomination.employee_id)
+        self._record(
+            [
+                AspiringIdentified(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    full_name=hr.full_name,
+                    email=hr.email,
+                    role=hr.role,
+                    school_id=hr.school_id,
+                )
+            ],
+            actor="hris",
+        )
+        why_not = rules.check_eligibility(self.year, hr.role)
+        if why_not is not None:
+            self._record(
+                [
+                    AspiringIneligible(
+                        event_id=workflow.uuid4(), occurred_at=workflow.now(), reason=why_not
+                    )
+                ],
+                actor="system",
+            )
+        await self.journal.flush()
+        remaining = (self.year.closes_at - workflow.now()).total_seconds()
+        if self.state.is_open and remaining > 0:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await workflow.wait_condition(lambda: not self.state.is_open, timeout=remaining)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.state.is_open:
+            done, missing = rules.sum_up(self.state, self.year)
+            self._record(
+                [
+                    AspiringYearSummed(
+                        event_id=workflow.uuid4(),
+                        occurred_at=workflow.now(),
+                        completed=done,
+                        missing=missing,
+                    )
+                ],
+                actor="system",
+            )
+            body = "Completed:\n- " + "\n- ".join(done or ["nothing yet"])
+            if missing:
+                body += "\nStill missing:\n- " + "\n- ".join(missing)
+            await self._notify("participant", "year-closed", "Aspiring Principals: your year", body)
+            if self.state.mentor_email:
+                await self._notify(
+                    "mentor",
+                    "year-closed",
+                    f"Aspiring Principals: {self.state.full_name}'s shadowing year",
+                    f"Thank you for mentoring {self.state.full_name}.\n{body}",
+                )
+        else:
+            await self._notify(
+                "participant",
+                "ended",
+                "Aspiring Principals",
+                f"Your year ended ({self.state.stage.value}): {self.state.end_reason}.",
+            )
+        self._record(
+            [
+                AspiringEnded(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    outcome=self.state.stage.value,
+                )
+            ],
+            actor="system",
+        )
+        await self.journal.flush()
+        return self._status()
+
+    # --- updates --------------------------------------------------------------------------------
+
+    @workflow.update
+    async def record_institute_day(self, cmd: rules.RecordInstituteDay) -> AspiringStatus:
+        return await self._apply(
+            lambda ids: rules.decide_institute_day(self.state, self.year, cmd, workflow.now(), ids),
+            cmd.recorded_by,
+        )
+
+    @record_institute_day.validator
+    def _validate_institute(self, cmd: rules.RecordInstituteDay) -> None:
+        rules.decide_institute_day(self.state, self.year, cmd, workflow.now(), district.nil_id)
+
+    @workflow.update
+    async def offer_shadowing(self, cmd: rules.OfferShadowing) -> AspiringStatus:
+        """Places the participant with a mentor principal, as HR lists the mentor now."""
+        mentor = await district.employee(cmd.mentor_id)
+        return await self._apply(
+            lambda ids: rules.decide_shadowing(
+                self.state,
+                cmd,
+                mentor.role,
+                mentor.status.value == "active",
+                (mentor.full_name, mentor.email, mentor.school_id),
+                workflow.now(),
+                ids,
+            ),
+            cmd.offered_by,
+        )
+
+    @offer_shadowing.validator
+    def _validate_offer(self, cmd: rules.OfferShadowing) -> None:
+        rules.check_shadowing_offer(self.state, cmd)
+
+    @workflow.update
+    async def log_shadow(self, cmd: rules.LogShadow) -> AspiringStatus:
+        return await self._apply(
+            lambda ids: rules.decide_shadow_log(self.state, self.year, cmd, workflow.now(), ids),
+            cmd.logged_by,
+        )
+
+    @log_shadow.validator
+    def _validate_shadow(self, cmd: rules.LogShadow) -> None:
+        rules.decide_shadow_log(self.state, self.year, cmd, workflow.now(), district.nil_id)
+
+    @workflow.update
+    async def record_vp_training(self, cmd: rules.RecordVpTraining) -> AspiringStatus:
+        return await self._apply(
+            lambda ids: rules.decide_vp_training(self.state, self.year, cmd, workflow.now(), ids),
+            cmd.recorded_by,
+        )
+
+    @record_vp_training.validator
+    def _validate_training(self, cmd: rules.RecordVpTraining) -> None:
+        rules.decide_vp_training(self.state, self.year, cmd, workflow.now(), district.nil_id)
+
+    @workflow.update
+    async def record_coaching(self, cmd: rules.RecordCoaching) -> AspiringStatus:
+        return await self._apply(
+            lambda ids: rules.decide_coaching(self.state, self.year, cmd, workflow.now(), ids),
+            cmd.coach,
+        )
+
+    @record_coaching.validator
+    def _validate_coaching(self, cmd: rules.RecordCoaching) -> None:
+        rules.decide_coaching(self.state, self.year, cmd, workflow.now(), district.nil_id)
+
+    @workflow.update
+    async def withdraw(self, cmd: rules.WithdrawAspiring) -> AspiringStatus:
+        return await self._apply(
+            lambda ids: rules.decide_withdrawal(self.state, cmd, workflow.now(), ids),
+            cmd.withdrawn_by,
+        )
+
+    @withdraw.validator
+    def _validate_withdraw(self, cmd: rules.WithdrawAspiring) -> None:
+        rules.decide_withdrawal(self.state, cmd, workflow.now(), district.nil_id)
+
+    @workflow.query
+    def status(self) -> AspiringStatus:
+        return self._status()
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    async def _apply(self, decision: Decision, actor: str) -> AspiringStatus:
+        try:
+            events = decision(workflow.uuid4)
+        except AspiringRefusal as refusal:
+            raise ApplicationError(
+                str(refusal), type="AspiringRefusal", non_retryable=True
+            ) from refusal
+        self._record(events, actor=actor)
+        await self.journal.flush()
+        return self._status()
+
+    def _record(self, events: Sequence[DomainEvent], actor: str) -> None:
+        before = self.state.stage
+        for event in events:
+            self.state = rules.evolve(self.state, event)
+        update = workflow.current_update_info()
+        self.journal.add(events, actor, update.id if update else None)
+        if self.state.stage is not before:
+            workflow.upsert_search_attributes(
+                [search.JOURNEY_STAGE.value_set(self.state.stage.value)]
+            )
+
+    async def _notify(self, to: str, topic: str, subject: str, body: str) -> None:
+        address = self.state.email if to == "participant" else self.state.mentor_email
+        if not address:
+            return
+        key = f"{workflow.info().workflow_id}/notice/{topic}/{to}"
+        await district.email(key, address, subject, body)
+        self._record(
+            [
+                AspiringNoticeSent(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    recipient=to,
+                    subject=subject,
+                    idempotency_key=key,
+                )
+            ],
+            actor="system",
+        )
+
+    def _status(self) -> AspiringStatus:
+        return rules.status(self.state, self.year)
