@@ -19,11 +19,11 @@ import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.cohort import CohortActivities
 from activities.db import open_database, resolve_database_url
 from activities.eventstore import EventStore
 from activities.external import ExternalActivities, build_external
 from activities.journal import JournalActivities
+from activities.orchestration import OrchestrationActivities
 from activities.readmodel import ReadModel
 from pathways.config import Settings
 from pathways.logs import get_logger
@@ -53,8 +53,8 @@ class Services:
 
 def activities_for(services: Services, client: Client) -> list[Any]:
     journal = JournalActivities(services.store)
-    cohorts = CohortActivities(client)
-    return [journal.append_events, *services.external.activities(), *cohorts.activities()]
+    others = OrchestrationActivities(client)
+    return [journal.append_events, *services.external.activities(), *others.activities()]
 
 
 @asynccontextmanager

@@ -57,6 +57,7 @@ from domain.teacher_leader.journey import (
     Withdraw,
 )
 from pathways.config import Settings
+from pathways.demo_cohort import run_aspiring, run_fellowship_cohort
 from pathways.demo_fellows import run_fellowship
 from pathways.journeys import TeacherLeaderHandle, start_teacher_leader
 from pathways.logs import configure_logging, get_logger
@@ -501,6 +502,8 @@ async def run_demo(settings: Settings) -> None:
                     await demo.run(task_queue)
                     demo.report()
                     console.print(await school_table(services.pool, program.program_year))
+                    await run_fellowship_cohort(env, env.client, services.pool, task_queue, console)
+                    await run_aspiring(env, env.client, services.pool, task_queue, console)
                     await run_fellowship(env, env.client, services.pool, task_queue, console)
                 async with services.pool.acquire() as conn:
                     payroll = await conn.fetch(

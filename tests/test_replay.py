@@ -28,6 +28,12 @@ def test_there_are_golden_histories() -> None:
         "service_commitment_completed",
         "service_commitment_breached",
         "service_commitment_waived",
+        "fellowship_graduated",
+        "fellowship_left",
+        "fellowship_left_waived",
+        "fellowship_did_not_complete",
+        "fellowship_cohort_closed",
+        "aspiring_principal_completed",
     } <= names
 
 

@@ -4,8 +4,8 @@
 given up before enrollment closes goes to the first fellow on the waitlist. `FellowshipJourney`
 (one per fellow) runs from application through enrollment, a payroll disbursement per term,
 supplemental PD and the university's milestones to graduation, which starts the fellow's
-`ServiceCommitment` as a child that outlives the journey. Leaving before graduation ends the
-journey with the repayment the program's rule says, open to a waiver for a window.
+`ServiceCommitment`, a workflow of its own that outlives the journey. Leaving before
+graduation ends the journey with the repayment the program's rule says, open to a waiver.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.common import SearchAttributePair
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.events import DomainEvent
@@ -63,11 +62,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.money import dollars
     from workflows import district, search
     from workflows.journal import Journal
-    from workflows.service_commitment import (
-        ServiceCommitment,
-        ServiceCommitmentInput,
-        commitment_id,
-    )
+    from workflows.service_commitment import ServiceCommitmentInput
 
 SEAT_TIMEOUT = timedelta(seconds=60)
 Decision = Callable[[Callable[[], UUID]], list[DomainEvent]]
@@ -381,27 +376,26 @@ class FellowshipJourney:
             actor="system",
         )
         await self.journal.flush()
-        child_id = commitment_id(self.program.program_id, f.employee_id)
-        with contextlib.suppress(WorkflowAlreadyStartedError):  # started by hand before
-            await workflow.start_child_workflow(
-                ServiceCommitment.run,
-                ServiceCommitmentInput(
-                    program=self.program.program_id,
-                    fellow_id=f.employee_id,
-                    graduated_on=graduated_on,
-                    assistance_cents=f.disbursed_cents,
-                    rules=self.program.service,
-                    program_office_email=self.program.program_office_email,
-                ),
-                id=child_id,
-                parent_close_policy=ParentClosePolicy.ABANDON,
-            )
+        commitment_workflow_id: str = await workflow.execute_activity(
+            "start_service_commitment",
+            ServiceCommitmentInput(
+                program=self.program.program_id,
+                fellow_id=f.employee_id,
+                graduated_on=graduated_on,
+                assistance_cents=f.disbursed_cents,
+                rules=self.program.service,
+                program_office_email=self.program.program_office_email,
+            ),
+            result_type=str,
+            start_to_close_timeout=SEAT_TIMEOUT,
+            retry_policy=district.EXTERNAL_RETRY,
+        )
         self._record(
             [
                 ServiceCommitmentBegun(
                     event_id=workflow.uuid4(),
                     occurred_at=workflow.now(),
-                    commitment_workflow_id=child_id,
+                    commitment_workflow_id=commitment_workflow_id,
                     assistance_cents=f.disbursed_cents,
                 )
             ],

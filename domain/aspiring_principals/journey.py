@@ -488,7 +488,8 @@ class AspiringStatus(BaseModel):
 
 
 def status(a: Aspiring, year: AspiringPrincipalsYear) -> AspiringStatus:
-    done, missing = (a.completed, a.missing) if a.completed or a.missing else sum_up(a, year)
+    # While the year runs: where it stands; once summed up: the record; if ended early: nothing.
+    done, missing = sum_up(a, year) if a.is_open else (a.completed, a.missing)
     return AspiringStatus(
         employee_id=a.employee_id,
         full_name=a.full_name,

@@ -1,8 +1,10 @@
-"""Seats in a fellowship cohort, asked of the cohort's own workflow.
+"""Journeys that start or ask other workflows: cohort seats and service commitments.
 
 A fellow's journey cannot call another workflow's update itself, so these activities do it
 with the worker's client. The cohort is started on first use (one per program); its updates
-are idempotent per fellow, so a retried activity gets the same seat.
+are idempotent per fellow, so a retried activity gets the same seat. Graduation starts the
+fellow's service commitment as a workflow of its own (not a child: it runs for years after the
+fellowship closes), with a deterministic id so a retry finds the one already started.
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ import contextlib
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.fellowship.cohort import ClaimSeat, CohortInput, ReleaseSeat, SeatAnswer, cohort_id
+from workflows import search
+from workflows.service_commitment import ServiceCommitmentInput, commitment_id
 
 
-class CohortActivities:
+class OrchestrationActivities:
     def __init__(self, client: Client) -> None:
         self.client = client
 
@@ -67,5 +71,26 @@ class CohortActivities:
             raise
         return True
 
+    @activity.defn(name="start_service_commitment")
+    async def start_service_commitment(self, inp: ServiceCommitmentInput) -> str:
+        """Start the commitment, or find it already started; returns its workflow id."""
+        workflow_id = commitment_id(inp.program, inp.fellow_id)
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self.client.start_workflow(
+                "ServiceCommitment",
+                inp,
+                id=workflow_id,
+                task_queue=activity.info().task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(search.PATHWAY, "service_commitment"),
+                        SearchAttributePair(search.PROGRAM_YEAR, inp.program),
+                        SearchAttributePair(search.EMPLOYEE_ID, inp.fellow_id),
+                    ]
+                ),
+            )
+        return workflow_id
+
     def activities(self) -> list[object]:
-        return [self.claim_seat, self.release_seat]
+        return [self.claim_seat, self.release_seat, self.start_service_commitment]
