@@ -16,7 +16,7 @@ import json
 import tomllib
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from pydantic import BaseModel
@@ -42,7 +42,6 @@ from pathways.cli import (
     send_update,
 )
 from pathways.config import Settings
-from pathways.temporal import DATA_CONVERTER
 
 app = typer.Typer(
     help="Pathways: leadership career pathways as durable journeys.",
@@ -51,10 +50,12 @@ app = typer.Typer(
 )
 
 
+from pathways.commands_audit import audit_app  # noqa: E402
 from pathways.commands_pathways import aspiring_app, fellowship_app  # noqa: E402
 
 app.add_typer(fellowship_app, name="fellowship")
 app.add_typer(aspiring_app, name="aspiring")
+app.add_typer(audit_app, name="audit")
 
 
 def _update(
@@ -358,130 +359,6 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
 
 def _blank_to_none(row: dict[str, str]) -> dict[str, str | None]:
     return {k.strip(): (v.strip() or None) for k, v in row.items() if k}
-
-
-@app.command()
-def verify(stream: Annotated[str | None, typer.Argument(help="one journey id")] = None) -> None:
-    """Auditors: recompute the event log's hash chains and name the first row that differs."""
-
-    async def work(settings: Settings) -> None:
-        from worker import open_services
-
-        async with open_services(settings) as services:
-            store = services.store
-            verdicts = [await store.verify_stream(stream)] if stream else await store.verify_all()
-        broken = [v for v in verdicts if not v.ok]
-        for v in broken:
-            console.print(
-                f"[red]ALTERED[/red] {v.stream_id}: version {v.first_bad_version} "
-                f"(global position {v.first_bad_position}): {v.reason}"
-            )
-        checked = sum(v.events_checked for v in verdicts)
-        console.print(f"{len(verdicts)} streams, {checked} events verified, {len(broken)} altered")
-        if broken:
-            raise typer.Exit(1)
-
-    run_command(work)
-
-
-@app.command()
-def explain(journey: str) -> None:
-    """Auditors: a journey's decisions as a timeline, from the event log, with every money
-    decision's rule, inputs and amount."""
-
-    async def work(settings: Settings) -> None:
-        from domain.explain import explain as timeline
-        from worker import open_services
-
-        async with open_services(settings) as services:
-            stored = await services.store.read_stream(journey)
-        if not stored:
-            console.print(f"no events are stored for {journey}")
-            raise typer.Exit(1)
-        table = Table("when", "who", "what", title=journey)
-        lines = timeline((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored)
-        for line in lines:
-            table.add_row(line.when, line.actor, line.what)
-        console.print(table)
-
-    run_command(work)
-
-
-@app.command("cross-check")
-def cross_check(journey: str) -> None:
-    """Auditors: compare the events a journey's history appended with those in the log."""
-
-    async def work(settings: Settings) -> None:
-        from domain.audit import StoredView
-        from domain.audit import cross_check as compare
-        from pathways.audit import appended_in_history
-        from worker import open_services
-
-        client = await command_client(settings)
-        appended: list[Any] = []
-        handle = client.get_workflow_handle(journey)
-        # Every run of the journey (a long commitment continues as new) appended to one stream.
-        run_id: str | None = (
-            await handle.describe()
-        ).raw_description.workflow_execution_info.first_run_id
-        while run_id:
-            history = await client.get_workflow_handle(journey, run_id=run_id).fetch_history()
-            appended += await appended_in_history(history)
-            last = history.events[-1]
-            attrs = last.workflow_execution_continued_as_new_event_attributes
-            run_id = attrs.new_execution_run_id or None
-        async with open_services(settings) as services:
-            stored = await services.store.read_stream(journey)
-        problems = compare(
-            appended,
-            [StoredView(e.event_id, e.stream_version, e.event_type, e.payload) for e in stored],
-        )
-        for problem in problems:
-            console.print(f"[red]{problem}[/red]")
-        console.print(
-            f"{journey}: {len(appended)} events in the history, {len(stored)} in the log, "
-            f"{len(problems)} discrepancies"
-        )
-        if problems:
-            raise typer.Exit(1)
-
-    run_command(work)
-
-
-@app.command()
-def replay(
-    journey: Annotated[str | None, typer.Argument(help="a journey's workflow id")] = None,
-    history: Annotated[Path | None, typer.Option(exists=True, help="a history JSON file")] = None,
-) -> None:
-    """Auditors: replay a journey's history with this code and report whether it still agrees."""
-    if (journey is None) == (history is None):
-        fail("give a journey id or --history FILE")
-
-    async def work(settings: Settings) -> None:
-        from temporalio.client import WorkflowHistory
-        from temporalio.worker import Replayer
-
-        from worker import WORKFLOWS
-
-        if history is not None:
-            recorded = WorkflowHistory.from_json(history.stem, history.read_text())
-        else:
-            assert journey is not None
-            client = await command_client(settings)
-            recorded = await client.get_workflow_handle(journey).fetch_history()
-        replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER)
-        result = await replayer.replay_workflow(recorded, raise_on_replay_failure=False)
-        if result.replay_failure is not None:
-            console.print(
-                f"[red]NOT DETERMINISTIC[/red] {recorded.workflow_id}: {result.replay_failure}"
-            )
-            raise typer.Exit(1)
-        console.print(
-            f"{recorded.workflow_id}: replayed {len(recorded.events)} history events "
-            "with this code; deterministic"
-        )
-
-    run_command(work)
 
 
 @app.command("start-commitment")

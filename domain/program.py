@@ -125,6 +125,9 @@ class ProgramYear(BaseModel):
     deliverables: dict[Role, list[Deliverable]] = Field(default_factory=dict)
     senior_peer_coach_duties: list[Deliverable] = Field(default_factory=list)
     substitute_reimbursement: SubstituteReimbursement
+    program_office_email: str | None = Field(
+        None, min_length=3, description="told at once when a stipend is withheld"
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> ProgramYear:

@@ -23,6 +23,7 @@ def test_there_are_golden_histories() -> None:
     assert {
         "teacher_leader_paid",
         "teacher_leader_withheld",
+        "teacher_leader_withheld_before_office_notice",
         "teacher_leader_lapsed",
         "teacher_leader_withdrawn",
         "service_commitment_completed",

@@ -186,6 +186,14 @@ async def test_one_missed_session_withholds_the_stipend_with_that_reason(
     ]
     # The school is still reimbursed for the three seminar days its teacher attended.
     assert await payments(pool) == [("substitute_reimbursement", SCHOOL, 51600)]
+    # The program office hears of it at once, with the reason.
+    async with pool.acquire() as conn:
+        office = await conn.fetch(
+            "SELECT subject, body FROM email_outbox WHERE recipient = $1",
+            program.program_office_email,
+        )
+    assert [r["subject"] for r in office] == ["Stipend withheld: Teacher t-2, Team Lead"]
+    assert closed.stipend.reasons[0] in office[0]["body"]
 
 
 async def test_no_principal_signature_by_the_deadline_lapses_the_application(

@@ -44,6 +44,9 @@ with workflow.unsafe.imports_passed_through():
 
 Decision = Callable[[Callable[[], UUID]], list[DomainEvent]]
 
+# Patch ids: each names a change made to the released workflow (see the README).
+OFFICE_NOTICE_ON_WITHHELD_STIPEND = "office-notice-on-withheld-stipend"
+
 
 class TeacherLeaderInput(BaseModel):
     """Everything the journey runs under: the year's rules travel with it."""
@@ -237,6 +240,13 @@ class TeacherLeaderJourney:
                 text = f"Your stipend of {dollars(stipend.amount_cents)} has been sent to payroll."
             else:
                 text = "Your stipend was withheld:\n- " + "\n- ".join(stipend.reasons)
+                # Added after release: journeys already past this point replay without it.
+                if workflow.patched(OFFICE_NOTICE_ON_WITHHELD_STIPEND):
+                    await self._notify_office(
+                        "stipend-withheld",
+                        f"Stipend withheld: {j.full_name}, {self._role_title()}",
+                        f"{j.full_name} ({j.employee_id}, {j.school_id}): {text}",
+                    )
             await self._notify(Signer.TEACHER, "stipend", "Teacher leader stipend", text)
             await self._notify(
                 Signer.PRINCIPAL,
@@ -483,6 +493,25 @@ class TeacherLeaderJourney:
                     event_id=workflow.uuid4(),
                     occurred_at=workflow.now(),
                     recipient_id=recipient_id,
+                    subject=subject,
+                    idempotency_key=key,
+                )
+            ],
+            actor="system",
+        )
+
+    async def _notify_office(self, topic: str, subject: str, body: str) -> None:
+        address = self.program.program_office_email
+        if not address:
+            return
+        key = f"{workflow.info().workflow_id}/notice/{topic}/program-office"
+        await district.email(key, address, subject, body)
+        self._record(
+            [
+                NoticeSent(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    recipient_id="program-office",
                     subject=subject,
                     idempotency_key=key,
                 )

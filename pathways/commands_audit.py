@@ -1,0 +1,250 @@
+"""`pathways audit`: replay, cross-check, verify, explain and export, for auditors.
+
+pathways audit replay teacher-leader/2027-28/team_lead/e-1001
+pathways audit replay --query "ProgramYear = '2027-28'" --processes 2
+pathways audit export teacher-leader/2027-28/team_lead/e-1001 --out e-1001.zip
+pathways audit replay --bundle e-1001.zip          # offline: no server, no database
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zipfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+from temporalio.client import WorkflowHistory
+
+from pathways.audit import (
+    BundleError,
+    ReplayVerdict,
+    appended_in_history,
+    check_anchor,
+    check_bundle,
+    export_bundle,
+    fetch_runs,
+    replay_many,
+)
+from pathways.cli import command_client, console, fail, run_command
+from pathways.config import Settings
+
+audit_app = typer.Typer(
+    help="Auditors: replay journeys with this code, verify and cross-check the event log, "
+    "explain decisions, export evidence bundles.",
+    no_args_is_help=True,
+)
+
+
+def _report(verdicts: list[ReplayVerdict]) -> None:
+    bad = [v for v in verdicts if not v.deterministic]
+    for v in bad:
+        console.print(f"[red]{v.line()}[/red]", soft_wrap=True)
+    for v in verdicts if len(verdicts) <= 20 else []:
+        if v.deterministic:
+            console.print(v.line())
+    events = sum(v.history_events for v in verdicts)
+    console.print(
+        f"{len(verdicts)} run(s) replayed ({events} history events): "
+        f"{len(verdicts) - len(bad)} deterministic, {len(bad)} not"
+    )
+    if bad:
+        raise typer.Exit(1)
+
+
+@audit_app.command("replay")
+def replay(
+    journey: Annotated[str | None, typer.Argument(help="a journey's workflow id")] = None,
+    query: Annotated[
+        str | None, typer.Option(help="a visibility query, e.g. \"ProgramYear = '2027-28'\"")
+    ] = None,
+    history: Annotated[Path | None, typer.Option(exists=True, help="a history JSON file")] = None,
+    bundle: Annotated[Path | None, typer.Option(exists=True, help="an exported bundle")] = None,
+    processes: Annotated[int, typer.Option(min=1, max=64, help="replay processes")] = 1,
+) -> None:
+    """Replay histories with this code: one journey (every run), a query's journeys, a
+    history file, or an exported bundle (offline, with its chain and cross-check)."""
+    if sum(x is not None for x in (journey, query, history, bundle)) != 1:
+        fail("give one of: a journey id, --query, --history FILE or --bundle FILE")
+    if bundle is not None:
+        _replay_bundle(bundle)
+        return
+    if history is not None:
+        recorded = [WorkflowHistory.from_json(history.stem, history.read_text())]
+        _report(asyncio.run(replay_many(recorded)))
+        return
+
+    async def fetch(settings: Settings) -> list[WorkflowHistory]:
+        client = await command_client(settings)
+        if journey is not None:
+            return await fetch_runs(client, journey)
+        histories = []
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("fetching histories", total=None)
+            async for h in client.list_workflows(query).map_histories():
+                histories.append(h)
+                progress.advance(task)
+        return histories
+
+    async def work(settings: Settings) -> None:
+        histories = await fetch(settings)
+        if not histories:
+            console.print(f"no workflow matches {query!r}")
+            raise typer.Exit(1)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("replaying", total=len(histories))
+            verdicts = await replay_many(histories, processes, lambda n: progress.advance(task, n))
+        _report(verdicts)
+
+    run_command(work)
+
+
+def _replay_bundle(path: Path) -> None:
+    try:
+        report = asyncio.run(check_bundle(path))
+    except (BundleError, zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
+        fail(f"bundle: {error}")
+        return
+    code = report.code
+    console.print(
+        f"bundle {path}: {report.workflow_id}, exported from pathways {code.get('version')} "
+        f"(commit {code.get('git_commit') or 'unknown'})"
+    )
+    for v in report.replays:
+        style = "" if v.deterministic else "red"
+        console.print(f"[{style}]{v.line()}[/{style}]" if style else v.line(), soft_wrap=True)
+    chain = report.chain
+    console.print(
+        f"hash chain: {chain.events_checked} events "
+        + (
+            "intact"
+            if chain.ok
+            else f"[red]BROKEN at version {chain.first_bad_version}: {chain.reason}[/red]"
+        )
+    )
+    console.print("chain head: " + ("matches" if report.head_matches else "[red]DIFFERS[/red]"))
+    for problem in report.discrepancies:
+        console.print(f"[red]{problem}[/red]")
+    console.print(f"cross-check: {len(report.discrepancies)} discrepancies")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def export(
+    journey: str,
+    out: Annotated[Path, typer.Option(help="the bundle file to write (.zip)")],
+) -> None:
+    """Write a journey's evidence bundle: histories, events, chain head, definition, code."""
+
+    async def work(settings: Settings) -> None:
+        from worker import open_services
+
+        client = await command_client(settings)
+        runs = await fetch_runs(client, journey)
+        async with open_services(settings) as services:
+            stored = await services.store.read_stream(journey)
+        manifest = await export_bundle(runs, stored, out)
+        console.print(
+            f"wrote {out}: {manifest['runs']} run(s), {manifest['events']} events, "
+            f"{len(manifest['sha256'])} files"
+        )
+
+    run_command(work)
+
+
+@audit_app.command("verify")
+def verify(
+    stream: Annotated[str | None, typer.Argument(help="one journey id")] = None,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(exists=True, help="a bundle whose chain head the log must still hold"),
+    ] = None,
+) -> None:
+    """Recompute the event log's hash chains; name the first row that differs or is missing."""
+
+    async def work(settings: Settings) -> None:
+        from pathways.audit import read_bundle
+        from worker import open_services
+
+        head = None
+        target = stream
+        if anchor is not None:
+            manifest, _runs, _events, head, _code = read_bundle(anchor)
+            target = target or manifest["workflow_id"]
+        async with open_services(settings) as services:
+            store = services.store
+            verdicts = [await store.verify_stream(target)] if target else await store.verify_all()
+            stored = await store.read_stream(target) if head and target else []
+        broken = [v for v in verdicts if not v.ok]
+        for v in broken:
+            console.print(
+                f"[red]ALTERED[/red] {v.stream_id}: version {v.first_bad_version} "
+                f"(global position {v.first_bad_position}): {v.reason}"
+            )
+        problem = check_anchor(stored, head) if head else None
+        if problem:
+            console.print(f"[red]ANCHOR[/red] {target}: {problem}")
+        checked = sum(v.events_checked for v in verdicts)
+        console.print(f"{len(verdicts)} streams, {checked} events verified, {len(broken)} altered")
+        if broken or problem:
+            raise typer.Exit(1)
+
+    run_command(work)
+
+
+@audit_app.command("explain")
+def explain(journey: str) -> None:
+    """A journey's decisions as a timeline, from the event log, with every money decision's
+    rule, inputs and amount."""
+
+    async def work(settings: Settings) -> None:
+        from domain.explain import explain as timeline
+        from worker import open_services
+
+        async with open_services(settings) as services:
+            stored = await services.store.read_stream(journey)
+        if not stored:
+            console.print(f"no events are stored for {journey}")
+            raise typer.Exit(1)
+        table = Table("when", "who", "what", title=journey)
+        lines = timeline((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored)
+        for line in lines:
+            table.add_row(line.when, line.actor, line.what)
+        console.print(table)
+
+    run_command(work)
+
+
+@audit_app.command("cross-check")
+def cross_check(journey: str) -> None:
+    """Compare the events a journey's histories appended with those in the log."""
+
+    async def work(settings: Settings) -> None:
+        from domain.audit import StoredView
+        from domain.audit import cross_check as compare
+        from worker import open_services
+
+        client = await command_client(settings)
+        appended = []
+        for run in await fetch_runs(client, journey):
+            appended += await appended_in_history(run)
+        async with open_services(settings) as services:
+            stored = await services.store.read_stream(journey)
+        problems = compare(
+            appended,
+            [StoredView(e.event_id, e.stream_version, e.event_type, e.payload) for e in stored],
+        )
+        for problem in problems:
+            console.print(f"[red]{problem}[/red]")
+        console.print(
+            f"{journey}: {len(appended)} events in the history, {len(stored)} in the log, "
+            f"{len(problems)} discrepancies"
+        )
+        if problems:
+            raise typer.Exit(1)
+
+    run_command(work)
