@@ -67,7 +67,9 @@ async def main() -> None:
 
         await cohort.run(options)
     if 5 in chosen:
-        console.print("5. Audit replay: not yet: no parallel replay in the project to measure")
+        from bench import replay
+
+        await replay.run(options)
     console.print(f"[dim]benchmarks took {time.perf_counter() - began:.0f} s[/dim]")
 
 

@@ -192,3 +192,33 @@ def test_a_make_up_date_that_is_not_a_date_is_refused_before_contacting_temporal
     line = one_error_line(result)
     assert re.match(r"^error: invalid input: completed_on: Input should be a valid date", line)
     assert result.returncode == 2
+
+
+def test_audit_replay_of_a_recorded_history_says_deterministic() -> None:
+    history = ROOT / "tests" / "histories" / "fellowship_graduated.json"
+    result = run("audit", "replay", "--history", str(history))
+    assert result.returncode == 0, result.stderr
+    assert "(FellowshipJourney): deterministic" in result.stdout
+    assert "1 run(s) replayed" in result.stdout
+
+
+def test_audit_replay_of_a_file_that_is_not_a_bundle_is_one_line(tmp_path: Path) -> None:
+    bogus = tmp_path / "bundle.zip"
+    bogus.write_text("not a zip")
+    line = one_error_line(run("audit", "replay", "--bundle", str(bogus)))
+    assert line.startswith("error: bundle: ") and "not a bundle" in line
+
+
+def test_fellowship_scores_are_checked_before_contacting_temporal() -> None:
+    result = run(
+        "fellowship", "decide", "fellowship/plf-2027/e-1", "--by", "office:a", "--scores", "4,4",
+        TEMPORAL_ADDRESS=f"127.0.0.1:{closed_port()}",
+    )  # fmt: skip
+    line = one_error_line(result)
+    assert line.startswith("error: --scores: four whole numbers")
+
+
+def test_the_sample_fellowship_checks_clean() -> None:
+    result = run("fellowship", "check")
+    assert result.returncode == 0, result.stderr
+    assert "12 seats, 4 terms, $30,000.00 assistance per fellow" in " ".join(result.stdout.split())
