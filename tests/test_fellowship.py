@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.eventstore import EventStore
 from activities.local_systems import LocalHris
+from domain.explain import explain
 from domain.external import Employee
 from domain.fellowship.cohort import CohortSeats, cohort_id
 from domain.fellowship.journey import (
@@ -274,6 +275,13 @@ async def test_leaving_before_graduation_repays_what_was_disbursed_once(
         await keep_history(handle, "fellowship_left")
     assert final.stage is Stage.LEFT
     assert final.owed_cents == 1_500_000 and final.repayment_reference is not None
+    stored = await EventStore(pool).read_stream(handle.id)
+    lines = [line.what for line in explain((e.to_domain(), e.metadata["actor"]) for e in stored)]
+    assert (
+        "repayment determined: $15,000.00 of $15,000.00 paid, rule all_disbursed: left before "
+        "graduating (resigned); the rule repays all assistance paid: summer-2027 $5,000.00, "
+        "fall-2027 $10,000.00 = $15,000.00"
+    ) in lines
     repayments = [p for p in await payroll(pool) if p[1] == "repayment"]
     assert repayments == [
         (f"{fellowship_id(program.program_id, 'f-1')}/repayment", "repayment", 1_500_000)
