@@ -225,20 +225,29 @@ def separate(
     effective: Annotated[str, typer.Option("--on", help="YYYY-MM-DD")],
     reason: Annotated[str, typer.Option()],
 ) -> None:
-    """HR: an employee left the district; every open journey of theirs ends."""
+    """HR: an employee left the district; every open journey of theirs hears it (teacher
+    leader, fellowship, aspiring principal, service commitment)."""
     command = build(rules.RecordSeparation, effective_on=effective, reason=reason)
     if not isinstance(command.effective_on, date):
         fail("--on takes a date")
 
     async def work(settings: Settings) -> None:
+        from pathways.journeys import record_separation_everywhere
+
         client = await command_client(settings)
-        query = f"EmployeeId = '{employee}' AND ExecutionStatus = 'Running'"
-        ended = 0
-        async for execution in client.list_workflows(query):
-            handle = client.get_workflow_handle(execution.id)
-            await handle.execute_update("record_separation", command)
-            ended += 1
-        console.print(f"separation recorded on {ended} open journey(s) of {employee}")
+        told = await record_separation_everywhere(
+            client, employee, command.effective_on, command.reason
+        )
+        for t in told:
+            outcome = f"[red]refused: {t.refused}[/red]" if t.refused else "recorded"
+            console.print(f"{t.workflow_type} {t.workflow_id}: {outcome}")
+        refused = [t for t in told if t.refused]
+        console.print(
+            f"separation recorded on {len(told) - len(refused)} open journey(s) of {employee}"
+            + (f"; {len(refused)} refused it" if refused else "")
+        )
+        if refused:
+            raise typer.Exit(1)
 
     run_command(work)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -128,3 +129,62 @@ async def start_aspiring(
         task_queue,
         aspiring_attributes(inp),
     )
+
+
+@dataclass(frozen=True)
+class Told:
+    workflow_id: str
+    workflow_type: str
+    refused: str | None = None  # why the journey refused it, if it did
+
+
+async def record_separation_everywhere(
+    client: Client, employee_id: str, effective_on: date, reason: str
+) -> list[Told]:
+    """HR: an employee left the district. Every open journey of theirs hears it in its own
+    terms; a journey that refuses it is named with its reason and the others still hear it.
+    Needs visibility (a dev server or a cluster), which finds journeys by `EmployeeId`."""
+    from domain.aspiring_principals.journey import WithdrawAspiring
+    from domain.fellowship.journey import LeaveFellowship, LeaveKind
+    from domain.service_commitment.journey import HrChange, HrEvent
+    from domain.teacher_leader.journey import RecordSeparation
+
+    commands: dict[str, tuple[str, Any]] = {
+        "TeacherLeaderJourney": (
+            "record_separation",
+            RecordSeparation(effective_on=effective_on, reason=reason),
+        ),
+        "FellowshipJourney": (
+            "leave",
+            LeaveFellowship(
+                kind=LeaveKind.SEPARATED,
+                effective_on=effective_on,
+                reason=reason,
+                recorded_by="hris",
+            ),
+        ),
+        "AspiringPrincipalJourney": (
+            "withdraw",
+            WithdrawAspiring(
+                reason=f"left the district {effective_on}: {reason}", withdrawn_by="hris"
+            ),
+        ),
+        "ServiceCommitment": (
+            "hr_event",
+            HrEvent(change=HrChange.SEPARATION, effective_on=effective_on, reason=reason),
+        ),
+    }
+    told: list[Told] = []
+    query = f"EmployeeId = '{employee_id}' AND ExecutionStatus = 'Running'"
+    async for execution in client.list_workflows(query):
+        update = commands.get(execution.workflow_type)
+        if update is None:
+            continue
+        name, command = update
+        try:
+            await client.get_workflow_handle(execution.id).execute_update(name, command)
+            told.append(Told(execution.id, execution.workflow_type))
+        except WorkflowUpdateFailedError as error:
+            cause = getattr(error.cause, "message", None) or str(error.cause)
+            told.append(Told(execution.id, execution.workflow_type, cause))
+    return told
