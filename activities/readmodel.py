@@ -116,15 +116,32 @@ class ReadModel:
                 return applied
 
     async def rebuild(self) -> int:
-        async with self._pool.acquire() as conn, conn.transaction():
+        """Rebuild from zero in one pass and one transaction: fold every event this projection
+        applies (one snapshot of the log) in memory, COPY the rows into a temporary table and
+        insert them with one statement. Returns the number of events applied."""
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
             await conn.execute("SELECT pg_advisory_xact_lock($1)", PROJECTION_LOCK)
-            await conn.execute("DELETE FROM teacher_leader_journeys")
-            await conn.execute(
-                "INSERT INTO projection_checkpoints (name, position) VALUES ($1, 0) "
-                "ON CONFLICT (name) DO UPDATE SET position = 0",
-                PROJECTION,
+            last = int(await conn.fetchval("SELECT coalesce(max(global_position), 0) FROM events"))
+            rows: dict[str, Row] = {}
+            applied = 0
+            query = (
+                "SELECT global_position, stream_id, event_type, payload FROM events "
+                "WHERE global_position <= $1 AND event_type = ANY($2::text[]) "
+                "ORDER BY global_position"
             )
-        return await self.catch_up()
+            cursor = conn.cursor(query, last, list(HANDLERS), prefetch=self._page_size)
+            async for record in cursor:
+                stream_id = record["stream_id"]
+                row = rows.get(stream_id)
+                if row is None:
+                    row = rows[stream_id] = _new_row(stream_id)
+                HANDLERS[record["event_type"]](row, record["payload"])
+                row["last_position"] = record["global_position"]
+                applied += 1
+            await conn.execute("DELETE FROM teacher_leader_journeys")
+            await _copy_in(conn, [r for r in rows.values() if r.get("employee_id")])
+            await _save_checkpoint(conn, last)
+        return applied
 
     async def follow(self, stop: asyncio.Event, every_seconds: float = 2.0) -> None:
         """Keep the read model current until `stop` is set."""
@@ -236,6 +253,31 @@ _ARRAY_TYPES = {
     "substitute_days": "numeric[]", "reimbursement_cents": "bigint[]", "ended": "boolean[]",
     "last_position": "bigint[]",
 }  # fmt: skip
+
+
+async def _copy_in(conn: asyncpg.Connection, rows: list[Row]) -> None:
+    """Insert many new rows: binary COPY into a temporary table shaped like the read model
+    (the JSON column as text), then one INSERT ... SELECT with the cast."""
+    if not rows:
+        return
+    await conn.execute(
+        "CREATE TEMPORARY TABLE read_model_load "
+        "(LIKE teacher_leader_journeys INCLUDING DEFAULTS) ON COMMIT DROP"
+    )
+    await conn.execute("ALTER TABLE read_model_load ALTER COLUMN withheld_reasons TYPE text")
+    await conn.copy_records_to_table(
+        "read_model_load",
+        records=[
+            tuple(json.dumps(r[c]) if c == "withheld_reasons" else r[c] for c in _COLUMNS)
+            for r in rows
+        ],
+        columns=_COLUMNS,
+    )
+    select = ", ".join(f"{c}::jsonb" if c == "withheld_reasons" else c for c in _COLUMNS)
+    await conn.execute(
+        f"INSERT INTO teacher_leader_journeys ({', '.join(_COLUMNS)}) "
+        f"SELECT {select} FROM read_model_load"
+    )
 
 
 async def _upsert(conn: asyncpg.Connection, rows: list[Row]) -> None:

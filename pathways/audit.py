@@ -38,6 +38,7 @@ from pathways.temporal import DATA_CONVERTER, runtime
 from workflows.journal import APPEND_EVENTS
 
 BUNDLE_FORMAT = 1
+REQUIRED_FILES = {"events.jsonl", "chain_head.json", "definition.json", "code_version.json"}
 
 
 class BundleError(ValueError):
@@ -379,7 +380,10 @@ def read_bundle(
 ) -> tuple[
     dict[str, Any], list[WorkflowHistory], list[StoredEvent], dict[str, Any], dict[str, Any]
 ]:
-    """Open a bundle and check every file against its manifest before trusting any of it."""
+    """Open a bundle and check every file against its manifest before trusting any of it.
+
+    The manifest is not signed: this finds damage and careless edits. Against a careful forger
+    what counts is a chain head kept elsewhere (`check_anchor`, `audit verify --anchor`)."""
     try:
         bundle = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as error:
@@ -395,6 +399,9 @@ def read_bundle(
                 raise BundleError(f"{path}: {name} does not match the manifest (altered)")
             contents[name] = data
     workflow_id = manifest["workflow_id"]
+    missing = sorted(REQUIRED_FILES - contents.keys())
+    if missing:
+        raise BundleError(f"{path}: the manifest does not list {', '.join(missing)}")
     runs = [
         WorkflowHistory.from_json(workflow_id, contents[name].decode())
         for name in sorted(n for n in contents if n.startswith("history/"))
@@ -406,6 +413,18 @@ def read_bundle(
     ]
     head = json.loads(contents["chain_head.json"])
     code = json.loads(contents["code_version.json"])
+    if not runs or len(runs) != manifest.get("runs"):
+        raise BundleError(
+            f"{path}: {len(runs)} histories, the manifest says {manifest.get('runs')}"
+        )
+    if len(events) != manifest.get("events"):
+        raise BundleError(
+            f"{path}: {len(events)} events, the manifest says {manifest.get('events')}"
+        )
+    strangers = {e.stream_id for e in events} | {head.get("stream_id")}
+    strangers.discard(workflow_id)
+    if strangers:
+        raise BundleError(f"{path}: events or chain head of another stream: {sorted(strangers)}")
     return manifest, runs, events, head, code
 
 

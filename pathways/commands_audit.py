@@ -174,7 +174,9 @@ def verify(
         target = stream
         if anchor is not None:
             manifest, _runs, _events, head, _code = read_bundle(anchor)
-            target = target or manifest["workflow_id"]
+            if target is not None and target != manifest["workflow_id"]:
+                fail(f"--anchor is a bundle of {manifest['workflow_id']}, not of {target}")
+            target = manifest["workflow_id"]
         async with open_services(settings) as services:
             store = services.store
             verdicts = [await store.verify_stream(target)] if target else await store.verify_all()

@@ -6,9 +6,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from domain.aspiring_principals.journey import AspiringNomination, AspiringRefusal, AspiringStatus
 from domain.aspiring_principals.program import AspiringPrincipalsYear
@@ -187,4 +193,7 @@ async def record_separation_everywhere(
         except WorkflowUpdateFailedError as error:
             cause = getattr(error.cause, "message", None) or str(error.cause)
             told.append(Told(execution.id, execution.workflow_type, cause))
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+            # Ended since it was listed, or Temporal did not answer: name it, tell the rest.
+            told.append(Told(execution.id, execution.workflow_type, str(error)))
     return told

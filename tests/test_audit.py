@@ -173,6 +173,10 @@ async def test_a_tampered_bundle_is_named(
     rewrite(bundle, "events.jsonl", altered, fix_manifest=False)
     with pytest.raises(BundleError, match=r"events\.jsonl does not match the manifest"):
         await check_bundle(bundle)
+    dropped = ("\n".join(lines[:-1]) + "\n").encode()
+    rewrite(bundle, "events.jsonl", dropped, fix_manifest=True)  # the last event cut off
+    with pytest.raises(BundleError, match=f"{len(stored) - 1} events, the manifest says"):
+        await check_bundle(bundle)
     rewrite(bundle, "events.jsonl", altered, fix_manifest=True)  # a careful forger
     report = await check_bundle(bundle)
     assert not report.ok

@@ -160,6 +160,15 @@ async def test_the_cohort_enforces_capacity_and_promotes_from_the_waitlist(
             handles["f-3"], lambda s: s.stage is Stage.ADMITTED, "promotion from the waitlist"
         )
         assert promoted.seat == 1
+        async with pool.acquire() as conn:
+            told = await conn.fetch(
+                "SELECT subject FROM email_outbox WHERE recipient = $1 ORDER BY id",
+                "f-3@district.example",
+            )
+        assert [r["subject"] for r in told] == [
+            f"{program.title}: waitlist",
+            f"Welcome to {program.title}",
+        ]
         cohort = client.get_workflow_handle(cohort_id(program.program_id), result_type=CohortSeats)
         roster = await cohort.query("roster", result_type=CohortSeats)
         assert roster.seats == {"f-2": 2, "f-3": 1}

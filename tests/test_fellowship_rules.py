@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -169,3 +169,41 @@ def test_milestones_are_checked_against_the_calendar() -> None:
         recorded_by="x",
     )
     assert evolve(f, left).stage is Stage.LEFT
+
+
+def test_after_enrollment_closes_no_seat_is_claimed_or_offered() -> None:
+    closes = datetime(2027, 6, 25, 17, tzinfo=UTC)
+    seats = cohort.fold(1, [], closes_at=closes)
+    before = closes - timedelta(minutes=1)
+    for fellow in ["a", "b"]:
+        for event in cohort.decide_claim(seats, fellow, before, new_id):
+            seats = cohort.evolve(seats, event)
+    # At the deadline the lapsing seat is released, but not offered down the waitlist.
+    events = cohort.decide_release(seats, "a", "lapsed", closes, new_id)
+    assert [type(e).__name__ for e in events] == ["SeatReleased"]
+    with pytest.raises(cohort.CohortRefusal, match="closed"):
+        cohort.decide_claim(seats, "c", closes, new_id)
+    assert [type(e).__name__ for e in cohort.decide_release(seats, "a", "x", before, new_id)] == [
+        "SeatReleased",
+        "SeatOffered",
+    ]
+
+
+def test_an_aspiring_principal_withdrawn_before_hr_answered_stays_withdrawn() -> None:
+    from domain.aspiring_principals import journey as ap
+
+    events = [
+        ap.AspiringJoined(
+            event_id=new_id(), occurred_at=NOW, employee_id="e-1", program_year="2027-28",
+            tier1_credential_on=date(2026, 6, 1), nominated_by="hris",
+        ),
+        ap.AspiringWithdrawn(
+            event_id=new_id(), occurred_at=NOW, reason="left", withdrawn_by="hris"
+        ),
+        ap.AspiringIdentified(
+            event_id=new_id(), occurred_at=NOW, full_name="E", email="e@x", role="teacher",
+            school_id="s",
+        ),
+    ]  # fmt: skip
+    assert ap.fold(events).stage is ap.Stage.WITHDRAWN
+    assert ap.fold([events[0], events[2]]).stage is ap.Stage.ACTIVE

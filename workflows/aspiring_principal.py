@@ -96,7 +96,7 @@ class AspiringPrincipalJourney:
             actor="hris",
         )
         why_not = rules.check_eligibility(self.year, hr.role)
-        if why_not is not None:
+        if why_not is not None and self.state.is_open:
             self._record(
                 [
                     AspiringIneligible(

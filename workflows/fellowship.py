@@ -19,7 +19,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.common import SearchAttributePair
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.events import DomainEvent
@@ -97,7 +97,9 @@ class FellowshipCohort:
     @workflow.init
     def __init__(self, inp: CohortInput) -> None:
         self.program = inp.program
-        self.seats = CohortSeats(capacity=inp.program.cohort_capacity)
+        self.seats = CohortSeats(
+            capacity=inp.program.cohort_capacity, closes_at=inp.program.enrollment_closes_at
+        )
         self.journal = Journal(workflow.info().workflow_id)
 
     @workflow.run
@@ -188,6 +190,7 @@ class FellowshipJourney:
         self.fellow = Fellow()
         self.journal = Journal(workflow.info().workflow_id)
         self._paying = False
+        self._early_offer: SeatOffer | None = None
         self._record(
             [
                 FellowshipApplied(
@@ -238,10 +241,17 @@ class FellowshipJourney:
             self._end_stage(EnrollmentLapsed, "no selection decision before selection closed")
         if self.fellow.stage is Stage.SELECTED:
             await self._claim_seat()
-        if self.fellow.stage is Stage.WAITLISTED and not await self._wait_until(
-            lambda: self.fellow.stage is not Stage.WAITLISTED, self.program.enrollment_closes_at
-        ):
-            self._end_stage(WaitlistExpired, "no seat came free before enrollment closed")
+        if self.fellow.stage is Stage.WAITLISTED:
+            if await self._wait_until(
+                lambda: self.fellow.stage is not Stage.WAITLISTED,
+                self.program.enrollment_closes_at,
+            ):
+                now_stage: Stage = self.fellow.stage  # a signal moved it on
+                if now_stage is Stage.ADMITTED and self.fellow.seat is not None:
+                    await self._notify_admitted(self.fellow.seat)
+                    await self.journal.flush()
+            else:
+                self._end_stage(WaitlistExpired, "no seat came free before enrollment closed")
         if self.fellow.stage is Stage.ADMITTED and not await self._wait_until(
             lambda: self.fellow.stage is not Stage.ADMITTED, self.program.enrollment_closes_at
         ):
@@ -257,13 +267,19 @@ class FellowshipJourney:
         return self._status()
 
     async def _claim_seat(self) -> None:
-        answer: SeatAnswer = await workflow.execute_activity(
-            "claim_cohort_seat",
-            ClaimSeat(program=self.program, fellow_id=self.fellow.employee_id),
-            result_type=SeatAnswer,
-            start_to_close_timeout=SEAT_TIMEOUT,
-            retry_policy=district.EXTERNAL_RETRY,
-        )
+        try:
+            answer: SeatAnswer = await workflow.execute_activity(
+                "claim_cohort_seat",
+                ClaimSeat(program=self.program, fellow_id=self.fellow.employee_id),
+                result_type=SeatAnswer,
+                start_to_close_timeout=SEAT_TIMEOUT,
+                retry_policy=district.EXTERNAL_RETRY,
+            )
+        except ActivityError as error:
+            cause = getattr(error.cause, "message", None) or str(error.cause or error)
+            self._end_stage(WaitlistExpired, f"the cohort could not give a place: {cause}")
+            await self.journal.flush()
+            return
         if answer.seat is not None:
             event: DomainEvent = SeatGranted(
                 event_id=workflow.uuid4(),
@@ -283,14 +299,7 @@ class FellowshipJourney:
             return
         self._record([event], actor="system")
         if isinstance(event, SeatGranted):
-            await self._notify(
-                "fellow",
-                "admitted",
-                f"Welcome to {self.program.title}",
-                f"You have seat {answer.seat} of {self.program.cohort_capacity}. Please enroll "
-                f"with {self.program.university} by "
-                f"{self.program.enrollment_closes_at.isoformat()}.",
-            )
+            await self._notify_admitted(event.seat)
         else:
             await self._notify(
                 "fellow",
@@ -300,7 +309,19 @@ class FellowshipJourney:
                 f"{answer.waitlist_position} on the waitlist until "
                 f"{self.program.enrollment_closes_at.isoformat()}.",
             )
+            if self._early_offer is not None:  # a seat came free while the claim was answered
+                self._grant_from_waitlist(self._early_offer)
         await self.journal.flush()
+
+    async def _notify_admitted(self, seat: int) -> None:
+        await self._notify(
+            "fellow",
+            "admitted",
+            f"Welcome to {self.program.title}",
+            f"You have seat {seat} of {self.program.cohort_capacity}. Please enroll "
+            f"with {self.program.university} by "
+            f"{self.program.enrollment_closes_at.isoformat()}.",
+        )
 
     async def _study(self) -> None:
         """Pay each term's assistance when due; graduate once both milestones are reported."""
@@ -501,18 +522,24 @@ class FellowshipJourney:
     @workflow.signal
     def seat_offered(self, offer: SeatOffer) -> None:
         if self.fellow.stage is Stage.WAITLISTED:
-            self._record(
-                [
-                    SeatGranted(
-                        event_id=workflow.uuid4(),
-                        occurred_at=workflow.now(),
-                        seat=offer.seat,
-                        from_waitlist=True,
-                    )
-                ],
-                actor="cohort",
-            )
-        # Otherwise the fellow has left; `_finish` gives the seat back.
+            self._grant_from_waitlist(offer)
+        elif self.fellow.stage is Stage.SELECTED:
+            self._early_offer = offer  # before the claim's answer (the waitlist) is recorded
+        # Otherwise the fellow has left or the waitlist expired; `_finish` gives it back.
+
+    def _grant_from_waitlist(self, offer: SeatOffer) -> None:
+        self._early_offer = None
+        self._record(
+            [
+                SeatGranted(
+                    event_id=workflow.uuid4(),
+                    occurred_at=workflow.now(),
+                    seat=offer.seat,
+                    from_waitlist=True,
+                )
+            ],
+            actor="cohort",
+        )
 
     @workflow.update
     async def decide(self, cmd: rules.DecideSelection) -> FellowshipStatus:

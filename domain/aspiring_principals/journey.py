@@ -187,7 +187,8 @@ def evolve(a: Aspiring, event: DomainEvent) -> Aspiring:
                 event.role,
                 event.school_id,
             )
-            a.stage = Stage.ACTIVE
+            if a.stage is Stage.JOINED:  # not if withdrawn while HR was asked
+                a.stage = Stage.ACTIVE
         case AspiringIneligible():
             a.stage, a.end_reason = Stage.INELIGIBLE, event.reason
         case InstituteAttendanceRecorded():

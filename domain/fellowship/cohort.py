@@ -66,6 +66,7 @@ class SeatOffer(BaseModel):
 
 class CohortSeats(BaseModel):
     capacity: int
+    closes_at: datetime | None = None  # enrollment closes: no claims, no offers from then
     seats: dict[str, int] = Field(default_factory=dict)
     waitlist: list[str] = Field(default_factory=list)
     released: list[str] = Field(default_factory=list)
@@ -79,6 +80,9 @@ class CohortSeats(BaseModel):
                 fellow_id=fellow_id, waitlist_position=self.waitlist.index(fellow_id) + 1
             )
         return None
+
+    def is_closed(self, now: datetime) -> bool:
+        return self.closed or (self.closes_at is not None and now >= self.closes_at)
 
     def free_seat(self) -> int | None:
         taken = set(self.seats.values())
@@ -107,8 +111,10 @@ def evolve(c: CohortSeats, event: DomainEvent) -> CohortSeats:
     return c
 
 
-def fold(capacity: int, events: Iterable[DomainEvent]) -> CohortSeats:
-    c = CohortSeats(capacity=capacity)
+def fold(
+    capacity: int, events: Iterable[DomainEvent], closes_at: datetime | None = None
+) -> CohortSeats:
+    c = CohortSeats(capacity=capacity, closes_at=closes_at)
     for event in events:
         c = evolve(c, event)
     return c
@@ -122,7 +128,7 @@ def decide_claim(c: CohortSeats, fellow_id: str, now: datetime, new_id: NewId) -
     """A seat if one is free, else the next place on the waitlist; nothing if already answered."""
     if c.answer(fellow_id) is not None:
         return []
-    if c.closed:
+    if c.is_closed(now):
         raise CohortRefusal("the cohort is closed: enrollment has ended")
     if fellow_id in c.released:
         raise CohortRefusal(f"{fellow_id} already gave up a place in this cohort")
@@ -148,7 +154,7 @@ def decide_release(
     events: list[DomainEvent] = [
         SeatReleased(event_id=new_id(), occurred_at=now, fellow_id=fellow_id, reason=reason)
     ]
-    if seat is not None and not c.closed and c.waitlist:
+    if seat is not None and not c.is_closed(now) and c.waitlist:
         events.append(
             SeatOffered(event_id=new_id(), occurred_at=now, fellow_id=c.waitlist[0], seat=seat)
         )

@@ -565,8 +565,10 @@ class FellowshipStatus(BaseModel):
     full_name: str
     program_id: str
     stage: Stage
-    seat: int | None
-    waitlist_position: int | None
+    seat: int | None = Field(description="while the fellow holds it")
+    waitlist_position: int | None = Field(
+        description="the place given when waitlisted; the cohort's roster has the live order"
+    )
     university_student_id: str | None
     disbursed_cents: int
     terms_paid: list[str]
@@ -588,12 +590,14 @@ def status(f: Fellow, program: FellowshipProgram) -> FellowshipStatus:
         full_name=f.full_name,
         program_id=program.program_id,
         stage=f.stage,
-        seat=f.seat,
-        waitlist_position=f.waitlist_position,
+        seat=f.seat if f.stage in (Stage.ADMITTED, Stage.ENROLLED, Stage.GRADUATED) else None,
+        waitlist_position=f.waitlist_position if f.stage is Stage.WAITLISTED else None,
         university_student_id=f.university_student_id,
         disbursed_cents=f.disbursed_cents,
         terms_paid=list(f.disbursed),
-        terms_remaining=[t.term_id for t in program.terms if t.term_id not in f.disbursed],
+        terms_remaining=[t.term_id for t in program.terms if t.term_id not in f.disbursed]
+        if f.stage is Stage.ENROLLED
+        else [],
         pd_attended=[s for s, a in f.pd.items() if a is AttendanceStatus.PRESENT],
         pd_missed=[s for s, a in f.pd.items() if a is AttendanceStatus.ABSENT],
         milestones={m.value: d for m, d in f.milestones.items()},
