@@ -6,7 +6,6 @@ journey's workflow input, so a replay years later applies the rules of that year
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -18,9 +17,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     model_validator,
 )
+
+from domain import definitions
 
 
 class Role(StrEnum):
@@ -236,23 +236,11 @@ class ProgramDefinitionError(ValueError):
 
 
 def parse_program_year(data: dict[str, Any], source: str = "program year") -> ProgramYear:
-    try:
-        return ProgramYear.model_validate(data)
-    except ValidationError as error:
-        lines = []
-        for item in error.errors():
-            where = ".".join(str(p) for p in item["loc"]) or "(file)"
-            message = str(item["msg"]).removeprefix("Value error, ")
-            lines.append(f"{where}: {message}")
-        raise ProgramDefinitionError(f"{source} is not valid: " + "; ".join(lines)) from None
+    return definitions.parse(ProgramYear, data, source, ProgramDefinitionError)
 
 
 def load_program_year(path: Path) -> ProgramYear:
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ProgramDefinitionError(f"{path}: not valid TOML: {error}") from None
-    return parse_program_year(data, str(path))
+    return definitions.load(ProgramYear, path, ProgramDefinitionError)
 
 
 SAMPLE_PROGRAM = Path(__file__).parent / "programs" / "teacher_leader_2027_28.toml"

@@ -8,5 +8,7 @@ from domain.explain import TEMPLATES
 
 
 def test_every_event_type_has_a_sentence() -> None:
-    missing = sorted(t for t in registered_event_types() if event_class(t) not in TEMPLATES)
+    ours = [t for t in registered_event_types() if event_class(t).__module__.startswith("domain.")]
+    assert len(ours) >= 70  # every pathway's events are registered
+    missing = sorted(t for t in ours if event_class(t) not in TEMPLATES)
     assert missing == []

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
-from uuid import UUID
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.common import SearchAttributePair
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.aspiring_principals import journey as rules
@@ -30,10 +28,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.aspiring_principals.program import AspiringPrincipalsYear
     from domain.events import DomainEvent
-    from workflows import district, search
+    from workflows import district, search, steps
     from workflows.journal import Journal
-
-Decision = Callable[[Callable[[], UUID]], list[DomainEvent]]
+    from workflows.steps import Decision
 
 
 class AspiringInput(BaseModel):
@@ -240,12 +237,7 @@ class AspiringPrincipalJourney:
     # --- plumbing ------------------------------------------------------------------------------
 
     async def _apply(self, decision: Decision, actor: str) -> AspiringStatus:
-        try:
-            events = decision(workflow.uuid4)
-        except AspiringRefusal as refusal:
-            raise ApplicationError(
-                str(refusal), type="AspiringRefusal", non_retryable=True
-            ) from refusal
+        events = steps.decide(decision, AspiringRefusal)
         self._record(events, actor=actor)
         await self.journal.flush()
         return self._status()

@@ -19,7 +19,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.common import SearchAttributePair
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain.events import DomainEvent
@@ -60,12 +60,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.fellowship.program import FellowshipProgram, Milestone
     from domain.money import dollars
-    from workflows import district, search
+    from workflows import district, search, steps
     from workflows.journal import Journal
     from workflows.service_commitment import ServiceCommitmentInput
+    from workflows.steps import Decision
 
 SEAT_TIMEOUT = timedelta(seconds=60)
-Decision = Callable[[Callable[[], UUID]], list[DomainEvent]]
 
 
 def fellowship_id(program_id: str, employee_id: str) -> str:
@@ -628,12 +628,7 @@ class FellowshipJourney:
     # --- plumbing ------------------------------------------------------------------------------
 
     async def _apply(self, decision: Decision, actor: str) -> FellowshipStatus:
-        try:
-            events = decision(workflow.uuid4)
-        except FellowshipRefusal as refusal:
-            raise ApplicationError(
-                str(refusal), type="FellowshipRefusal", non_retryable=True
-            ) from refusal
+        events = steps.decide(decision, FellowshipRefusal)
         self._record(events, actor=actor)
         await self.journal.flush()
         return self._status()
@@ -664,14 +659,8 @@ class FellowshipJourney:
         )
 
     async def _wait_until(self, condition: Callable[[], bool], until: datetime) -> bool:
-        def done() -> bool:
-            return condition() or not self.fellow.is_open
-
-        remaining = (until - workflow.now()).total_seconds()
-        if remaining > 0:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await workflow.wait_condition(done, timeout=remaining)
-        return done()
+        """Wait for `condition` (or the journey ending) until `until`; True if it held."""
+        return await steps.wait_until(lambda: condition() or not self.fellow.is_open, until)
 
     async def _notify(self, to: str, topic: str, subject: str, body: str) -> None:
         address = self.fellow.email if to == "fellow" else self.program.program_office_email

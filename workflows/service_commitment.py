@@ -10,12 +10,12 @@ requested from payroll once.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.events import DomainEvent
@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
         Standing,
     )
     from domain.service_commitment.rules import ServiceRules, add_months
-    from workflows import district
+    from workflows import district, steps
     from workflows.journal import Journal
 
 
@@ -255,14 +255,10 @@ class ServiceCommitment:
 
     @workflow.update
     async def hr_event(self, cmd: rules.HrEvent) -> CommitmentStatus:
-        try:
-            events = rules.decide_hr_event(
-                self.state, self.rules, cmd, workflow.now(), workflow.uuid4
-            )
-        except CommitmentRefusal as refusal:
-            raise ApplicationError(
-                str(refusal), type="CommitmentRefusal", non_retryable=True
-            ) from refusal
+        events = steps.decide(
+            lambda ids: rules.decide_hr_event(self.state, self.rules, cmd, workflow.now(), ids),
+            CommitmentRefusal,
+        )
         if events:
             self._record(events, actor=cmd.recorded_by)
             self._changed = True
@@ -275,13 +271,12 @@ class ServiceCommitment:
 
     @workflow.update
     async def waive(self, cmd: rules.Waive) -> CommitmentStatus:
-        try:
+
+        def waiver(ids: Callable[[], UUID]) -> list[DomainEvent]:
             self._refuse_while_paying()
-            events = rules.decide_waiver(self.state, cmd, workflow.now(), workflow.uuid4)
-        except CommitmentRefusal as refusal:
-            raise ApplicationError(
-                str(refusal), type="CommitmentRefusal", non_retryable=True
-            ) from refusal
+            return rules.decide_waiver(self.state, cmd, workflow.now(), ids)
+
+        events = steps.decide(waiver, CommitmentRefusal)
         self._record(events, actor=cmd.decided_by)
         await self.journal.flush()
         return self._status()

@@ -7,16 +7,12 @@ whose validator runs the same domain rule, so a refused action never enters the 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 from temporalio.common import SearchAttributePair
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.events import DomainEvent
@@ -39,10 +35,10 @@ with workflow.unsafe.imports_passed_through():
         YearClosed,
     )
     from domain.teacher_leader.journey import Journey, JourneyRefusal, JourneyStatus, Stage
-    from workflows import district, search
+    from workflows import district, search, steps
     from workflows.journal import Journal
+    from workflows.steps import Decision
 
-Decision = Callable[[Callable[[], UUID]], list[DomainEvent]]
 
 # Patch ids: each names a change made to the released workflow (see the README).
 OFFICE_NOTICE_ON_WITHHELD_STIPEND = "office-notice-on-withheld-stipend"
@@ -410,13 +406,7 @@ class TeacherLeaderJourney:
     # --- plumbing --------------------------------------------------------------------------
 
     async def _apply(self, decision: Decision, actor: str) -> JourneyStatus:
-        try:
-            events = decision(workflow.uuid4)
-        except JourneyRefusal as refusal:
-            # The state moved between the validator and the handler (another update ran).
-            raise ApplicationError(
-                str(refusal), type="JourneyRefusal", non_retryable=True
-            ) from refusal
+        events = steps.decide(decision, JourneyRefusal)
         self._record(events, actor=actor)
         await self.journal.flush()
         return self._status()
@@ -449,15 +439,7 @@ class TeacherLeaderJourney:
 
     async def _wait_until(self, condition: Callable[[], bool], until: datetime) -> bool:
         """Wait for `condition` (or the journey ending) until `until`; True if it held."""
-
-        def done() -> bool:
-            return condition() or not self.journey.is_open
-
-        remaining = (until - workflow.now()).total_seconds()
-        if remaining > 0:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await workflow.wait_condition(done, timeout=remaining)
-        return done()
+        return await steps.wait_until(lambda: condition() or not self.journey.is_open, until)
 
     async def _pay(self, kind: PaymentKind, payee_id: str, amount_cents: int, memo: str) -> None:
         key = f"{workflow.info().workflow_id}/{kind.value}"

@@ -9,13 +9,13 @@ their role. The year is data, validated here, and travels in each journey's inpu
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from domain import definitions
 
 SLUG = r"^[a-z0-9][a-z0-9\-]*$"
 
@@ -95,18 +95,7 @@ class AspiringDefinitionError(ValueError):
 
 
 def load_aspiring_year(path: Path) -> AspiringPrincipalsYear:
-    try:
-        data: dict[str, Any] = tomllib.loads(path.read_text("utf-8"))
-        return AspiringPrincipalsYear.model_validate(data)
-    except tomllib.TOMLDecodeError as error:
-        raise AspiringDefinitionError(f"{path}: not valid TOML: {error}") from None
-    except ValidationError as error:
-        lines = [
-            f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: "
-            f"{str(e['msg']).removeprefix('Value error, ')}"
-            for e in error.errors()
-        ]
-        raise AspiringDefinitionError(f"{path} is not valid: " + "; ".join(lines)) from None
+    return definitions.load(AspiringPrincipalsYear, path, AspiringDefinitionError)
 
 
 SAMPLE_ASPIRING = (

@@ -8,14 +8,14 @@ rules travel with the program. Times carry the district's UTC offset; money is i
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from domain import definitions
 from domain.money import dollars
 from domain.service_commitment.rules import ServiceRules
 
@@ -142,22 +142,11 @@ class FellowshipDefinitionError(ValueError):
 
 
 def parse_fellowship(data: dict[str, Any], source: str = "fellowship program") -> FellowshipProgram:
-    try:
-        return FellowshipProgram.model_validate(data)
-    except ValidationError as error:
-        lines = []
-        for item in error.errors():
-            where = ".".join(str(p) for p in item["loc"]) or "(file)"
-            lines.append(f"{where}: {str(item['msg']).removeprefix('Value error, ')}")
-        raise FellowshipDefinitionError(f"{source} is not valid: " + "; ".join(lines)) from None
+    return definitions.parse(FellowshipProgram, data, source, FellowshipDefinitionError)
 
 
 def load_fellowship(path: Path) -> FellowshipProgram:
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise FellowshipDefinitionError(f"{path}: not valid TOML: {error}") from None
-    return parse_fellowship(data, str(path))
+    return definitions.load(FellowshipProgram, path, FellowshipDefinitionError)
 
 
 SAMPLE_FELLOWSHIP = Path(__file__).parent.parent / "programs" / "plf_fellowship_2027.toml"
