@@ -259,19 +259,25 @@ def code_version() -> dict[str, Any]:
             if path.is_file() and path.suffix in {".py", ".toml"}:
                 digest.update(str(path.relative_to(root)).encode())
                 digest.update(path.read_bytes())
-    commit = None
-    with contextlib.suppress(OSError, subprocess.SubprocessError):  # not a git checkout
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
+
+    def git(*args: str) -> str | None:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):  # not a git checkout
+            return subprocess.run(
+                ["git", "-C", str(root), *args],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=True,
+            ).stdout.strip()
+        return None
+
+    commit = git("rev-parse", "HEAD")
+    changes = git("status", "--porcelain", "--", "workflows", "domain")
     return {
         "package": "pathways",
         "version": metadata.version("pathways"),
         "git_commit": commit,
+        "uncommitted_changes": bool(changes) if changes is not None else None,
         "sources_sha256": digest.hexdigest(),
     }
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from domain.aspiring_principals import journey as ap
 from domain.aspiring_principals.program import SAMPLE_ASPIRING, load_aspiring_year
@@ -181,6 +182,32 @@ def fellowship_waive(
 def fellowship_status(fellow: str) -> None:
     """Stage, seat, terms paid, PD, milestones and anything owed."""
     _status(fellow, fs.FellowshipStatus)
+
+
+@fellowship_app.command("roster")
+def fellowship_roster(
+    program: Annotated[str, typer.Argument(help="the program id, e.g. plf-2027")],
+) -> None:
+    """The cohort's seats and waitlist, in order, as the cohort holds them now."""
+    from domain.fellowship.cohort import CohortSeats, cohort_id
+
+    async def work(settings: Settings) -> None:
+        client = await command_client(settings)
+        handle = client.get_workflow_handle(cohort_id(program))
+        seats = await handle.query("roster", result_type=CohortSeats)
+        table = Table("seat / place", "fellow", "journey", title=f"{program}: cohort")
+        for fellow, seat in sorted(seats.seats.items(), key=lambda item: item[1]):
+            table.add_row(f"seat {seat}", fellow, f"fellowship/{program}/{fellow}")
+        for place, fellow in enumerate(seats.waitlist, start=1):
+            table.add_row(f"waitlist {place}", fellow, f"fellowship/{program}/{fellow}")
+        console.print(table)
+        state = "closed" if seats.closed else "open"
+        console.print(
+            f"{len(seats.seats)} of {seats.capacity} seats taken, {len(seats.waitlist)} "
+            f"waiting, {len(seats.released)} gave up a place; enrollment is {state}"
+        )
+
+    run_command(work)
 
 
 @fellowship_app.command("check")
