@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from pathways.journeys import start_teacher_leader
     from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes
     from tests.journey_kit import SCHOOL, program_near, running_worker, seed_district
+    from tests.test_service_commitment import begin, pro_rata, seed_fellow
     from workflows import district, search
     from workflows.teacher_leader import (
         TeacherLeaderInput,
@@ -246,3 +247,25 @@ async def test_list_replay_over_a_visibility_query(pool: asyncpg.Pool) -> None:
         assert all(v.deterministic for v in verdicts)
     finally:
         await environment.shutdown()
+
+
+async def test_a_commitment_of_several_runs_is_fetched_exported_and_checked_whole(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str, tmp_path: Path
+) -> None:
+    """A four-year commitment continues as new each anniversary: the auditor's tools follow
+    the chain of runs, and the events of all of them make one stream."""
+    await seed_fellow(pool)
+    async with running_worker(client, pool, task_queue):
+        started, handle, _graduated = await begin(client, env, task_queue, pro_rata())
+        await started.result()
+    runs = await fetch_runs(client, handle.id)
+    assert len(runs) >= 4  # one per anniversary, then the last
+    verdicts = await replay_many(runs, processes=1)
+    assert [v.workflow_type for v in verdicts] == ["ServiceCommitment"] * len(runs)
+    assert all(v.deterministic for v in verdicts)
+    stored = await EventStore(pool).read_stream(handle.id)
+    bundle = tmp_path / "commitment.zip"
+    manifest = await export_bundle(runs, stored, bundle)
+    assert manifest["runs"] == len(runs)
+    report = await check_bundle(bundle)
+    assert report.ok and report.chain.events_checked == len(stored)
