@@ -210,6 +210,48 @@ def fellowship_roster(
     run_command(work)
 
 
+@fellowship_app.command("list")
+def fellowship_list(program: ProgramFile = SAMPLE_FELLOWSHIP) -> None:
+    """Every fellow of a program, from the event log: stage, money paid and owed, milestones."""
+    from domain.money import dollars
+
+    definition = load_fellowship(program)
+
+    async def work(settings: Settings) -> None:
+        from worker import open_services
+
+        prefix = f"fellowship/{definition.program_id}/"
+        async with open_services(settings) as services:
+            store = services.store
+            fellows = [
+                fs.status(
+                    fs.fold(e.to_domain() for e in await store.read_stream(stream)), definition
+                )
+                for stream in await store.stream_ids(prefix)
+            ]
+        table = Table(
+            "fellow", "stage", "terms paid", "paid", "owed", "milestones", "why it ended",
+            title=f"{definition.title}: {len(fellows)} applicants",
+        )  # fmt: skip
+        for f in fellows:
+            table.add_row(
+                f"{f.full_name} ({f.employee_id})",
+                f.outcome or f.stage.value,
+                ", ".join(f.terms_paid) or "-",
+                dollars(f.disbursed_cents),
+                dollars(f.owed_cents),
+                ", ".join(Milestone(m).label for m in f.milestones) or "-",
+                f.end_reason or "",
+            )
+        table.add_row(
+            "total", "", "", dollars(sum(f.disbursed_cents for f in fellows)),
+            dollars(sum(f.owed_cents for f in fellows)), "", "",
+        )  # fmt: skip
+        console.print(table)
+
+    run_command(work)
+
+
 @fellowship_app.command("check")
 def fellowship_check(program: ProgramFile = SAMPLE_FELLOWSHIP) -> None:
     """Validate a fellowship program file and summarise it."""

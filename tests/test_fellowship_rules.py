@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import asyncpg
 import pytest
 
 from domain.fellowship import cohort
@@ -207,3 +208,46 @@ def test_an_aspiring_principal_withdrawn_before_hr_answered_stays_withdrawn() ->
     ]  # fmt: skip
     assert ap.fold(events).stage is ap.Stage.WITHDRAWN
     assert ap.fold([events[0], events[2]]).stage is ap.Stage.ACTIVE
+
+
+async def test_the_office_lists_a_programs_fellows_from_the_log(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
+    from activities.eventstore import EventStore
+    from domain.events import NewEvent
+    from domain.fellowship import journey as fs
+    from domain.teacher_leader.events import SelectionScores
+    from tests.test_cli import run
+
+    program = load_fellowship(SAMPLE_FELLOWSHIP)
+    scores = SelectionScores(time=4, mindset=4, skillset=4, experience=4)
+    story = [
+        fs.FellowshipApplied(
+            event_id=new_id(), occurred_at=NOW, employee_id="e-5", program_id=program.program_id,
+            submitted_by="hris",
+        ),
+        fs.FellowIdentified(
+            event_id=new_id(), occurred_at=NOW, full_name="Dana Cruz", email="d@x",
+            role="teacher", school_id="s",
+        ),
+        fs.SelectionDecided(
+            event_id=new_id(), occurred_at=NOW, selected=True, scores=scores, decided_by="o:a"
+        ),
+        fs.SeatGranted(event_id=new_id(), occurred_at=NOW, seat=1, from_waitlist=False),
+        fs.Enrolled(
+            event_id=new_id(), occurred_at=NOW, university_student_id="U-5",
+            enrolled_on=date(2027, 6, 20), reported_by="university",
+        ),
+        fs.DisbursementPaid(
+            event_id=new_id(), occurred_at=NOW, term_id="summer-2027", amount_cents=500_000,
+            idempotency_key="k", payroll_reference="P-1",
+        ),
+    ]  # fmt: skip
+    await EventStore(pool).append(
+        f"fellowship/{program.program_id}/e-5", [NewEvent.of(e, "system") for e in story]
+    )
+    result = run("fellowship", "list", DATABASE_URL=database_url)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "Dana Cruz (e-5) │ enrolled │ summer-2027 │ $5,000.00 │ $0.00" in text
+    assert "total │ │ │ $5,000.00 │ $0.00" in text
