@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 
 class Command(BaseModel):
@@ -21,3 +21,15 @@ class Command(BaseModel):
                 if isinstance(value, str) and "\x00" in value:
                     raise ValueError(f"{name} must not contain NUL characters")
         return data
+
+
+def _office_person(value: str) -> str:
+    if not value.startswith("office:") or len(value) <= len("office:"):
+        raise ValueError(
+            f"must name someone in the program office, e.g. office:ana (got {value!r})"
+        )
+    return value
+
+
+OfficePerson = Annotated[str, AfterValidator(_office_person)]
+"""Who in the program office decided: waivers and placements are theirs to make."""

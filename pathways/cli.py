@@ -104,10 +104,9 @@ def build(model: type[BaseModel], **fields: Any) -> Any:
     try:
         return model(**fields)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        fail(f"invalid input: {problems}")
+        from domain.definitions import problems
+
+        fail(f"invalid input: {problems(error)}")
 
 
 async def command_client(settings: Settings) -> Client:

@@ -222,3 +222,14 @@ def test_the_sample_fellowship_checks_clean() -> None:
     result = run("fellowship", "check")
     assert result.returncode == 0, result.stderr
     assert "12 seats, 4 terms, $30,000.00 assistance per fellow" in " ".join(result.stdout.split())
+
+
+def test_a_waiver_by_someone_outside_the_office_is_refused_in_words() -> None:
+    result = run(
+        "fellowship", "waive", "fellowship/plf-2027/e-1", "--by", "ana", "--reason", "hardship",
+        TEMPORAL_ADDRESS=f"127.0.0.1:{closed_port()}",
+    )  # fmt: skip
+    assert one_error_line(result) == (
+        "error: invalid input: decided_by: must name someone in the program office, "
+        "e.g. office:ana (got 'ana')"
+    )

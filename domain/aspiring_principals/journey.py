@@ -17,7 +17,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.aspiring_principals.program import AspiringPrincipalsYear
-from domain.commands import Command
+from domain.commands import Command, OfficePerson
 from domain.events import DomainEvent
 from domain.teacher_leader.events import AttendanceStatus
 
@@ -241,7 +241,7 @@ class RecordInstituteDay(Command):
 
 class OfferShadowing(Command):
     mentor_id: str = Field(min_length=1)
-    offered_by: str = Field(pattern=r"^office:.+")
+    offered_by: OfficePerson
 
 
 class LogShadow(Command):

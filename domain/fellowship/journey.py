@@ -19,7 +19,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from domain.commands import Command
+from domain.commands import Command, OfficePerson
 from domain.events import DomainEvent
 from domain.fellowship.program import EarlyExitRepayment, FellowshipProgram, Milestone
 from domain.money import dollars
@@ -364,7 +364,7 @@ class LeaveFellowship(Command):
 
 
 class WaiveEarlyExit(Command):
-    decided_by: str = Field(pattern=r"^office:.+")
+    decided_by: OfficePerson
     reason: str = Field(min_length=1)
     amount_cents: int | None = Field(None, gt=0, description="none waives all that is owed")
 

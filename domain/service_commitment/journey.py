@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.commands import Command
+from domain.commands import Command, OfficePerson
 from domain.events import DomainEvent
 from domain.money import dollars
 from domain.service_commitment.rules import (
@@ -313,7 +313,7 @@ class HrEvent(Command):
 
 
 class Waive(Command):
-    decided_by: str = Field(pattern=r"^office:.+")
+    decided_by: OfficePerson
     reason: str = Field(min_length=1)
     amount_cents: int | None = Field(None, gt=0, description="none waives all that is owed")
 
