@@ -40,6 +40,7 @@ from pathways.cli import (
     known_failures,
     run_command,
     send_update,
+    show_status,
 )
 from pathways.config import Settings
 
@@ -62,10 +63,6 @@ def _update(
     journey: str, name: str, command: BaseModel, answer: type[BaseModel] = rules.JourneyStatus
 ) -> None:
     send_update(journey, name, command, answer)
-
-
-def _show(status: BaseModel) -> None:
-    console.print_json(status.model_dump_json())
 
 
 ProgramOption = Annotated[
@@ -255,13 +252,7 @@ def separate(
 @app.command()
 def status(journey: str) -> None:
     """Where a journey stands: stage, attendance, coaching, deliverables, stipend blockers."""
-
-    async def work(settings: Settings) -> None:
-        client = await command_client(settings)
-        handle = client.get_workflow_handle(journey)
-        _show(await handle.query("status", result_type=rules.JourneyStatus))
-
-    run_command(work)
+    show_status(journey, rules.JourneyStatus)
 
 
 @app.command("list")
@@ -464,13 +455,7 @@ def commitment_status(commitment: str) -> None:
     """Served, remaining, paused, deadline, and what leaving would cost."""
     from domain.service_commitment.journey import CommitmentStatus
 
-    async def work(settings: Settings) -> None:
-        client = await command_client(settings)
-        handle = client.get_workflow_handle(commitment)
-        status = await handle.query("status", result_type=CommitmentStatus)
-        console.print_json(status.model_dump_json())
-
-    run_command(work)
+    show_status(commitment, CommitmentStatus)
 
 
 @app.command("check-program")

@@ -131,12 +131,7 @@ class ReadModel:
             )
             cursor = conn.cursor(query, last, list(HANDLERS), prefetch=self._page_size)
             async for record in cursor:
-                stream_id = record["stream_id"]
-                row = rows.get(stream_id)
-                if row is None:
-                    row = rows[stream_id] = _new_row(stream_id)
-                HANDLERS[record["event_type"]](row, record["payload"])
-                row["last_position"] = record["global_position"]
+                _apply(rows, record)
                 applied += 1
             await conn.execute("DELETE FROM teacher_leader_journeys")
             await _copy_in(conn, [r for r in rows.values() if r.get("employee_id")])
@@ -192,12 +187,7 @@ class ReadModel:
                 )
             }
             for record in records:
-                stream_id = record["stream_id"]
-                row = rows.get(stream_id)
-                if row is None:
-                    row = rows[stream_id] = _new_row(stream_id)
-                HANDLERS[record["event_type"]](row, record["payload"])
-                row["last_position"] = record["global_position"]
+                _apply(rows, record)
             await _upsert(conn, [r for r in rows.values() if r.get("employee_id")])
             await _save_checkpoint(conn, last)
             return len(records)
@@ -236,6 +226,16 @@ async def _save_checkpoint(conn: asyncpg.Connection, position: int) -> None:
         PROJECTION,
         position,
     )
+
+
+def _apply(rows: dict[str, Row], record: asyncpg.Record) -> None:
+    """Fold one event into its journey's row (a new row for a journey's first event)."""
+    stream_id = record["stream_id"]
+    row = rows.get(stream_id)
+    if row is None:
+        row = rows[stream_id] = _new_row(stream_id)
+    HANDLERS[record["event_type"]](row, record["payload"])
+    row["last_position"] = record["global_position"]
 
 
 def _new_row(stream_id: str) -> Row:

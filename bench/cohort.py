@@ -19,7 +19,6 @@ from typing import Any
 
 from rich.console import Console
 from temporalio.api.enums.v1 import EventType
-from temporalio.testing import WorkflowEnvironment
 
 from bench.common import Figure, Options, console, peak_rss_mib, show
 from pathways.config import load_settings
@@ -31,7 +30,7 @@ from pathways.demo import (
     seed_district,
     throwaway_database,
 )
-from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes, runtime
+from pathways.temporal import time_skipping_server
 
 FULL_COHORT = 1000
 # 1,000 journeys take about 9 minutes on the 2-core machine of bench/README.md (100 take 54 s),
@@ -60,42 +59,36 @@ async def one_run(count: int) -> dict[str, Any]:
     from worker import build_worker, open_services
 
     settings = load_settings()
-    async with throwaway_database(settings) as dsn:
-        env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=DATA_CONVERTER,
-            test_server_existing_path=installed_binary("temporal-test-server"),
-            runtime=runtime(),
-        )
-        try:
-            await register_search_attributes(env.client, env.client.namespace)
-            async with open_services(settings, dsn) as services:
-                cohort = members(count, random.Random(2027))
-                await seed_district(services.pool, cohort)
-                program = demo_program(await env.get_current_time())
-                demo = Demo(env, program, cohort)
-                demo.console = Console(quiet=True)
-                task_queue = f"bench-{uuid.uuid4()}"
-                began = time.perf_counter()
-                async with build_worker(env.client, services, task_queue):
-                    await demo.run(task_queue)
-                wall = time.perf_counter() - began
-                rss = peak_rss_mib()
-                unfinished = sum(1 for m in cohort if m.final is None)
-                events: list[int] = []
-                kinds: Counter[str] = Counter()
-                for m in cohort:
-                    assert m.handle is not None
-                    history = await m.handle.fetch_history()
-                    events.append(len(history.events))
-                    for event in history.events:
-                        label = BILLED.get(EventType.ValueType(event.event_type))
-                        if label is not None:
-                            kinds[label] += 2 if label.startswith("child") else 1
-                        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-                            retries = event.activity_task_started_event_attributes.attempt - 1
-                            kinds["activity retry"] += max(0, retries)
-        finally:
-            await env.shutdown()
+    async with (
+        throwaway_database(settings) as dsn,
+        time_skipping_server() as env,
+        open_services(settings, dsn) as services,
+    ):
+        cohort = members(count, random.Random(2027))
+        await seed_district(services.pool, cohort)
+        program = demo_program(await env.get_current_time())
+        demo = Demo(env, program, cohort)
+        demo.console = Console(quiet=True)
+        task_queue = f"bench-{uuid.uuid4()}"
+        began = time.perf_counter()
+        async with build_worker(env.client, services, task_queue):
+            await demo.run(task_queue)
+        wall = time.perf_counter() - began
+        rss = peak_rss_mib()
+        unfinished = sum(1 for m in cohort if m.final is None)
+        events: list[int] = []
+        kinds: Counter[str] = Counter()
+        for m in cohort:
+            assert m.handle is not None
+            history = await m.handle.fetch_history()
+            events.append(len(history.events))
+            for event in history.events:
+                label = BILLED.get(EventType.ValueType(event.event_type))
+                if label is not None:
+                    kinds[label] += 2 if label.startswith("child") else 1
+                if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                    retries = event.activity_task_started_event_attributes.attempt - 1
+                    kinds["activity retry"] += max(0, retries)
     # Queries are billed too but leave no history: the demo asks one per principal signature
     # and one per journey when it collects the result.
     signing = sum(1 for m in cohort if m.scenario.principal_signs and m.final is not None)

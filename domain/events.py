@@ -66,6 +66,15 @@ class DomainEvent(BaseModel):
         return data
 
 
+class Notice(DomainEvent):
+    """A notice e-mailed once: to whom (a role in the journey), about what, and under which
+    idempotency key. Each pathway names its own notice event on top of this."""
+
+    recipient: str
+    subject: str
+    idempotency_key: str
+
+
 def to_utc_iso(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("timestamps in events must carry a time zone")

@@ -59,6 +59,17 @@ async def appended_in_history(history: WorkflowHistory) -> list[NewEvent]:
     return events
 
 
+async def cross_check_runs(
+    runs: Sequence[WorkflowHistory], stored: Sequence[StoredEvent]
+) -> tuple[list[NewEvent], list[Discrepancy]]:
+    """What every run appended, and each way the stored events differ from it."""
+    appended: list[NewEvent] = []
+    for run in runs:
+        appended += await appended_in_history(run)
+    views = [StoredView(e.event_id, e.stream_version, e.event_type, e.payload) for e in stored]
+    return appended, cross_check(appended, views)
+
+
 async def fetch_runs(client: Client, workflow_id: str) -> list[WorkflowHistory]:
     """Every run of the workflow, first to last, following continue-as-new."""
     handle = client.get_workflow_handle(workflow_id)
@@ -445,13 +456,8 @@ async def check_bundle(path: Path, workflows: Sequence[type] | None = None) -> B
     head_matches = (head["version"], head["hash"]) == (
         (last.stream_version, last.hash.hex()) if last else (0, None)
     )
-    appended: list[NewEvent] = []
-    for run in runs:
-        appended += await appended_in_history(run)
-    views = [StoredView(e.event_id, e.stream_version, e.event_type, e.payload) for e in events]
-    return BundleReport(
-        workflow_id, replays, chain, head_matches, cross_check(appended, views), code
-    )
+    _appended, problems = await cross_check_runs(runs, events)
+    return BundleReport(workflow_id, replays, chain, head_matches, problems, code)
 
 
 def check_anchor(stored: Sequence[StoredEvent], head: dict[str, Any]) -> str | None:

@@ -125,3 +125,14 @@ def send_update(journey: str, name: str, command: BaseModel, answer: type[BaseMo
         console.print_json(status.model_dump_json())
 
     run_command(work)
+
+
+def show_status(workflow_id: str, answer: type[BaseModel]) -> None:
+    """Ask a journey where it stands (its `status` query) and print the answer."""
+
+    async def work(settings: Settings) -> None:
+        client = await command_client(settings)
+        status = await client.get_workflow_handle(workflow_id).query("status", result_type=answer)
+        console.print_json(status.model_dump_json())
+
+    run_command(work)

@@ -22,9 +22,9 @@ from temporalio.client import WorkflowHistory
 from pathways.audit import (
     BundleError,
     ReplayVerdict,
-    appended_in_history,
     check_anchor,
     check_bundle,
+    cross_check_runs,
     export_bundle,
     fetch_runs,
     replay_many,
@@ -226,20 +226,13 @@ def cross_check(journey: str) -> None:
     """Compare the events a journey's histories appended with those in the log."""
 
     async def work(settings: Settings) -> None:
-        from domain.audit import StoredView
-        from domain.audit import cross_check as compare
         from worker import open_services
 
         client = await command_client(settings)
-        appended = []
-        for run in await fetch_runs(client, journey):
-            appended += await appended_in_history(run)
+        runs = await fetch_runs(client, journey)
         async with open_services(settings) as services:
             stored = await services.store.read_stream(journey)
-        problems = compare(
-            appended,
-            [StoredView(e.event_id, e.stream_version, e.event_type, e.payload) for e in stored],
-        )
+        appended, problems = await cross_check_runs(runs, stored)
         for problem in problems:
             console.print(f"[red]{problem}[/red]")
         console.print(

@@ -21,7 +21,15 @@ from domain.fellowship import journey as fs
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, Milestone, load_fellowship
 from domain.money import cents_from_dollars
 from domain.teacher_leader.events import AttendanceStatus, SelectionScores
-from pathways.cli import build, command_client, console, fail, run_command, send_update
+from pathways.cli import (
+    build,
+    command_client,
+    console,
+    fail,
+    run_command,
+    send_update,
+    show_status,
+)
 from pathways.config import Settings
 
 fellowship_app = typer.Typer(
@@ -45,15 +53,6 @@ def _scores(text: str) -> SelectionScores:
         SelectionScores, time=time, mindset=mindset, skillset=skillset, experience=experience
     )
     return built
-
-
-def _status(workflow_id: str, answer: type[fs.FellowshipStatus] | type[ap.AspiringStatus]) -> None:
-    async def work(settings: Settings) -> None:
-        client = await command_client(settings)
-        status = await client.get_workflow_handle(workflow_id).query("status", result_type=answer)
-        console.print_json(status.model_dump_json())
-
-    run_command(work)
 
 
 # --- fellowship ----------------------------------------------------------------------------
@@ -181,7 +180,7 @@ def fellowship_waive(
 @fellowship_app.command("status")
 def fellowship_status(fellow: str) -> None:
     """Stage, seat, terms paid, PD, milestones and anything owed."""
-    _status(fellow, fs.FellowshipStatus)
+    show_status(fellow, fs.FellowshipStatus)
 
 
 @fellowship_app.command("roster")
@@ -367,4 +366,4 @@ def aspiring_withdraw(participant: str, by: By, reason: Annotated[str, typer.Opt
 @aspiring_app.command("status")
 def aspiring_status(participant: str) -> None:
     """Institute days, shadowing, training, coaching, and what is complete or missing."""
-    _status(participant, ap.AspiringStatus)
+    show_status(participant, ap.AspiringStatus)

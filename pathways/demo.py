@@ -61,7 +61,7 @@ from pathways.demo_cohort import run_aspiring, run_fellowship_cohort
 from pathways.demo_fellows import run_fellowship
 from pathways.journeys import TeacherLeaderHandle, start_teacher_leader
 from pathways.logs import configure_logging, get_logger
-from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes, runtime
+from pathways.temporal import time_skipping_server
 from worker import build_worker, open_services
 
 OFFICE = "office:demo"
@@ -480,49 +480,44 @@ async def run_demo(settings: Settings) -> None:
     async with throwaway_database(settings) as dsn:
         pool = await open_database(dsn)
         await pool.close()
-        env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=DATA_CONVERTER,
-            test_server_existing_path=installed_binary("temporal-test-server"),
-            runtime=runtime(),
-        )
-        try:
-            await register_search_attributes(env.client, env.client.namespace)
-            async with open_services(settings, dsn) as services:
-                members = cohort_members(random.Random(2027))
-                await seed_district(services.pool, members)
-                program = demo_program(await env.get_current_time())
-                console.print(
-                    f"[bold]Teacher Leader Pathways {program.program_year}[/bold]: "
-                    f"{len(members)} teacher leaders at {len(SCHOOLS)} schools "
-                    "(time-skipping server: the year passes in seconds)"
-                )
-                task_queue = f"demo-{uuid.uuid4()}"
-                demo = Demo(env, program, members, console)
-                async with build_worker(env.client, services, task_queue):
-                    await demo.run(task_queue)
-                    demo.report()
-                    console.print(await school_table(services.pool, program.program_year))
-                    await run_fellowship_cohort(env, env.client, services.pool, task_queue, console)
-                    await run_aspiring(env, env.client, services.pool, task_queue, console)
-                    await run_fellowship(env, env.client, services.pool, task_queue, console)
-                async with services.pool.acquire() as conn:
-                    payroll = await conn.fetch(
-                        "SELECT kind, count(*) AS n, sum(amount_cents) AS cents "
-                        "FROM payroll_requests GROUP BY kind ORDER BY kind"
+        async with time_skipping_server() as env:
+            try:
+                async with open_services(settings, dsn) as services:
+                    members = cohort_members(random.Random(2027))
+                    await seed_district(services.pool, members)
+                    program = demo_program(await env.get_current_time())
+                    console.print(
+                        f"[bold]Teacher Leader Pathways {program.program_year}[/bold]: "
+                        f"{len(members)} teacher leaders at {len(SCHOOLS)} schools "
+                        "(time-skipping server: the year passes in seconds)"
                     )
-                    events = await conn.fetchval("SELECT count(*) FROM events")
-                for row in payroll:
-                    amount = dollars(int(row["cents"]))
-                    console.print(f"payroll: {row['n']} {row['kind']} request(s), {amount}")
-                verdicts = await services.store.verify_all()
-                broken = [v for v in verdicts if not v.ok]
-                console.print(
-                    f"event store: {events} events in {len(verdicts)} journeys, hash chains "
-                    + ("intact" if not broken else f"BROKEN in {len(broken)}")
-                )
-        except WorkflowUpdateFailedError as error:
-            log.error("demo update refused", cause=str(error.cause))
-            raise
-        finally:
-            await env.shutdown()
+                    task_queue = f"demo-{uuid.uuid4()}"
+                    demo = Demo(env, program, members, console)
+                    async with build_worker(env.client, services, task_queue):
+                        await demo.run(task_queue)
+                        demo.report()
+                        console.print(await school_table(services.pool, program.program_year))
+                        await run_fellowship_cohort(
+                            env, env.client, services.pool, task_queue, console
+                        )
+                        await run_aspiring(env, env.client, services.pool, task_queue, console)
+                        await run_fellowship(env, env.client, services.pool, task_queue, console)
+                    async with services.pool.acquire() as conn:
+                        payroll = await conn.fetch(
+                            "SELECT kind, count(*) AS n, sum(amount_cents) AS cents "
+                            "FROM payroll_requests GROUP BY kind ORDER BY kind"
+                        )
+                        events = await conn.fetchval("SELECT count(*) FROM events")
+                    for row in payroll:
+                        amount = dollars(int(row["cents"]))
+                        console.print(f"payroll: {row['n']} {row['kind']} request(s), {amount}")
+                    verdicts = await services.store.verify_all()
+                    broken = [v for v in verdicts if not v.ok]
+                    console.print(
+                        f"event store: {events} events in {len(verdicts)} journeys, hash chains "
+                        + ("intact" if not broken else f"BROKEN in {len(broken)}")
+                    )
+            except WorkflowUpdateFailedError as error:
+                log.error("demo update refused", cause=str(error.cause))
+                raise
     console.print(f"demo finished in {asyncio.get_running_loop().time() - started:.1f} s")

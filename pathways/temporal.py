@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import shutil
 import sysconfig
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -22,6 +24,7 @@ from temporalio.runtime import (
     TelemetryFilter,
 )
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
+from temporalio.testing import WorkflowEnvironment
 
 from pathways.config import Settings
 from workflows import search
@@ -129,3 +132,19 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
             if error.status is not RPCStatusCode.ALREADY_EXISTS:
                 raise
     return sorted(missing)
+
+
+@asynccontextmanager
+async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server from the installed binary (never a download), with this
+    project's data converter and search attributes; stopped on the way out."""
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER,
+        test_server_existing_path=installed_binary("temporal-test-server"),
+        runtime=runtime(),
+    )
+    try:
+        await register_search_attributes(environment.client, environment.client.namespace)
+        yield environment
+    finally:
+        await environment.shutdown()

@@ -21,8 +21,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.db import connect_pool, migrate
 from pathways.logs import configure_logging
-from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes, runtime
+from pathways.temporal import (
+    DATA_CONVERTER,
+    installed_binary,
+    register_search_attributes,
+    time_skipping_server,
+)
 from tests.fake_district import FakeDistrict, serve
+from workflows import search
 
 TEMPLATE = "pathways_test_template"
 
@@ -91,21 +97,30 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
         await pool.close()
 
 
-async def start_test_server() -> WorkflowEnvironment:
-    """A time-skipping server from the installed binary, with the search attributes."""
-    environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER,
-        test_server_existing_path=installed_binary("temporal-test-server"),
-        runtime=runtime(),
-    )
-    await register_search_attributes(environment.client, environment.client.namespace)
-    return environment
-
-
 @pytest.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await start_test_server()
+    async with time_skipping_server() as environment:
+        yield environment
+
+
+@pytest.fixture
+async def own_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server for one test, for modules whose workflows outlive their test (a
+    workflow left behind without its worker would hold a shared server's clock)."""
+    async with time_skipping_server() as environment:
+        yield environment
+
+
+@pytest.fixture
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The dev server (real time, with visibility, which the time-skipping server lacks)."""
+    environment = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER,
+        dev_server_existing_path=installed_binary("temporal"),
+        search_attributes=search.ALL,
+    )
     try:
+        await register_search_attributes(environment.client, environment.client.namespace)
         yield environment
     finally:
         await environment.shutdown()

@@ -36,10 +36,9 @@ with workflow.unsafe.imports_passed_through():
         replay_serial,
     )
     from pathways.journeys import start_teacher_leader
-    from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes
     from tests.journey_kit import SCHOOL, program_near, running_worker, seed_district
     from tests.test_service_commitment import begin, pro_rata, seed_fellow
-    from workflows import district, search
+    from workflows import district
     from workflows.teacher_leader import (
         TeacherLeaderInput,
         TeacherLeaderJourney,
@@ -208,45 +207,38 @@ async def test_an_anchor_finds_a_deleted_tail_the_chain_cannot(
     )
 
 
-async def test_list_replay_over_a_visibility_query(pool: asyncpg.Pool) -> None:
+async def test_list_replay_over_a_visibility_query(
+    pool: asyncpg.Pool, dev_env: WorkflowEnvironment
+) -> None:
     """On the dev server (the time-skipping one has no visibility): every journey of a
     program year, found by its search attribute, replays with this code."""
-    environment = await WorkflowEnvironment.start_local(
-        data_converter=DATA_CONVERTER,
-        dev_server_existing_path=installed_binary("temporal"),
-        search_attributes=search.ALL,
-    )
-    try:
-        client = environment.client
-        await register_search_attributes(client, client.namespace)
-        await seed_district(pool, ["t-41", "t-42", "t-43"])
-        # A year whose commitment deadline has passed: each journey lapses at once.
-        program = (await program_near(environment)).shifted(-60, program_year="2026-27")
-        async with running_worker(client, pool, "audit-list"):
-            for who in ("t-41", "t-42", "t-43"):
-                application = Application(employee_id=who, role="arts_lead", school_id=SCHOOL)
-                inp = TeacherLeaderInput(program=program, application=application)
-                handle = await client.start_workflow(
-                    TeacherLeaderJourney.run,
-                    inp,
-                    id=f"teacher-leader/2026-27/arts_lead/{who}",
-                    task_queue="audit-list",
-                    search_attributes=TypedSearchAttributes(search_attributes_for(inp)),
-                )
-                assert (await handle.result()).stage.value == "lapsed"
-        query = "ProgramYear = '2026-27'"
-        for _ in range(100):  # visibility catches up a moment after the journeys close
-            histories = await histories_for_query(client, query)
-            if len(histories) == 3:
-                break
-            await asyncio.sleep(0.1)
-        verdicts = await replay_many(histories, processes=2)
-        assert sorted(v.workflow_id for v in verdicts) == [
-            f"teacher-leader/2026-27/arts_lead/{w}" for w in ("t-41", "t-42", "t-43")
-        ]
-        assert all(v.deterministic for v in verdicts)
-    finally:
-        await environment.shutdown()
+    client = dev_env.client
+    await seed_district(pool, ["t-41", "t-42", "t-43"])
+    # A year whose commitment deadline has passed: each journey lapses at once.
+    program = (await program_near(dev_env)).shifted(-60, program_year="2026-27")
+    async with running_worker(client, pool, "audit-list"):
+        for who in ("t-41", "t-42", "t-43"):
+            application = Application(employee_id=who, role="arts_lead", school_id=SCHOOL)
+            inp = TeacherLeaderInput(program=program, application=application)
+            handle = await client.start_workflow(
+                TeacherLeaderJourney.run,
+                inp,
+                id=f"teacher-leader/2026-27/arts_lead/{who}",
+                task_queue="audit-list",
+                search_attributes=TypedSearchAttributes(search_attributes_for(inp)),
+            )
+            assert (await handle.result()).stage.value == "lapsed"
+    query = "ProgramYear = '2026-27'"
+    for _ in range(100):  # visibility catches up a moment after the journeys close
+        histories = await histories_for_query(client, query)
+        if len(histories) == 3:
+            break
+        await asyncio.sleep(0.1)
+    verdicts = await replay_many(histories, processes=2)
+    assert sorted(v.workflow_id for v in verdicts) == [
+        f"teacher-leader/2026-27/arts_lead/{w}" for w in ("t-41", "t-42", "t-43")
+    ]
+    assert all(v.deterministic for v in verdicts)
 
 
 async def test_a_commitment_of_several_runs_is_fetched_exported_and_checked_whole(

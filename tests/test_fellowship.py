@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 
 import asyncpg
@@ -38,7 +38,6 @@ from domain.fellowship.program import (
 )
 from domain.service_commitment.journey import Standing
 from domain.teacher_leader.events import AttendanceStatus, SelectionScores
-from tests.conftest import start_test_server
 from tests.journey_kit import SCHOOL, advance_to, keep_history, running_worker, seed_district
 from workflows.fellowship import FellowshipInput, FellowshipJourney, fellowship_id
 from workflows.service_commitment import ServiceCommitment
@@ -126,14 +125,10 @@ async def payroll(pool: asyncpg.Pool) -> list[tuple[str, str, int]]:
 
 
 @pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
+def env(own_env: WorkflowEnvironment) -> WorkflowEnvironment:
     """A time-skipping server of the test's own: cohorts and service commitments outlive a
     test, and a workflow left behind without its worker would hold a shared server's clock."""
-    environment = await start_test_server()
-    try:
-        yield environment
-    finally:
-        await environment.shutdown()
+    return own_env
 
 
 async def test_the_cohort_enforces_capacity_and_promotes_from_the_waitlist(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.program import SAMPLE_PROGRAM, load_program_year
 from pathways.roster import RosterUnreadable, apply_roster, parse_roster
-from tests.conftest import start_test_server
 from tests.journey_kit import SCHOOL, program_near
 from tests.test_cli import one_error_line, run
 from workflows.teacher_leader import journey_id
@@ -24,14 +22,10 @@ ROLES = ["peer_coach", "arts_lead", "family_engagement_lead", "restorative_colle
 
 
 @pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
+def env(own_env: WorkflowEnvironment) -> WorkflowEnvironment:
     """A time-skipping server of its own: journeys started here have no worker, and on the
     shared server even terminated ones were seen to hold the clock for the tests after."""
-    environment = await start_test_server()
-    try:
-        yield environment
-    finally:
-        await environment.shutdown()
+    return own_env
 
 
 @pytest.fixture

@@ -23,94 +23,82 @@ from domain.fellowship.journey import Stage as FellowStage
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, load_fellowship
 from domain.service_commitment.journey import CommitmentStatus, Standing
 from pathways.journeys import record_separation_everywhere, start_aspiring, start_fellowship
-from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes
 from tests.journey_kit import SCHOOL, running_worker, seed_district
 from workflows import search
 from workflows.service_commitment import ServiceCommitment, ServiceCommitmentInput
 
 
 async def test_one_separation_reaches_the_fellowship_the_aspiring_year_and_the_commitment(
-    pool: asyncpg.Pool,
+    pool: asyncpg.Pool, dev_env: WorkflowEnvironment
 ) -> None:
-    environment = await WorkflowEnvironment.start_local(
-        data_converter=DATA_CONVERTER,
-        dev_server_existing_path=installed_binary("temporal"),
-        search_attributes=search.ALL,
+    client = dev_env.client
+    await seed_district(pool, [])
+    await LocalHris(pool).upsert_employee(
+        Employee(
+            employee_id="e-77",
+            full_name="Jo Rivera",
+            email="e-77@district.example",
+            role="teacher",
+            school_id=SCHOOL,
+        )
     )
-    try:
-        client = environment.client
-        await register_search_attributes(client, client.namespace)
-        await seed_district(pool, [])
-        await LocalHris(pool).upsert_employee(
-            Employee(
-                employee_id="e-77",
-                full_name="Jo Rivera",
-                email="e-77@district.example",
-                role="teacher",
-                school_id=SCHOOL,
-            )
+    now = await dev_env.get_current_time()
+    sample = load_fellowship(SAMPLE_FELLOWSHIP)
+    fellowship = sample.shifted(
+        ((now + timedelta(days=20)).date() - sample.selection_closes_at.date()).days,
+        program_id="plf-sep",
+    )
+    year = load_aspiring_year(SAMPLE_ASPIRING)
+    year = year.shifted(((now + timedelta(days=10)).date() - year.summer_institute[0].on).days)
+    queue = "separation"
+    async with running_worker(client, pool, queue):
+        fellow, _ = await start_fellowship(
+            client, fellowship, FellowshipApplication(employee_id="e-77"), queue, now=now
         )
-        now = await environment.get_current_time()
-        sample = load_fellowship(SAMPLE_FELLOWSHIP)
-        fellowship = sample.shifted(
-            ((now + timedelta(days=20)).date() - sample.selection_closes_at.date()).days,
-            program_id="plf-sep",
+        aspiring, _ = await start_aspiring(
+            client,
+            year,
+            AspiringNomination(employee_id="e-77", tier1_credential_on=date(2025, 6, 1)),
+            queue,
+            now=now,
         )
-        year = load_aspiring_year(SAMPLE_ASPIRING)
-        year = year.shifted(((now + timedelta(days=10)).date() - year.summer_institute[0].on).days)
-        queue = "separation"
-        async with running_worker(client, pool, queue):
-            fellow, _ = await start_fellowship(
-                client, fellowship, FellowshipApplication(employee_id="e-77"), queue, now=now
-            )
-            aspiring, _ = await start_aspiring(
-                client,
-                year,
-                AspiringNomination(employee_id="e-77", tier1_credential_on=date(2025, 6, 1)),
-                queue,
-                now=now,
-            )
-            commitment = await client.start_workflow(
-                ServiceCommitment.run,
-                ServiceCommitmentInput(
-                    program="plf-2022",
-                    fellow_id="e-77",
-                    graduated_on=now.date() - timedelta(days=400),
-                    assistance_cents=3_000_000,
-                    rules=sample.service,
-                    program_office_email="plf@district.example",
-                ),
-                id="service-commitment/plf-2022/e-77",
-                task_queue=queue,
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(search.EMPLOYEE_ID, "e-77"),
-                        SearchAttributePair(search.PATHWAY, "service_commitment"),
-                    ]
-                ),
-            )
-            for _ in range(100):  # visibility sees new workflows a moment later
-                found = await client.count_workflows("EmployeeId = 'e-77'")
-                started = (await commitment.query(ServiceCommitment.status)).fellow_id
-                if found.count == 3 and started:
-                    break
-                await asyncio.sleep(0.1)
-            told = await record_separation_everywhere(
-                client, "e-77", now.date(), "moved out of state"
-            )
-            assert [t.refused for t in told] == [None, None, None]
-            assert sorted(t.workflow_type for t in told) == [
-                "AspiringPrincipalJourney",
-                "FellowshipJourney",
-                "ServiceCommitment",
-            ]
-            left: FellowshipStatus = await fellow.result()
-            withdrawn: AspiringStatus = await aspiring.result()
-            breached = await commitment.query(ServiceCommitment.status)
-            await commitment.terminate("test over")
-        assert (left.stage, left.end_reason) == (FellowStage.LEFT, "moved out of state")
-        assert withdrawn.stage is AspiringStage.WITHDRAWN
-        assert isinstance(breached, CommitmentStatus)
-        assert breached.standing is Standing.BREACHED
-    finally:
-        await environment.shutdown()
+        commitment = await client.start_workflow(
+            ServiceCommitment.run,
+            ServiceCommitmentInput(
+                program="plf-2022",
+                fellow_id="e-77",
+                graduated_on=now.date() - timedelta(days=400),
+                assistance_cents=3_000_000,
+                rules=sample.service,
+                program_office_email="plf@district.example",
+            ),
+            id="service-commitment/plf-2022/e-77",
+            task_queue=queue,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(search.EMPLOYEE_ID, "e-77"),
+                    SearchAttributePair(search.PATHWAY, "service_commitment"),
+                ]
+            ),
+        )
+        for _ in range(100):  # visibility sees new workflows a moment later
+            found = await client.count_workflows("EmployeeId = 'e-77'")
+            started = (await commitment.query(ServiceCommitment.status)).fellow_id
+            if found.count == 3 and started:
+                break
+            await asyncio.sleep(0.1)
+        told = await record_separation_everywhere(client, "e-77", now.date(), "moved out of state")
+        assert [t.refused for t in told] == [None, None, None]
+        assert sorted(t.workflow_type for t in told) == [
+            "AspiringPrincipalJourney",
+            "FellowshipJourney",
+            "ServiceCommitment",
+        ]
+        left: FellowshipStatus = await fellow.result()
+        withdrawn: AspiringStatus = await aspiring.result()
+        breached = await commitment.query(ServiceCommitment.status)
+        await commitment.terminate("test over")
+    assert (left.stage, left.end_reason) == (FellowStage.LEFT, "moved out of state")
+    assert withdrawn.stage is AspiringStage.WITHDRAWN
+    assert isinstance(breached, CommitmentStatus)
+    assert breached.standing is Standing.BREACHED

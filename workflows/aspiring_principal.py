@@ -255,22 +255,9 @@ class AspiringPrincipalJourney:
 
     async def _notify(self, to: str, topic: str, subject: str, body: str) -> None:
         address = self.state.email if to == "participant" else self.state.mentor_email
-        if not address:
-            return
-        key = f"{workflow.info().workflow_id}/notice/{topic}/{to}"
-        await district.email(key, address, subject, body)
-        self._record(
-            [
-                AspiringNoticeSent(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
-                    recipient=to,
-                    subject=subject,
-                    idempotency_key=key,
-                )
-            ],
-            actor="system",
-        )
+        sent = await district.notice(AspiringNoticeSent, to, address, topic, subject, body)
+        if sent is not None:
+            self._record([sent], actor="system")
 
     def _status(self) -> AspiringStatus:
         return rules.status(self.state, self.year)

@@ -664,22 +664,9 @@ class FellowshipJourney:
 
     async def _notify(self, to: str, topic: str, subject: str, body: str) -> None:
         address = self.fellow.email if to == "fellow" else self.program.program_office_email
-        if not address:
-            return
-        key = f"{workflow.info().workflow_id}/notice/{topic}/{to}"
-        await district.email(key, address, subject, body)
-        self._record(
-            [
-                FellowNoticeSent(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
-                    recipient=to,
-                    subject=subject,
-                    idempotency_key=key,
-                )
-            ],
-            actor="system",
-        )
+        sent = await district.notice(FellowNoticeSent, to, address, topic, subject, body)
+        if sent is not None:
+            self._record([sent], actor="system")
 
     def _status(self) -> FellowshipStatus:
         return rules.status(self.fellow, self.program)

@@ -367,22 +367,9 @@ class ServiceCommitment:
 
     async def _notify(self, to: str, topic: str, subject: str, body: str) -> None:
         address = self.state.email if to == "fellow" else self.inp.program_office_email
-        if not address:
-            return
-        key = f"{workflow.info().workflow_id}/notice/{topic}/{to}"
-        await district.email(key, address, subject, body)
-        self._record(
-            [
-                CommitmentNoticeSent(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
-                    recipient=to,
-                    subject=subject,
-                    idempotency_key=key,
-                )
-            ],
-            actor="system",
-        )
+        sent = await district.notice(CommitmentNoticeSent, to, address, topic, subject, body)
+        if sent is not None:
+            self._record([sent], actor="system")
 
     def _status(self) -> CommitmentStatus:
         return rules.status(self.state, self.rules, self._today())

@@ -462,38 +462,26 @@ class TeacherLeaderJourney:
     async def _notify(self, to: Signer, topic: str, subject: str, body: str) -> None:
         j = self.journey
         if to is Signer.TEACHER:
-            recipient_id, address = j.employee_id, j.email
-        elif j.principal_id and j.principal_email:
-            recipient_id, address = j.principal_id, j.principal_email
+            await self._send_notice(j.employee_id, j.email, topic, subject, body)
         else:
+            await self._send_notice(j.principal_id, j.principal_email, topic, subject, body)
+
+    async def _notify_office(self, topic: str, subject: str, body: str) -> None:
+        address = self.program.program_office_email
+        await self._send_notice("program-office", address, topic, subject, body)
+
+    async def _send_notice(
+        self, recipient_id: str | None, address: str | None, topic: str, subject: str, body: str
+    ) -> None:
+        if not recipient_id or not address:
             return
-        key = f"{workflow.info().workflow_id}/notice/{topic}/{recipient_id}"
-        await district.email(key, address, subject, body)
+        key = await district.send_notice(recipient_id, address, topic, subject, body)
         self._record(
             [
                 NoticeSent(
                     event_id=workflow.uuid4(),
                     occurred_at=workflow.now(),
                     recipient_id=recipient_id,
-                    subject=subject,
-                    idempotency_key=key,
-                )
-            ],
-            actor="system",
-        )
-
-    async def _notify_office(self, topic: str, subject: str, body: str) -> None:
-        address = self.program.program_office_email
-        if not address:
-            return
-        key = f"{workflow.info().workflow_id}/notice/{topic}/program-office"
-        await district.email(key, address, subject, body)
-        self._record(
-            [
-                NoticeSent(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
-                    recipient_id="program-office",
                     subject=subject,
                     idempotency_key=key,
                 )

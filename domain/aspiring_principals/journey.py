@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from domain.aspiring_principals.program import AspiringPrincipalsYear
 from domain.commands import Command, OfficePerson
-from domain.events import DomainEvent
+from domain.events import DomainEvent, Notice
 from domain.teacher_leader.events import AttendanceStatus
 
 NewId = Callable[[], UUID]
@@ -115,12 +115,8 @@ class AspiringYearSummed(DomainEvent):
     missing: list[str]
 
 
-class AspiringNoticeSent(DomainEvent):
+class AspiringNoticeSent(Notice):
     event_type = "aspiring_principal.AspiringNoticeSent"
-
-    recipient: str
-    subject: str
-    idempotency_key: str
 
 
 class AspiringEnded(DomainEvent):

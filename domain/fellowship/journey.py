@@ -19,11 +19,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from domain.commands import Command, OfficePerson
-from domain.events import DomainEvent
+from domain import waivers
+from domain.commands import Command
+from domain.events import DomainEvent, Notice
 from domain.fellowship.program import EarlyExitRepayment, FellowshipProgram, Milestone
 from domain.money import dollars
 from domain.teacher_leader.events import AttendanceStatus, SelectionScores
+from domain.waivers import RepaymentWaiver, WaiveRepayment
 
 NewId = Callable[[], UUID]
 
@@ -167,13 +169,8 @@ class EarlyExitRepaymentDetermined(DomainEvent):
     explanation: str
 
 
-class EarlyExitRepaymentWaived(DomainEvent):
+class EarlyExitRepaymentWaived(RepaymentWaiver):
     event_type = "fellowship.EarlyExitRepaymentWaived"
-
-    waived_cents: int
-    remaining_cents: int
-    reason: str
-    decided_by: str
 
 
 class EarlyExitRepaymentRequested(DomainEvent):
@@ -184,12 +181,8 @@ class EarlyExitRepaymentRequested(DomainEvent):
     payroll_reference: str
 
 
-class FellowNoticeSent(DomainEvent):
+class FellowNoticeSent(Notice):
     event_type = "fellowship.FellowNoticeSent"
-
-    recipient: str
-    subject: str
-    idempotency_key: str
 
 
 class FellowshipEnded(DomainEvent):
@@ -363,10 +356,7 @@ class LeaveFellowship(Command):
     recorded_by: str = Field(min_length=1)
 
 
-class WaiveEarlyExit(Command):
-    decided_by: OfficePerson
-    reason: str = Field(min_length=1)
-    amount_cents: int | None = Field(None, gt=0, description="none waives all that is owed")
+WaiveEarlyExit = WaiveRepayment
 
 
 # --- decisions -----------------------------------------------------------------------------
@@ -529,23 +519,16 @@ def decide_early_exit_repayment(
 def decide_waiver(
     f: Fellow, cmd: WaiveEarlyExit, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
-    if not f.repayment_determined:
-        raise FellowshipRefusal("there is no repayment to waive")
-    if f.repayment_reference is not None:
-        raise FellowshipRefusal("the repayment was already sent to payroll; a refund is needed")
-    if f.owed_cents == 0:
-        raise FellowshipRefusal("nothing is owed")
-    amount = cmd.amount_cents or f.owed_cents
-    if amount > f.owed_cents:
-        raise FellowshipRefusal(f"cannot waive {dollars(amount)}: {dollars(f.owed_cents)} is owed")
     return [
-        EarlyExitRepaymentWaived(
-            event_id=new_id(),
-            occurred_at=now,
-            waived_cents=amount,
-            remaining_cents=f.owed_cents - amount,
-            reason=cmd.reason,
-            decided_by=cmd.decided_by,
+        waivers.decide_waiver(
+            EarlyExitRepaymentWaived,
+            cmd,
+            owed_cents=f.owed_cents,
+            determined=f.repayment_determined,
+            sent_to_payroll=f.repayment_reference is not None,
+            refusal=FellowshipRefusal,
+            now=now,
+            new_id=new_id,
         )
     ]
 

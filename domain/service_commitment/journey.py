@@ -14,9 +14,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.commands import Command, OfficePerson
-from domain.events import DomainEvent
-from domain.money import dollars
+from domain import waivers
+from domain.commands import Command
+from domain.events import DomainEvent, Notice
 from domain.service_commitment.rules import (
     RepaymentComputation,
     ServiceRules,
@@ -24,6 +24,7 @@ from domain.service_commitment.rules import (
     compute_repayment,
     served_months,
 )
+from domain.waivers import RepaymentWaiver, WaiveRepayment
 
 
 class CommitmentRefusal(ValueError):
@@ -123,13 +124,8 @@ class RepaymentDetermined(DomainEvent):
     computation: RepaymentComputation
 
 
-class RepaymentWaived(DomainEvent):
+class RepaymentWaived(RepaymentWaiver):
     event_type = "service_commitment.RepaymentWaived"
-
-    waived_cents: int
-    remaining_cents: int
-    reason: str
-    decided_by: str
 
 
 class RepaymentRequested(DomainEvent):
@@ -140,12 +136,8 @@ class RepaymentRequested(DomainEvent):
     payroll_reference: str
 
 
-class CommitmentNoticeSent(DomainEvent):
+class CommitmentNoticeSent(Notice):
     event_type = "service_commitment.NoticeSent"
-
-    recipient: str
-    subject: str
-    idempotency_key: str
 
 
 class CommitmentEnded(DomainEvent):
@@ -312,10 +304,7 @@ class HrEvent(Command):
     recorded_by: str = Field("hris", min_length=1)
 
 
-class Waive(Command):
-    decided_by: OfficePerson
-    reason: str = Field(min_length=1)
-    amount_cents: int | None = Field(None, gt=0, description="none waives all that is owed")
+Waive = WaiveRepayment
 
 
 def decide_hr_event(
@@ -376,23 +365,16 @@ def decide_hr_event(
 
 
 def decide_waiver(c: Commitment, cmd: Waive, now: datetime, new_id: NewId) -> list[DomainEvent]:
-    if c.repayment is None:
-        raise CommitmentRefusal("there is no repayment to waive")
-    if c.repayment_reference is not None:
-        raise CommitmentRefusal("the repayment was already sent to payroll; a refund is needed")
-    if c.owed_cents == 0:
-        raise CommitmentRefusal("nothing is owed")
-    amount = cmd.amount_cents or c.owed_cents
-    if amount > c.owed_cents:
-        raise CommitmentRefusal(f"cannot waive {dollars(amount)}: {dollars(c.owed_cents)} is owed")
     return [
-        RepaymentWaived(
-            event_id=new_id(),
-            occurred_at=now,
-            waived_cents=amount,
-            remaining_cents=c.owed_cents - amount,
-            reason=cmd.reason,
-            decided_by=cmd.decided_by,
+        waivers.decide_waiver(
+            RepaymentWaived,
+            cmd,
+            owed_cents=c.owed_cents,
+            determined=c.repayment is not None,
+            sent_to_payroll=c.repayment_reference is not None,
+            refusal=CommitmentRefusal,
+            now=now,
+            new_id=new_id,
         )
     ]
 
