@@ -117,12 +117,26 @@ async def connect_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> as
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=_to_json, decoder=json.loads, schema="pg_catalog")
+    # Binary format, so `jsonb` columns also work in binary COPY (the event store appends with
+    # one): on the wire a jsonb value is a format version byte (1) and the JSON text.
+    await conn.set_type_codec(
+        "jsonb", encoder=_jsonb_send, decoder=_jsonb_recv, schema="pg_catalog", format="binary"
+    )
 
 
-def _to_json(value: Any) -> str:
-    # Callers pass canonical JSON text they have already hashed; anything else is dumped here.
-    return value if isinstance(value, str) else json.dumps(value)
+def _jsonb_send(value: Any) -> bytes:
+    # Callers pass canonical JSON they have already hashed, as text or as UTF-8 bytes; anything
+    # else is dumped here.
+    if isinstance(value, bytes):
+        return b"\x01" + value
+    text = value if isinstance(value, str) else json.dumps(value)
+    return b"\x01" + text.encode("utf-8")
+
+
+def _jsonb_recv(data: bytes) -> Any:
+    if data[:1] != b"\x01":
+        raise ValueError(f"unknown jsonb wire format version {data[:1]!r}")
+    return json.loads(data[1:])
 
 
 async def open_database(dsn: str, **pool_args: Any) -> asyncpg.Pool:

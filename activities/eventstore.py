@@ -9,15 +9,17 @@ does not match.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import orjson
 
 from domain.events import DomainEvent, NewEvent, canonical_json, load_event, to_utc_iso
 
@@ -86,20 +88,6 @@ class ChainVerdict:
     head_hash: str | None = None
 
 
-@dataclass
-class _Row:
-    stream_id: str
-    stream_version: int
-    event_id: UUID
-    event_type: str
-    schema_version: int
-    payload: str
-    metadata: str
-    recorded_at: datetime
-    prev_hash: bytes
-    hash: bytes = field(default=b"")
-
-
 def event_bytes(
     *,
     stream_id: str,
@@ -159,38 +147,18 @@ class EventStore:
     async def append_batch(self, batches: Sequence[StreamAppend]) -> list[AppendResult]:
         """Append to several streams in one transaction: all of it lands, or none of it."""
         recorded_at = datetime.now(UTC)
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
-            ids = [e.event_id for b in batches for e in b.events]
-            if len(set(ids)) != len(ids):
-                raise EventIdReused("the same event id appears twice in one append")
-            existing = {
-                r["event_id"]: r
-                for r in await conn.fetch(
-                    "SELECT event_id, stream_id, stream_version, event_type, payload "
-                    "FROM events WHERE event_id = ANY($1::uuid[])",
-                    ids,
-                )
-            }
-            streams = list({b.stream_id for b in batches})
-            heads = {
-                r["stream_id"]: (r["stream_version"], bytes(r["hash"]))
-                for r in await conn.fetch(
-                    "SELECT DISTINCT ON (stream_id) stream_id, stream_version, hash "
-                    "FROM events WHERE stream_id = ANY($1::text[]) "
-                    "ORDER BY stream_id, stream_version DESC",
-                    streams,
-                )
-            }
-            rows: list[_Row] = []
-            results = []
-            for batch in batches:
-                result, new_rows = _plan(batch, existing, heads, recorded_at)
-                rows.extend(new_rows)
-                results.append(result)
-            if rows:
-                await _insert(conn, rows)
-        return results
+        ids = [e.event_id for b in batches for e in b.events]
+        if len(set(ids)) != len(ids):
+            raise EventIdReused("the same event id appears twice in one append")
+        async with self._pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", APPEND_LOCK)
+                    return await _append_locked(conn, batches, recorded_at)
+            except asyncpg.UniqueViolationError as error:
+                if error.constraint_name != "events_event_id_key":
+                    raise
+                raise await _reused_id(conn, ids) from None
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]:
         async with self._pool.acquire() as conn:
@@ -282,15 +250,82 @@ def verify_chain(stream_id: str, events: Sequence[StoredEvent]) -> ChainVerdict:
     return ChainVerdict(stream_id, len(events), True, head_hash=prev.hex() if events else None)
 
 
-def _plan(
-    batch: StreamAppend,
-    existing: dict[UUID, asyncpg.Record],
-    heads: dict[str, tuple[int, bytes]],
-    recorded_at: datetime,
-) -> tuple[AppendResult, list[_Row]]:
-    """Decide what one stream's part of an append writes, updating `heads` as it goes."""
+async def _append_locked(
+    conn: asyncpg.Connection, batches: Sequence[StreamAppend], recorded_at: datetime
+) -> list[AppendResult]:
+    streams = list({b.stream_id for b in batches})
+    heads = {
+        r["stream_id"]: (r["stream_version"], bytes(r["hash"]))
+        for r in await conn.fetch(
+            "SELECT DISTINCT ON (stream_id) stream_id, stream_version, hash "
+            "FROM events WHERE stream_id = ANY($1::text[]) "
+            "ORDER BY stream_id, stream_version DESC",
+            streams,
+        )
+    }
+    # Only a stream that exists can already hold some of these events (a retried append). An
+    # id that another stream holds is refused by the unique index when the rows are written.
+    known = [e.event_id for b in batches if b.stream_id in heads for e in b.events]
+    existing: dict[UUID, asyncpg.Record] = {}
+    if known:
+        existing = {
+            r["event_id"]: r
+            for r in await conn.fetch(
+                "SELECT event_id, stream_id, stream_version, event_type, payload "
+                "FROM events WHERE event_id = ANY($1::uuid[])",
+                known,
+            )
+        }
+    versions = {stream: version for stream, (version, _) in heads.items()}
+    results, writes = [], []
+    for batch in batches:
+        result, write = _check(batch, existing, versions)
+        results.append(result)
+        if write.events:
+            writes.append(write)
+    if writes:
+        chain = {stream: head for stream, (_, head) in heads.items()}
+        rows = _rows(writes, chain, recorded_at)
+        await conn.copy_records_to_table("events", records=rows, columns=_COPY_COLUMNS)
+    return results
+
+
+_COPY_COLUMNS = (
+    "stream_id", "stream_version", "event_id", "event_type", "schema_version",
+    "payload", "metadata", "recorded_at", "prev_hash", "hash",
+)  # fmt: skip
+
+
+async def _reused_id(conn: asyncpg.Connection, ids: list[UUID]) -> EventIdReused:
+    """Name the event id of a refused append that another stream already holds."""
+    found = await conn.fetchrow(
+        "SELECT event_id, stream_id, stream_version, event_type FROM events "
+        "WHERE event_id = ANY($1::uuid[]) ORDER BY global_position LIMIT 1",
+        ids,
+    )
+    if found is None:  # written and gone again: cannot happen in an append-only log
+        return EventIdReused("an event id of this append is already stored")
+    return EventIdReused(
+        f"event {found['event_id']} is already stored as {found['event_type']} "
+        f"v{found['stream_version']} of stream {found['stream_id']}"
+    )
+
+
+@dataclass(frozen=True)
+class _Write:
+    """What one stream's part of an append writes: these events, after `version`."""
+
+    batch: StreamAppend
+    version: int
+    events: Sequence[NewEvent]
+
+
+def _check(
+    batch: StreamAppend, existing: dict[UUID, asyncpg.Record], versions: dict[str, int]
+) -> tuple[AppendResult, _Write]:
+    """Decide what one stream's part of an append writes, updating `versions` as it goes."""
     stream = batch.stream_id
-    version, prev = heads.get(stream, (0, GENESIS))
+    version = versions.get(stream, 0)
     base = batch.expected_version
     duplicates = 0
     # Events already stored (a retried activity) must be the leading part of the batch, at
@@ -304,7 +339,7 @@ def _plan(
         )
         same_content = found["event_type"] == event.event_type and canonical_json(
             found["payload"]
-        ) == canonical_json(event.payload)
+        ).encode("utf-8") == _canonical_payload(event.payload)
         if not (same_place and same_content):
             raise EventIdReused(
                 f"event {event.event_id} is already stored as {found['event_type']} "
@@ -320,37 +355,95 @@ def _plan(
             f"stream {stream} is at version {version}, but the append expected "
             f"{base + duplicates}: another writer appended to it first"
         )
-    rows = []
-    # The canonical bytes are assembled from each part's canonical JSON, serialised once;
-    # `_canonical_event` gives exactly what `event_bytes` would (see its docstring).
-    stream_json = _scalar_json(stream)
-    fixed_json = (_scalar_json(batch.workflow_id), _scalar_json(batch.run_id))
-    recorded_json = json.dumps(to_utc_iso(recorded_at))
-    for event in remaining:
-        version += 1
+    versions[stream] = version + len(remaining)
+    result = AppendResult(stream, len(remaining), duplicates, version + len(remaining))
+    return result, _Write(batch, version, remaining)
+
+
+async def _rows(
+    writes: list[_Write], chain: dict[str, bytes], recorded_at: datetime
+) -> AsyncIterator[tuple[Any, ...]]:
+    """The rows to COPY, each hashed onto the one before it in its stream.
+
+    Made as the COPY sends them, so PostgreSQL writes one part while the next is made; a
+    payload that cannot be stored (a float) aborts the COPY and with it the append.
+    """
+    recorded_json = _scalar_json(to_utc_iso(recorded_at)).encode("utf-8")
+    made = 0
+    for write in writes:
+        stream = write.batch.stream_id
+        prev = chain.get(stream, GENESIS)
+        envelope = _Envelope(write.batch, recorded_json)
+        for version, event in enumerate(write.events, start=write.version + 1):
+            payload, metadata, head = envelope.parts(event)
+            digest = hashlib.sha256(b"%b%b%d}" % (prev, head, version)).digest()
+            yield (
+                stream,
+                version,
+                event.event_id,
+                event.event_type,
+                event.schema_version,
+                payload,
+                metadata,
+                recorded_at,
+                prev,
+                digest,
+            )
+            prev = digest
+            made += 1
+            if made % 2000 == 0:
+                await asyncio.sleep(0)  # let the worker's other tasks run during a large append
+        chain[stream] = prev
+
+
+class _Envelope:
+    """An event's canonical JSON: payload, metadata and the bytes its hash covers.
+
+    Those bytes are what `event_bytes` encodes, assembled from parts already in canonical JSON:
+    the envelope's keys in sorted order and each value's canonical JSON (the nested objects of
+    a canonical document are themselves canonical), so they are identical. The stream version,
+    the last key, is added by the caller.
+    """
+
+    def __init__(self, batch: StreamAppend, recorded_json: bytes) -> None:
+        self._batch = batch
+        self._tail = b"".join(
+            (
+                b',"recorded_at":',
+                recorded_json,
+                b',"schema_version":',
+            )
+        )
+        self._stream = _scalar_json(batch.stream_id).encode("utf-8")
+
+    def parts(self, event: NewEvent) -> tuple[bytes, bytes, bytes]:
         payload = _canonical_payload(event.payload)
-        metadata = _canonical_metadata(event.actor, event.causation_id, fixed_json)
-        row = _Row(
-            stream,
-            version,
-            event.event_id,
-            event.event_type,
-            event.schema_version,
-            payload,
-            metadata,
-            recorded_at,
-            prev,
+        metadata = orjson.dumps(
+            {
+                "actor": event.actor,
+                "causation_id": event.causation_id,
+                "run_id": self._batch.run_id,
+                "workflow_id": self._batch.workflow_id,
+            }
         )
-        row.hash = chain_hash(
-            prev,
-            _canonical_event(stream_json, version, event, payload, metadata, recorded_json).encode(
-                "utf-8"
-            ),
+        head = b"".join(
+            (
+                b'{"event_id":"',
+                str(event.event_id).encode("ascii"),
+                b'","event_type":',
+                _scalar_json(event.event_type).encode("utf-8"),
+                b',"metadata":',
+                metadata,
+                b',"payload":',
+                payload,
+                self._tail,
+                _scalar_json(event.schema_version).encode("utf-8"),
+                b',"stream_id":',
+                self._stream,
+                b',"stream_version":',
+            )
         )
-        prev = row.hash
-        rows.append(row)
-    heads[stream] = (version, prev)
-    return AppendResult(stream, len(rows), duplicates, version), rows
+        return payload, metadata, head
 
 
 def _is_plain(value: Any) -> bool:
@@ -366,16 +459,20 @@ def _is_plain(value: Any) -> bool:
     return False
 
 
-_PLAIN_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 _json_string: Any = getattr(json.encoder, "c_encode_basestring", None) or (
     json.encoder.py_encode_basestring
 )  # what json.dumps(text, ensure_ascii=False) writes for a str
 
 
-def _canonical_payload(payload: dict[str, Any]) -> str:
+def _canonical_payload(payload: dict[str, Any]) -> bytes:
     if _is_plain(payload):
-        return _PLAIN_JSON.encode(payload)
-    return canonical_json(payload)  # decimals, dates, enums..., or refused (floats)
+        # For plain values orjson's sorted, compact UTF-8 output is canonical_json's, byte for
+        # byte (tests/test_eventstore.py checks unusual text, keys and numbers against it).
+        try:
+            return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass  # an integer beyond 64 bits, or nesting deeper than orjson goes
+    return canonical_json(payload).encode("utf-8")  # decimals, dates..., or refused (floats)
 
 
 def _scalar_json(value: Any) -> str:
@@ -386,55 +483,3 @@ def _scalar_json(value: Any) -> str:
     if type(value) is int:
         return str(value)
     return canonical_json(value)
-
-
-def _canonical_metadata(actor: str, causation_id: str | None, fixed: tuple[str, str]) -> str:
-    """canonical_json of {workflow_id, run_id, actor, causation_id}: keys in sorted order."""
-    return (
-        f'{{"actor":{_scalar_json(actor)},"causation_id":{_scalar_json(causation_id)},'
-        f'"run_id":{fixed[1]},"workflow_id":{fixed[0]}}}'
-    )
-
-
-def _canonical_event(
-    stream_json: str,
-    version: int,
-    event: NewEvent,
-    payload: str,
-    metadata: str,
-    recorded_json: str,
-) -> str:
-    """The text `event_bytes` encodes, built from parts already in canonical JSON: the keys of
-    the envelope in sorted order, and each value's canonical JSON (nested objects of a
-    canonical document are themselves canonical), so the bytes are identical."""
-    return (
-        f'{{"event_id":{_scalar_json(str(event.event_id))},'
-        f'"event_type":{_scalar_json(event.event_type)},'
-        f'"metadata":{metadata},"payload":{payload},"recorded_at":{recorded_json},'
-        f'"schema_version":{_scalar_json(event.schema_version)},'
-        f'"stream_id":{stream_json},"stream_version":{version}}}'
-    )
-
-
-async def _insert(conn: asyncpg.Connection, rows: list[_Row]) -> None:
-    await conn.execute(
-        """
-        INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version,
-                            payload, metadata, recorded_at, prev_hash, hash)
-        SELECT s, v, i, t, sv, p::jsonb, m::jsonb, $8, ph, h
-        FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::int[], $6::text[],
-                    $7::text[], $9::bytea[], $10::bytea[])
-             WITH ORDINALITY AS x(s, v, i, t, sv, p, m, ph, h, n)
-        ORDER BY n
-        """,
-        [r.stream_id for r in rows],
-        [r.stream_version for r in rows],
-        [r.event_id for r in rows],
-        [r.event_type for r in rows],
-        [r.schema_version for r in rows],
-        [r.payload for r in rows],
-        [r.metadata for r in rows],
-        rows[0].recorded_at,
-        [r.prev_hash for r in rows],
-        [r.hash for r in rows],
-    )

@@ -84,8 +84,24 @@ async def test_an_event_id_cannot_stand_for_another_event(pool: asyncpg.Pool) ->
     forged = first.model_copy(update={"payload": {"n": 99}})
     with pytest.raises(EventIdReused):
         await store.append("s-1", [forged], expected_version=0)
-    with pytest.raises(EventIdReused):
+    with pytest.raises(EventIdReused, match=f"event {first.event_id} is already stored as .* s-1"):
         await store.append("s-2", [first], expected_version=0)
+    assert await store.stream_version("s-2") == 0
+
+
+async def test_a_payload_that_cannot_be_stored_leaves_the_whole_append_undone(
+    pool: asyncpg.Pool,
+) -> None:
+    store = EventStore(pool)
+    good = [new_event(i) for i in range(3)]
+    bad = new_event(9).model_copy(update={"payload": {"amount": 1.5}})
+    with pytest.raises(TypeError, match="floats are not allowed"):
+        await store.append_batch(
+            [StreamAppend("s-1", good, expected_version=0), StreamAppend("s-2", [bad])]
+        )
+    assert await store.stream_version("s-1") == 0
+    assert await store.stream_version("s-2") == 0
+    assert (await store.append("s-1", good, expected_version=0)).appended == 3
 
 
 async def test_batch_append_is_one_transaction(pool: asyncpg.Pool) -> None:
@@ -165,6 +181,13 @@ async def test_timestamps_and_unicode_survive_the_round_trip(pool: asyncpg.Pool)
     assert (await store.verify_stream("s-1")).ok
 
 
+def _nested(depth: int) -> object:
+    value: object = {"leaf": True}
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 async def test_the_chain_covers_the_canonical_bytes_of_any_payload(pool: asyncpg.Pool) -> None:
     from datetime import date
     from decimal import Decimal
@@ -177,6 +200,12 @@ async def test_the_chain_covers_the_canonical_bytes_of_any_payload(pool: asyncpg
         {"é": 'naïve \u2028 "quoted" \\ tab\t', "b": [1, {"z": None, "a": True}], "a": -5},
         {"big": 10**30, "empty": {}, "list": [], "flag": False},
         {"amount": Decimal("1.50"), "on": date(2027, 1, 15), "tags": ["x"]},
+        # keys that sort differently by code point than by ASCII case, control characters,
+        # characters outside the BMP, and integers at and beyond 64 bits
+        {"z": 1, "é": 2, "€": 3, "😀": 4, "Z": 5, "a": 6, "ab": 7, "": 8},
+        {"text": "\x01\x1f\x7f\x80 \u2029 \ufeff 😀 \\u0041 </script>"},
+        {"max": 2**63 - 1, "min": -(2**63), "over": 2**64, "under": -(2**63) - 1},
+        {"deep": _nested(300)},
     ]
     events = [
         NewEvent(
