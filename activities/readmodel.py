@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -116,27 +117,32 @@ class ReadModel:
                 return applied
 
     async def rebuild(self) -> int:
-        """Rebuild from zero in one pass and one transaction: fold every event this projection
-        applies (one snapshot of the log) in memory, COPY the rows into a temporary table and
-        insert them with one statement. Returns the number of events applied."""
+        """Rebuild from zero in one pass and one transaction: COPY out every event this
+        projection applies (one snapshot of the log), fold them in memory as they arrive, and
+        COPY the finished rows in. Returns the number of events applied."""
         async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
             await conn.execute("SELECT pg_advisory_xact_lock($1)", PROJECTION_LOCK)
             last = int(await conn.fetchval("SELECT coalesce(max(global_position), 0) FROM events"))
-            rows: dict[str, Row] = {}
-            applied = 0
-            query = (
+            fold = _CopyFold()
+            await conn.copy_from_query(
                 "SELECT global_position, stream_id, event_type, payload FROM events "
                 "WHERE global_position <= $1 AND event_type = ANY($2::text[]) "
-                "ORDER BY global_position"
+                "ORDER BY global_position",
+                last,
+                list(HANDLERS),
+                output=fold.feed,
+                format="text",
             )
-            cursor = conn.cursor(query, last, list(HANDLERS), prefetch=self._page_size)
-            async for record in cursor:
-                _apply(rows, record)
-                applied += 1
+            fold.finish()
             await conn.execute("DELETE FROM teacher_leader_journeys")
-            await _copy_in(conn, [r for r in rows.values() if r.get("employee_id")])
+            rows = [r for r in fold.rows.values() if r.get("employee_id")]
+            if rows:
+                await conn.copy_records_to_table(
+                    PROJECTION, records=[tuple(r[c] for c in _COLUMNS) for r in rows],
+                    columns=_COLUMNS,
+                )  # fmt: skip
             await _save_checkpoint(conn, last)
-        return applied
+        return fold.applied
 
     async def follow(self, stop: asyncio.Event, every_seconds: float = 2.0) -> None:
         """Keep the read model current until `stop` is set."""
@@ -186,8 +192,8 @@ class ReadModel:
                     streams,
                 )
             }
-            for record in records:
-                _apply(rows, record)
+            for r in records:
+                _apply(rows, r["global_position"], r["stream_id"], r["event_type"], r["payload"])
             await _upsert(conn, [r for r in rows.values() if r.get("employee_id")])
             await _save_checkpoint(conn, last)
             return len(records)
@@ -228,14 +234,61 @@ async def _save_checkpoint(conn: asyncpg.Connection, position: int) -> None:
     )
 
 
-def _apply(rows: dict[str, Row], record: asyncpg.Record) -> None:
+def _apply(
+    rows: dict[str, Row], position: int, stream_id: str, event_type: str, payload: dict[str, Any]
+) -> None:
     """Fold one event into its journey's row (a new row for a journey's first event)."""
-    stream_id = record["stream_id"]
     row = rows.get(stream_id)
     if row is None:
         row = rows[stream_id] = _new_row(stream_id)
-    HANDLERS[record["event_type"]](row, record["payload"])
-    row["last_position"] = record["global_position"]
+    HANDLERS[event_type](row, payload)
+    row["last_position"] = position
+
+
+class _CopyFold:
+    """Folds the rows of a text-format COPY of (global_position, stream_id, event_type,
+    payload) as they arrive, so PostgreSQL sends the next rows while these are folded.
+
+    In that format a row ends at a newline and a field at a tab; a newline, tab or backslash
+    inside a field arrives escaped, and COPY writes no other escapes.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Row] = {}
+        self.applied = 0
+        self._rest = b""
+
+    async def feed(self, data: bytes) -> None:
+        data = self._rest + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            self._rest = data
+            return
+        self._rest = data[cut + 1 :]
+        for line in data[:cut].split(b"\n"):
+            position, stream_id, event_type, payload = line.split(b"\t")
+            _apply(
+                self.rows, int(position), _text(stream_id).decode(), _text(event_type).decode(),
+                json.loads(_text(payload)),
+            )  # fmt: skip
+            self.applied += 1
+
+    def finish(self) -> None:
+        if self._rest:
+            raise ValueError(f"COPY ended inside a row: {self._rest[:80]!r}")
+
+
+_COPY_ESCAPE = re.compile(rb"\\(.)")
+_COPY_ESCAPES = {
+    b"\\": b"\\", b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v",
+}  # fmt: skip
+
+
+def _text(field: bytes) -> bytes:
+    """A field of text-format COPY output, unescaped."""
+    if b"\\" not in field:
+        return field
+    return _COPY_ESCAPE.sub(lambda m: _COPY_ESCAPES[m.group(1)], field)
 
 
 def _new_row(stream_id: str) -> Row:
@@ -253,31 +306,6 @@ _ARRAY_TYPES = {
     "substitute_days": "numeric[]", "reimbursement_cents": "bigint[]", "ended": "boolean[]",
     "last_position": "bigint[]",
 }  # fmt: skip
-
-
-async def _copy_in(conn: asyncpg.Connection, rows: list[Row]) -> None:
-    """Insert many new rows: binary COPY into a temporary table shaped like the read model
-    (the JSON column as text), then one INSERT ... SELECT with the cast."""
-    if not rows:
-        return
-    await conn.execute(
-        "CREATE TEMPORARY TABLE read_model_load "
-        "(LIKE teacher_leader_journeys INCLUDING DEFAULTS) ON COMMIT DROP"
-    )
-    await conn.execute("ALTER TABLE read_model_load ALTER COLUMN withheld_reasons TYPE text")
-    await conn.copy_records_to_table(
-        "read_model_load",
-        records=[
-            tuple(json.dumps(r[c]) if c == "withheld_reasons" else r[c] for c in _COLUMNS)
-            for r in rows
-        ],
-        columns=_COLUMNS,
-    )
-    select = ", ".join(f"{c}::jsonb" if c == "withheld_reasons" else c for c in _COLUMNS)
-    await conn.execute(
-        f"INSERT INTO teacher_leader_journeys ({', '.join(_COLUMNS)}) "
-        f"SELECT {select} FROM read_model_load"
-    )
 
 
 async def _upsert(conn: asyncpg.Connection, rows: list[Row]) -> None:

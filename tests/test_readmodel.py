@@ -439,3 +439,38 @@ async def test_reimbursements_by_school_sum_exactly(pool: asyncpg.Pool) -> None:
     assert str(by_school[1].substitute_days) == "7.50"
     assert await read_model.reimbursements_by_school("2027-28") == by_school
     assert await read_model.reimbursements_by_school("2028-29") == []
+
+
+async def test_rebuild_reads_any_text_the_catch_up_reads(pool: asyncpg.Pool) -> None:
+    """The rebuild reads the log as COPY text, where tabs, newlines and backslashes inside a
+    field arrive escaped; names and reasons with them come out as the catch-up reads them."""
+    store = EventStore(pool)
+    odd = 'Zoë "Z" O\'Brien\t\\ Jr.\nC:\\new\\table \\N \u2028 😀'
+
+    def event(kind: str, payload: dict[str, Any]) -> NewEvent:
+        return NewEvent(
+            event_id=uuid.uuid4(),
+            event_type=f"teacher_leader.{kind}",
+            schema_version=1,
+            payload=payload,
+            actor="hris",
+        )
+
+    stream = "teacher-leader/2027-28/peer_coach/e\t\\9"
+    submitted = {"employee_id": "e\t\\9", "role": "peer_coach", "cohort": None,
+                 "school_id": "s\\1", "program_year": "2027-28"}  # fmt: skip
+    await store.append(
+        stream,
+        [
+            event("ApplicationSubmitted", submitted),
+            event("ApplicantIdentified", {"full_name": odd}),
+            event("JourneyWithdrawn", {"reason": odd + "\r\x0b\x0c\x08"}),
+        ],
+    )
+    read_model = ReadModel(pool)
+    await read_model.catch_up()
+    followed = await read_model.journeys()
+    assert [(r["full_name"], r["end_reason"]) for r in followed] == [(odd, odd + "\r\x0b\x0c\x08")]
+
+    assert await read_model.rebuild() == 3
+    assert await read_model.journeys() == followed
