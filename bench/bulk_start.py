@@ -8,12 +8,14 @@ and stopped at the end; no worker runs, so only starting is measured.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,8 +48,48 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) of a process so far: this one, or `pid` from /proc (Linux)."""
+    if pid is None:
+        t = os.times()
+        return t.user + t.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class DevServer:
+    client: Client
+    pid: int
+
+    def cpu_seconds(self) -> float | None:
+        try:
+            return cpu_seconds(self.pid)
+        except OSError:  # not Linux: no /proc
+            return None
+
+
+@dataclass
+class CpuUse:
+    """CPU seconds the server and this process spent on a number of starts."""
+
+    server: Figure
+    client: Figure
+
+    def measure(self, dev: DevServer) -> Callable[[int], None]:
+        server0, client0 = dev.cpu_seconds(), cpu_seconds()
+
+        def done(starts: int) -> None:
+            server1 = dev.cpu_seconds()
+            if server0 is not None and server1 is not None and starts:
+                self.server.samples.append((server1 - server0) / starts * 1000)
+                self.client.samples.append((cpu_seconds() - client0) / starts * 1000)
+
+        return done
+
+
 @asynccontextmanager
-async def dev_server(folder: Path) -> AsyncIterator[Client]:
+async def dev_server(folder: Path) -> AsyncIterator[DevServer]:
     port = free_port()
     command = [
         installed_binary("temporal"), "server", "start-dev",
@@ -62,7 +104,7 @@ async def dev_server(folder: Path) -> AsyncIterator[Client]:
     try:
         client = await _connect(f"127.0.0.1:{port}", process)
         await register_search_attributes(client, client.namespace)
-        yield client
+        yield DevServer(client, process.pid)
     finally:
         stop_process(process, "temporal dev server")
 
@@ -128,15 +170,26 @@ async def run(options: Options) -> None:
         baseline.note = f"{sample:,}-row sample"
     again_started: list[int] = []
     quiet = Console(quiet=True)
+    ours_cpu = CpuUse(
+        Figure("dev server CPU per start, ours", "ms"), Figure("our CPU per start", "ms")
+    )
+    naive_cpu = CpuUse(
+        Figure("dev server CPU per start, one at a time", "ms"),
+        Figure("baseline's CPU per start", "ms"),
+    )
+    ceiling = Figure(f"ceiling: {os.cpu_count()} CPUs doing nothing but starts", "starts/s")
     with tempfile.TemporaryDirectory(prefix="pathways-bench-temporal-") as tmp:
         folder = Path(tmp)
-        async with dev_server(folder) as client:
+        async with dev_server(folder) as dev:
+            client = dev.client
             program = demo_program(datetime.now(UTC))
             for rep in range(options.repeat):
                 console.print(f"[dim]bulk start: repetition {rep + 1}/{options.repeat}[/dim]")
                 roster = folder / f"roster-{rep}.csv"
                 write_roster(roster, f"o{rep}", size)
+                done = ours_cpu.measure(dev)
                 outcome = await apply_roster(client, program, roster, TASK_QUEUE, console=quiet)
+                done(outcome.started)
                 assert outcome.ok and outcome.started == size, outcome.summary()
                 ours.samples.append(outcome.started / outcome.seconds)
                 again = await apply_roster(client, program, roster, TASK_QUEUE, console=quiet)
@@ -145,11 +198,23 @@ async def run(options: Options) -> None:
                 rerun.samples.append(again.existing / again.seconds)
                 naive = folder / f"naive-{rep}.csv"
                 write_roster(naive, f"n{rep}", sample)
+                done = naive_cpu.measure(dev)
                 baseline.samples.append(sample / await sequential(client, program, naive))
+                done(sample)
+                if ours_cpu.server.samples:
+                    # However starts are issued, each costs the server and the client this much
+                    # CPU: with every CPU busy with nothing else, no client starts faster.
+                    per_start = ours_cpu.server.samples[-1] + ours_cpu.client.samples[-1]
+                    ceiling.samples.append((os.cpu_count() or 1) * 1000 / per_start)
+    cpu = [ours_cpu.server, naive_cpu.server, ours_cpu.client, naive_cpu.client]
+    cpu = [f for f in cpu if f.samples]
     show(
         f"1. Bulk HR start: {size:,}-row roster on the dev server (SQLite, WAL), no worker",
-        [ours, rerun, baseline],
-        [Ratio("ours / one at a time", ours, baseline)],
+        [ours, rerun, baseline, *cpu, *([ceiling] if ceiling.samples else [])],
+        [
+            Ratio("ours / one at a time", ours, baseline),
+            *([Ratio("ceiling / one at a time", ceiling, baseline)] if ceiling.samples else []),
+        ],
         [
             f"re-running the same roster started {max(again_started)} new journeys "
             f"(every row found its journey: REJECT_DUPLICATE on a deterministic id);",
