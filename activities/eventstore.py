@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -158,7 +159,7 @@ class EventStore:
             except asyncpg.UniqueViolationError as error:
                 if error.constraint_name != "events_event_id_key":
                     raise
-                raise await _reused_id(conn, ids) from None
+                raise await _reused_id(conn, error, ids) from None
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]:
         async with self._pool.acquire() as conn:
@@ -296,12 +297,16 @@ _COPY_COLUMNS = (
 )  # fmt: skip
 
 
-async def _reused_id(conn: asyncpg.Connection, ids: list[UUID]) -> EventIdReused:
+async def _reused_id(
+    conn: asyncpg.Connection, error: asyncpg.UniqueViolationError, ids: list[UUID]
+) -> EventIdReused:
     """Name the event id of a refused append that another stream already holds."""
+    # PostgreSQL names the key in the error's detail: "Key (event_id)=(<uuid>) already exists."
+    named = re.search(r"\(event_id\)=\(([0-9a-fA-F-]{36})\)", str(error.detail or ""))
     found = await conn.fetchrow(
         "SELECT event_id, stream_id, stream_version, event_type FROM events "
         "WHERE event_id = ANY($1::uuid[]) ORDER BY global_position LIMIT 1",
-        ids,
+        [UUID(named.group(1))] if named else ids,
     )
     if found is None:  # written and gone again: cannot happen in an append-only log
         return EventIdReused("an event id of this append is already stored")

@@ -87,6 +87,13 @@ async def test_an_event_id_cannot_stand_for_another_event(pool: asyncpg.Pool) ->
     with pytest.raises(EventIdReused, match=f"event {first.event_id} is already stored as .* s-1"):
         await store.append("s-2", [first], expected_version=0)
     assert await store.stream_version("s-2") == 0
+    # A retry of s-1 together with a new stream reusing s-1's id: the reused id is named.
+    later = new_event(2)
+    await store.append("s-1", [later], expected_version=1)
+    with pytest.raises(EventIdReused, match=f"event {later.event_id} is already stored as"):
+        await store.append_batch(
+            [StreamAppend("s-1", [first], expected_version=0), StreamAppend("s-3", [later])]
+        )
 
 
 async def test_a_payload_that_cannot_be_stored_leaves_the_whole_append_undone(
