@@ -84,6 +84,9 @@ async def one_run(count: int) -> dict[str, Any]:
             events.append(len(history.events))
             for event in history.events:
                 label = BILLED.get(EventType.ValueType(event.event_type))
+                if label == "activity":
+                    scheduled = event.activity_task_scheduled_event_attributes
+                    label = f"activity {scheduled.activity_type.name}"
                 if label is not None:
                     kinds[label] += 2 if label.startswith("child") else 1
                 if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
