@@ -310,6 +310,10 @@ async def _reused_id(
     )
     if found is None:  # written and gone again: cannot happen in an append-only log
         return EventIdReused("an event id of this append is already stored")
+    return _stored_as(found)
+
+
+def _stored_as(found: asyncpg.Record) -> EventIdReused:
     return EventIdReused(
         f"event {found['event_id']} is already stored as {found['event_type']} "
         f"v{found['stream_version']} of stream {found['stream_id']}"
@@ -346,10 +350,7 @@ def _check(
             found["payload"]
         ).encode("utf-8") == _canonical_payload(event.payload)
         if not (same_place and same_content):
-            raise EventIdReused(
-                f"event {event.event_id} is already stored as {found['event_type']} "
-                f"v{found['stream_version']} of stream {found['stream_id']}"
-            )
+            raise _stored_as(found)
         duplicates += 1
     remaining = batch.events[duplicates:]
     for event in remaining:

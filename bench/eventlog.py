@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from activities.db import _init_connection, connect_pool, migrate
+from activities.db import connect_pool, migrate
 from activities.eventstore import GENESIS, EventStore, StreamAppend, chain_hash, event_bytes
 from activities.readmodel import ReadModel
 from bench.common import Clock, Figure, Options, Ratio, console, show
@@ -134,7 +134,6 @@ async def append_copy_bound(pool: asyncpg.Pool, total: int, prefix: str) -> floa
     """COPY the same rows into an index-free copy of the table: no lookups, no chain."""
     async with pool.acquire() as conn:
         await conn.execute("CREATE TABLE events_raw (LIKE events)")
-        await _binary_jsonb(conn)
         clock = Clock()
         position = 0
         recorded_at = datetime.now(UTC)
@@ -154,7 +153,6 @@ async def append_copy_bound(pool: asyncpg.Pool, total: int, prefix: str) -> floa
                     )  # fmt: skip
             with clock:
                 await conn.copy_records_to_table("events_raw", records=records, columns=columns)
-        await _init_connection(conn)
     return clock.seconds
 
 
@@ -209,7 +207,6 @@ async def rebuild_copy_bound(pool: asyncpg.Pool) -> float:
     """The least a rebuild must move: COPY its input rows out of `events` and COPY the
     finished read-model rows into an index-free copy of its table."""
     async with pool.acquire() as conn:
-        await _binary_jsonb(conn)
         result = await conn.fetch("SELECT * FROM teacher_leader_journeys")
         rows = [tuple(r.values()) for r in result]
         columns = list(result[0].keys()) if result else []
@@ -226,19 +223,7 @@ async def rebuild_copy_bound(pool: asyncpg.Pool) -> float:
                 format="binary",
             )
             await conn.copy_records_to_table("journeys_raw", records=rows, columns=columns)
-        await _init_connection(conn)
     return clock.seconds
-
-
-async def _binary_jsonb(conn: asyncpg.Connection) -> None:
-    """COPY is binary; jsonb's binary form is a version byte and the JSON text."""
-    await conn.set_type_codec(
-        "jsonb",
-        encoder=lambda text: b"\x01" + text.encode("utf-8"),
-        decoder=lambda data: data[1:].decode("utf-8"),
-        schema="pg_catalog",
-        format="binary",
-    )
 
 
 async def run(options: Options, scenarios: set[int]) -> None:
