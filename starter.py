@@ -32,15 +32,18 @@ from domain.teacher_leader.events import (
     DecisionOutcome,
     SelectionScores,
 )
+from domain.teacher_leader.start import TEACHER_LEADER, TeacherLeaderInput
 from pathways.cli import (
     build,
     command_client,
+    command_hris,
     console,
     fail,
     known_failures,
     run_command,
     send_update,
     show_status,
+    start_command,
 )
 from pathways.config import Settings
 
@@ -95,17 +98,7 @@ def apply(
         rules.check_application(definition, application, datetime.now(UTC))
     except rules.JourneyRefusal as refusal:
         fail(str(refusal))
-
-    async def work(settings: Settings) -> None:
-        from pathways.journeys import start_teacher_leader
-
-        client = await command_client(settings)
-        handle, created = await start_teacher_leader(
-            client, definition, application, settings.temporal_task_queue
-        )
-        console.print(f"{'started' if created else 'already exists'}: {handle.id}")
-
-    run_command(work)
+    start_command(TEACHER_LEADER, TeacherLeaderInput(program=definition, application=application))
 
 
 @app.command()
@@ -372,7 +365,7 @@ def start_commitment(
 ) -> None:
     """Start a fellow's service commitment after graduation. Starting twice is harmless."""
     from domain.service_commitment.rules import ServiceRules
-    from workflows.service_commitment import ServiceCommitmentInput, commitment_id
+    from domain.service_commitment.start import SERVICE_COMMITMENT, ServiceCommitmentInput
 
     rules = build(ServiceRules, **tomllib.loads(rules_file.read_text("utf-8")))
     try:
@@ -389,25 +382,7 @@ def start_commitment(
         program_office_email=office_email,
     )
 
-    async def work(settings: Settings) -> None:
-        from temporalio.common import WorkflowIDReusePolicy
-        from temporalio.exceptions import WorkflowAlreadyStartedError
-
-        client = await command_client(settings)
-        workflow_id = commitment_id(program, fellow)
-        try:
-            await client.start_workflow(
-                "ServiceCommitment",
-                inp,
-                id=workflow_id,
-                task_queue=settings.temporal_task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
-            console.print(f"started: {workflow_id}")
-        except WorkflowAlreadyStartedError:
-            console.print(f"already exists: {workflow_id}")
-
-    run_command(work)
+    start_command(SERVICE_COMMITMENT, inp)
 
 
 @app.command("hr-event")
@@ -507,9 +482,15 @@ def apply_roster(
         from pathways import roster as bulk
 
         client = await command_client(settings)
-        outcome = await bulk.apply_roster(
-            client, definition, roster, settings.temporal_task_queue, concurrency=concurrency
-        )
+        async with command_hris(settings) as hris:
+            outcome = await bulk.apply_roster(
+                client,
+                hris,
+                definition,
+                roster,
+                settings.temporal_task_queue,
+                concurrency=concurrency,
+            )
         for problem in [*outcome.refused, *outcome.failed]:
             console.print(f"[red]not started[/red] {problem}", highlight=False)
         console.print(outcome.summary(), highlight=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -27,18 +27,9 @@ from activities.orchestration import OrchestrationActivities
 from activities.readmodel import ReadModel
 from pathways.config import Settings
 from pathways.logs import get_logger
-from workflows.aspiring_principal import AspiringPrincipalJourney
-from workflows.fellowship import FellowshipCohort, FellowshipJourney
-from workflows.service_commitment import ServiceCommitment
-from workflows.teacher_leader import TeacherLeaderJourney
+from workflows.registry import WORKFLOWS
 
-WORKFLOWS: Sequence[type] = [
-    TeacherLeaderJourney,
-    ServiceCommitment,
-    FellowshipCohort,
-    FellowshipJourney,
-    AspiringPrincipalJourney,
-]
+__all__ = ["WORKFLOWS", "Services", "build_worker", "open_services", "run_worker"]
 
 
 @dataclass
@@ -53,7 +44,7 @@ class Services:
 
 def activities_for(services: Services, client: Client) -> list[Any]:
     journal = JournalActivities(services.store)
-    others = OrchestrationActivities(client)
+    others = OrchestrationActivities(client, services.external.hris)
     return [journal.append_events, *services.external.activities(), *others.activities()]
 
 

@@ -13,18 +13,21 @@ import contextlib
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.enrollment import start_journey
+from activities.systems import Hris
 from domain.fellowship.cohort import ClaimSeat, CohortInput, ReleaseSeat, SeatAnswer, cohort_id
-from workflows import search
-from workflows.service_commitment import ServiceCommitmentInput, commitment_id
+from domain.pathway import StartRefused
+from domain.service_commitment.start import SERVICE_COMMITMENT, ServiceCommitmentInput
 
 
 class OrchestrationActivities:
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, hris: Hris) -> None:
         self.client = client
+        self.hris = hris
 
     @activity.defn(name="claim_cohort_seat")
     async def claim_seat(self, request: ClaimSeat) -> SeatAnswer:
@@ -73,24 +76,17 @@ class OrchestrationActivities:
 
     @activity.defn(name="start_service_commitment")
     async def start_service_commitment(self, inp: ServiceCommitmentInput) -> str:
-        """Start the commitment, or find it already started; returns its workflow id."""
-        workflow_id = commitment_id(inp.program, inp.fellow_id)
-        with contextlib.suppress(WorkflowAlreadyStartedError):
-            await self.client.start_workflow(
-                "ServiceCommitment",
-                inp,
-                id=workflow_id,
-                task_queue=activity.info().task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(search.PATHWAY, "service_commitment"),
-                        SearchAttributePair(search.PROGRAM_YEAR, inp.program),
-                        SearchAttributePair(search.EMPLOYEE_ID, inp.fellow_id),
-                    ]
-                ),
+        """Start the commitment through the one start path, or find it already started;
+        returns its workflow id."""
+        try:
+            started = await start_journey(
+                self.client, self.hris, SERVICE_COMMITMENT, inp, activity.info().task_queue
             )
-        return workflow_id
+        except StartRefused as refused:
+            raise ApplicationError(
+                refused.message, {"code": refused.code}, type="StartRefused", non_retryable=True
+            ) from refused
+        return started.workflow_id
 
     def activities(self) -> list[object]:
         return [self.claim_seat, self.release_seat, self.start_service_commitment]

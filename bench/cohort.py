@@ -67,7 +67,7 @@ async def one_run(count: int) -> dict[str, Any]:
         cohort = members(count, random.Random(2027))
         await seed_district(services.pool, cohort)
         program = demo_program(await env.get_current_time())
-        demo = Demo(env, program, cohort)
+        demo = Demo(env, services.external.hris, program, cohort)
         demo.console = Console(quiet=True)
         task_queue = f"bench-{uuid.uuid4()}"
         began = time.perf_counter()

@@ -20,7 +20,7 @@ from temporalio.worker import Replayer
 from bench.common import Figure, Options, Ratio, console, show
 from pathways.audit import replay_many
 from pathways.temporal import DATA_CONVERTER, runtime
-from worker import WORKFLOWS
+from workflows.registry import WORKFLOWS
 
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "histories"
 FULL = 2_000

@@ -112,6 +112,11 @@ class ProgramYear(BaseModel):
     program_year: str = Field(pattern=r"^\d{4}-\d{2}$", description="e.g. 2027-28")
     pathway: str = Field("teacher_leader", pattern=r"^[a-z_]+$")
     partner: str = Field(min_length=1)
+    eligible_roles: list[str] = Field(
+        default_factory=lambda: ["teacher"],
+        min_length=1,
+        description="HR job titles that may apply (the program is open to all teachers)",
+    )
     starts: date
     ends: date
     application_deadline: AwareDatetime

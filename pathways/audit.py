@@ -137,7 +137,7 @@ def load_workflows(spec: str | None = None) -> list[type]:
     """The worker's workflows, or the classes a spec names ("module:Class,module:Class"),
     e.g. a candidate version of a workflow to try against recorded journeys."""
     if not spec:
-        from worker import WORKFLOWS
+        from workflows.registry import WORKFLOWS
 
         return list(WORKFLOWS)
     classes = []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 import typer
@@ -14,6 +15,8 @@ from rich.console import Console
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from activities.systems import ExternalSystemError, Hris
+from domain.pathway import Pathway, StartRefused
 from pathways.config import ConfigError, Settings, load_settings
 from pathways.logs import configure_logging
 
@@ -40,6 +43,8 @@ def known_failures() -> tuple[type[BaseException], ...]:
         JourneyRefusal,
         FellowshipRefusal,
         AspiringRefusal,
+        StartRefused,
+        ExternalSystemError,
         FileNotFoundError,
     )
 
@@ -134,5 +139,42 @@ def show_status(workflow_id: str, answer: type[BaseModel]) -> None:
         client = await command_client(settings)
         status = await client.get_workflow_handle(workflow_id).query("status", result_type=answer)
         console.print_json(status.model_dump_json())
+
+    run_command(work)
+
+
+@asynccontextmanager
+async def command_hris(settings: Settings) -> AsyncIterator[Hris]:
+    """HR as the command line sees it: the HR system's API when `HRIS_URL` is set, otherwise
+    the local HR tables."""
+    if settings.hris_url:
+        from activities.http_systems import HttpHris, open_http_client
+
+        async with open_http_client(settings) as http:
+            yield HttpHris(settings.hris_url, http)
+        return
+    from activities.db import open_database, resolve_database_url
+    from activities.local_systems import LocalHris
+
+    pool = await open_database(resolve_database_url(settings.database_url, settings.data_dir))
+    try:
+        yield LocalHris(pool)
+    finally:
+        await pool.close()
+
+
+def start_command(pathway: Pathway[Any], inp: BaseModel) -> None:
+    """Start one journey through the start path and say what happened; a refusal (an employee
+    or school HR does not know, an ineligible title, a deadline passed) is one line."""
+
+    async def work(settings: Settings) -> None:
+        from activities.enrollment import start_journey
+
+        client = await command_client(settings)
+        async with command_hris(settings) as hris:
+            started = await start_journey(client, hris, pathway, inp, settings.temporal_task_queue)
+        console.print(
+            f"{'started' if started.created else 'already exists'}: {started.workflow_id}"
+        )
 
     run_command(work)

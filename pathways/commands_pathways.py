@@ -17,8 +17,10 @@ from rich.table import Table
 
 from domain.aspiring_principals import journey as ap
 from domain.aspiring_principals.program import SAMPLE_ASPIRING, load_aspiring_year
+from domain.aspiring_principals.start import ASPIRING_PRINCIPAL, AspiringInput
 from domain.fellowship import journey as fs
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, Milestone, load_fellowship
+from domain.fellowship.start import FELLOWSHIP, FellowshipInput
 from domain.money import cents_from_dollars
 from domain.teacher_leader.events import AttendanceStatus, SelectionScores
 from pathways.cli import (
@@ -29,6 +31,7 @@ from pathways.cli import (
     run_command,
     send_update,
     show_status,
+    start_command,
 )
 from pathways.config import Settings
 
@@ -78,16 +81,7 @@ def fellowship_apply(
         submitted_by=submitted_by,
     )
 
-    async def work(settings: Settings) -> None:
-        from pathways.journeys import start_fellowship
-
-        client = await command_client(settings)
-        handle, created = await start_fellowship(
-            client, definition, application, settings.temporal_task_queue
-        )
-        console.print(f"{'started' if created else 'already exists'}: {handle.id}")
-
-    run_command(work)
+    start_command(FELLOWSHIP, FellowshipInput(program=definition, application=application))
 
 
 @fellowship_app.command("decide")
@@ -279,16 +273,7 @@ def aspiring_nominate(
     if nomination.tier1_credential_on > datetime.now(UTC).date():
         fail("--tier1: the credential date is in the future")
 
-    async def work(settings: Settings) -> None:
-        from pathways.journeys import start_aspiring
-
-        client = await command_client(settings)
-        handle, created = await start_aspiring(
-            client, definition, nomination, settings.temporal_task_queue
-        )
-        console.print(f"{'started' if created else 'already exists'}: {handle.id}")
-
-    run_command(work)
+    start_command(ASPIRING_PRINCIPAL, AspiringInput(year=definition, nomination=nomination))
 
 
 @aspiring_app.command("institute")

@@ -36,6 +36,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.db import open_database
 from activities.local_systems import LocalHris
+from activities.systems import Hris
 from domain.external import Employee, School
 from domain.money import dollars
 from domain.program import SAMPLE_PROGRAM, Cohort, ProgramYear, Role, load_program_year
@@ -220,11 +221,13 @@ class Demo:
     def __init__(
         self,
         env: WorkflowEnvironment,
+        hris: Hris,
         program: ProgramYear,
         members: list[Member],
         console: Console | None = None,
     ) -> None:
         self.env = env
+        self.hris = hris
         self.program = program
         self.members = members
         self.console = console or Console()
@@ -276,7 +279,9 @@ class Demo:
                 school_id=m.school_id,
                 cohort=Cohort.ELEMENTARY if m.role is Role.TEAM_LEAD else None,
             )
-            m.handle, _ = await start_teacher_leader(client, self.program, app, task_queue, now=now)
+            m.handle, _ = await start_teacher_leader(
+                client, self.hris, self.program, app, task_queue, now=now
+            )
 
         await self.each("HR starts the applications", self.members, apply)
         await self.each("program office decides", self.members, self.decide)
@@ -526,7 +531,7 @@ async def run_demo(settings: Settings) -> None:
                         "(time-skipping server: the year passes in seconds)"
                     )
                     task_queue = f"demo-{uuid.uuid4()}"
-                    demo = Demo(env, program, members, console)
+                    demo = Demo(env, services.external.hris, program, members, console)
                     async with build_worker(env.client, services, task_queue):
                         await demo.run(task_queue)
                         demo.report()

@@ -35,6 +35,7 @@ from domain.fellowship.program import (
     load_fellowship,
 )
 from domain.money import dollars
+from domain.pathway import StartRefused
 from domain.teacher_leader.events import AttendanceStatus, SelectionScores
 from pathways.journeys import start_aspiring, start_fellowship
 from workflows.aspiring_principal import AspiringPrincipalJourney
@@ -54,6 +55,7 @@ class Applicant:
     role: str
     story: str
     handle: FellowHandle | None = None
+    refused: str | None = None  # why the start path refused the application
 
 
 APPLICANTS = [
@@ -126,15 +128,21 @@ async def run_fellowship_cohort(
     now = await env.get_current_time()
     for a in APPLICANTS:
         application = fs.FellowshipApplication(employee_id=a.employee_id)
-        a.handle, _ = await start_fellowship(client, program, application, task_queue, now=now)
-    by = {a.employee_id: a for a in APPLICANTS}
+        try:
+            a.handle, _ = await start_fellowship(
+                client, hris, program, application, task_queue, now=now
+            )
+        except StartRefused as refused:
+            a.refused = refused.message
+    started = [a for a in APPLICANTS if a.refused is None]
+    by = {a.employee_id: a for a in started}
 
     def h(employee_id: str) -> FellowHandle:
         handle = by[employee_id].handle
         assert handle is not None
         return handle
 
-    for a in APPLICANTS:
+    for a in started:
         for _ in range(500):
             if (await _status(h(a.employee_id))).full_name:
                 break
@@ -219,12 +227,15 @@ async def run_fellowship_cohort(
                     reported_by="university" if milestone is Milestone.MED_CONFERRED else "hris",
                 ),
             )
-    for a in APPLICANTS:
+    for a in started:
         await _closed(h(a.employee_id))
     table = Table(title="Fellowship cohort: seats, money and outcomes")
     for column in ("fellow", "role", "story", "outcome", "seat", "paid", "owed", "why"):
         table.add_column(column)
     for a in APPLICANTS:
+        if a.refused is not None:
+            table.add_row(a.name, a.role, a.story, "not started", "-", "-", "-", a.refused)
+            continue
         s = await _status(h(a.employee_id))
         why = s.end_reason or ""
         if s.commitment_workflow_id:
@@ -266,13 +277,17 @@ async def run_aspiring(
             )
         )
     handles: dict[str, WorkflowHandle[AspiringPrincipalJourney, ap.AspiringStatus]] = {}
+    refused: dict[str, str] = {}
     for employee_id, _name, _role in people[:3]:
         nomination = ap.AspiringNomination(
             employee_id=employee_id, tier1_credential_on=date(2026, 6, 1)
         )
-        handles[employee_id], _ = await start_aspiring(
-            client, year, nomination, task_queue, now=now
-        )
+        try:
+            handles[employee_id], _ = await start_aspiring(
+                client, hris, year, nomination, task_queue, now=now
+            )
+        except StartRefused as refusal:
+            refused[employee_id] = refusal.message
     console.print(
         f"[bold]LBUSD Aspiring Principals {year.program_year}[/bold]: "
         f"{len(handles)} participants, mentor principal {people[3][1]}"
@@ -346,6 +361,9 @@ async def run_aspiring(
     for column in ("participant", "role", "outcome", "completed", "missing"):
         table.add_column(column)
     for employee_id, name, role in people[:3]:
+        if employee_id in refused:
+            table.add_row(name, role, "not started", "", refused[employee_id])
+            continue
         await _closed(handles[employee_id])
         s = await handles[employee_id].query(AspiringPrincipalJourney.status)
         table.add_row(

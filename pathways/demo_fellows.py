@@ -17,12 +17,14 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from activities.enrollment import start_journey
 from activities.local_systems import LocalHris
 from domain.external import Employee
 from domain.money import dollars
 from domain.service_commitment.journey import CommitmentStatus, HrChange, HrEvent, Waive
 from domain.service_commitment.rules import Crediting, RepaymentForm, ServiceRules, add_months
-from workflows.service_commitment import ServiceCommitment, ServiceCommitmentInput, commitment_id
+from domain.service_commitment.start import SERVICE_COMMITMENT, ServiceCommitmentInput
+from workflows.service_commitment import ServiceCommitment
 
 ASSISTANCE_CENTS = 4_000_000
 PROGRAM = "plf-demo"
@@ -104,21 +106,16 @@ async def run_fellowship(
         )
     graduated = (await env.get_current_time()).date()
     for fellow in cohort:
-        workflow_id = commitment_id(PROGRAM, fellow.employee_id)
-        await client.start_workflow(
-            ServiceCommitment.run,
-            ServiceCommitmentInput(
-                program=PROGRAM,
-                fellow_id=fellow.employee_id,
-                graduated_on=graduated,
-                assistance_cents=ASSISTANCE_CENTS,
-                rules=RULES,
-                program_office_email="plf@district.example",
-            ),
-            id=workflow_id,
-            task_queue=task_queue,
+        inp = ServiceCommitmentInput(
+            program=PROGRAM,
+            fellow_id=fellow.employee_id,
+            graduated_on=graduated,
+            assistance_cents=ASSISTANCE_CENTS,
+            rules=RULES,
+            program_office_email="plf@district.example",
         )
-        fellow.handle = client.get_workflow_handle_for(ServiceCommitment.run, workflow_id)
+        started = await start_journey(client, hris, SERVICE_COMMITMENT, inp, task_queue)
+        fellow.handle = client.get_workflow_handle_for(ServiceCommitment.run, started.workflow_id)
     console.print(
         f"[bold]Fellowship service commitments[/bold]: {len(cohort)} fellows graduated "
         f"{graduated}, $40,000.00 each, four years to serve, repaid pro rata"

@@ -1,9 +1,11 @@
-"""Starting and driving journeys from the client side (CLI, HR feeds, the demo, tests)."""
+"""Starting journeys and telling them what HR reports, from the client side (CLI, HR feeds,
+the demo, tests). Every start goes through `activities.enrollment.start_journey`; the typed
+helpers here build each pathway's input and hand back a typed handle."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from temporalio.client import (
@@ -12,30 +14,31 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import TypedSearchAttributes, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from domain.aspiring_principals.journey import AspiringNomination, AspiringRefusal, AspiringStatus
+from activities.enrollment import start_journey
+from activities.systems import Hris
+from domain import registry
+from domain.aspiring_principals.journey import AspiringNomination, AspiringStatus
 from domain.aspiring_principals.program import AspiringPrincipalsYear
-from domain.fellowship.journey import FellowshipApplication, FellowshipRefusal, FellowshipStatus
+from domain.aspiring_principals.start import ASPIRING_PRINCIPAL, AspiringInput
+from domain.fellowship.journey import FellowshipApplication, FellowshipStatus
 from domain.fellowship.program import FellowshipProgram
+from domain.fellowship.start import FELLOWSHIP, FellowshipInput
+from domain.hr import HrChange, HrNews
 from domain.program import ProgramYear
-from domain.teacher_leader.journey import Application, JourneyStatus, check_application
+from domain.teacher_leader.journey import Application, JourneyStatus
+from domain.teacher_leader.start import TEACHER_LEADER, TeacherLeaderInput
 from workflows.aspiring_principal import AspiringPrincipalJourney
 from workflows.fellowship import FellowshipJourney
-from workflows.teacher_leader import (
-    TeacherLeaderInput,
-    TeacherLeaderJourney,
-    journey_id,
-    search_attributes_for,
-)
+from workflows.teacher_leader import TeacherLeaderJourney
 
 TeacherLeaderHandle = WorkflowHandle[TeacherLeaderJourney, JourneyStatus]
 
 
 async def start_teacher_leader(
     client: Client,
+    hris: Hris,
     program: ProgramYear,
     application: Application,
     task_queue: str,
@@ -43,47 +46,16 @@ async def start_teacher_leader(
     now: datetime | None = None,
 ) -> tuple[TeacherLeaderHandle, bool]:
     """Start one journey, or find the one already started for this teacher, role and year.
-
-    Returns the handle and whether it was started by this call. HR retries and double clicks
-    land on the same journey: the id is deterministic and a closed id is never reused.
-    """
-    check_application(program, application, now or datetime.now(UTC))
+    Returns the handle and whether this call started it."""
     inp = TeacherLeaderInput(program=program, application=application)
-    workflow_id = journey_id(program.program_year, application.role.value, application.employee_id)
-    try:
-        handle = await client.start_workflow(
-            TeacherLeaderJourney.run,
-            inp,
-            id=workflow_id,
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(search_attributes_for(inp)),
-        )
-        return handle, True
-    except WorkflowAlreadyStartedError:
-        existing: Any = client.get_workflow_handle_for(TeacherLeaderJourney.run, workflow_id)
-        return existing, False
-
-
-async def _start_once(
-    client: Client, run: Any, inp: Any, workflow_id: str, task_queue: str, attributes: Any
-) -> tuple[Any, bool]:
-    try:
-        handle = await client.start_workflow(
-            run,
-            inp,
-            id=workflow_id,
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(attributes),
-        )
-        return handle, True
-    except WorkflowAlreadyStartedError:
-        return client.get_workflow_handle_for(run, workflow_id), False
+    started = await start_journey(client, hris, TEACHER_LEADER, inp, task_queue, now=now)
+    handle: Any = started.handle
+    return handle, started.created
 
 
 async def start_fellowship(
     client: Client,
+    hris: Hris,
     program: FellowshipProgram,
     application: FellowshipApplication,
     task_queue: str,
@@ -91,27 +63,15 @@ async def start_fellowship(
     now: datetime | None = None,
 ) -> tuple[WorkflowHandle[FellowshipJourney, FellowshipStatus], bool]:
     """Start one fellow's journey, or find the one already started for this program."""
-    from workflows.fellowship import FellowshipInput, fellowship_id
-    from workflows.fellowship import search_attributes_for as fellowship_attributes
-
-    if (now or datetime.now(UTC)) > program.selection_closes_at:
-        raise FellowshipRefusal(
-            f"applications to {program.program_id} closed at "
-            f"{program.selection_closes_at.isoformat()}"
-        )
     inp = FellowshipInput(program=program, application=application)
-    return await _start_once(
-        client,
-        FellowshipJourney.run,
-        inp,
-        fellowship_id(program.program_id, application.employee_id),
-        task_queue,
-        fellowship_attributes(inp),
-    )
+    started = await start_journey(client, hris, FELLOWSHIP, inp, task_queue, now=now)
+    handle: Any = started.handle
+    return handle, started.created
 
 
 async def start_aspiring(
     client: Client,
+    hris: Hris,
     year: AspiringPrincipalsYear,
     nomination: AspiringNomination,
     task_queue: str,
@@ -119,22 +79,10 @@ async def start_aspiring(
     now: datetime | None = None,
 ) -> tuple[WorkflowHandle[AspiringPrincipalJourney, AspiringStatus], bool]:
     """Start one aspiring principal's year, or find the one already started."""
-    from workflows.aspiring_principal import AspiringInput, aspiring_id
-    from workflows.aspiring_principal import search_attributes_for as aspiring_attributes
-
-    if (now or datetime.now(UTC)) > year.closes_at:
-        raise AspiringRefusal(
-            f"the {year.program_year} year closed at {year.closes_at.isoformat()}"
-        )
     inp = AspiringInput(year=year, nomination=nomination)
-    return await _start_once(
-        client,
-        AspiringPrincipalJourney.run,
-        inp,
-        aspiring_id(year.program_year, nomination.employee_id),
-        task_queue,
-        aspiring_attributes(inp),
-    )
+    started = await start_journey(client, hris, ASPIRING_PRINCIPAL, inp, task_queue, now=now)
+    handle: Any = started.handle
+    return handle, started.created
 
 
 @dataclass(frozen=True)
@@ -144,46 +92,16 @@ class Told:
     refused: str | None = None  # why the journey refused it, if it did
 
 
-async def record_separation_everywhere(
-    client: Client, employee_id: str, effective_on: date, reason: str
-) -> list[Told]:
-    """HR: an employee left the district. Every open journey of theirs hears it in its own
-    terms; a journey that refuses it is named with its reason and the others still hear it.
-    Needs visibility (a dev server or a cluster), which finds journeys by `EmployeeId`."""
-    from domain.aspiring_principals.journey import WithdrawAspiring
-    from domain.fellowship.journey import LeaveFellowship, LeaveKind
-    from domain.service_commitment.journey import HrChange, HrEvent
-    from domain.teacher_leader.journey import RecordSeparation
-
-    commands: dict[str, tuple[str, Any]] = {
-        "TeacherLeaderJourney": (
-            "record_separation",
-            RecordSeparation(effective_on=effective_on, reason=reason),
-        ),
-        "FellowshipJourney": (
-            "leave",
-            LeaveFellowship(
-                kind=LeaveKind.SEPARATED,
-                effective_on=effective_on,
-                reason=reason,
-                recorded_by="hris",
-            ),
-        ),
-        "AspiringPrincipalJourney": (
-            "withdraw",
-            WithdrawAspiring(
-                reason=f"left the district {effective_on}: {reason}", withdrawn_by="hris"
-            ),
-        ),
-        "ServiceCommitment": (
-            "hr_event",
-            HrEvent(change=HrChange.SEPARATION, effective_on=effective_on, reason=reason),
-        ),
-    }
+async def tell_open_journeys(client: Client, news: HrNews) -> list[Told]:
+    """HR reported a change: every open journey of the employee hears it in its own terms (the
+    registry's `hears`); a journey that refuses it is named with its reason and the others
+    still hear it. Needs visibility (a dev server or a cluster), which finds journeys by
+    `EmployeeId`."""
     told: list[Told] = []
-    query = f"EmployeeId = '{employee_id}' AND ExecutionStatus = 'Running'"
+    query = f"EmployeeId = '{news.employee_id}' AND ExecutionStatus = 'Running'"
     async for execution in client.list_workflows(query):
-        update = commands.get(execution.workflow_type)
+        pathway = registry.by_workflow_type(execution.workflow_type)
+        update = pathway.hears(news) if pathway else None
         if update is None:
             continue
         name, command = update
@@ -197,3 +115,27 @@ async def record_separation_everywhere(
             # Ended since it was listed, or Temporal did not answer: name it, tell the rest.
             told.append(Told(execution.id, execution.workflow_type, str(error)))
     return told
+
+
+async def record_separation_everywhere(
+    client: Client, employee_id: str, effective_on: date, reason: str
+) -> list[Told]:
+    """HR: an employee left the district; every open journey of theirs hears it."""
+    news = HrNews(
+        employee_id=employee_id,
+        change=HrChange.SEPARATION,
+        effective_on=effective_on,
+        reason=reason,
+    )
+    return await tell_open_journeys(client, news)
+
+
+__all__ = [
+    "TeacherLeaderHandle",
+    "Told",
+    "record_separation_everywhere",
+    "start_aspiring",
+    "start_fellowship",
+    "start_teacher_leader",
+    "tell_open_journeys",
+]

@@ -27,9 +27,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from activities.enrollment import start_journey
+from activities.systems import ExternalSystemUnavailable, Hris
+from domain.pathway import StartRefused
 from domain.program import Cohort, ProgramYear, Role
 from domain.teacher_leader.journey import Application, JourneyRefusal, check_application
-from pathways.journeys import start_teacher_leader
+from domain.teacher_leader.start import TEACHER_LEADER, TeacherLeaderInput
 
 COLUMNS = ("employee_id", "role", "school_id", "cohort")
 DEFAULT_CONCURRENCY = 64
@@ -171,6 +174,7 @@ ProgressHook = Callable[[int, RosterOutcome], None]
 
 async def start_roster(
     client: Client,
+    hris: Hris,
     program: ProgramYear,
     rows: Sequence[RosterRow],
     task_queue: str,
@@ -196,19 +200,24 @@ async def start_roster(
         nonlocal done
         async with gate:
             try:
-                _, created = await start_teacher_leader(
-                    client, program, row.application, task_queue, now=moment
+                inp = TeacherLeaderInput(program=program, application=row.application)
+                started = await start_journey(
+                    client, hris, TEACHER_LEADER, inp, task_queue, now=moment
                 )
-            except JourneyRefusal as refusal:
+            except StartRefused as refusal:
                 outcome.refused.append(
                     RowProblem(row.line, row.application.employee_id, str(refusal))
+                )
+            except ExternalSystemUnavailable as error:
+                outcome.failed.append(
+                    RowProblem(row.line, row.application.employee_id, f"HR: {error}")
                 )
             except RPCError as error:
                 outcome.failed.append(
                     RowProblem(row.line, row.application.employee_id, f"Temporal: {error.message}")
                 )
             else:
-                if created:
+                if started.created:
                     outcome.started += 1
                 else:
                     outcome.existing += 1
@@ -225,6 +234,7 @@ async def start_roster(
 
 async def apply_roster(
     client: Client,
+    hris: Hris,
     program: ProgramYear,
     path: Path,
     task_queue: str,
@@ -262,6 +272,7 @@ async def apply_roster(
 
         outcome = await start_roster(
             client,
+            hris,
             program,
             rows,
             task_queue,

@@ -13,17 +13,19 @@ import asyncpg
 import pytest
 from temporalio import workflow
 from temporalio.client import Client, WorkflowHistory
-from temporalio.common import TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
 with workflow.unsafe.imports_passed_through():
+    from activities.enrollment import start_journey
     from activities.eventstore import EventStore, verify_chain
+    from activities.local_systems import LocalHris
     from domain.program import ProgramYear
     from domain.teacher_leader.journey import (
         Application,
         JourneyStatus,
         Withdraw,
     )
+    from domain.teacher_leader.start import TEACHER_LEADER
     from pathways.audit import (
         BundleError,
         check_anchor,
@@ -39,11 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from tests.journey_kit import SCHOOL, program_near, running_worker, seed_district
     from tests.test_service_commitment import begin, pro_rata, seed_fellow
     from workflows import district
-    from workflows.teacher_leader import (
-        TeacherLeaderInput,
-        TeacherLeaderJourney,
-        search_attributes_for,
-    )
+    from workflows.teacher_leader import TeacherLeaderInput, TeacherLeaderJourney
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 CHANGED = "tests.test_audit:ChangedTeacherLeaderJourney"
@@ -99,7 +97,12 @@ async def withdrawn_journey(
     application = Application(employee_id=who, role="peer_coach", school_id=SCHOOL)
     async with running_worker(client, pool, task_queue):
         handle, _ = await start_teacher_leader(
-            client, program, application, task_queue, now=await env.get_current_time()
+            client,
+            LocalHris(pool),
+            program,
+            application,
+            task_queue,
+            now=await env.get_current_time(),
         )
         await handle.execute_update(
             TeacherLeaderJourney.withdraw, Withdraw(withdrawn_by=who, reason="changed schools")
@@ -220,13 +223,15 @@ async def test_list_replay_over_a_visibility_query(
         for who in ("t-41", "t-42", "t-43"):
             application = Application(employee_id=who, role="arts_lead", school_id=SCHOOL)
             inp = TeacherLeaderInput(program=program, application=application)
-            handle = await client.start_workflow(
-                TeacherLeaderJourney.run,
+            started = await start_journey(
+                client,
+                LocalHris(pool),
+                TEACHER_LEADER,
                 inp,
-                id=f"teacher-leader/2026-27/arts_lead/{who}",
-                task_queue="audit-list",
-                search_attributes=TypedSearchAttributes(search_attributes_for(inp)),
+                "audit-list",
+                now=program.application_deadline,
             )
+            handle = client.get_workflow_handle_for(TeacherLeaderJourney.run, started.workflow_id)
             assert (await handle.result()).stage.value == "lapsed"
     query = "ProgramYear = '2026-27'"
     for _ in range(100):  # visibility catches up a moment after the journeys close

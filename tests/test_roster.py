@@ -7,14 +7,16 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.local_systems import LocalHris
 from domain.program import SAMPLE_PROGRAM, load_program_year
 from pathways.roster import RosterUnreadable, apply_roster, parse_roster
-from tests.journey_kit import SCHOOL, program_near
+from tests.journey_kit import SCHOOL, program_near, seed_district
 from tests.test_cli import one_error_line, run
 from workflows.teacher_leader import journey_id
 
@@ -56,17 +58,21 @@ def roster_text(prefix: str) -> tuple[str, list[tuple[str, str]]]:
 
 
 async def test_a_roster_starts_each_journey_once_and_names_the_bad_rows(
-    env: WorkflowEnvironment, client: Client, task_queue: str, tmp_path: Path
+    env: WorkflowEnvironment, client: Client, pool: asyncpg.Pool, task_queue: str, tmp_path: Path
 ) -> None:
     program = await program_near(env)
     now = await env.get_current_time()
     text, good = roster_text(f"r{uuid.uuid4().hex[:8]}")
+    await seed_district(pool, [employee for employee, _ in good])
+    hris = LocalHris(pool)
     roster = tmp_path / "roster.csv"
     roster.write_text(text)
     ids = [journey_id(program.program_year, role, employee) for employee, role in good]
     try:
         # No worker polls this task queue: starting needs only the server.
-        first = await apply_roster(client, program, roster, task_queue, concurrency=8, now=now)
+        first = await apply_roster(
+            client, hris, program, roster, task_queue, concurrency=8, now=now
+        )
 
         assert (first.rows, first.started, first.existing) == (20, 18, 0)
         assert [p.line for p in first.refused] == [6, 13]
@@ -78,7 +84,9 @@ async def test_a_roster_starts_each_journey_once_and_names_the_bad_rows(
             described = await client.get_workflow_handle(workflow_id).describe()
             assert described.status == WorkflowExecutionStatus.RUNNING
 
-        again = await apply_roster(client, program, roster, task_queue, concurrency=8, now=now)
+        again = await apply_roster(
+            client, hris, program, roster, task_queue, concurrency=8, now=now
+        )
 
         assert (again.started, again.existing) == (0, 18)
         assert [p.line for p in again.refused] == [6, 13]

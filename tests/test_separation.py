@@ -10,9 +10,9 @@ import asyncio
 from datetime import date, timedelta
 
 import asyncpg
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
+from activities.enrollment import start_journey
 from activities.local_systems import LocalHris
 from domain.aspiring_principals.journey import AspiringNomination, AspiringStatus
 from domain.aspiring_principals.journey import Stage as AspiringStage
@@ -22,9 +22,9 @@ from domain.fellowship.journey import FellowshipApplication, FellowshipStatus
 from domain.fellowship.journey import Stage as FellowStage
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, load_fellowship
 from domain.service_commitment.journey import CommitmentStatus, Standing
+from domain.service_commitment.start import SERVICE_COMMITMENT
 from pathways.journeys import record_separation_everywhere, start_aspiring, start_fellowship
 from tests.journey_kit import SCHOOL, running_worker, seed_district
-from workflows import search
 from workflows.service_commitment import ServiceCommitment, ServiceCommitmentInput
 
 
@@ -52,18 +52,22 @@ async def test_one_separation_reaches_the_fellowship_the_aspiring_year_and_the_c
     year = year.shifted(((now + timedelta(days=10)).date() - year.summer_institute[0].on).days)
     queue = "separation"
     async with running_worker(client, pool, queue):
+        hris = LocalHris(pool)
         fellow, _ = await start_fellowship(
-            client, fellowship, FellowshipApplication(employee_id="e-77"), queue, now=now
+            client, hris, fellowship, FellowshipApplication(employee_id="e-77"), queue, now=now
         )
         aspiring, _ = await start_aspiring(
             client,
+            hris,
             year,
             AspiringNomination(employee_id="e-77", tier1_credential_on=date(2025, 6, 1)),
             queue,
             now=now,
         )
-        commitment = await client.start_workflow(
-            ServiceCommitment.run,
+        started = await start_journey(
+            client,
+            hris,
+            SERVICE_COMMITMENT,
             ServiceCommitmentInput(
                 program="plf-2022",
                 fellow_id="e-77",
@@ -72,15 +76,9 @@ async def test_one_separation_reaches_the_fellowship_the_aspiring_year_and_the_c
                 rules=sample.service,
                 program_office_email="plf@district.example",
             ),
-            id="service-commitment/plf-2022/e-77",
-            task_queue=queue,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(search.EMPLOYEE_ID, "e-77"),
-                    SearchAttributePair(search.PATHWAY, "service_commitment"),
-                ]
-            ),
+            queue,
         )
+        commitment = client.get_workflow_handle_for(ServiceCommitment.run, started.workflow_id)
         for _ in range(100):  # visibility sees new workflows a moment later
             found = await client.count_workflows("EmployeeId = 'e-77'")
             started = (await commitment.query(ServiceCommitment.status)).fellow_id

@@ -11,6 +11,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.eventstore import EventStore, StoredEvent
+from activities.local_systems import LocalHris
 from domain.audit import StoredView, cross_check
 from domain.explain import explain
 from domain.program import Cohort, ProgramYear, Role
@@ -64,6 +65,7 @@ async def payments(pool: asyncpg.Pool) -> list[tuple[str, str, int]]:
 async def start(
     client: Client,
     env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
     program: ProgramYear,
     task_queue: str,
     teacher: str,
@@ -76,7 +78,7 @@ async def start(
         cohort=Cohort.ELEMENTARY if role is Role.TEAM_LEAD else None,
     )
     handle, created = await start_teacher_leader(
-        client, program, application, task_queue, now=await env.get_current_time()
+        client, LocalHris(pool), program, application, task_queue, now=await env.get_current_time()
     )
     assert created
     return handle
@@ -143,7 +145,7 @@ async def test_a_teacher_who_does_everything_is_paid_once(
     await seed_district(pool, ["t-1"])
     program = await program_near(env)
     async with running_worker(client, pool, task_queue):
-        handle = await start(client, env, program, task_queue, "t-1")
+        handle = await start(client, env, pool, program, task_queue, "t-1")
         await accept_and_sign(handle, "t-1")
         await do_the_year(handle, env, program, Role.TEAM_LEAD)
         final: JourneyStatus = await handle.result()
@@ -170,7 +172,7 @@ async def test_one_missed_session_withholds_the_stipend_with_that_reason(
     await seed_district(pool, ["t-2"])
     program = await program_near(env)
     async with running_worker(client, pool, task_queue):
-        handle = await start(client, env, program, task_queue, "t-2")
+        handle = await start(client, env, pool, program, task_queue, "t-2")
         await accept_and_sign(handle, "t-2")
         await do_the_year(handle, env, program, Role.TEAM_LEAD, absent_from="winter-institute")
         closed: JourneyStatus = await handle.execute_update(
@@ -202,7 +204,7 @@ async def test_no_principal_signature_by_the_deadline_lapses_the_application(
     await seed_district(pool, ["t-3"])
     program = await program_near(env)
     async with running_worker(client, pool, task_queue):
-        handle = await start(client, env, program, task_queue, "t-3")
+        handle = await start(client, env, pool, program, task_queue, "t-3")
         await handle.execute_update(
             "decide",
             DecideApplication(outcome=DecisionOutcome.ACCEPTED, scores=SCORES, decided_by=OFFICE),
@@ -226,7 +228,7 @@ async def test_another_schools_principal_cannot_sign(
     await seed_district(pool, ["t-4"])
     program = await program_near(env)
     async with running_worker(client, pool, task_queue):
-        handle = await start(client, env, program, task_queue, "t-4")
+        handle = await start(client, env, pool, program, task_queue, "t-4")
         await handle.execute_update(
             "decide",
             DecideApplication(outcome=DecisionOutcome.ACCEPTED, scores=SCORES, decided_by=OFFICE),
@@ -263,7 +265,7 @@ async def test_worker_restarted_mid_year_still_pays_once(
     # No workflow cache: every task of these workers rebuilds the journey from its history,
     # as a freshly started worker does after a crash.
     async with running_worker(client, pool, task_queue, cache=False):
-        handle = await start(client, env, program, task_queue, "t-5")
+        handle = await start(client, env, pool, program, task_queue, "t-5")
         await accept_and_sign(handle, "t-5")
     # The first worker is gone; a new one picks the journey up from its history.
     async with running_worker(client, pool, task_queue, cache=False):
@@ -284,7 +286,7 @@ async def test_senior_peer_coach_extra_duties_are_required(
     await seed_district(pool, ["t-6"])
     program = await program_near(env)
     async with running_worker(client, pool, task_queue):
-        handle = await start(client, env, program, task_queue, "t-6", Role.SENIOR_PEER_COACH)
+        handle = await start(client, env, pool, program, task_queue, "t-6", Role.SENIOR_PEER_COACH)
         await accept_and_sign(handle, "t-6")
         await do_the_year(
             handle,
@@ -314,10 +316,10 @@ async def test_starting_the_same_journey_twice_returns_the_first(
     async with running_worker(client, pool, task_queue):
         now = await env.get_current_time()
         first, created = await start_teacher_leader(
-            client, program, application, task_queue, now=now
+            client, LocalHris(pool), program, application, task_queue, now=now
         )
         again, created_again = await start_teacher_leader(
-            client, program, application, task_queue, now=now
+            client, LocalHris(pool), program, application, task_queue, now=now
         )
         assert (created, created_again) == (True, False)
         assert again.id == first.id
@@ -326,7 +328,7 @@ async def test_starting_the_same_journey_twice_returns_the_first(
         await keep_history(first, "teacher_leader_withdrawn")
         # A closed journey is not started again either.
         _, created_after_close = await start_teacher_leader(
-            client, program, application, task_queue, now=now
+            client, LocalHris(pool), program, application, task_queue, now=now
         )
         assert not created_after_close
 
@@ -337,7 +339,7 @@ async def test_a_malformed_update_from_an_integration_is_refused(
     await seed_district(pool, ["t-8"])
     program = await program_near(env)
     async with running_worker(client, pool, task_queue):
-        handle = await start(client, env, program, task_queue, "t-8")
+        handle = await start(client, env, pool, program, task_queue, "t-8")
         with pytest.raises(WorkflowUpdateFailedError):
             await handle.execute_update(
                 "decide", {"outcome": "maybe", "scores": {"time": 9}, "decided_by": ""}
@@ -358,7 +360,7 @@ async def test_explain_tells_why_the_stipend_was_withheld(
     await seed_district(pool, ["t-9"])
     program = await program_near(env)
     async with running_worker(client, pool, task_queue):
-        handle = await start(client, env, program, task_queue, "t-9")
+        handle = await start(client, env, pool, program, task_queue, "t-9")
         await accept_and_sign(handle, "t-9")
         await do_the_year(handle, env, program, Role.TEAM_LEAD, absent_from="winter-institute")
         await handle.execute_update("close_year", CloseYear(closed_by=OFFICE))
@@ -384,7 +386,7 @@ async def test_cross_check_names_a_deleted_and_an_altered_event(
     await seed_district(pool, ["t-10"])
     program = await program_near(env)
     async with running_worker(client, pool, task_queue):
-        handle = await start(client, env, program, task_queue, "t-10")
+        handle = await start(client, env, pool, program, task_queue, "t-10")
         await accept_and_sign(handle, "t-10")
         await handle.execute_update("withdraw", Withdraw(withdrawn_by="t-10", reason="moving"))
         await handle.result()

@@ -8,9 +8,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
-from temporalio.common import SearchAttributePair
 
 with workflow.unsafe.imports_passed_through():
     from domain.aspiring_principals import journey as rules
@@ -24,34 +22,15 @@ with workflow.unsafe.imports_passed_through():
         AspiringRefusal,
         AspiringStatus,
         AspiringYearSummed,
-        Stage,
     )
-    from domain.aspiring_principals.program import AspiringPrincipalsYear
+    from domain.aspiring_principals.start import AspiringInput, aspiring_id
     from domain.events import DomainEvent
     from workflows import district, search, steps
     from workflows.journal import Journal
     from workflows.steps import Decision
 
 
-class AspiringInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    year: AspiringPrincipalsYear
-    nomination: rules.AspiringNomination
-
-
-def aspiring_id(program_year: str, employee_id: str) -> str:
-    return f"aspiring-principal/{program_year}/{employee_id}"
-
-
-def search_attributes_for(inp: AspiringInput) -> list[SearchAttributePair[str]]:
-    return [
-        SearchAttributePair(search.PATHWAY, "aspiring_principal"),
-        SearchAttributePair(search.PROGRAM_YEAR, inp.year.program_year),
-        SearchAttributePair(search.LEADER_ROLE, "aspiring_principal"),
-        SearchAttributePair(search.EMPLOYEE_ID, inp.nomination.employee_id),
-        SearchAttributePair(search.JOURNEY_STAGE, Stage.JOINED.value),
-    ]
+__all__ = ["AspiringInput", "AspiringPrincipalJourney", "aspiring_id"]
 
 
 @workflow.defn(name="AspiringPrincipalJourney")

@@ -16,9 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
-from temporalio.common import SearchAttributePair
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -58,35 +56,18 @@ with workflow.unsafe.imports_passed_through():
         Waitlisted,
         WaitlistExpired,
     )
-    from domain.fellowship.program import FellowshipProgram, Milestone
+    from domain.fellowship.program import Milestone
+    from domain.fellowship.start import FellowshipInput, fellowship_id
     from domain.money import dollars
+    from domain.service_commitment.start import ServiceCommitmentInput
     from workflows import district, search, steps
     from workflows.journal import Journal
-    from workflows.service_commitment import ServiceCommitmentInput
     from workflows.steps import Decision
 
 SEAT_TIMEOUT = timedelta(seconds=60)
 
 
-def fellowship_id(program_id: str, employee_id: str) -> str:
-    return f"fellowship/{program_id}/{employee_id}"
-
-
-class FellowshipInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    program: FellowshipProgram
-    application: rules.FellowshipApplication
-
-
-def search_attributes_for(inp: FellowshipInput) -> list[SearchAttributePair[str]]:
-    return [
-        SearchAttributePair(search.PATHWAY, "fellowship"),
-        SearchAttributePair(search.PROGRAM_YEAR, inp.program.program_id),
-        SearchAttributePair(search.LEADER_ROLE, "fellow"),
-        SearchAttributePair(search.EMPLOYEE_ID, inp.application.employee_id),
-        SearchAttributePair(search.JOURNEY_STAGE, Stage.APPLIED.value),
-    ]
+__all__ = ["FellowshipCohort", "FellowshipInput", "FellowshipJourney", "fellowship_id"]
 
 
 # --- the cohort ------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -38,28 +37,13 @@ with workflow.unsafe.imports_passed_through():
         ServiceVerified,
         Standing,
     )
-    from domain.service_commitment.rules import ServiceRules, add_months
+    from domain.service_commitment.rules import add_months
+    from domain.service_commitment.start import ServiceCommitmentInput, commitment_id
     from workflows import district, steps
     from workflows.journal import Journal
 
 
-class ServiceCommitmentInput(BaseModel):
-    """The commitment's terms; on continue-as-new also the state and stream version so far."""
-
-    model_config = ConfigDict(frozen=True)
-
-    program: str
-    fellow_id: str
-    graduated_on: date
-    assistance_cents: int
-    rules: ServiceRules
-    program_office_email: str
-    carried: Commitment | None = None
-    stream_version: int = 0
-
-
-def commitment_id(program: str, fellow_id: str) -> str:
-    return f"service-commitment/{program}/{fellow_id}"
+__all__ = ["ServiceCommitment", "ServiceCommitmentInput", "commitment_id"]
 
 
 @workflow.defn(name="ServiceCommitment")

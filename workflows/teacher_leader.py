@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import workflow
-from temporalio.common import SearchAttributePair
 
 with workflow.unsafe.imports_passed_through():
     from domain.events import DomainEvent
@@ -20,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
         PaymentKind,
     )
     from domain.money import dollars
-    from domain.program import ProgramYear
     from domain.teacher_leader import journey as rules
     from domain.teacher_leader.events import (
         ApplicantIdentified,
@@ -35,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         YearClosed,
     )
     from domain.teacher_leader.journey import Journey, JourneyRefusal, JourneyStatus, Stage
+    from domain.teacher_leader.start import TeacherLeaderInput, journey_id
     from workflows import district, search, steps
     from workflows.journal import Journal
     from workflows.steps import Decision
@@ -44,30 +42,7 @@ with workflow.unsafe.imports_passed_through():
 OFFICE_NOTICE_ON_WITHHELD_STIPEND = "office-notice-on-withheld-stipend"
 
 
-class TeacherLeaderInput(BaseModel):
-    """Everything the journey runs under: the year's rules travel with it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    program: ProgramYear
-    application: rules.Application
-
-
-def journey_id(program_year: str, role: str, employee_id: str) -> str:
-    """One journey per teacher per role per program year."""
-    return f"teacher-leader/{program_year}/{role}/{employee_id}"
-
-
-def search_attributes_for(inp: TeacherLeaderInput) -> list[SearchAttributePair[str]]:
-    app = inp.application
-    return [
-        SearchAttributePair(search.PATHWAY, inp.program.pathway),
-        SearchAttributePair(search.PROGRAM_YEAR, inp.program.program_year),
-        SearchAttributePair(search.LEADER_ROLE, app.role.value),
-        SearchAttributePair(search.SCHOOL_ID, app.school_id),
-        SearchAttributePair(search.EMPLOYEE_ID, app.employee_id),
-        SearchAttributePair(search.JOURNEY_STAGE, Stage.APPLIED.value),
-    ]
+__all__ = ["TeacherLeaderInput", "TeacherLeaderJourney", "journey_id"]
 
 
 @workflow.defn(name="TeacherLeaderJourney")

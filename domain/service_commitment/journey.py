@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain import waivers
 from domain.commands import Command
 from domain.events import DomainEvent, Notice
+from domain.hr import HrChange as HrChange
 from domain.service_commitment.rules import (
     RepaymentComputation,
     ServiceRules,
@@ -283,14 +284,6 @@ def fold(events: Iterable[DomainEvent], rules: ServiceRules) -> Commitment:
 # --- HR events and office decisions -------------------------------------------------------
 
 NewId = Callable[[], UUID]
-
-
-class HrChange(StrEnum):
-    ROLE_CHANGE = "role_change"
-    SCHOOL_TRANSFER = "school_transfer"
-    LEAVE_START = "leave_start"
-    LEAVE_END = "leave_end"
-    SEPARATION = "separation"
 
 
 class HrEvent(Command):

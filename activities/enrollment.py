@@ -1,0 +1,101 @@
+"""The one way a journey of any pathway starts: checked against HR, then started once.
+
+The CLI, HR rosters, graduation into a service commitment and every later interface call
+`start_journey`. Before anything reaches Temporal it asks HR for the employee (and the school,
+where the pathway's start names one) and runs the pathway's own start rules; a refusal is a
+`StartRefused` with a stable code and one line, and no workflow is started. The journey id is
+the pathway's deterministic scheme and a closed id is never reused, so HR retries and double
+clicks land on the journey already started. Every journey starts with the same six search
+attributes, so `EmployeeId = '...'` finds all of a person's journeys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from activities.systems import EmployeeNotFound, Hris, SchoolNotFound
+from domain.pathway import JourneyAttributes, Pathway, StartRefused
+
+
+@dataclass(frozen=True)
+class Started:
+    pathway: str
+    workflow_id: str
+    created: bool
+    """False when the journey already existed (running or closed): nothing new started."""
+    handle: WorkflowHandle[Any, Any]
+
+
+def typed_attributes(attributes: JourneyAttributes) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(SearchAttributeKey.for_keyword(name), value)
+            for name, value in attributes.by_name().items()
+            if value
+        ]
+    )
+
+
+async def check_start(
+    hris: Hris, pathway: Pathway[Any], inp: Any, now: datetime | None = None
+) -> JourneyAttributes:
+    """Everything that must hold before `inp` may start; returns the journey's attributes."""
+    employee_id = pathway.employee_of(inp)
+    try:
+        employee = await hris.employee(employee_id)
+    except EmployeeNotFound as error:
+        raise StartRefused("start.unknown_employee", error.message) from None
+    school_id = pathway.school_of(inp)
+    if school_id is not None:
+        try:
+            await hris.school(school_id)
+        except SchoolNotFound as error:
+            raise StartRefused("start.unknown_school", error.message) from None
+        if employee.school_id != school_id:
+            listed = f"at {employee.school_id}" if employee.school_id else "at no school"
+            raise StartRefused(
+                "start.school_mismatch",
+                f"HR lists {employee_id} {listed}, not at {school_id}; apply with the school HR "
+                "lists, or ask HR to record the transfer first",
+            )
+    pathway.check_start(inp, employee, now or datetime.now(UTC))
+    return pathway.attributes(inp, employee)
+
+
+async def start_journey(
+    client: Client,
+    hris: Hris,
+    pathway: Pathway[Any],
+    inp: Any,
+    task_queue: str,
+    *,
+    now: datetime | None = None,
+) -> Started:
+    """Check `inp` against HR and the pathway's rules, then start its journey once."""
+    attributes = await check_start(hris, pathway, inp, now)
+    workflow_id = pathway.journey_id(inp)
+    try:
+        handle = await client.start_workflow(
+            pathway.workflow_type,
+            inp,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=typed_attributes(attributes),
+            result_type=pathway.status_type,
+        )
+    except WorkflowAlreadyStartedError:
+        existing = client.get_workflow_handle(workflow_id, result_type=pathway.status_type)
+        return Started(pathway.key, workflow_id, created=False, handle=existing)
+    return Started(pathway.key, workflow_id, created=True, handle=handle)

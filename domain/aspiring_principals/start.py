@@ -1,0 +1,82 @@
+"""How an aspiring principal's year starts, is named and found, and hears HR."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.aspiring_principals.journey import (
+    AspiringNomination,
+    AspiringStatus,
+    Stage,
+    WithdrawAspiring,
+    check_eligibility,
+)
+from domain.aspiring_principals.program import AspiringPrincipalsYear
+from domain.external import Employee
+from domain.hr import HrChange, HrNews
+from domain.pathway import JourneyAttributes, Pathway, StartRefused, Told, require_employed
+
+
+class AspiringInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    year: AspiringPrincipalsYear
+    nomination: AspiringNomination
+
+
+def aspiring_id(program_year: str, employee_id: str) -> str:
+    return f"aspiring-principal/{program_year}/{employee_id}"
+
+
+def _attributes(inp: AspiringInput, employee: Employee) -> JourneyAttributes:
+    return JourneyAttributes(
+        employee_id=inp.nomination.employee_id,
+        pathway="aspiring_principal",
+        program_year=inp.year.program_year,
+        school_id=employee.school_id or "",
+        leader_role="aspiring_principal",
+        journey_stage=Stage.JOINED.value,
+    )
+
+
+def _check_start(inp: AspiringInput, employee: Employee, now: datetime) -> None:
+    require_employed(employee)
+    year = inp.year
+    if now > year.closes_at:
+        raise StartRefused(
+            "application.closed",
+            f"the {year.program_year} year closed at {year.closes_at.isoformat()}",
+        )
+    why_not = check_eligibility(year, employee.role)
+    if why_not is not None:
+        raise StartRefused("start.ineligible_title", why_not)
+
+
+def _hears(news: HrNews) -> Told | None:
+    if news.change is HrChange.SEPARATION:
+        reason = news.reason or "separated"
+        return "withdraw", WithdrawAspiring(
+            reason=f"left the district {news.effective_on}: {reason}", withdrawn_by="hris"
+        )
+    return None
+
+
+ASPIRING_PRINCIPAL = Pathway(
+    key="aspiring_principal",
+    title="Aspiring Principals",
+    workflow_type="AspiringPrincipalJourney",
+    input_type=AspiringInput,
+    definition_type=AspiringPrincipalsYear,
+    status_type=AspiringStatus,
+    id_prefix="aspiring-principal/",
+    command_group="aspiring",
+    journey_id=lambda inp: aspiring_id(inp.year.program_year, inp.nomination.employee_id),
+    definition_of=lambda inp: inp.year,
+    employee_of=lambda inp: inp.nomination.employee_id,
+    school_of=lambda inp: None,
+    attributes=_attributes,
+    check_start=_check_start,
+    hears=_hears,
+)

@@ -1,0 +1,115 @@
+"""What the engine knows about a pathway: the shape of one entry of the registry.
+
+A pathway is a kind of journey (a teacher leader's year, a fellowship, a service commitment).
+Its entry names the workflow that runs it, the input the workflow starts from and the
+definition inside that input, how its journeys are named and found (the id scheme and search
+attributes), what is checked before one starts, and how it hears each change HR reports. Every
+interface (the CLI, rosters, graduation, later the API) starts journeys and fans out HR changes
+through these entries, so a new pathway is one more entry, not one more code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.external import Employee, EmploymentStatus
+from domain.hr import HrNews
+
+#: The search attributes every journey carries, in this order; `JourneyAttributes` fills them.
+SEARCH_ATTRIBUTES = (
+    "EmployeeId",
+    "Pathway",
+    "ProgramYear",
+    "SchoolId",
+    "LeaderRole",
+    "JourneyStage",
+)
+
+
+class JourneyAttributes(BaseModel):
+    """How program staff and HR find a journey: the same six facts for every pathway."""
+
+    model_config = ConfigDict(frozen=True)
+
+    employee_id: str
+    pathway: str
+    program_year: str
+    school_id: str
+    leader_role: str
+    journey_stage: str
+
+    def by_name(self) -> dict[str, str]:
+        values = (
+            self.employee_id,
+            self.pathway,
+            self.program_year,
+            self.school_id,
+            self.leader_role,
+            self.journey_stage,
+        )
+        return dict(zip(SEARCH_ATTRIBUTES, values, strict=True))
+
+
+class StartRefused(ValueError):
+    """A journey that must not start: one line a program officer or HR can act on."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def require_employed(employee: Employee) -> None:
+    """A journey starts only for someone HR lists as working for the district."""
+    if employee.status is EmploymentStatus.SEPARATED:
+        raise StartRefused(
+            "start.separated",
+            f"HR lists {employee.employee_id} ({employee.full_name}) as separated from the "
+            "district; no journey can start for them",
+        )
+
+
+InputT = TypeVar("InputT", bound=BaseModel)
+
+#: An update a journey takes, by name (a contract with recorded histories), and its argument.
+Told = tuple[str, BaseModel]
+
+
+@dataclass(frozen=True)
+class Pathway(Generic[InputT]):
+    key: str
+    """The `Pathway` search attribute, e.g. "teacher_leader"."""
+    title: str
+    workflow_type: str
+    """The workflow's type name: a contract with every recorded history."""
+    input_type: type[InputT]
+    definition_type: type[BaseModel]
+    status_type: type[BaseModel]
+    id_prefix: str
+    """Every journey id of the pathway starts with it, e.g. "teacher-leader/"."""
+    command_group: str
+    """The CLI's command group for the pathway's journeys."""
+    journey_id: Callable[[InputT], str]
+    definition_of: Callable[[InputT], BaseModel]
+    employee_of: Callable[[InputT], str]
+    school_of: Callable[[InputT], str | None]
+    """The school the start names, which HR must list for the employee (None: not named)."""
+    attributes: Callable[[InputT, Employee], JourneyAttributes]
+    check_start: Callable[[InputT, Employee, datetime], None]
+    """Raises `StartRefused` when the pathway's own rules say no (deadlines, titles)."""
+    hears: Callable[[HrNews], Told | None]
+    """How a journey of this pathway is told an HR change; None when it does not care."""
+
+    def owns(self, journey_id: str) -> bool:
+        return journey_id.startswith(self.id_prefix)
+
+    def parse_input(self, data: Any) -> InputT:
+        return self.input_type.model_validate(data)
