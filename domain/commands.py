@@ -24,9 +24,11 @@ class Command(BaseModel):
 
 
 def _office_person(value: str) -> str:
-    if not value.startswith("office:") or len(value) <= len("office:"):
+    prefix, _, person = value.partition(":")
+    if prefix not in ("office", "director") or not person:
         raise ValueError(
-            f"must name someone in the program office, e.g. office:ana (got {value!r})"
+            "must name someone in the program office, e.g. office:ana or director:maya "
+            f"(got {value!r})"
         )
     return value
 

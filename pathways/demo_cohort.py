@@ -187,7 +187,7 @@ async def run_fellowship_cohort(
     await h("f-4005").execute_update(
         FellowshipJourney.waive,
         fs.WaiveEarlyExit(
-            decided_by="office:director", reason="documented family emergency, board approved"
+            decided_by="director:plf", reason="documented family emergency, board approved"
         ),
     )
     await _advance(env, second.disburse_at + timedelta(hours=2))

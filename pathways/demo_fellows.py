@@ -140,7 +140,7 @@ async def run_fellowship(
                 await asyncio.sleep(0.05)
             await fellow.handle.execute_update(
                 ServiceCommitment.waive,
-                Waive(decided_by="office:plf", reason=step.waive, amount_cents=step.waive_cents),
+                Waive(decided_by="director:plf", reason=step.waive, amount_cents=step.waive_cents),
             )
     await _advance(env, add_months(graduated, 12 * RULES.completion_window_years) + timedelta(40))
     for fellow in cohort:

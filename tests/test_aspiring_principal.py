@@ -158,7 +158,7 @@ async def test_a_vice_principal_completes_institute_shadowing_training_and_coach
         with pytest.raises(WorkflowUpdateFailedError) as not_vp:
             await teacher.execute_update(
                 AspiringPrincipalJourney.record_coaching,
-                RecordCoaching(on=start, coach="coach-1", focus="feedback"),
+                RecordCoaching(on=start, coach="coach:coach-1", focus="feedback"),
             )
         assert "coaching in role is for vice_principal, assistant_principal" in str(
             not_vp.value.cause
@@ -167,7 +167,9 @@ async def test_a_vice_principal_completes_institute_shadowing_training_and_coach
             await vp.execute_update(
                 AspiringPrincipalJourney.record_coaching,
                 RecordCoaching(
-                    on=start + timedelta(days=14 * n + 1), coach="coach-1", focus="evaluation cycle"
+                    on=start + timedelta(days=14 * n + 1),
+                    coach="coach:coach-1",
+                    focus="evaluation cycle",
                 ),
             )
         await advance_to(env, evening(year, year.vp_training[-1].on))

@@ -231,5 +231,5 @@ def test_a_waiver_by_someone_outside_the_office_is_refused_in_words() -> None:
     )  # fmt: skip
     assert one_error_line(result) == (
         "error: invalid input: decided_by: must name someone in the program office, "
-        "e.g. office:ana (got 'ana')"
+        "e.g. office:ana or director:maya (got 'ana')"
     )

@@ -328,12 +328,12 @@ async def test_a_waiver_cancels_the_early_exit_repayment(
         with pytest.raises(WorkflowUpdateFailedError) as too_much:
             await handle.execute_update(
                 FellowshipJourney.waive,
-                WaiveEarlyExit(decided_by="office:ana", reason="x", amount_cents=9_999_999),
+                WaiveEarlyExit(decided_by="director:ana", reason="x", amount_cents=9_999_999),
             )
         assert "cannot waive $99,999.99: $15,000.00 is owed" in str(too_much.value.cause)
         await handle.execute_update(
             FellowshipJourney.waive,
-            WaiveEarlyExit(decided_by="office:director", reason="serious illness, documented"),
+            WaiveEarlyExit(decided_by="director:maya", reason="serious illness, documented"),
         )
         final = await handle.result()
         await keep_history(handle, "fellowship_left_waived")
@@ -391,13 +391,15 @@ async def test_refusals_name_the_problem_and_leave_no_trace(
             (
                 lambda: handle.execute_update(
                     FellowshipJourney.record_pd,
-                    RecordSupplementalPD(session_id="nope", status="present", recorded_by="x"),
+                    RecordSupplementalPD(
+                        session_id="nope", status="present", recorded_by="office:x"
+                    ),
                 ),
                 "enrolled fellows",
             ),
             (
                 lambda: handle.execute_update(
-                    FellowshipJourney.waive, WaiveEarlyExit(decided_by="office:a", reason="r")
+                    FellowshipJourney.waive, WaiveEarlyExit(decided_by="director:a", reason="r")
                 ),
                 "no repayment to waive",
             ),

@@ -203,7 +203,7 @@ async def test_a_waiver_cancels_the_repayment(
         with pytest.raises(WorkflowUpdateFailedError, match="update failed"):
             await handle.execute_update(
                 ServiceCommitment.waive,
-                Waive(decided_by="office:lee", reason="x", amount_cents=10**9),
+                Waive(decided_by="director:lee", reason="x", amount_cents=10**9),
             )
         status = await handle.query(ServiceCommitment.status)
         while status.repayment is None:  # the repayment is determined right after the breach
@@ -211,7 +211,7 @@ async def test_a_waiver_cancels_the_repayment(
             status = await handle.query(ServiceCommitment.status)
         waived = await handle.execute_update(
             ServiceCommitment.waive,
-            Waive(decided_by="office:lee", reason="medical hardship, approved by the board"),
+            Waive(decided_by="director:lee", reason="medical hardship, approved by the board"),
         )
         assert waived.owed_cents == 0
         final = await started.result()

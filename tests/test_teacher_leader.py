@@ -129,7 +129,9 @@ async def do_the_year(
             continue
         await handle.execute_update(
             "submit_deliverable",
-            SubmitDeliverable(deliverable_id=item.deliverable_id, submitted_by="teacher"),
+            SubmitDeliverable(
+                deliverable_id=item.deliverable_id, submitted_by=handle.id.rsplit("/", 1)[1]
+            ),
         )
         await handle.execute_update(
             "review_deliverable",

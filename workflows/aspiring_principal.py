@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain import policy
     from domain.aspiring_principals import journey as rules
     from domain.aspiring_principals.journey import (
         Aspiring,
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.aspiring_principals.start import AspiringInput, aspiring_id
     from domain.events import DomainEvent
+    from domain.policy import Action, Case
     from workflows import district, search, steps
     from workflows.journal import Journal
     from workflows.steps import Decision
@@ -142,6 +144,7 @@ class AspiringPrincipalJourney:
 
     @record_institute_day.validator
     def _validate_institute(self, cmd: rules.RecordInstituteDay) -> None:
+        policy.authorize(Action.RECORD_ATTENDANCE, cmd.recorded_by, Case(self.state.employee_id))
         rules.decide_institute_day(self.state, self.year, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -163,6 +166,7 @@ class AspiringPrincipalJourney:
 
     @offer_shadowing.validator
     def _validate_offer(self, cmd: rules.OfferShadowing) -> None:
+        policy.authorize(Action.OFFER_SHADOWING, cmd.offered_by, Case(self.state.employee_id))
         rules.check_shadowing_offer(self.state, cmd)
 
     @workflow.update
@@ -174,6 +178,7 @@ class AspiringPrincipalJourney:
 
     @log_shadow.validator
     def _validate_shadow(self, cmd: rules.LogShadow) -> None:
+        policy.authorize(Action.LOG_SHADOWING, cmd.logged_by, Case(self.state.employee_id))
         rules.decide_shadow_log(self.state, self.year, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -185,6 +190,7 @@ class AspiringPrincipalJourney:
 
     @record_vp_training.validator
     def _validate_training(self, cmd: rules.RecordVpTraining) -> None:
+        policy.authorize(Action.RECORD_ATTENDANCE, cmd.recorded_by, Case(self.state.employee_id))
         rules.decide_vp_training(self.state, self.year, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -196,6 +202,7 @@ class AspiringPrincipalJourney:
 
     @record_coaching.validator
     def _validate_coaching(self, cmd: rules.RecordCoaching) -> None:
+        policy.authorize(Action.RECORD_COACHING, cmd.coach, Case(self.state.employee_id))
         rules.decide_coaching(self.state, self.year, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -207,6 +214,7 @@ class AspiringPrincipalJourney:
 
     @withdraw.validator
     def _validate_withdraw(self, cmd: rules.WithdrawAspiring) -> None:
+        policy.authorize(Action.WITHDRAW, cmd.withdrawn_by, Case(self.state.employee_id))
         rules.decide_withdrawal(self.state, cmd, workflow.now(), district.nil_id)
 
     @workflow.query

@@ -20,6 +20,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from domain import policy
     from domain.events import DomainEvent
     from domain.external import PaymentKind
     from domain.fellowship import cohort as seats
@@ -59,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.fellowship.program import Milestone
     from domain.fellowship.start import FellowshipInput, fellowship_id
     from domain.money import dollars
+    from domain.policy import Action, Case
     from domain.service_commitment.start import ServiceCommitmentInput
     from workflows import district, search, steps
     from workflows.journal import Journal
@@ -534,6 +536,7 @@ class FellowshipJourney:
 
     @decide.validator
     def _validate_decide(self, cmd: rules.DecideSelection) -> None:
+        policy.authorize(Action.DECIDE_APPLICATION, cmd.decided_by, Case(self.fellow.employee_id))
         rules.decide_selection(self.fellow, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -547,6 +550,7 @@ class FellowshipJourney:
 
     @enroll.validator
     def _validate_enroll(self, cmd: rules.RecordEnrollment) -> None:
+        policy.authorize(Action.REPORT_ENROLLMENT, cmd.reported_by, Case(self.fellow.employee_id))
         rules.decide_enrollment(self.fellow, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -558,6 +562,7 @@ class FellowshipJourney:
 
     @record_pd.validator
     def _validate_pd(self, cmd: rules.RecordSupplementalPD) -> None:
+        policy.authorize(Action.RECORD_ATTENDANCE, cmd.recorded_by, Case(self.fellow.employee_id))
         rules.decide_pd(self.fellow, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -569,6 +574,7 @@ class FellowshipJourney:
 
     @report_milestone.validator
     def _validate_milestone(self, cmd: rules.ReportMilestone) -> None:
+        policy.authorize(Action.REPORT_MILESTONE, cmd.reported_by, Case(self.fellow.employee_id))
         rules.decide_milestone(self.fellow, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -580,6 +586,7 @@ class FellowshipJourney:
 
     @leave.validator
     def _validate_leave(self, cmd: rules.LeaveFellowship) -> None:
+        policy.authorize(Action.LEAVE_PROGRAM, cmd.recorded_by, Case(self.fellow.employee_id))
         rules.decide_leaving(self.fellow, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -591,6 +598,7 @@ class FellowshipJourney:
 
     @waive.validator
     def _validate_waive(self, cmd: rules.WaiveEarlyExit) -> None:
+        policy.authorize(Action.WAIVE_REPAYMENT, cmd.decided_by, Case(self.fellow.employee_id))
         self._decide_waiver(cmd, district.nil_id)
 
     def _decide_waiver(

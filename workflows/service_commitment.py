@@ -17,11 +17,13 @@ from uuid import UUID
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain import policy
     from domain.events import DomainEvent
     from domain.external import (
         PaymentKind,
     )
     from domain.money import dollars
+    from domain.policy import Action, Case
     from domain.service_commitment import journey as rules
     from domain.service_commitment.journey import (
         Commitment,
@@ -251,6 +253,7 @@ class ServiceCommitment:
 
     @hr_event.validator
     def _validate_hr_event(self, cmd: rules.HrEvent) -> None:
+        policy.authorize(Action.REPORT_HR_CHANGE, cmd.recorded_by, Case(self.state.fellow_id))
         rules.decide_hr_event(self.state, self.rules, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -267,6 +270,7 @@ class ServiceCommitment:
 
     @waive.validator
     def _validate_waive(self, cmd: rules.Waive) -> None:
+        policy.authorize(Action.WAIVE_REPAYMENT, cmd.decided_by, Case(self.state.fellow_id))
         self._refuse_while_paying()
         rules.decide_waiver(self.state, cmd, workflow.now(), district.nil_id)
 

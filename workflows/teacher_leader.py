@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain import policy
     from domain.events import DomainEvent
     from domain.external import (
         PaymentKind,
     )
     from domain.money import dollars
+    from domain.policy import Action, Case
     from domain.teacher_leader import journey as rules
     from domain.teacher_leader.events import (
         ApplicantIdentified,
@@ -261,6 +263,7 @@ class TeacherLeaderJourney:
 
     @decide.validator
     def _validate_decide(self, cmd: rules.DecideApplication) -> None:
+        policy.authorize(Action.DECIDE_APPLICATION, cmd.decided_by, self._case())
         rules.decide_application(self.journey, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -285,6 +288,7 @@ class TeacherLeaderJourney:
 
     @record_attendance.validator
     def _validate_attendance(self, cmd: rules.RecordAttendance) -> None:
+        policy.authorize(Action.RECORD_ATTENDANCE, cmd.recorded_by, self._case())
         rules.decide_attendance(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -296,6 +300,7 @@ class TeacherLeaderJourney:
 
     @record_make_up.validator
     def _validate_make_up(self, cmd: rules.RecordMakeUp) -> None:
+        policy.authorize(Action.RECORD_MAKE_UP, cmd.recorded_by, self._case())
         rules.decide_make_up(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -309,6 +314,7 @@ class TeacherLeaderJourney:
 
     @record_coaching_step.validator
     def _validate_coaching(self, cmd: rules.RecordCoachingStep) -> None:
+        policy.authorize(Action.RECORD_COACHING, cmd.recorded_by, self._case())
         rules.decide_coaching_step(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -322,6 +328,7 @@ class TeacherLeaderJourney:
 
     @submit_deliverable.validator
     def _validate_submission(self, cmd: rules.SubmitDeliverable) -> None:
+        policy.authorize(Action.SUBMIT_DELIVERABLE, cmd.submitted_by, self._case())
         rules.decide_submission(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -333,6 +340,7 @@ class TeacherLeaderJourney:
 
     @review_deliverable.validator
     def _validate_review(self, cmd: rules.ReviewDeliverable) -> None:
+        policy.authorize(Action.REVIEW_DELIVERABLE, cmd.reviewed_by, self._case())
         rules.decide_review(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -350,6 +358,7 @@ class TeacherLeaderJourney:
 
     @close_year.validator
     def _validate_close(self, cmd: rules.CloseYear) -> None:
+        policy.authorize(Action.CLOSE_YEAR, cmd.closed_by, self._case())
         rules.decide_close(self.journey, cmd, workflow.now(), district.nil_id, early=True)
 
     @workflow.update
@@ -361,6 +370,7 @@ class TeacherLeaderJourney:
 
     @withdraw.validator
     def _validate_withdraw(self, cmd: rules.Withdraw) -> None:
+        policy.authorize(Action.WITHDRAW, cmd.withdrawn_by, self._case())
         rules.decide_withdrawal(self.journey, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
@@ -372,6 +382,7 @@ class TeacherLeaderJourney:
 
     @record_separation.validator
     def _validate_separation(self, cmd: rules.RecordSeparation) -> None:
+        policy.authorize(Action.RECORD_SEPARATION, cmd.recorded_by, self._case())
         rules.decide_separation(self.journey, cmd, workflow.now(), district.nil_id)
 
     @workflow.query
@@ -463,6 +474,9 @@ class TeacherLeaderJourney:
             ],
             actor="system",
         )
+
+    def _case(self) -> Case:
+        return Case(self.journey.employee_id, self.journey.principal_id)
 
     def _status(self) -> JourneyStatus:
         return rules.status(self.journey, self.program)

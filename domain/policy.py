@@ -1,0 +1,179 @@
+"""Who may do what: the engine's one policy over actors.
+
+An actor is written the same way everywhere it is recorded (commands, events, the log):
+
+- `e-1001`: a person acting for themselves (the participant, or the principal of the
+  participant's school);
+- `office:ana`: program office staff (HR title `program_office`);
+- `director:maya`: a program director (HR title `program_director`), also program office;
+- `coach:lee`: a coach (HR title `coach`);
+- `hris`, `university`, `payroll`: the district's systems, as integrations;
+- `auditor:x`, `operator:x`: they read and run; they take no action on a journey.
+
+Interfaces resolve who is acting from HR before sending a command (`activities.actors`), so
+an actor HR does not know, or a title that does not fit the claim, never reaches a journey;
+authentication (that the actor is who they say) comes with the API and the web app. The table
+below is checked in each journey's update validators, so a refused action never enters a
+history, and recorded journeys replay whatever the table said when they ran.
+
+Rules that hold for every action: nobody decides, reviews, records, coaches or waives their own
+case (program office, directors and coaches acting on a journey whose participant they are).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ActorRole(StrEnum):
+    PARTICIPANT = "participant"
+    PRINCIPAL = "principal"
+    PROGRAM_OFFICE = "program_office"
+    PROGRAM_DIRECTOR = "program_director"
+    COACH = "coach"
+    UNIVERSITY = "university"
+    HRIS = "hris"
+    PAYROLL = "payroll"
+    AUDITOR = "auditor"
+    OPERATOR = "operator"
+    OTHER_PERSON = "other_person"
+    """An employee who is neither the participant nor the participant's principal."""
+
+
+PREFIXES = {
+    "office": ActorRole.PROGRAM_OFFICE,
+    "director": ActorRole.PROGRAM_DIRECTOR,
+    "coach": ActorRole.COACH,
+    "auditor": ActorRole.AUDITOR,
+    "operator": ActorRole.OPERATOR,
+}
+SYSTEMS = {"hris": ActorRole.HRIS, "university": ActorRole.UNIVERSITY, "payroll": ActorRole.PAYROLL}
+
+
+class PolicyRefusal(ValueError):
+    """An actor who may not take this action, in words they can act on."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Case:
+    """Whose journey it is, as the journey knows it from HR."""
+
+    employee_id: str
+    principal_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    text: str
+    role: ActorRole
+    person_id: str | None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (ActorRole.PROGRAM_OFFICE, ActorRole.PROGRAM_DIRECTOR)
+
+
+def actor_of(text: str, case: Case) -> Actor:
+    """Read an actor as recorded, in relation to the case."""
+    if text in SYSTEMS:
+        return Actor(text, SYSTEMS[text], None)
+    prefix, sep, rest = text.partition(":")
+    if sep:
+        role = PREFIXES.get(prefix)
+        if role is None or not rest:
+            known = ", ".join(f"{p}:<id>" for p in PREFIXES)
+            raise PolicyRefusal(
+                "policy.unknown_actor",
+                f"{text!r} is not an actor: use an employee id, {known}, or one of "
+                f"{', '.join(SYSTEMS)}",
+            )
+        return Actor(text, role, rest)
+    if text == case.employee_id:
+        return Actor(text, ActorRole.PARTICIPANT, text)
+    if case.principal_id is not None and text == case.principal_id:
+        return Actor(text, ActorRole.PRINCIPAL, text)
+    return Actor(text, ActorRole.OTHER_PERSON, text)
+
+
+class Action(StrEnum):
+    DECIDE_APPLICATION = "decide an application"
+    SIGN_COMMITMENT = "sign the joint commitment"
+    RECORD_ATTENDANCE = "record attendance"
+    RECORD_MAKE_UP = "record a make-up"
+    RECORD_COACHING = "record coaching"
+    SUBMIT_DELIVERABLE = "submit a deliverable"
+    REVIEW_DELIVERABLE = "review a deliverable"
+    CLOSE_YEAR = "close the year"
+    WITHDRAW = "withdraw the journey"
+    RECORD_SEPARATION = "record a separation"
+    REPORT_ENROLLMENT = "report enrollment"
+    REPORT_MILESTONE = "report a milestone"
+    LEAVE_PROGRAM = "record leaving the program"
+    WAIVE_REPAYMENT = "waive a repayment"
+    REPORT_HR_CHANGE = "report an HR change"
+    OFFER_SHADOWING = "offer a shadowing placement"
+    LOG_SHADOWING = "log shadowing"
+
+
+STAFF = frozenset({ActorRole.PROGRAM_OFFICE, ActorRole.PROGRAM_DIRECTOR})
+R = ActorRole
+
+#: Who may take each action. The participant is the employee whose journey it is.
+MAY: Mapping[Action, frozenset[ActorRole]] = {
+    Action.DECIDE_APPLICATION: STAFF,
+    Action.SIGN_COMMITMENT: frozenset({R.PARTICIPANT, R.PRINCIPAL}),
+    Action.RECORD_ATTENDANCE: STAFF,
+    Action.RECORD_MAKE_UP: STAFF,
+    Action.RECORD_COACHING: STAFF | {R.COACH},
+    Action.SUBMIT_DELIVERABLE: frozenset({R.PARTICIPANT}),
+    Action.REVIEW_DELIVERABLE: STAFF,
+    Action.CLOSE_YEAR: STAFF,
+    Action.WITHDRAW: STAFF | {R.PARTICIPANT, R.HRIS},
+    Action.RECORD_SEPARATION: STAFF | {R.HRIS},
+    Action.REPORT_ENROLLMENT: STAFF | {R.UNIVERSITY},
+    Action.REPORT_MILESTONE: STAFF | {R.UNIVERSITY, R.HRIS},
+    Action.LEAVE_PROGRAM: STAFF | {R.PARTICIPANT, R.HRIS},
+    Action.WAIVE_REPAYMENT: frozenset({R.PROGRAM_DIRECTOR}),
+    Action.REPORT_HR_CHANGE: STAFF | {R.HRIS},
+    Action.OFFER_SHADOWING: STAFF,
+    Action.LOG_SHADOWING: STAFF | {R.PARTICIPANT},
+}
+
+_WHO = {
+    R.PARTICIPANT: "the participant",
+    R.PRINCIPAL: "the principal of the participant's school",
+    R.PROGRAM_OFFICE: "program office staff (office:<id>)",
+    R.PROGRAM_DIRECTOR: "a program director (director:<id>)",
+    R.COACH: "a coach (coach:<id>)",
+    R.UNIVERSITY: "the university",
+    R.HRIS: "HR (hris)",
+    R.PAYROLL: "payroll",
+}
+
+
+def authorize(action: Action, actor_text: str, case: Case) -> Actor:
+    """The actor, if they may take `action` on `case`; otherwise `PolicyRefusal`."""
+    actor = actor_of(actor_text, case)
+    if actor.role is not R.PARTICIPANT and actor.person_id == case.employee_id:
+        raise PolicyRefusal(
+            "policy.own_case",
+            f"{actor_text} cannot {action.value} on their own journey; someone else in the "
+            "program office must",
+        )
+    allowed = MAY[action]
+    if actor.role not in allowed:
+        who = " or ".join(_WHO[r] for r in R if r in allowed)
+        raise PolicyRefusal(
+            "policy.not_permitted", f"{actor_text} cannot {action.value}: only {who} can"
+        )
+    return actor
