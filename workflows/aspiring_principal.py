@@ -58,7 +58,7 @@ def search_attributes_for(inp: AspiringInput) -> list[SearchAttributePair[str]]:
 class AspiringPrincipalJourney:
     @workflow.init
     def __init__(self, inp: AspiringInput) -> None:
-        self.year = inp.year
+        self.year = steps.dates_as_run(inp.year)
         self.state = Aspiring()
         self.journal = Journal(workflow.info().workflow_id)
         n = inp.nomination
