@@ -18,6 +18,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.local_systems import LocalHris
+from domain.calendar import local_date
 from domain.external import Employee
 from domain.money import dollars
 from domain.service_commitment.journey import CommitmentStatus, HrChange, HrEvent, Waive
@@ -102,7 +103,7 @@ async def run_fellowship(
                 school_id="carver-ms",
             )
         )
-    graduated = (await env.get_current_time()).date()
+    graduated = local_date(await env.get_current_time(), RULES.time_zone)
     for fellow in cohort:
         workflow_id = commitment_id(PROGRAM, fellow.employee_id)
         await client.start_workflow(
