@@ -17,6 +17,7 @@ from rich.table import Table
 
 from domain.aspiring_principals import journey as ap
 from domain.aspiring_principals.program import SAMPLE_ASPIRING, load_aspiring_year
+from domain.calendar import local_date
 from domain.fellowship import journey as fs
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, Milestone, load_fellowship
 from domain.money import cents_from_dollars
@@ -276,7 +277,7 @@ def aspiring_nominate(
     nomination = build(
         ap.AspiringNomination, employee_id=employee, tier1_credential_on=tier1, nominated_by=by
     )
-    if nomination.tier1_credential_on > datetime.now(UTC).date():
+    if nomination.tier1_credential_on > local_date(datetime.now(UTC), definition.time_zone):
         fail("--tier1: the credential date is in the future")
 
     async def work(settings: Settings) -> None:
