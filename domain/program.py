@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from domain import definitions
+from domain.calendar import DEFAULT_TIME_ZONE, TimeZone, local_date
 
 
 class Role(StrEnum):
@@ -117,6 +118,7 @@ class ProgramYear(BaseModel):
         min_length=1,
         description="HR job titles that may apply (the program is open to all teachers)",
     )
+    time_zone: TimeZone = DEFAULT_TIME_ZONE
     starts: date
     ends: date
     application_deadline: AwareDatetime
@@ -184,11 +186,11 @@ class ProgramYear(BaseModel):
         year_end = self.ends
         for name in ("application_deadline", "commitment_deadline", "year_closes_at"):
             moment: datetime = getattr(self, name)
-            if name != "year_closes_at" and moment.date() > year_end:
+            if name != "year_closes_at" and local_date(moment, self.time_zone) > year_end:
                 problems.append(f"{name}: {moment.isoformat()} is after the year ends ({year_end})")
         if self.commitment_deadline <= self.application_deadline:
             problems.append("commitment_deadline must come after application_deadline")
-        if self.year_closes_at.date() < self.ends:
+        if local_date(self.year_closes_at, self.time_zone) < self.ends:
             problems.append(f"year_closes_at must not come before the year ends ({self.ends})")
         if any(d <= 0 for d in self.commitment_reminders_days_before):
             problems.append("commitment_reminders_days_before: days must be positive")

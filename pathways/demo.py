@@ -37,6 +37,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.db import open_database
 from activities.local_systems import LocalHris
 from activities.systems import Hris
+from domain.calendar import local_date
 from domain.external import Employee, School
 from domain.money import dollars
 from domain.program import SAMPLE_PROGRAM, Cohort, ProgramYear, Role, load_program_year
@@ -434,7 +435,10 @@ class Demo:
             await self.update(
                 m,
                 "record_separation",
-                RecordSeparation(effective_on=now.date(), reason="resigned from the district"),
+                RecordSeparation(
+                    effective_on=local_date(now, self.program.time_zone),
+                    reason="resigned from the district",
+                ),
             )
         await self.finish(m)
 

@@ -26,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.local_systems import LocalHris
 from domain.aspiring_principals import journey as ap
 from domain.aspiring_principals.program import SAMPLE_ASPIRING, load_aspiring_year
+from domain.calendar import local_date
 from domain.external import Employee
 from domain.fellowship import journey as fs
 from domain.fellowship.program import (
@@ -156,7 +157,7 @@ async def run_fellowship_cohort(
                 decided_by="office:plf",
             ),
         )
-    today = (await env.get_current_time()).date()
+    today = local_date(await env.get_current_time(), program.time_zone)
     await h("f-4003").execute_update(
         FellowshipJourney.leave,
         fs.LeaveFellowship(
@@ -174,7 +175,7 @@ async def run_fellowship_cohort(
     first, second = program.terms[0], program.terms[1]
     await _advance(env, first.disburse_at + timedelta(hours=2))
     await _wait_for(h("f-4005"), paid=1)
-    left_on = (await env.get_current_time()).date()
+    left_on = local_date(await env.get_current_time(), program.time_zone)
     await h("f-4005").execute_update(
         FellowshipJourney.leave,
         fs.LeaveFellowship(effective_on=left_on, reason="family emergency", recorded_by="hris"),
@@ -196,7 +197,7 @@ async def run_fellowship_cohort(
         FellowshipJourney.leave,
         fs.LeaveFellowship(
             kind=fs.LeaveKind.SEPARATED,
-            effective_on=(await env.get_current_time()).date(),
+            effective_on=local_date(await env.get_current_time(), program.time_zone),
             reason="resigned from the district",
             recorded_by="hris",
         ),

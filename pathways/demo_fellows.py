@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.enrollment import start_journey
 from activities.local_systems import LocalHris
+from domain.calendar import local_date
 from domain.external import Employee
 from domain.money import dollars
 from domain.service_commitment.journey import CommitmentStatus, HrChange, HrEvent, Waive
@@ -104,7 +105,7 @@ async def run_fellowship(
                 school_id="carver-ms",
             )
         )
-    graduated = (await env.get_current_time()).date()
+    graduated = local_date(await env.get_current_time(), RULES.time_zone)
     for fellow in cohort:
         inp = ServiceCommitmentInput(
             program=PROGRAM,

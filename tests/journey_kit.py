@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from activities.eventstore import EventStore
 from activities.external import ExternalActivities
 from activities.local_systems import LocalHris, LocalMailer, LocalPayroll
 from activities.readmodel import ReadModel
+from domain.calendar import local_date
 from domain.external import Employee, School
 from domain.program import SAMPLE_PROGRAM, ProgramYear, load_program_year
 from worker import Services, build_worker
@@ -76,6 +77,11 @@ async def advance_to(env: WorkflowEnvironment, moment: datetime) -> None:
     now = await env.get_current_time()
     if moment > now:
         await env.sleep(moment - now)
+
+
+async def local_today(env: WorkflowEnvironment, time_zone: str = "America/Los_Angeles") -> date:
+    """The test server's today where the programs run (evenings there are tomorrow in UTC)."""
+    return local_date(await env.get_current_time(), time_zone)
 
 
 def noon(day: object) -> datetime:

@@ -45,7 +45,14 @@ from domain.fellowship.program import (
 )
 from domain.service_commitment.journey import CommitmentStatus, Standing
 from domain.teacher_leader.events import AttendanceStatus, SelectionScores
-from tests.journey_kit import SCHOOL, advance_to, keep_history, running_worker, seed_district
+from tests.journey_kit import (
+    SCHOOL,
+    advance_to,
+    keep_history,
+    local_today,
+    running_worker,
+    seed_district,
+)
 from workflows.fellowship import FellowshipInput, FellowshipJourney, fellowship_id
 from workflows.service_commitment import ServiceCommitment
 
@@ -117,7 +124,7 @@ async def select(handle: Handle) -> FellowshipStatus:
 
 
 async def enroll(env: WorkflowEnvironment, handle: Handle, student: str) -> FellowshipStatus:
-    today = (await env.get_current_time()).date()
+    today = await local_today(env)
     return await handle.execute_update(
         FellowshipJourney.enroll, RecordEnrollment(university_student_id=student, enrolled_on=today)
     )
@@ -153,7 +160,7 @@ async def test_the_cohort_enforces_capacity_and_promotes_from_the_waitlist(
             (Stage.WAITLISTED, None, 1),
             (Stage.WAITLISTED, None, 2),
         ]
-        today = (await env.get_current_time()).date()
+        today = await local_today(env)
         await handles["f-1"].execute_update(
             FellowshipJourney.leave,
             LeaveFellowship(effective_on=today, reason="family move", recorded_by="office:ana"),
@@ -225,7 +232,7 @@ async def test_a_fellow_is_paid_each_term_once_and_graduation_starts_the_commitm
         last = program.terms[-1]
         await advance_to(env, last.disburse_at + timedelta(hours=1))
         await eventually(handle, lambda s: not s.terms_remaining, "all terms paid")
-        on = (await env.get_current_time()).date()
+        on = await local_today(env)
         for milestone in Milestone:
             await handle.execute_update(
                 FellowshipJourney.report_milestone,
@@ -289,7 +296,7 @@ async def test_leaving_before_graduation_repays_what_was_disbursed_once(
     program = await program_near(env, task_queue)
     async with running_worker(client, pool, task_queue):
         handle = await reach_second_term(client, env, program, task_queue)
-        today = (await env.get_current_time()).date()
+        today = await local_today(env)
         leave = LeaveFellowship(
             kind=LeaveKind.SEPARATED, effective_on=today, reason="resigned", recorded_by="hris"
         )
@@ -319,7 +326,7 @@ async def test_a_waiver_cancels_the_early_exit_repayment(
     program = await program_near(env, task_queue)
     async with running_worker(client, pool, task_queue):
         handle = await reach_second_term(client, env, program, task_queue)
-        today = (await env.get_current_time()).date()
+        today = await local_today(env)
         await handle.execute_update(
             FellowshipJourney.leave,
             LeaveFellowship(effective_on=today, reason="medical", recorded_by="office:ana"),
@@ -350,7 +357,7 @@ async def test_not_finishing_by_the_deadline_counts_as_leaving(
         handle = await apply(client, program, task_queue, "f-1")
         await select(handle)
         await enroll(env, handle, "UCLA-003")
-        on = (await env.get_current_time()).date()
+        on = await local_today(env)
         await handle.execute_update(
             FellowshipJourney.report_milestone,
             ReportMilestone(
@@ -423,7 +430,7 @@ async def test_refusals_name_the_problem_and_leave_no_trace(
         await handle.execute_update(
             FellowshipJourney.leave,
             LeaveFellowship(
-                effective_on=(await env.get_current_time()).date(),
+                effective_on=await local_today(env),
                 reason="changed plans",
                 recorded_by="f-1",
             ),

@@ -120,9 +120,9 @@ def test_leaving_early_repays_every_term_paid_under_all_disbursed() -> None:
     program = load_fellowship(SAMPLE_FELLOWSHIP)
     f = enrolled({"summer-2027": 500_000, "fall-2027": 1_000_000})
     leave = LeaveFellowship(effective_on=date(2027, 11, 1), reason="resigned", recorded_by="hris")
-    for event in decide_leaving(f, leave, NOW, new_id):
+    for event in decide_leaving(f, program, leave, NOW, new_id):
         f = evolve(f, event)
-    assert decide_leaving(f, leave, NOW, new_id) == []  # the same report again
+    assert decide_leaving(f, program, leave, NOW, new_id) == []  # the same report again
     owed = decide_early_exit_repayment(f, program, NOW, new_id)
     assert (owed.disbursed_cents, owed.owed_cents) == (1_500_000, 1_500_000)
     assert "summer-2027 $5,000.00, fall-2027 $10,000.00 = $15,000.00" in owed.explanation
@@ -147,20 +147,23 @@ def test_leaving_early_repays_every_term_paid_under_all_disbursed() -> None:
 
 
 def test_milestones_are_checked_against_the_calendar() -> None:
+    program = load_fellowship(SAMPLE_FELLOWSHIP)
     f = enrolled({})
     future = ReportMilestone(
         milestone=Milestone.MED_CONFERRED, achieved_on=date(2027, 12, 1), reported_by="university"
     )
     with pytest.raises(FellowshipRefusal, match="in the future"):
-        decide_milestone(f, future, NOW, new_id)
+        decide_milestone(f, program, future, NOW, new_id)
     early = future.model_copy(update={"achieved_on": date(2027, 6, 1)})
     with pytest.raises(FellowshipRefusal, match="before enrollment"):
-        decide_milestone(f, early, NOW, new_id)
+        decide_milestone(f, program, early, NOW, new_id)
     ok = future.model_copy(update={"achieved_on": date(2027, 10, 30)})
-    f = evolve(f, decide_milestone(f, ok, NOW, new_id)[0])
-    assert decide_milestone(f, ok, NOW, new_id) == []
+    f = evolve(f, decide_milestone(f, program, ok, NOW, new_id)[0])
+    assert decide_milestone(f, program, ok, NOW, new_id) == []
     with pytest.raises(FellowshipRefusal, match="already reported"):
-        decide_milestone(f, ok.model_copy(update={"achieved_on": date(2027, 10, 31)}), NOW, new_id)
+        decide_milestone(
+            f, program, ok.model_copy(update={"achieved_on": date(2027, 10, 31)}), NOW, new_id
+        )
     left = LeftProgram(
         event_id=new_id(),
         occurred_at=NOW,

@@ -17,6 +17,7 @@ from activities.local_systems import LocalHris
 from domain.aspiring_principals.journey import AspiringNomination, AspiringStatus
 from domain.aspiring_principals.journey import Stage as AspiringStage
 from domain.aspiring_principals.program import SAMPLE_ASPIRING, load_aspiring_year
+from domain.calendar import local_date
 from domain.external import Employee
 from domain.fellowship.journey import FellowshipApplication, FellowshipStatus
 from domain.fellowship.journey import Stage as FellowStage
@@ -85,7 +86,8 @@ async def test_one_separation_reaches_the_fellowship_the_aspiring_year_and_the_c
             if found.count == 3 and started:
                 break
             await asyncio.sleep(0.1)
-        told = await record_separation_everywhere(client, "e-77", now.date(), "moved out of state")
+        left_on = local_date(now, sample.time_zone)
+        told = await record_separation_everywhere(client, "e-77", left_on, "moved out of state")
         assert [t.refused for t in told] == [None, None, None]
         assert sorted(t.workflow_type for t in told) == [
             "AspiringPrincipalJourney",

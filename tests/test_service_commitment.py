@@ -22,6 +22,7 @@ from tests.journey_kit import (
     SCHOOL,
     advance_to,
     keep_history,
+    local_today,
     noon,
     running_worker,
     seed_district,
@@ -65,7 +66,7 @@ Handle = WorkflowHandle[ServiceCommitment, CommitmentStatus]
 async def begin(
     client: Client, env: WorkflowEnvironment, task_queue: str, rules: ServiceRules
 ) -> Journey:
-    graduated = (await env.get_current_time()).date()
+    graduated = await local_today(env)
     inp = ServiceCommitmentInput(
         program="plf-test",
         fellow_id=FELLOW,

@@ -39,7 +39,7 @@ __all__ = ["AspiringInput", "AspiringPrincipalJourney", "aspiring_id"]
 class AspiringPrincipalJourney:
     @workflow.init
     def __init__(self, inp: AspiringInput) -> None:
-        self.year = inp.year
+        self.year = steps.dates_as_run(inp.year)
         self.state = Aspiring()
         self.journal = Journal(workflow.info().workflow_id)
         n = inp.nomination

@@ -169,7 +169,8 @@ class FellowshipCohort:
 class FellowshipJourney:
     @workflow.init
     def __init__(self, inp: FellowshipInput) -> None:
-        self.program = inp.program
+        self.definition = inp.program  # as written, for other workflows and fixed dates
+        self.program = steps.dates_as_run(inp.program)
         self.fellow = Fellow()
         self.journal = Journal(workflow.info().workflow_id)
         self._paying = False
@@ -253,7 +254,7 @@ class FellowshipJourney:
         try:
             answer: SeatAnswer = await workflow.execute_activity(
                 "claim_cohort_seat",
-                ClaimSeat(program=self.program, fellow_id=self.fellow.employee_id),
+                ClaimSeat(program=self.definition, fellow_id=self.fellow.employee_id),
                 result_type=SeatAnswer,
                 start_to_close_timeout=SEAT_TIMEOUT,
                 retry_policy=district.EXTERNAL_RETRY,
@@ -331,7 +332,7 @@ class FellowshipJourney:
                             event_id=workflow.uuid4(),
                             occurred_at=workflow.now(),
                             kind=LeaveKind.DID_NOT_COMPLETE,
-                            effective_on=self.program.graduate_by.date(),
+                            effective_on=self.definition.graduate_by_date,
                             reason=self._missing_milestones(),
                             recorded_by="system",
                         )
@@ -568,26 +569,26 @@ class FellowshipJourney:
     @workflow.update
     async def report_milestone(self, cmd: rules.ReportMilestone) -> FellowshipStatus:
         return await self._apply(
-            lambda ids: rules.decide_milestone(self.fellow, cmd, workflow.now(), ids),
+            lambda ids: rules.decide_milestone(self.fellow, self.program, cmd, workflow.now(), ids),
             cmd.reported_by,
         )
 
     @report_milestone.validator
     def _validate_milestone(self, cmd: rules.ReportMilestone) -> None:
         policy.authorize(Action.REPORT_MILESTONE, cmd.reported_by, Case(self.fellow.employee_id))
-        rules.decide_milestone(self.fellow, cmd, workflow.now(), district.nil_id)
+        rules.decide_milestone(self.fellow, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
     async def leave(self, cmd: rules.LeaveFellowship) -> FellowshipStatus:
         return await self._apply(
-            lambda ids: rules.decide_leaving(self.fellow, cmd, workflow.now(), ids),
+            lambda ids: rules.decide_leaving(self.fellow, self.program, cmd, workflow.now(), ids),
             cmd.recorded_by,
         )
 
     @leave.validator
     def _validate_leave(self, cmd: rules.LeaveFellowship) -> None:
         policy.authorize(Action.LEAVE_PROGRAM, cmd.recorded_by, Case(self.fellow.employee_id))
-        rules.decide_leaving(self.fellow, cmd, workflow.now(), district.nil_id)
+        rules.decide_leaving(self.fellow, self.program, cmd, workflow.now(), district.nil_id)
 
     @workflow.update
     async def waive(self, cmd: rules.WaiveEarlyExit) -> FellowshipStatus:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import policy
+    from domain.calendar import local_date, local_midday
     from domain.events import DomainEvent
     from domain.external import (
         PaymentKind,
@@ -53,7 +54,7 @@ class ServiceCommitment:
     @workflow.init
     def __init__(self, inp: ServiceCommitmentInput) -> None:
         self.inp = inp
-        self.rules = inp.rules
+        self.rules = steps.dates_as_run(inp.rules)
         self.state = inp.carried or Commitment()
         self.journal = Journal(workflow.info().workflow_id, inp.stream_version)
         self._changed = False
@@ -138,7 +139,7 @@ class ServiceCommitment:
             wakes.append(deadline)
         wake = min(wakes)
         self._changed = False
-        seconds = (_midday(wake) - workflow.now()).total_seconds()
+        seconds = (local_midday(wake, self.rules.time_zone) - workflow.now()).total_seconds()
         if seconds > 0:
             try:
                 await workflow.wait_condition(lambda: self._changed, timeout=seconds)
@@ -351,7 +352,7 @@ class ServiceCommitment:
         )
 
     def _today(self) -> date:
-        return workflow.now().date()
+        return local_date(workflow.now(), self.rules.time_zone)
 
     async def _notify(self, to: str, topic: str, subject: str, body: str) -> None:
         address = self.state.email if to == "fellow" else self.inp.program_office_email
@@ -361,7 +362,3 @@ class ServiceCommitment:
 
     def _status(self) -> CommitmentStatus:
         return rules.status(self.state, self.rules, self._today())
-
-
-def _midday(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
+from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
@@ -15,6 +17,20 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import DomainEvent
 
 Decision = Callable[[Callable[[], UUID]], list[DomainEvent]]
+Definition = TypeVar("Definition", bound=BaseModel)
+
+# Patch id: dates people mean (a session's day, a separation's effective date, an anniversary)
+# are read in the definition's time zone. Runs started before this read them in UTC.
+LOCAL_DATES = "local-dates"
+
+
+def dates_as_run(definition: Definition) -> Definition:
+    """The definition as this run reads calendar dates: in its own time zone, or in UTC for a
+    run recorded before that change, so its replay takes the branches it took then. Call it
+    once, from the workflow's init (a patch cannot be checked from a validator or a query)."""
+    if workflow.patched(LOCAL_DATES):
+        return definition
+    return definition.model_copy(update={"time_zone": "UTC"})
 
 
 def decide(decision: Decision, refusal: type[Exception]) -> list[DomainEvent]:

@@ -51,7 +51,7 @@ __all__ = ["TeacherLeaderInput", "TeacherLeaderJourney", "journey_id"]
 class TeacherLeaderJourney:
     @workflow.init
     def __init__(self, inp: TeacherLeaderInput) -> None:
-        self.program = inp.program
+        self.program = steps.dates_as_run(inp.program)
         self.application = inp.application
         self.journey = Journey()
         self.journal = Journal(workflow.info().workflow_id)
@@ -383,6 +383,9 @@ class TeacherLeaderJourney:
     @record_separation.validator
     def _validate_separation(self, cmd: rules.RecordSeparation) -> None:
         policy.authorize(Action.RECORD_SEPARATION, cmd.recorded_by, self._case())
+        # Checked before acceptance only: no later moment makes the date more future, and a
+        # separation accepted before this check existed replays through the handler unchanged.
+        rules.check_separation_date(self.program, cmd, workflow.now())
         rules.decide_separation(self.journey, cmd, workflow.now(), district.nil_id)
 
     @workflow.query

@@ -17,6 +17,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.aspiring_principals.program import AspiringPrincipalsYear
+from domain.calendar import is_after_today
 from domain.commands import Command, OfficePerson
 from domain.events import DomainEvent, Notice
 from domain.teacher_leader.events import AttendanceStatus
@@ -279,8 +280,8 @@ def _require_active(a: Aspiring, action: str) -> None:
         raise AspiringRefusal(f"cannot {action}: the year is {a.stage.value}")
 
 
-def _past(on: date, now: datetime, what: str) -> None:
-    if on > now.date():
+def _past(on: date, now: datetime, year: AspiringPrincipalsYear, what: str) -> None:
+    if is_after_today(on, now, year.time_zone):
         raise AspiringRefusal(f"{what} is on {on}; it has not happened yet")
 
 
@@ -292,7 +293,7 @@ def decide_institute_day(
     if day is None:
         known = ", ".join(s.session_id for s in year.summer_institute)
         raise AspiringRefusal(f"unknown Summer Institute day {cmd.session_id!r}; days: {known}")
-    _past(day.on, now, day.title)
+    _past(day.on, now, year, day.title)
     if a.institute.get(cmd.session_id) == cmd.status:
         return []
     return [
@@ -355,7 +356,7 @@ def decide_shadow_log(
             f"{cmd.on} is outside the school year "
             f"{year.school_year_starts} to {year.school_year_ends}"
         )
-    _past(cmd.on, now, "that shadow day")
+    _past(cmd.on, now, year, "that shadow day")
     if cmd.hours > year.shadowing.max_hours_per_day:
         raise AspiringRefusal(
             f"{cmd.hours} hours in one day is more than {year.shadowing.max_hours_per_day}"
@@ -385,7 +386,7 @@ def decide_vp_training(
     if session is None:
         known = ", ".join(s.session_id for s in year.vp_training) or "none"
         raise AspiringRefusal(f"unknown training {cmd.session_id!r}; trainings: {known}")
-    _past(session.on, now, session.title)
+    _past(session.on, now, year, session.title)
     if a.vp_training.get(cmd.session_id) == cmd.status:
         return []
     return [
@@ -407,7 +408,7 @@ def decide_coaching(
         raise AspiringRefusal(f"coaching in role is for {', '.join(year.vp_roles)}, not {a.role}")
     if not year.school_year_starts <= cmd.on <= year.school_year_ends:
         raise AspiringRefusal(f"{cmd.on} is outside the school year")
-    _past(cmd.on, now, "that coaching session")
+    _past(cmd.on, now, year, "that coaching session")
     if cmd.on in a.coaching:
         raise AspiringRefusal(f"a coaching session on {cmd.on} is already recorded")
     return [

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from domain import definitions
+from domain.calendar import DEFAULT_TIME_ZONE, TimeZone, local_date
 
 SLUG = r"^[a-z0-9][a-z0-9\-]*$"
 
@@ -43,6 +44,7 @@ class AspiringPrincipalsYear(BaseModel):
 
     program_year: str = Field(pattern=r"^\d{4}-\d{2}$")
     district: str = Field(min_length=1)
+    time_zone: TimeZone = DEFAULT_TIME_ZONE
     eligible_roles: list[str] = Field(min_length=1, description="HR titles that may take part")
     vp_roles: list[str] = Field(min_length=1, description="titles that take VP/AP training")
     summer_institute: list[Session] = Field(min_length=1)
@@ -59,7 +61,7 @@ class AspiringPrincipalsYear(BaseModel):
         problems: list[str] = []
         if self.school_year_ends <= self.school_year_starts:
             problems.append("school_year_ends must be after school_year_starts")
-        if self.closes_at.date() < self.school_year_ends:
+        if local_date(self.closes_at, self.time_zone) < self.school_year_ends:
             problems.append("closes_at must not be before school_year_ends")
         if "principal" in self.eligible_roles:
             problems.append("eligible_roles: principals are not aspiring principals")

@@ -20,6 +20,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain import waivers
+from domain.calendar import is_after_today, not_yet
 from domain.commands import Command
 from domain.events import DomainEvent, Notice
 from domain.fellowship.program import EarlyExitRepayment, FellowshipProgram, Milestone
@@ -400,8 +401,8 @@ def decide_enrollment(
         raise FellowshipRefusal(f"only an admitted fellow can enroll (stage: {f.stage.value})")
     if now > program.enrollment_closes_at:
         raise FellowshipRefusal(f"enrollment closed at {program.enrollment_closes_at.isoformat()}")
-    if cmd.enrolled_on > now.date():
-        raise FellowshipRefusal(f"enrolled_on {cmd.enrolled_on} is in the future")
+    if problem := not_yet("enrolled_on", cmd.enrolled_on, now, program.time_zone):
+        raise FellowshipRefusal(problem)
     return [
         Enrolled(
             event_id=new_id(),
@@ -422,7 +423,7 @@ def decide_pd(
     if session is None:
         known = ", ".join(s.session_id for s in program.supplemental_pd) or "none"
         raise FellowshipRefusal(f"unknown session {cmd.session_id!r}; sessions: {known}")
-    if session.on > now.date():
+    if is_after_today(session.on, now, program.time_zone):
         raise FellowshipRefusal(f"{session.title} is on {session.on}; it has not happened yet")
     if f.pd.get(cmd.session_id) == cmd.status:
         return []
@@ -438,7 +439,7 @@ def decide_pd(
 
 
 def decide_milestone(
-    f: Fellow, cmd: ReportMilestone, now: datetime, new_id: NewId
+    f: Fellow, program: FellowshipProgram, cmd: ReportMilestone, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
     if f.milestones.get(cmd.milestone) == cmd.achieved_on:
         return []  # a repeated report
@@ -454,8 +455,8 @@ def decide_milestone(
         raise FellowshipRefusal(
             f"achieved_on {cmd.achieved_on} is before enrollment on {f.enrolled_on}"
         )
-    if cmd.achieved_on > now.date():
-        raise FellowshipRefusal(f"achieved_on {cmd.achieved_on} is in the future")
+    if problem := not_yet("achieved_on", cmd.achieved_on, now, program.time_zone):
+        raise FellowshipRefusal(problem)
     return [
         MilestoneReported(
             event_id=new_id(),
@@ -469,7 +470,7 @@ def decide_milestone(
 
 
 def decide_leaving(
-    f: Fellow, cmd: LeaveFellowship, now: datetime, new_id: NewId
+    f: Fellow, program: FellowshipProgram, cmd: LeaveFellowship, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
     if f.stage is Stage.LEFT and f.left is cmd.kind:
         return []  # HR sent the same separation twice
@@ -477,8 +478,9 @@ def decide_leaving(
         raise FellowshipRefusal(f"the fellowship has already ended (stage: {f.stage.value})")
     if cmd.kind is LeaveKind.DID_NOT_COMPLETE:
         raise FellowshipRefusal("'did not complete' is recorded by the graduation deadline")
-    if cmd.effective_on > now.date():
-        raise FellowshipRefusal(f"effective_on {cmd.effective_on} is in the future")
+    what = f"leaving ({cmd.kind.value}) effective on"
+    if problem := not_yet(what, cmd.effective_on, now, program.time_zone):
+        raise FellowshipRefusal(problem)
     return [
         LeftProgram(
             event_id=new_id(),

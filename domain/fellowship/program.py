@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from domain import definitions
+from domain.calendar import DEFAULT_TIME_ZONE, TimeZone, known_time_zone, local_date
 from domain.money import dollars
 from domain.service_commitment.rules import ServiceRules
 
@@ -66,6 +67,7 @@ class FellowshipProgram(BaseModel):
     title: str = Field(min_length=1)
     partner: str = Field(min_length=1)
     university: str = Field(min_length=1)
+    time_zone: TimeZone = DEFAULT_TIME_ZONE
     cohort_capacity: int = Field(ge=1, le=200)
     eligible_roles: list[str] = Field(min_length=1, description="HR job titles that may apply")
     selection_closes_at: AwareDatetime
@@ -79,6 +81,21 @@ class FellowshipProgram(BaseModel):
     waiver_window_days: int = Field(30, ge=0, le=365)
     program_office_email: str = Field(min_length=3)
     service: ServiceRules
+
+    @model_validator(mode="before")
+    @classmethod
+    def _service_in_program_zone(cls, data: Any) -> Any:
+        """Service rules that name no time zone of their own keep the program's."""
+        if not isinstance(data, dict) or not isinstance(data.get("service"), dict):
+            return data
+        zone = data.get("time_zone")
+        if "time_zone" in data["service"] or not isinstance(zone, str):
+            return data
+        try:
+            known_time_zone(zone)
+        except ValueError:
+            return data  # refused once, as time_zone
+        return {**data, "service": {**data["service"], "time_zone": zone}}
 
     @model_validator(mode="after")
     def _coherent(self) -> FellowshipProgram:
@@ -96,14 +113,24 @@ class FellowshipProgram(BaseModel):
                 problems.append(f"terms: {term.term_id} ends before it starts")
             if term.disburse_at < self.enrollment_closes_at:
                 problems.append(f"terms: {term.term_id} is disbursed before enrollment closes")
-        if self.graduate_by.date() < self.terms[-1].ends_on:
+        if self.graduate_by_date < self.terms[-1].ends_on:
             problems.append("graduate_by must not be before the last term ends")
+        if self.service.time_zone != self.time_zone:
+            problems.append(
+                f"service.time_zone ({self.service.time_zone}) must be the program's time_zone "
+                f"({self.time_zone})"
+            )
         sessions = [s.session_id for s in self.supplemental_pd]
         if len(set(sessions)) != len(sessions):
             problems.append("supplemental_pd: session_id values must be unique")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def graduate_by_date(self) -> date:
+        """The last day to graduate, in the program's time zone."""
+        return local_date(self.graduate_by, self.time_zone)
 
     @property
     def assistance_cents(self) -> int:

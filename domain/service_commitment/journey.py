@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import waivers
+from domain.calendar import not_yet
 from domain.commands import Command
 from domain.events import DomainEvent, Notice
 from domain.hr import HrChange as HrChange
@@ -314,8 +315,9 @@ def decide_hr_event(
         )
     if c.standing is not Standing.SERVING:
         raise CommitmentRefusal(f"the commitment is already {c.standing.value}")
-    if cmd.effective_on > now.date():
-        raise CommitmentRefusal(f"the effective date {cmd.effective_on} is in the future")
+    what = f"the {cmd.change.value.replace('_', ' ')} effective on"
+    if problem := not_yet(what, cmd.effective_on, now, rules.time_zone):
+        raise CommitmentRefusal(problem)
     if c.last_effective is not None and cmd.effective_on < c.last_effective:
         raise CommitmentRefusal(
             f"HR changes must arrive in order: the last one was effective on {c.last_effective}"

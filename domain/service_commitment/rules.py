@@ -28,6 +28,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.calendar import DEFAULT_TIME_ZONE, TimeZone
 from domain.money import dollars
 
 
@@ -55,6 +56,7 @@ class ServiceRules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     obligation_years: int = Field(ge=1, le=10)
+    time_zone: TimeZone = DEFAULT_TIME_ZONE
     qualifying_roles: list[str] = Field(min_length=1, description="HR job titles that count")
     qualifying_schools: list[str] = Field(
         default_factory=list, description="school ids that count; empty means any school"

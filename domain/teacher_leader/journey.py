@@ -16,6 +16,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from domain.calendar import is_after_today, local_date, not_yet
 from domain.commands import Command
 from domain.events import DomainEvent
 from domain.program import Cohort, ProgramYear, Role
@@ -378,7 +379,7 @@ def decide_attendance(
             f"session {cmd.session_id!r} is not in the {program.program_year} calendar for "
             f"{j.role.label}; sessions: {known}"
         )
-    if session.on > now.date():
+    if is_after_today(session.on, now, program.time_zone):
         raise JourneyRefusal(f"{session.title} is on {session.on}; it has not happened yet")
     if cmd.session_id in j.attendance:
         mark = j.attendance[cmd.session_id]
@@ -410,7 +411,7 @@ def decide_make_up(
         raise JourneyRefusal(f"{session.title} was attended; there is nothing to make up")
     if mark is not None and mark.made_up_on is not None:
         raise JourneyRefusal(f"a make-up for {session.title} is already recorded")
-    if cmd.completed_on < session.on or cmd.completed_on > now.date():
+    if cmd.completed_on < session.on or is_after_today(cmd.completed_on, now, program.time_zone):
         raise JourneyRefusal(
             f"a make-up for {session.title} must be completed between {session.on} and today"
         )
@@ -443,7 +444,7 @@ def decide_coaching_step(
             f"{cycle.title}: {cmd.step.value} is out of order; the next step is {expected.value} "
             "(planning → observation → feedback → coaching)"
         )
-    if now.date() < cycle.opens:
+    if local_date(now, program.time_zone) < cycle.opens:
         raise JourneyRefusal(f"the {cycle.title} opens on {cycle.opens}")
     return [
         CoachingStepRecorded(
@@ -521,6 +522,12 @@ def decide_withdrawal(j: Journey, cmd: Withdraw, now: datetime, new_id: NewId) -
             event_id=new_id(), occurred_at=now, withdrawn_by=cmd.withdrawn_by, reason=cmd.reason
         )
     ]
+
+
+def check_separation_date(program: ProgramYear, cmd: RecordSeparation, now: datetime) -> None:
+    """A separation is a fact: HR reports it on or after the day it takes effect."""
+    if problem := not_yet("the separation effective on", cmd.effective_on, now, program.time_zone):
+        raise JourneyRefusal(problem)
 
 
 def decide_separation(
