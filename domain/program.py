@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from domain import definitions
+from domain.refusals import DefinitionError
 
 
 class Role(StrEnum):
@@ -231,7 +232,7 @@ class ProgramYear(BaseModel):
         )
 
 
-class ProgramDefinitionError(ValueError):
+class ProgramDefinitionError(DefinitionError):
     """A program year file cannot work; the message names the field."""
 
 

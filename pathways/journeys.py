@@ -97,7 +97,8 @@ async def start_fellowship(
     if (now or datetime.now(UTC)) > program.selection_closes_at:
         raise FellowshipRefusal(
             f"applications to {program.program_id} closed at "
-            f"{program.selection_closes_at.isoformat()}"
+            f"{program.selection_closes_at.isoformat()}",
+            code="application.closed",
         )
     inp = FellowshipInput(program=program, application=application)
     return await _start_once(
@@ -124,7 +125,8 @@ async def start_aspiring(
 
     if (now or datetime.now(UTC)) > year.closes_at:
         raise AspiringRefusal(
-            f"the {year.program_year} year closed at {year.closes_at.isoformat()}"
+            f"the {year.program_year} year closed at {year.closes_at.isoformat()}",
+            code="application.closed",
         )
     inp = AspiringInput(year=year, nomination=nomination)
     return await _start_once(

@@ -166,7 +166,10 @@ class FellowshipCohort:
     @release.validator
     def _validate_release(self, req: ReleaseSeat) -> None:
         if req.program_id != self.program.program_id:
-            raise CohortRefusal(f"this cohort is {self.program.program_id}, not {req.program_id}")
+            raise CohortRefusal(
+                f"this cohort is {self.program.program_id}, not {req.program_id}",
+                code="cohort.wrong_program",
+            )
 
     @workflow.query
     def roster(self) -> CohortSeats:
@@ -617,7 +620,8 @@ class FellowshipJourney:
     ) -> list[DomainEvent]:
         if self._paying:
             raise FellowshipRefusal(
-                "the repayment is already being sent to payroll; a refund is needed instead"
+                "the repayment is already being sent to payroll; a refund is needed instead",
+                code="waiver.payment_in_progress",
             )
         return rules.decide_waiver(self.fellow, cmd, workflow.now(), ids)
 

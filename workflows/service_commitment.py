@@ -289,7 +289,8 @@ class ServiceCommitment:
     def _refuse_while_paying(self) -> None:
         if self._paying:
             raise CommitmentRefusal(
-                "the repayment is already being sent to payroll; a refund is needed instead"
+                "the repayment is already being sent to payroll; a refund is needed instead",
+                code="waiver.payment_in_progress",
             )
 
     @workflow.query

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from domain import definitions
+from domain.refusals import DefinitionError
 
 SLUG = r"^[a-z0-9][a-z0-9\-]*$"
 
@@ -90,8 +91,8 @@ class AspiringPrincipalsYear(BaseModel):
         return AspiringPrincipalsYear.model_validate(data)
 
 
-class AspiringDefinitionError(ValueError):
-    pass
+class AspiringDefinitionError(DefinitionError):
+    """An Aspiring Principals year file cannot work; the message names the field."""
 
 
 def load_aspiring_year(path: Path) -> AspiringPrincipalsYear:
