@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.fellowship.cohort import ClaimSeat, CohortInput, ReleaseSeat, SeatAnswer, cohort_id
+from pathways.refusals import run_closed
 from workflows import search
 from workflows.service_commitment import ServiceCommitmentInput, commitment_id
 
@@ -62,7 +63,7 @@ class OrchestrationActivities:
         try:
             await handle.execute_update("release", request)
         except WorkflowUpdateFailedError as error:
-            if "completed" in str(error.cause):  # the cohort closed while the update ran
+            if run_closed(error):  # the cohort closed while the update ran
                 return False
             raise
         except RPCError as error:

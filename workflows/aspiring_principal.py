@@ -162,6 +162,7 @@ class AspiringPrincipalJourney:
         )
 
     @record_institute_day.validator
+    @steps.refuses
     def _validate_institute(self, cmd: rules.RecordInstituteDay) -> None:
         rules.decide_institute_day(self.state, self.year, cmd, workflow.now(), district.nil_id)
 
@@ -183,6 +184,7 @@ class AspiringPrincipalJourney:
         )
 
     @offer_shadowing.validator
+    @steps.refuses
     def _validate_offer(self, cmd: rules.OfferShadowing) -> None:
         rules.check_shadowing_offer(self.state, cmd)
 
@@ -194,6 +196,7 @@ class AspiringPrincipalJourney:
         )
 
     @log_shadow.validator
+    @steps.refuses
     def _validate_shadow(self, cmd: rules.LogShadow) -> None:
         rules.decide_shadow_log(self.state, self.year, cmd, workflow.now(), district.nil_id)
 
@@ -205,6 +208,7 @@ class AspiringPrincipalJourney:
         )
 
     @record_vp_training.validator
+    @steps.refuses
     def _validate_training(self, cmd: rules.RecordVpTraining) -> None:
         rules.decide_vp_training(self.state, self.year, cmd, workflow.now(), district.nil_id)
 
@@ -216,6 +220,7 @@ class AspiringPrincipalJourney:
         )
 
     @record_coaching.validator
+    @steps.refuses
     def _validate_coaching(self, cmd: rules.RecordCoaching) -> None:
         rules.decide_coaching(self.state, self.year, cmd, workflow.now(), district.nil_id)
 
@@ -227,6 +232,7 @@ class AspiringPrincipalJourney:
         )
 
     @withdraw.validator
+    @steps.refuses
     def _validate_withdraw(self, cmd: rules.WithdrawAspiring) -> None:
         rules.decide_withdrawal(self.state, cmd, workflow.now(), district.nil_id)
 

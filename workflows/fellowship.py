@@ -134,6 +134,7 @@ class FellowshipCohort:
         return answer
 
     @claim.validator
+    @steps.refuses
     def _validate_claim(self, fellow_id: str) -> None:
         seats.decide_claim(self.seats, fellow_id, workflow.now(), district.nil_id)
 
@@ -164,6 +165,7 @@ class FellowshipCohort:
                 )
 
     @release.validator
+    @steps.refuses
     def _validate_release(self, req: ReleaseSeat) -> None:
         if req.program_id != self.program.program_id:
             raise CohortRefusal(
@@ -555,6 +557,7 @@ class FellowshipJourney:
         return self._status()
 
     @decide.validator
+    @steps.refuses
     def _validate_decide(self, cmd: rules.DecideSelection) -> None:
         rules.decide_selection(self.fellow, self.program, cmd, workflow.now(), district.nil_id)
 
@@ -568,6 +571,7 @@ class FellowshipJourney:
         )
 
     @enroll.validator
+    @steps.refuses
     def _validate_enroll(self, cmd: rules.RecordEnrollment) -> None:
         rules.decide_enrollment(self.fellow, self.program, cmd, workflow.now(), district.nil_id)
 
@@ -579,6 +583,7 @@ class FellowshipJourney:
         )
 
     @record_pd.validator
+    @steps.refuses
     def _validate_pd(self, cmd: rules.RecordSupplementalPD) -> None:
         rules.decide_pd(self.fellow, self.program, cmd, workflow.now(), district.nil_id)
 
@@ -590,6 +595,7 @@ class FellowshipJourney:
         )
 
     @report_milestone.validator
+    @steps.refuses
     def _validate_milestone(self, cmd: rules.ReportMilestone) -> None:
         rules.decide_milestone(self.fellow, cmd, workflow.now(), district.nil_id)
 
@@ -601,6 +607,7 @@ class FellowshipJourney:
         )
 
     @leave.validator
+    @steps.refuses
     def _validate_leave(self, cmd: rules.LeaveFellowship) -> None:
         rules.decide_leaving(self.fellow, cmd, workflow.now(), district.nil_id)
 
@@ -612,6 +619,7 @@ class FellowshipJourney:
         )
 
     @waive.validator
+    @steps.refuses
     def _validate_waive(self, cmd: rules.WaiveEarlyExit) -> None:
         self._decide_waiver(cmd, district.nil_id)
 

@@ -266,6 +266,7 @@ class ServiceCommitment:
         return self._status()
 
     @hr_event.validator
+    @steps.refuses
     def _validate_hr_event(self, cmd: rules.HrEvent) -> None:
         rules.decide_hr_event(self.state, self.rules, cmd, workflow.now(), district.nil_id)
 
@@ -282,6 +283,7 @@ class ServiceCommitment:
         return self._status()
 
     @waive.validator
+    @steps.refuses
     def _validate_waive(self, cmd: rules.Waive) -> None:
         self._refuse_while_paying()
         rules.decide_waiver(self.state, cmd, workflow.now(), district.nil_id)

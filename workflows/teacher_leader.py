@@ -285,6 +285,7 @@ class TeacherLeaderJourney:
         return self._status()
 
     @decide.validator
+    @steps.refuses
     def _validate_decide(self, cmd: rules.DecideApplication) -> None:
         rules.decide_application(self.journey, cmd, workflow.now(), district.nil_id)
 
@@ -296,6 +297,7 @@ class TeacherLeaderJourney:
         )
 
     @sign_commitment.validator
+    @steps.refuses
     def _validate_sign(self, cmd: rules.SignCommitment) -> None:
         rules.decide_signature(self.journey, cmd, workflow.now(), district.nil_id)
 
@@ -309,6 +311,7 @@ class TeacherLeaderJourney:
         )
 
     @record_attendance.validator
+    @steps.refuses
     def _validate_attendance(self, cmd: rules.RecordAttendance) -> None:
         rules.decide_attendance(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
@@ -320,6 +323,7 @@ class TeacherLeaderJourney:
         )
 
     @record_make_up.validator
+    @steps.refuses
     def _validate_make_up(self, cmd: rules.RecordMakeUp) -> None:
         rules.decide_make_up(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
@@ -333,6 +337,7 @@ class TeacherLeaderJourney:
         )
 
     @record_coaching_step.validator
+    @steps.refuses
     def _validate_coaching(self, cmd: rules.RecordCoachingStep) -> None:
         rules.decide_coaching_step(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
@@ -346,6 +351,7 @@ class TeacherLeaderJourney:
         )
 
     @submit_deliverable.validator
+    @steps.refuses
     def _validate_submission(self, cmd: rules.SubmitDeliverable) -> None:
         rules.decide_submission(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
@@ -357,6 +363,7 @@ class TeacherLeaderJourney:
         )
 
     @review_deliverable.validator
+    @steps.refuses
     def _validate_review(self, cmd: rules.ReviewDeliverable) -> None:
         rules.decide_review(self.journey, self.program, cmd, workflow.now(), district.nil_id)
 
@@ -374,6 +381,7 @@ class TeacherLeaderJourney:
         return self._status()
 
     @close_year.validator
+    @steps.refuses
     def _validate_close(self, cmd: rules.CloseYear) -> None:
         rules.decide_close(self.journey, cmd, workflow.now(), district.nil_id, early=True)
 
@@ -385,6 +393,7 @@ class TeacherLeaderJourney:
         )
 
     @withdraw.validator
+    @steps.refuses
     def _validate_withdraw(self, cmd: rules.Withdraw) -> None:
         rules.decide_withdrawal(self.journey, cmd, workflow.now(), district.nil_id)
 
@@ -396,6 +405,7 @@ class TeacherLeaderJourney:
         )
 
     @record_separation.validator
+    @steps.refuses
     def _validate_separation(self, cmd: rules.RecordSeparation) -> None:
         rules.decide_separation(self.journey, cmd, workflow.now(), district.nil_id)
 
