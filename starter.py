@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import json
-import tomllib
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -40,6 +39,7 @@ from pathways.cli import (
     console,
     fail,
     known_failures,
+    run_app,
     run_command,
     send_update,
     show_status,
@@ -68,9 +68,7 @@ def _update(
     send_update(journey, name, command, answer)
 
 
-ProgramOption = Annotated[
-    Path, typer.Option("--program", help="program year definition (TOML)", exists=True)
-]
+ProgramOption = Annotated[Path, typer.Option("--program", help="program year definition (TOML)")]
 By = Annotated[str, typer.Option("--by", help="who is doing this, e.g. office:ana")]
 
 
@@ -361,13 +359,13 @@ def start_commitment(
     graduated: Annotated[str, typer.Option(help="graduation date, YYYY-MM-DD")],
     assistance: Annotated[str, typer.Option(help="financial assistance received, e.g. 40000.00")],
     office_email: Annotated[str, typer.Option(help="the program office's address for notices")],
-    rules_file: Annotated[Path, typer.Option("--rules", exists=True)] = SERVICE_RULES,
+    rules_file: Annotated[Path, typer.Option("--rules")] = SERVICE_RULES,
 ) -> None:
     """Start a fellow's service commitment after graduation. Starting twice is harmless."""
-    from domain.service_commitment.rules import ServiceRules
+    from domain.service_commitment.rules import load_service_rules
     from domain.service_commitment.start import SERVICE_COMMITMENT, ServiceCommitmentInput
 
-    rules = build(ServiceRules, **tomllib.loads(rules_file.read_text("utf-8")))
+    rules = load_service_rules(rules_file)
     try:
         cents = cents_from_dollars(assistance)
     except ValueError as error:
@@ -500,5 +498,10 @@ def apply_roster(
     run_command(work)
 
 
+def main() -> None:
+    """The `pathways` command: a failure a person can act on is one line, never a traceback."""
+    run_app(app)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -55,19 +55,19 @@ async def check_start(
     try:
         employee = await hris.employee(employee_id)
     except EmployeeNotFound as error:
-        raise StartRefused("start.unknown_employee", error.message) from None
+        raise StartRefused(code="start.unknown_employee", message=error.message) from None
     school_id = pathway.school_of(inp)
     if school_id is not None:
         try:
             await hris.school(school_id)
         except SchoolNotFound as error:
-            raise StartRefused("start.unknown_school", error.message) from None
+            raise StartRefused(code="start.unknown_school", message=error.message) from None
         if employee.school_id != school_id:
             listed = f"at {employee.school_id}" if employee.school_id else "at no school"
             raise StartRefused(
-                "start.school_mismatch",
-                f"HR lists {employee_id} {listed}, not at {school_id}; apply with the school HR "
-                "lists, or ask HR to record the transfer first",
+                code="start.school_mismatch",
+                message=f"HR lists {employee_id} {listed}, not at {school_id}; apply with the "
+                "school HR lists, or ask HR to record the transfer first",
             )
     pathway.check_start(inp, employee, now or datetime.now(UTC))
     return pathway.attributes(inp, employee)

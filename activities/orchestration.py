@@ -22,6 +22,7 @@ from activities.systems import Hris
 from domain.fellowship.cohort import ClaimSeat, CohortInput, ReleaseSeat, SeatAnswer, cohort_id
 from domain.pathway import StartRefused
 from domain.service_commitment.start import SERVICE_COMMITMENT, ServiceCommitmentInput
+from pathways.refusals import run_closed
 
 
 class OrchestrationActivities:
@@ -65,7 +66,7 @@ class OrchestrationActivities:
         try:
             await handle.execute_update("release", request)
         except WorkflowUpdateFailedError as error:
-            if "completed" in str(error.cause):  # the cohort closed while the update ran
+            if run_closed(error):  # the cohort closed while the update ran
                 return False
             raise
         except RPCError as error:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.external import Employee, EmploymentStatus
 from domain.hr import HrNews
+from domain.refusals import Refusal
 
 #: The search attributes every journey carries, in this order; `JourneyAttributes` fills them.
 SEARCH_ATTRIBUTES = (
@@ -55,12 +56,11 @@ class JourneyAttributes(BaseModel):
         return dict(zip(SEARCH_ATTRIBUTES, values, strict=True))
 
 
-class StartRefused(ValueError):
+class StartRefused(Refusal):
     """A journey that must not start: one line a program officer or HR can act on."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message, code=code)
         self.message = message
 
     def __str__(self) -> str:
@@ -71,8 +71,8 @@ def require_employed(employee: Employee) -> None:
     """A journey starts only for someone HR lists as working for the district."""
     if employee.status is EmploymentStatus.SEPARATED:
         raise StartRefused(
-            "start.separated",
-            f"HR lists {employee.employee_id} ({employee.full_name}) as separated from the "
+            code="start.separated",
+            message=f"HR lists {employee.employee_id} ({employee.full_name}) as separated from the "
             "district; no journey can start for them",
         )
 

@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.refusals import Refusal
+
 
 class ActorRole(StrEnum):
     PARTICIPANT = "participant"
@@ -52,12 +54,11 @@ PREFIXES = {
 SYSTEMS = {"hris": ActorRole.HRIS, "university": ActorRole.UNIVERSITY, "payroll": ActorRole.PAYROLL}
 
 
-class PolicyRefusal(ValueError):
+class PolicyRefusal(Refusal):
     """An actor who may not take this action, in words they can act on."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message, code=code)
         self.message = message
 
     def __str__(self) -> str:
@@ -93,8 +94,8 @@ def actor_of(text: str, case: Case) -> Actor:
         if role is None or not rest:
             known = ", ".join(f"{p}:<id>" for p in PREFIXES)
             raise PolicyRefusal(
-                "policy.unknown_actor",
-                f"{text!r} is not an actor: use an employee id, {known}, or one of "
+                code="policy.unknown_actor",
+                message=f"{text!r} is not an actor: use an employee id, {known}, or one of "
                 f"{', '.join(SYSTEMS)}",
             )
         return Actor(text, role, rest)
@@ -166,14 +167,15 @@ def authorize(action: Action, actor_text: str, case: Case) -> Actor:
     actor = actor_of(actor_text, case)
     if actor.role is not R.PARTICIPANT and actor.person_id == case.employee_id:
         raise PolicyRefusal(
-            "policy.own_case",
-            f"{actor_text} cannot {action.value} on their own journey; someone else in the "
+            code="policy.own_case",
+            message=f"{actor_text} cannot {action.value} on their own journey; someone else in the "
             "program office must",
         )
     allowed = MAY[action]
     if actor.role not in allowed:
         who = " or ".join(_WHO[r] for r in R if r in allowed)
         raise PolicyRefusal(
-            "policy.not_permitted", f"{actor_text} cannot {action.value}: only {who} can"
+            code="policy.not_permitted",
+            message=f"{actor_text} cannot {action.value}: only {who} can",
         )
     return actor

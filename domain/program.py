@@ -22,6 +22,7 @@ from pydantic import (
 
 from domain import definitions
 from domain.calendar import DEFAULT_TIME_ZONE, TimeZone, local_date
+from domain.refusals import DefinitionError
 
 
 class Role(StrEnum):
@@ -238,7 +239,7 @@ class ProgramYear(BaseModel):
         )
 
 
-class ProgramDefinitionError(ValueError):
+class ProgramDefinitionError(DefinitionError):
     """A program year file cannot work; the message names the field."""
 
 

@@ -17,6 +17,7 @@ from pydantic import Field
 from domain.commands import Command, OfficePerson
 from domain.events import DomainEvent
 from domain.money import dollars
+from domain.refusals import Refusal
 
 
 class WaiveRepayment(Command):
@@ -44,19 +45,25 @@ def decide_waiver(
     owed_cents: int,
     determined: bool,
     sent_to_payroll: bool,
-    refusal: type[ValueError],
+    refusal: type[Refusal],
     now: datetime,
     new_id: Callable[[], UUID],
 ) -> W:
     if not determined:
-        raise refusal("there is no repayment to waive")
+        raise refusal("there is no repayment to waive", code="waiver.no_repayment")
     if sent_to_payroll:
-        raise refusal("the repayment was already sent to payroll; a refund is needed")
+        raise refusal(
+            "the repayment was already sent to payroll; a refund is needed",
+            code="waiver.already_sent_to_payroll",
+        )
     if owed_cents == 0:
-        raise refusal("nothing is owed")
+        raise refusal("nothing is owed", code="waiver.nothing_owed")
     amount = cmd.amount_cents or owed_cents
     if amount > owed_cents:
-        raise refusal(f"cannot waive {dollars(amount)}: {dollars(owed_cents)} is owed")
+        raise refusal(
+            f"cannot waive {dollars(amount)}: {dollars(owed_cents)} is owed",
+            code="waiver.exceeds_owed",
+        )
     return kind(
         event_id=new_id(),
         occurred_at=now,

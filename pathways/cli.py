@@ -1,4 +1,11 @@
-"""Running an entry point: configuration, logging, and one clear line for known failures."""
+"""Running an entry point: configuration, logging, and one clear line for known failures.
+
+The command line has one error boundary, `one_line`: a bad definition file or bad input, a
+journey id that is unknown or of another kind, a refusal from any pathway, or an action on a
+journey that has ended is one line on stderr (`error: ...`) and a non-zero exit, never a
+traceback. Exit 1 is a refusal (the journey said no, or has ended); exit 2 is input or
+configuration to fix.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +19,14 @@ from typing import Any
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.systems import ExternalSystemError, Hris
 from domain.pathway import Pathway, StartRefused
@@ -23,30 +36,64 @@ from pathways.logs import configure_logging
 console = Console()
 
 
+class NoSuchJourney(Exception):
+    """A journey id the command cannot drive: unknown, or a journey of another kind."""
+
+
+class JourneyEnded(Exception):
+    """An action sent to a journey that has ended; the message says how it ended."""
+
+
 def known_failures() -> tuple[type[BaseException], ...]:
     from activities.db import DatabaseUnavailable
-    from domain.aspiring_principals.journey import AspiringRefusal
-    from domain.aspiring_principals.program import AspiringDefinitionError
-    from domain.fellowship.journey import FellowshipRefusal
-    from domain.fellowship.program import FellowshipDefinitionError
-    from domain.program import ProgramDefinitionError
-    from domain.teacher_leader.journey import JourneyRefusal
+    from domain.refusals import DefinitionError, Refusal
     from pathways.temporal import TemporalUnavailable
 
     return (
         ConfigError,
         DatabaseUnavailable,
         TemporalUnavailable,
-        ProgramDefinitionError,
-        FellowshipDefinitionError,
-        AspiringDefinitionError,
-        JourneyRefusal,
-        FellowshipRefusal,
-        AspiringRefusal,
+        DefinitionError,
+        Refusal,
+        NoSuchJourney,
         StartRefused,
         ExternalSystemError,
         FileNotFoundError,
     )
+
+
+def one_line(error: BaseException) -> tuple[int, str] | None:
+    """The exit code and the one line for a failure a person can act on; None for anything
+    else (a bug, which keeps its traceback)."""
+    from domain.definitions import problems
+    from pathways.refusals import refusal_of
+
+    refusal = refusal_of(error)
+    if refusal is not None:
+        return 1, f"refused: {refusal} [{refusal.code}]"
+    if isinstance(error, JourneyEnded):
+        return 1, str(error)
+    if isinstance(error, WorkflowUpdateFailedError):
+        cause = error.cause
+        return 1, f"refused: {getattr(cause, 'message', None) or cause or error}"
+    if isinstance(error, RPCError):
+        return 1, f"Temporal answered: {error.message}"
+    if isinstance(error, ValidationError):
+        return 2, f"invalid input: {problems(error)}"
+    if isinstance(error, known_failures()):
+        return 2, str(error)
+    return None
+
+
+def run_app(app: typer.Typer) -> None:
+    """Run the command line; a failure a person can act on is one line and an exit code."""
+    try:
+        app()
+    except Exception as error:
+        answer = one_line(error)
+        if answer is None:
+            raise
+        fail(answer[1], answer[0])
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -89,15 +136,13 @@ def run_command(work: Callable[[Settings], Coroutine[Any, Any, None]]) -> None:
     code, message = 0, ""
     try:
         asyncio.run(work(settings))
-    except WorkflowUpdateFailedError as error:
-        cause = error.cause
-        code, message = 1, f"refused: {getattr(cause, 'message', None) or cause or error}"
-    except RPCError as error:
-        code, message = 1, f"Temporal answered: {error.message}"
-    except known_failures() as error:
-        code, message = 2, str(error)
     except typer.Exit as done:
         code = done.exit_code
+    except Exception as error:
+        answer = one_line(error)
+        if answer is None:
+            raise
+        code, message = answer
     if message:
         print(f"error: {message}", file=sys.stderr)
     sys.stdout.flush()
@@ -124,9 +169,18 @@ def send_update(journey: str, name: str, command: BaseModel, answer: type[BaseMo
     """Send one update to a journey and print its answer; a refusal is one line."""
 
     async def work(settings: Settings) -> None:
+        from pathways.refusals import run_closed
+
         client = await command_client(settings)
-        handle = client.get_workflow_handle(journey)
-        status = await handle.execute_update(name, command, result_type=answer)
+        handle, described = await find_journey(client, journey, answer)
+        if described.status is not WorkflowExecutionStatus.RUNNING:
+            raise await journey_ended(handle, described, answer)
+        try:
+            status = await handle.execute_update(name, command, result_type=answer)
+        except (RPCError, WorkflowUpdateFailedError) as error:
+            if not run_closed(error):  # it closed between the look and the update
+                raise
+            raise await journey_ended(handle, await handle.describe(), answer) from None
         console.print_json(status.model_dump_json())
 
     run_command(work)
@@ -137,7 +191,8 @@ def show_status(workflow_id: str, answer: type[BaseModel]) -> None:
 
     async def work(settings: Settings) -> None:
         client = await command_client(settings)
-        status = await client.get_workflow_handle(workflow_id).query("status", result_type=answer)
+        handle, _ = await find_journey(client, workflow_id, answer)
+        status = await handle.query("status", result_type=answer)
         console.print_json(status.model_dump_json())
 
     run_command(work)
@@ -178,3 +233,80 @@ def start_command(pathway: Pathway[Any], inp: BaseModel) -> None:
         )
 
     run_command(work)
+
+
+# The workflow type that answers with each status, and how a person names each kind.
+WORKFLOW_ANSWERING = {
+    "JourneyStatus": "TeacherLeaderJourney",
+    "FellowshipStatus": "FellowshipJourney",
+    "AspiringStatus": "AspiringPrincipalJourney",
+    "CommitmentStatus": "ServiceCommitment",
+}
+KINDS = {
+    "TeacherLeaderJourney": ("a teacher leader journey", "pathways status"),
+    "FellowshipJourney": ("a fellowship journey", "pathways fellowship status"),
+    "AspiringPrincipalJourney": ("an aspiring principal's year", "pathways aspiring status"),
+    "ServiceCommitment": ("a service commitment", "pathways commitment-status"),
+    "FellowshipCohort": ("a fellowship cohort", "pathways fellowship roster"),
+}
+
+
+async def find_journey(
+    client: Client, journey: str, answer: type[BaseModel]
+) -> tuple[WorkflowHandle[Any, Any], WorkflowExecutionDescription]:
+    """The journey's handle and description, once it is known to exist and to be the kind of
+    journey the command drives (an update of the same name on another kind would be taken as
+    that kind's command)."""
+    handle = client.get_workflow_handle(journey, result_type=answer)
+    try:
+        described = await handle.describe()
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise NoSuchJourney(f"there is no journey {journey}") from None
+        raise
+    wanted = WORKFLOW_ANSWERING[answer.__name__]
+    if described.workflow_type != wanted:
+        kind, command = KINDS.get(described.workflow_type, (described.workflow_type, ""))
+        raise NoSuchJourney(
+            f"{journey} is {kind}, not {KINDS[wanted][0]}"
+            + (f"; see `{command}`" if command else "")
+        )
+    return handle, described
+
+
+async def journey_ended(
+    handle: WorkflowHandle[Any, Any],
+    described: WorkflowExecutionDescription,
+    answer: type[BaseModel],
+) -> JourneyEnded:
+    """How a closed journey ended, in words from its final state."""
+    on = described.close_time.date().isoformat() if described.close_time else "an earlier day"
+    if described.status is WorkflowExecutionStatus.COMPLETED:
+        how = final_words(await handle.result(), on)
+    else:
+        status = described.status.name.lower().replace("_", " ") if described.status else "closed"
+        how = f"the journey was {status} on {on}"
+    return JourneyEnded(f"{handle.id}: {how}; nothing more can be recorded")
+
+
+def final_words(final: BaseModel, on: str) -> str:
+    from domain.aspiring_principals.journey import AspiringStatus
+    from domain.fellowship.journey import FellowshipStatus
+    from domain.money import dollars
+    from domain.service_commitment.journey import CommitmentStatus
+    from domain.teacher_leader.journey import JourneyStatus, Stage
+
+    if isinstance(final, JourneyStatus):
+        if final.stage is Stage.CLOSED:
+            paid = final.stipend is not None and final.stipend.paid
+            return f"the journey closed on {on} with the stipend {'paid' if paid else 'withheld'}"
+        why = f": {final.end_reason}" if final.end_reason else ""
+        return f"the journey ended on {on} ({final.stage.value}{why})"
+    if isinstance(final, AspiringStatus):
+        return f"the year ended on {on} ({final.stage.value})"
+    if isinstance(final, FellowshipStatus | CommitmentStatus):
+        owed = f", {dollars(final.owed_cents)} owed" if final.owed_cents else ""
+        if isinstance(final, FellowshipStatus):
+            return f"the fellowship ended on {on} ({final.outcome or final.stage.value}{owed})"
+        return f"the service commitment ended on {on} ({final.standing.value}{owed})"
+    return f"the journey ended on {on}"

@@ -62,7 +62,7 @@ def _scores(text: str) -> SelectionScores:
 # --- fellowship ----------------------------------------------------------------------------
 
 ProgramFile = Annotated[
-    Path, typer.Option("--program", exists=True, help="fellowship program definition (TOML)")
+    Path, typer.Option("--program", help="fellowship program definition (TOML)")
 ]
 
 
@@ -255,7 +255,7 @@ def fellowship_check(program: ProgramFile = SAMPLE_FELLOWSHIP) -> None:
 # --- aspiring principals -------------------------------------------------------------------
 
 YearFile = Annotated[
-    Path, typer.Option("--year", exists=True, help="Aspiring Principals year definition (TOML)")
+    Path, typer.Option("--year", help="Aspiring Principals year definition (TOML)")
 ]
 
 

@@ -31,6 +31,7 @@ from domain.aspiring_principals.program import (
 )
 from domain.external import Employee
 from domain.teacher_leader.events import AttendanceStatus
+from pathways.refusals import refusal_of
 from tests.journey_kit import (
     PRINCIPAL,
     SCHOOL,
@@ -123,6 +124,9 @@ async def test_a_vice_principal_completes_institute_shadowing_training_and_coach
                 OfferShadowing(mentor_id="t-1", offered_by="office:kim"),
             )
         assert "the mentor must be a serving principal" in str(not_a_principal.value.cause)
+        # Refused by the handler (after asking HR), with its code all the same.
+        refusal = refusal_of(not_a_principal.value)
+        assert refusal is not None and refusal.code == "shadowing.mentor_not_principal"
         placed = await vp.execute_update(
             AspiringPrincipalJourney.offer_shadowing,
             OfferShadowing(mentor_id=PRINCIPAL, offered_by="office:kim"),
@@ -155,6 +159,7 @@ async def test_a_vice_principal_completes_institute_shadowing_training_and_coach
                 LogShadow(on=start, hours=Decimal(2), focus="again", logged_by="t-1"),
             )
         assert "already logged; one entry per day" in str(twice.value.cause)
+        assert getattr(refusal_of(twice.value), "code", None) == "shadowing.already_logged"
         with pytest.raises(WorkflowUpdateFailedError) as not_vp:
             await teacher.execute_update(
                 AspiringPrincipalJourney.record_coaching,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
@@ -10,9 +11,16 @@ import sys
 import time
 from pathlib import Path
 
+import asyncpg
 import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
-from domain.program import SAMPLE_PROGRAM
+from activities.local_systems import LocalHris
+from domain.program import SAMPLE_PROGRAM, Role
+from domain.teacher_leader.journey import Application, Withdraw
+from pathways.journeys import start_teacher_leader
+from tests.journey_kit import SCHOOL, program_near, running_worker, seed_district
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 30
@@ -233,3 +241,125 @@ def test_a_waiver_by_someone_outside_the_office_is_refused_in_words() -> None:
         "error: invalid input: decided_by: must name someone in the program office, "
         "e.g. office:ana or director:maya (got 'ana')"
     )
+
+
+# --- one error boundary: definition files, journey ids, ended journeys ----------------------
+
+DEFINITION_COMMANDS = {
+    "fellowship check": ["fellowship", "check", "--program"],
+    "apply": [
+        "apply", "--employee", "e-1", "--role", "team_lead", "--school", "s",
+        "--cohort", "elementary_tk_6", "--program",
+    ],
+    "apply-roster": ["apply-roster", str(ROOT / "tests" / "__init__.py"), "--program"],
+    "fellowship apply": ["fellowship", "apply", "--employee", "e-1", "--program"],
+    "start-commitment": [
+        "start-commitment", "--fellow", "e-1", "--program", "plf-2027", "--graduated",
+        "2027-06-01", "--assistance", "100", "--office-email", "o@district.example", "--rules",
+    ],
+    "aspiring nominate": [
+        "aspiring", "nominate", "--employee", "e-1", "--tier1", "2026-06-01", "--year",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", DEFINITION_COMMANDS)
+def test_a_definition_file_that_is_not_toml_is_one_line_for_every_command(
+    command: str, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("program_year = [\n", "utf-8")
+
+    result = run(*DEFINITION_COMMANDS[command], str(broken), TEMPORAL_ADDRESS="127.0.0.1:1")
+
+    assert one_error_line(result).startswith(f"error: {broken}: not valid TOML: ")
+    assert result.returncode == 2
+
+
+def test_a_definition_file_with_a_wrong_type_or_an_unknown_field_names_them(
+    tmp_path: Path,
+) -> None:
+    from domain.fellowship.program import SAMPLE_FELLOWSHIP
+
+    text = SAMPLE_FELLOWSHIP.read_text("utf-8")
+    assert text.count("cohort_capacity = 12\n") == 1
+    broken = tmp_path / "fellowship.toml"
+    broken.write_text(
+        text.replace("cohort_capacity = 12\n", 'cohort_capacity = "twelve"\nseats = 1\n')
+    )
+
+    line = one_error_line(run("fellowship", "check", "--program", str(broken)))
+
+    assert line.startswith(f"error: {broken} is not valid: cohort_capacity: Input should be")
+    assert "seats: Extra inputs are not permitted" in line
+
+
+def test_a_missing_definition_file_is_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.toml"
+    result = run(*DEFINITION_COMMANDS["start-commitment"], str(missing))
+    assert one_error_line(result) == f"error: {missing}: cannot be read: No such file or directory"
+    assert result.returncode == 2
+
+
+async def run_against(env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command line against the test's Temporal server, while the test's worker runs."""
+    address = env.client.service_client.config.target_host
+    return await asyncio.to_thread(run, *args, TEMPORAL_ADDRESS=address)
+
+
+async def test_journey_ids_that_are_unknown_or_of_another_kind_or_ended_are_one_line(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    await seed_district(pool, ["t-cli"])
+    program = await program_near(env)
+    application = Application(
+        employee_id="t-cli", role=Role.PEER_COACH, school_id=SCHOOL, submitted_by="hris"
+    )
+    async with running_worker(client, pool, task_queue):
+        handle, _ = await start_teacher_leader(
+            client,
+            LocalHris(pool),
+            program,
+            application,
+            task_queue,
+            now=await env.get_current_time(),
+        )
+        journey = handle.id
+
+        unknown = await run_against(env, "status", "teacher-leader/1999-00/nobody")
+        assert one_error_line(unknown) == "error: there is no journey teacher-leader/1999-00/nobody"
+        assert unknown.returncode == 2
+
+        other_status = await run_against(env, "commitment-status", journey)
+        assert one_error_line(other_status) == (
+            f"error: {journey} is a teacher leader journey, not a service commitment; "
+            "see `pathways status`"
+        )
+        assert other_status.returncode == 2
+        other_update = await run_against(
+            env, "aspiring", "withdraw", journey, "--by", "office:ana", "--reason", "wrong id"
+        )
+        assert one_error_line(other_update).startswith(
+            f"error: {journey} is a teacher leader journey, not an aspiring principal's year"
+        )
+
+        refused = await run_against(env, "withdraw", journey, "--by", "t-other", "--reason", "x")
+        line = one_error_line(refused)
+        assert line.startswith("error: refused: t-other cannot withdraw the journey: only")
+        assert line.endswith("[policy.not_permitted]")
+        assert refused.returncode == 1
+
+        await handle.execute_update("withdraw", Withdraw(withdrawn_by="t-cli", reason="moving"))
+        await handle.result()
+        closed_on = (await handle.describe()).close_time
+        assert closed_on is not None
+
+        ended = await run_against(
+            env, "attend", journey, "--session", "summer-1", "--status", "present",
+            "--by", "office:ana",
+        )  # fmt: skip
+        assert one_error_line(ended) == (
+            f"error: {journey}: the journey ended on {closed_on.date().isoformat()} "
+            "(withdrawn: moving); nothing more can be recorded"
+        )
+        assert ended.returncode == 1

@@ -45,6 +45,7 @@ from domain.fellowship.program import (
 )
 from domain.service_commitment.journey import CommitmentStatus, Standing
 from domain.teacher_leader.events import AttendanceStatus, SelectionScores
+from pathways.refusals import refusal_of
 from tests.journey_kit import (
     SCHOOL,
     advance_to,
@@ -338,6 +339,7 @@ async def test_a_waiver_cancels_the_early_exit_repayment(
                 WaiveEarlyExit(decided_by="director:ana", reason="x", amount_cents=9_999_999),
             )
         assert "cannot waive $99,999.99: $15,000.00 is owed" in str(too_much.value.cause)
+        assert getattr(refusal_of(too_much.value), "code", None) == "waiver.exceeds_owed"
         await handle.execute_update(
             FellowshipJourney.waive,
             WaiveEarlyExit(decided_by="director:maya", reason="serious illness, documented"),
@@ -418,6 +420,7 @@ async def test_refusals_name_the_problem_and_leave_no_trace(
         with pytest.raises(WorkflowUpdateFailedError) as twice:
             await select(handle)
         assert "already decided" in str(twice.value.cause)
+        assert getattr(refusal_of(twice.value), "code", None) == "application.already_decided"
         logged = [e.event_type for e in await EventStore(pool).read_stream(handle.id)]
         assert logged.count("fellowship.SelectionDecided") == 1  # nothing refused was logged
         assert set(logged) <= {

@@ -43,6 +43,7 @@ from domain.program import (
     load_program_year,
     parse_program_year,
 )
+from domain.refusals import DefinitionError
 from domain.service_commitment import journey as sc
 from domain.service_commitment.rules import Crediting, RepaymentForm, ServiceRules
 from domain.teacher_leader import journey as tl
@@ -429,7 +430,7 @@ def test_an_unknown_time_zone_is_refused_in_every_kind_of_definition() -> None:
         definitions.parse(AspiringPrincipalsYear, year, "a.toml", AspiringDefinitionError)
     rules = RULES.model_dump(mode="json") | {"time_zone": "Los Angeles"}
     with pytest.raises(ValueError, match=r"time_zone: 'Los Angeles' is not a known IANA"):
-        definitions.parse(ServiceRules, rules, "r.toml", ValueError)
+        definitions.parse(ServiceRules, rules, "r.toml", DefinitionError)
     fellowship = load_fellowship(SAMPLE_FELLOWSHIP).model_dump(mode="json")
     del fellowship["service"]["time_zone"]
     with pytest.raises(FellowshipDefinitionError) as refused:

@@ -38,6 +38,7 @@ from domain.teacher_leader.journey import (
 from domain.teacher_leader.journey import status as status_of
 from pathways.audit import appended_in_history
 from pathways.journeys import TeacherLeaderHandle, start_teacher_leader
+from pathways.refusals import refusal_of
 from tests.journey_kit import (
     OTHER_PRINCIPAL,
     PRINCIPAL,
@@ -244,6 +245,9 @@ async def test_another_schools_principal_cannot_sign(
         assert f"only the teacher (t-4) and the principal of school {SCHOOL}" in str(
             refused.value.cause
         )
+        # Refused by the update's validator: the caller reads the code, not the words.
+        refusal = refusal_of(refused.value)
+        assert refusal is not None and refusal.code == "commitment.not_a_signer"
         # The refusal ran in a workflow task (the test server keeps its bookkeeping events
         # where a full server drops them) but nothing of the update entered the history.
         added = [e.event_type async for e in handle.fetch_history_events()][before:]

@@ -143,6 +143,7 @@ class AspiringPrincipalJourney:
         )
 
     @record_institute_day.validator
+    @steps.refuses
     def _validate_institute(self, cmd: rules.RecordInstituteDay) -> None:
         policy.authorize(Action.RECORD_ATTENDANCE, cmd.recorded_by, Case(self.state.employee_id))
         rules.decide_institute_day(self.state, self.year, cmd, workflow.now(), district.nil_id)
@@ -165,6 +166,7 @@ class AspiringPrincipalJourney:
         )
 
     @offer_shadowing.validator
+    @steps.refuses
     def _validate_offer(self, cmd: rules.OfferShadowing) -> None:
         policy.authorize(Action.OFFER_SHADOWING, cmd.offered_by, Case(self.state.employee_id))
         rules.check_shadowing_offer(self.state, cmd)
@@ -177,6 +179,7 @@ class AspiringPrincipalJourney:
         )
 
     @log_shadow.validator
+    @steps.refuses
     def _validate_shadow(self, cmd: rules.LogShadow) -> None:
         policy.authorize(Action.LOG_SHADOWING, cmd.logged_by, Case(self.state.employee_id))
         rules.decide_shadow_log(self.state, self.year, cmd, workflow.now(), district.nil_id)
@@ -189,6 +192,7 @@ class AspiringPrincipalJourney:
         )
 
     @record_vp_training.validator
+    @steps.refuses
     def _validate_training(self, cmd: rules.RecordVpTraining) -> None:
         policy.authorize(Action.RECORD_ATTENDANCE, cmd.recorded_by, Case(self.state.employee_id))
         rules.decide_vp_training(self.state, self.year, cmd, workflow.now(), district.nil_id)
@@ -201,6 +205,7 @@ class AspiringPrincipalJourney:
         )
 
     @record_coaching.validator
+    @steps.refuses
     def _validate_coaching(self, cmd: rules.RecordCoaching) -> None:
         policy.authorize(Action.RECORD_COACHING, cmd.coach, Case(self.state.employee_id))
         rules.decide_coaching(self.state, self.year, cmd, workflow.now(), district.nil_id)
@@ -213,6 +218,7 @@ class AspiringPrincipalJourney:
         )
 
     @withdraw.validator
+    @steps.refuses
     def _validate_withdraw(self, cmd: rules.WithdrawAspiring) -> None:
         policy.authorize(Action.WITHDRAW, cmd.withdrawn_by, Case(self.state.employee_id))
         rules.decide_withdrawal(self.state, cmd, workflow.now(), district.nil_id)

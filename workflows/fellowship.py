@@ -117,6 +117,7 @@ class FellowshipCohort:
         return answer
 
     @claim.validator
+    @steps.refuses
     def _validate_claim(self, fellow_id: str) -> None:
         seats.decide_claim(self.seats, fellow_id, workflow.now(), district.nil_id)
 
@@ -147,9 +148,13 @@ class FellowshipCohort:
                 )
 
     @release.validator
+    @steps.refuses
     def _validate_release(self, req: ReleaseSeat) -> None:
         if req.program_id != self.program.program_id:
-            raise CohortRefusal(f"this cohort is {self.program.program_id}, not {req.program_id}")
+            raise CohortRefusal(
+                f"this cohort is {self.program.program_id}, not {req.program_id}",
+                code="cohort.wrong_program",
+            )
 
     @workflow.query
     def roster(self) -> CohortSeats:
@@ -536,6 +541,7 @@ class FellowshipJourney:
         return self._status()
 
     @decide.validator
+    @steps.refuses
     def _validate_decide(self, cmd: rules.DecideSelection) -> None:
         policy.authorize(Action.DECIDE_APPLICATION, cmd.decided_by, Case(self.fellow.employee_id))
         rules.decide_selection(self.fellow, self.program, cmd, workflow.now(), district.nil_id)
@@ -550,6 +556,7 @@ class FellowshipJourney:
         )
 
     @enroll.validator
+    @steps.refuses
     def _validate_enroll(self, cmd: rules.RecordEnrollment) -> None:
         policy.authorize(Action.REPORT_ENROLLMENT, cmd.reported_by, Case(self.fellow.employee_id))
         rules.decide_enrollment(self.fellow, self.program, cmd, workflow.now(), district.nil_id)
@@ -562,6 +569,7 @@ class FellowshipJourney:
         )
 
     @record_pd.validator
+    @steps.refuses
     def _validate_pd(self, cmd: rules.RecordSupplementalPD) -> None:
         policy.authorize(Action.RECORD_ATTENDANCE, cmd.recorded_by, Case(self.fellow.employee_id))
         rules.decide_pd(self.fellow, self.program, cmd, workflow.now(), district.nil_id)
@@ -574,6 +582,7 @@ class FellowshipJourney:
         )
 
     @report_milestone.validator
+    @steps.refuses
     def _validate_milestone(self, cmd: rules.ReportMilestone) -> None:
         policy.authorize(Action.REPORT_MILESTONE, cmd.reported_by, Case(self.fellow.employee_id))
         rules.decide_milestone(self.fellow, self.program, cmd, workflow.now(), district.nil_id)
@@ -586,6 +595,7 @@ class FellowshipJourney:
         )
 
     @leave.validator
+    @steps.refuses
     def _validate_leave(self, cmd: rules.LeaveFellowship) -> None:
         policy.authorize(Action.LEAVE_PROGRAM, cmd.recorded_by, Case(self.fellow.employee_id))
         rules.decide_leaving(self.fellow, self.program, cmd, workflow.now(), district.nil_id)
@@ -598,6 +608,7 @@ class FellowshipJourney:
         )
 
     @waive.validator
+    @steps.refuses
     def _validate_waive(self, cmd: rules.WaiveEarlyExit) -> None:
         policy.authorize(Action.WAIVE_REPAYMENT, cmd.decided_by, Case(self.fellow.employee_id))
         self._decide_waiver(cmd, district.nil_id)
@@ -607,7 +618,8 @@ class FellowshipJourney:
     ) -> list[DomainEvent]:
         if self._paying:
             raise FellowshipRefusal(
-                "the repayment is already being sent to payroll; a refund is needed instead"
+                "the repayment is already being sent to payroll; a refund is needed instead",
+                code="waiver.payment_in_progress",
             )
         return rules.decide_waiver(self.fellow, cmd, workflow.now(), ids)
 

@@ -253,6 +253,7 @@ class ServiceCommitment:
         return self._status()
 
     @hr_event.validator
+    @steps.refuses
     def _validate_hr_event(self, cmd: rules.HrEvent) -> None:
         policy.authorize(Action.REPORT_HR_CHANGE, cmd.recorded_by, Case(self.state.fellow_id))
         rules.decide_hr_event(self.state, self.rules, cmd, workflow.now(), district.nil_id)
@@ -270,6 +271,7 @@ class ServiceCommitment:
         return self._status()
 
     @waive.validator
+    @steps.refuses
     def _validate_waive(self, cmd: rules.Waive) -> None:
         policy.authorize(Action.WAIVE_REPAYMENT, cmd.decided_by, Case(self.state.fellow_id))
         self._refuse_while_paying()
@@ -278,7 +280,8 @@ class ServiceCommitment:
     def _refuse_while_paying(self) -> None:
         if self._paying:
             raise CommitmentRefusal(
-                "the repayment is already being sent to payroll; a refund is needed instead"
+                "the repayment is already being sent to payroll; a refund is needed instead",
+                code="waiver.payment_in_progress",
             )
 
     @workflow.query

@@ -262,6 +262,7 @@ class TeacherLeaderJourney:
         return self._status()
 
     @decide.validator
+    @steps.refuses
     def _validate_decide(self, cmd: rules.DecideApplication) -> None:
         policy.authorize(Action.DECIDE_APPLICATION, cmd.decided_by, self._case())
         rules.decide_application(self.journey, cmd, workflow.now(), district.nil_id)
@@ -274,6 +275,7 @@ class TeacherLeaderJourney:
         )
 
     @sign_commitment.validator
+    @steps.refuses
     def _validate_sign(self, cmd: rules.SignCommitment) -> None:
         rules.decide_signature(self.journey, cmd, workflow.now(), district.nil_id)
 
@@ -287,6 +289,7 @@ class TeacherLeaderJourney:
         )
 
     @record_attendance.validator
+    @steps.refuses
     def _validate_attendance(self, cmd: rules.RecordAttendance) -> None:
         policy.authorize(Action.RECORD_ATTENDANCE, cmd.recorded_by, self._case())
         rules.decide_attendance(self.journey, self.program, cmd, workflow.now(), district.nil_id)
@@ -299,6 +302,7 @@ class TeacherLeaderJourney:
         )
 
     @record_make_up.validator
+    @steps.refuses
     def _validate_make_up(self, cmd: rules.RecordMakeUp) -> None:
         policy.authorize(Action.RECORD_MAKE_UP, cmd.recorded_by, self._case())
         rules.decide_make_up(self.journey, self.program, cmd, workflow.now(), district.nil_id)
@@ -313,6 +317,7 @@ class TeacherLeaderJourney:
         )
 
     @record_coaching_step.validator
+    @steps.refuses
     def _validate_coaching(self, cmd: rules.RecordCoachingStep) -> None:
         policy.authorize(Action.RECORD_COACHING, cmd.recorded_by, self._case())
         rules.decide_coaching_step(self.journey, self.program, cmd, workflow.now(), district.nil_id)
@@ -327,6 +332,7 @@ class TeacherLeaderJourney:
         )
 
     @submit_deliverable.validator
+    @steps.refuses
     def _validate_submission(self, cmd: rules.SubmitDeliverable) -> None:
         policy.authorize(Action.SUBMIT_DELIVERABLE, cmd.submitted_by, self._case())
         rules.decide_submission(self.journey, self.program, cmd, workflow.now(), district.nil_id)
@@ -339,6 +345,7 @@ class TeacherLeaderJourney:
         )
 
     @review_deliverable.validator
+    @steps.refuses
     def _validate_review(self, cmd: rules.ReviewDeliverable) -> None:
         policy.authorize(Action.REVIEW_DELIVERABLE, cmd.reviewed_by, self._case())
         rules.decide_review(self.journey, self.program, cmd, workflow.now(), district.nil_id)
@@ -357,6 +364,7 @@ class TeacherLeaderJourney:
         return self._status()
 
     @close_year.validator
+    @steps.refuses
     def _validate_close(self, cmd: rules.CloseYear) -> None:
         policy.authorize(Action.CLOSE_YEAR, cmd.closed_by, self._case())
         rules.decide_close(self.journey, cmd, workflow.now(), district.nil_id, early=True)
@@ -369,6 +377,7 @@ class TeacherLeaderJourney:
         )
 
     @withdraw.validator
+    @steps.refuses
     def _validate_withdraw(self, cmd: rules.Withdraw) -> None:
         policy.authorize(Action.WITHDRAW, cmd.withdrawn_by, self._case())
         rules.decide_withdrawal(self.journey, cmd, workflow.now(), district.nil_id)
@@ -381,6 +390,7 @@ class TeacherLeaderJourney:
         )
 
     @record_separation.validator
+    @steps.refuses
     def _validate_separation(self, cmd: rules.RecordSeparation) -> None:
         policy.authorize(Action.RECORD_SEPARATION, cmd.recorded_by, self._case())
         # Checked before acceptance only: no later moment makes the date more future, and a

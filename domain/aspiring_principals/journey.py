@@ -20,13 +20,14 @@ from domain.aspiring_principals.program import AspiringPrincipalsYear
 from domain.calendar import is_after_today
 from domain.commands import Command, OfficePerson
 from domain.events import DomainEvent, Notice
+from domain.refusals import Refusal
 from domain.teacher_leader.events import AttendanceStatus
 
 NewId = Callable[[], UUID]
 
 
-class AspiringRefusal(ValueError):
-    pass
+class AspiringRefusal(Refusal):
+    """A command the aspiring principal's year cannot accept, in words to act on."""
 
 
 # --- events --------------------------------------------------------------------------------
@@ -277,12 +278,13 @@ def check_eligibility(year: AspiringPrincipalsYear, role: str) -> str | None:
 
 def _require_active(a: Aspiring, action: str) -> None:
     if a.stage is not Stage.ACTIVE:
-        raise AspiringRefusal(f"cannot {action}: the year is {a.stage.value}")
+        code = "journey.starting" if a.stage is Stage.JOINED else "journey.ended"
+        raise AspiringRefusal(f"cannot {action}: the year is {a.stage.value}", code=code)
 
 
 def _past(on: date, now: datetime, year: AspiringPrincipalsYear, what: str) -> None:
     if is_after_today(on, now, year.time_zone):
-        raise AspiringRefusal(f"{what} is on {on}; it has not happened yet")
+        raise AspiringRefusal(f"{what} is on {on}; it has not happened yet", code="date.in_future")
 
 
 def decide_institute_day(
@@ -292,7 +294,10 @@ def decide_institute_day(
     day = year.institute_day(cmd.session_id)
     if day is None:
         known = ", ".join(s.session_id for s in year.summer_institute)
-        raise AspiringRefusal(f"unknown Summer Institute day {cmd.session_id!r}; days: {known}")
+        raise AspiringRefusal(
+            f"unknown Summer Institute day {cmd.session_id!r}; days: {known}",
+            code="session.unknown",
+        )
     _past(day.on, now, year, day.title)
     if a.institute.get(cmd.session_id) == cmd.status:
         return []
@@ -310,9 +315,11 @@ def decide_institute_day(
 def check_shadowing_offer(a: Aspiring, cmd: OfferShadowing) -> None:
     _require_active(a, "offer a shadowing fellowship")
     if a.mentor_id is not None:
-        raise AspiringRefusal(f"already shadowing {a.mentor_name} ({a.mentor_id})")
+        raise AspiringRefusal(
+            f"already shadowing {a.mentor_name} ({a.mentor_id})", code="shadowing.already_placed"
+        )
     if cmd.mentor_id == a.employee_id:
-        raise AspiringRefusal("a participant cannot mentor themself")
+        raise AspiringRefusal("a participant cannot mentor themself", code="shadowing.self_mentor")
 
 
 def decide_shadowing(
@@ -330,7 +337,8 @@ def decide_shadowing(
     if mentor_role != "principal" or not mentor_active:
         raise AspiringRefusal(
             f"{cmd.mentor_id} ({name}) is {'an inactive ' if not mentor_active else ''}"
-            f"{mentor_role} in HR; the mentor must be a serving principal"
+            f"{mentor_role} in HR; the mentor must be a serving principal",
+            code="shadowing.mentor_not_principal",
         )
     return [
         ShadowingPlaced(
@@ -350,19 +358,25 @@ def decide_shadow_log(
 ) -> list[DomainEvent]:
     _require_active(a, "log shadowing")
     if a.mentor_id is None:
-        raise AspiringRefusal("there is no shadowing fellowship to log: offer one first")
+        raise AspiringRefusal(
+            "there is no shadowing fellowship to log: offer one first", code="shadowing.not_placed"
+        )
     if not year.school_year_starts <= cmd.on <= year.school_year_ends:
         raise AspiringRefusal(
             f"{cmd.on} is outside the school year "
-            f"{year.school_year_starts} to {year.school_year_ends}"
+            f"{year.school_year_starts} to {year.school_year_ends}",
+            code="date.outside_school_year",
         )
     _past(cmd.on, now, year, "that shadow day")
     if cmd.hours > year.shadowing.max_hours_per_day:
         raise AspiringRefusal(
-            f"{cmd.hours} hours in one day is more than {year.shadowing.max_hours_per_day}"
+            f"{cmd.hours} hours in one day is more than {year.shadowing.max_hours_per_day}",
+            code="shadowing.hours_exceeded",
         )
     if any(e.on == cmd.on for e in a.shadow_log):
-        raise AspiringRefusal(f"{cmd.on} is already logged; one entry per day")
+        raise AspiringRefusal(
+            f"{cmd.on} is already logged; one entry per day", code="shadowing.already_logged"
+        )
     return [
         ShadowLogged(
             event_id=new_id(),
@@ -381,11 +395,16 @@ def decide_vp_training(
 ) -> list[DomainEvent]:
     _require_active(a, "record VP/AP training")
     if a.role not in year.vp_roles:
-        raise AspiringRefusal(f"VP/AP training is for {', '.join(year.vp_roles)}, not {a.role}")
+        raise AspiringRefusal(
+            f"VP/AP training is for {', '.join(year.vp_roles)}, not {a.role}",
+            code="role.not_eligible",
+        )
     session = year.training(cmd.session_id)
     if session is None:
         known = ", ".join(s.session_id for s in year.vp_training) or "none"
-        raise AspiringRefusal(f"unknown training {cmd.session_id!r}; trainings: {known}")
+        raise AspiringRefusal(
+            f"unknown training {cmd.session_id!r}; trainings: {known}", code="session.unknown"
+        )
     _past(session.on, now, year, session.title)
     if a.vp_training.get(cmd.session_id) == cmd.status:
         return []
@@ -405,12 +424,19 @@ def decide_coaching(
 ) -> list[DomainEvent]:
     _require_active(a, "record coaching")
     if a.role not in year.vp_roles:
-        raise AspiringRefusal(f"coaching in role is for {', '.join(year.vp_roles)}, not {a.role}")
+        raise AspiringRefusal(
+            f"coaching in role is for {', '.join(year.vp_roles)}, not {a.role}",
+            code="role.not_eligible",
+        )
     if not year.school_year_starts <= cmd.on <= year.school_year_ends:
-        raise AspiringRefusal(f"{cmd.on} is outside the school year")
+        raise AspiringRefusal(
+            f"{cmd.on} is outside the school year", code="date.outside_school_year"
+        )
     _past(cmd.on, now, year, "that coaching session")
     if cmd.on in a.coaching:
-        raise AspiringRefusal(f"a coaching session on {cmd.on} is already recorded")
+        raise AspiringRefusal(
+            f"a coaching session on {cmd.on} is already recorded", code="coaching.already_recorded"
+        )
     return [
         CoachingSessionRecorded(
             event_id=new_id(), occurred_at=now, on=cmd.on, coach=cmd.coach, focus=cmd.focus
@@ -422,7 +448,7 @@ def decide_withdrawal(
     a: Aspiring, cmd: WithdrawAspiring, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
     if not a.is_open:
-        raise AspiringRefusal(f"the year has already ended ({a.stage.value})")
+        raise AspiringRefusal(f"the year has already ended ({a.stage.value})", code="journey.ended")
     return [
         AspiringWithdrawn(
             event_id=new_id(), occurred_at=now, reason=cmd.reason, withdrawn_by=cmd.withdrawn_by

@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from domain import definitions
 from domain.calendar import DEFAULT_TIME_ZONE, TimeZone, local_date
+from domain.refusals import DefinitionError
 
 SLUG = r"^[a-z0-9][a-z0-9\-]*$"
 
@@ -92,8 +93,8 @@ class AspiringPrincipalsYear(BaseModel):
         return AspiringPrincipalsYear.model_validate(data)
 
 
-class AspiringDefinitionError(ValueError):
-    pass
+class AspiringDefinitionError(DefinitionError):
+    """An Aspiring Principals year file cannot work; the message names the field."""
 
 
 def load_aspiring_year(path: Path) -> AspiringPrincipalsYear:

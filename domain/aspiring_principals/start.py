@@ -46,12 +46,12 @@ def _check_start(inp: AspiringInput, employee: Employee, now: datetime) -> None:
     year = inp.year
     if now > year.closes_at:
         raise StartRefused(
-            "application.closed",
-            f"the {year.program_year} year closed at {year.closes_at.isoformat()}",
+            code="application.closed",
+            message=f"the {year.program_year} year closed at {year.closes_at.isoformat()}",
         )
     why_not = check_eligibility(year, employee.role)
     if why_not is not None:
-        raise StartRefused("start.ineligible_title", why_not)
+        raise StartRefused(code="start.ineligible_title", message=why_not)
 
 
 def _hears(news: HrNews) -> Told | None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.events import DomainEvent
 from domain.fellowship.program import FellowshipProgram
+from domain.refusals import Refusal
 
 NewId = Callable[[], UUID]
 
@@ -120,8 +121,8 @@ def fold(
     return c
 
 
-class CohortRefusal(ValueError):
-    pass
+class CohortRefusal(Refusal):
+    """A seat request the cohort cannot take, in words to act on."""
 
 
 def decide_claim(c: CohortSeats, fellow_id: str, now: datetime, new_id: NewId) -> list[DomainEvent]:
@@ -129,9 +130,11 @@ def decide_claim(c: CohortSeats, fellow_id: str, now: datetime, new_id: NewId) -
     if c.answer(fellow_id) is not None:
         return []
     if c.is_closed(now):
-        raise CohortRefusal("the cohort is closed: enrollment has ended")
+        raise CohortRefusal("the cohort is closed: enrollment has ended", code="cohort.closed")
     if fellow_id in c.released:
-        raise CohortRefusal(f"{fellow_id} already gave up a place in this cohort")
+        raise CohortRefusal(
+            f"{fellow_id} already gave up a place in this cohort", code="cohort.place_given_up"
+        )
     seat = c.free_seat()
     return [
         SeatClaimed(

@@ -25,13 +25,14 @@ from domain.commands import Command
 from domain.events import DomainEvent, Notice
 from domain.fellowship.program import EarlyExitRepayment, FellowshipProgram, Milestone
 from domain.money import dollars
+from domain.refusals import Refusal
 from domain.teacher_leader.events import AttendanceStatus, SelectionScores
 from domain.waivers import RepaymentWaiver, WaiveRepayment
 
 NewId = Callable[[], UUID]
 
 
-class FellowshipRefusal(ValueError):
+class FellowshipRefusal(Refusal):
     """A command the fellowship journey cannot accept, in words to act on."""
 
 
@@ -375,11 +376,20 @@ def decide_selection(
     f: Fellow, program: FellowshipProgram, cmd: DecideSelection, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
     if f.stage is not Stage.APPLIED:
-        raise FellowshipRefusal(f"the application was already decided (stage: {f.stage.value})")
+        raise FellowshipRefusal(
+            f"the application was already decided (stage: {f.stage.value})",
+            code="application.already_decided",
+        )
     if not f.full_name:
-        raise FellowshipRefusal("the applicant is still being looked up in HR; try again shortly")
+        raise FellowshipRefusal(
+            "the applicant is still being looked up in HR; try again shortly",
+            code="journey.starting",
+        )
     if now > program.selection_closes_at:
-        raise FellowshipRefusal(f"selection closed at {program.selection_closes_at.isoformat()}")
+        raise FellowshipRefusal(
+            f"selection closed at {program.selection_closes_at.isoformat()}",
+            code="selection.closed",
+        )
     return [
         SelectionDecided(
             event_id=new_id(),
@@ -398,11 +408,17 @@ def decide_enrollment(
     if f.stage is Stage.ENROLLED and f.university_student_id == cmd.university_student_id:
         return []  # the university sent the same report again
     if f.stage is not Stage.ADMITTED:
-        raise FellowshipRefusal(f"only an admitted fellow can enroll (stage: {f.stage.value})")
+        raise FellowshipRefusal(
+            f"only an admitted fellow can enroll (stage: {f.stage.value})",
+            code="enrollment.not_admitted",
+        )
     if now > program.enrollment_closes_at:
-        raise FellowshipRefusal(f"enrollment closed at {program.enrollment_closes_at.isoformat()}")
+        raise FellowshipRefusal(
+            f"enrollment closed at {program.enrollment_closes_at.isoformat()}",
+            code="enrollment.closed",
+        )
     if problem := not_yet("enrolled_on", cmd.enrolled_on, now, program.time_zone):
-        raise FellowshipRefusal(problem)
+        raise FellowshipRefusal(problem, code="date.in_future")
     return [
         Enrolled(
             event_id=new_id(),
@@ -418,13 +434,20 @@ def decide_pd(
     f: Fellow, program: FellowshipProgram, cmd: RecordSupplementalPD, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
     if f.stage is not Stage.ENROLLED:
-        raise FellowshipRefusal(f"PD is recorded for enrolled fellows (stage: {f.stage.value})")
+        raise FellowshipRefusal(
+            f"PD is recorded for enrolled fellows (stage: {f.stage.value})",
+            code="enrollment.required",
+        )
     session = program.session(cmd.session_id)
     if session is None:
         known = ", ".join(s.session_id for s in program.supplemental_pd) or "none"
-        raise FellowshipRefusal(f"unknown session {cmd.session_id!r}; sessions: {known}")
+        raise FellowshipRefusal(
+            f"unknown session {cmd.session_id!r}; sessions: {known}", code="session.unknown"
+        )
     if is_after_today(session.on, now, program.time_zone):
-        raise FellowshipRefusal(f"{session.title} is on {session.on}; it has not happened yet")
+        raise FellowshipRefusal(
+            f"{session.title} is on {session.on}; it has not happened yet", code="date.in_future"
+        )
     if f.pd.get(cmd.session_id) == cmd.status:
         return []
     return [
@@ -445,18 +468,21 @@ def decide_milestone(
         return []  # a repeated report
     if f.stage is not Stage.ENROLLED:
         raise FellowshipRefusal(
-            f"milestones are reported for enrolled fellows (stage: {f.stage.value})"
+            f"milestones are reported for enrolled fellows (stage: {f.stage.value})",
+            code="enrollment.required",
         )
     if cmd.milestone in f.milestones:
         raise FellowshipRefusal(
-            f"{cmd.milestone.label} was already reported for {f.milestones[cmd.milestone]}"
+            f"{cmd.milestone.label} was already reported for {f.milestones[cmd.milestone]}",
+            code="milestone.already_reported",
         )
     if f.enrolled_on is not None and cmd.achieved_on < f.enrolled_on:
         raise FellowshipRefusal(
-            f"achieved_on {cmd.achieved_on} is before enrollment on {f.enrolled_on}"
+            f"achieved_on {cmd.achieved_on} is before enrollment on {f.enrolled_on}",
+            code="milestone.before_enrollment",
         )
     if problem := not_yet("achieved_on", cmd.achieved_on, now, program.time_zone):
-        raise FellowshipRefusal(problem)
+        raise FellowshipRefusal(problem, code="date.in_future")
     return [
         MilestoneReported(
             event_id=new_id(),
@@ -475,12 +501,17 @@ def decide_leaving(
     if f.stage is Stage.LEFT and f.left is cmd.kind:
         return []  # HR sent the same separation twice
     if not f.is_open:
-        raise FellowshipRefusal(f"the fellowship has already ended (stage: {f.stage.value})")
+        raise FellowshipRefusal(
+            f"the fellowship has already ended (stage: {f.stage.value})", code="journey.ended"
+        )
     if cmd.kind is LeaveKind.DID_NOT_COMPLETE:
-        raise FellowshipRefusal("'did not complete' is recorded by the graduation deadline")
+        raise FellowshipRefusal(
+            "'did not complete' is recorded by the graduation deadline",
+            code="leave.kind_not_allowed",
+        )
     what = f"leaving ({cmd.kind.value}) effective on"
     if problem := not_yet(what, cmd.effective_on, now, program.time_zone):
-        raise FellowshipRefusal(problem)
+        raise FellowshipRefusal(problem, code="date.in_future")
     return [
         LeftProgram(
             event_id=new_id(),

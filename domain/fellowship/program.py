@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from domain import definitions
 from domain.calendar import DEFAULT_TIME_ZONE, TimeZone, known_time_zone, local_date
 from domain.money import dollars
+from domain.refusals import DefinitionError
 from domain.service_commitment.rules import ServiceRules
 
 SLUG = r"^[a-z0-9][a-z0-9\-]*$"
@@ -164,7 +165,7 @@ class FellowshipProgram(BaseModel):
         return FellowshipProgram.model_validate(data)
 
 
-class FellowshipDefinitionError(ValueError):
+class FellowshipDefinitionError(DefinitionError):
     """A fellowship program file cannot work; the message names the field."""
 
 

@@ -47,13 +47,13 @@ def _check_start(inp: FellowshipInput, employee: Employee, now: datetime) -> Non
     program = inp.program
     if now > program.selection_closes_at:
         raise StartRefused(
-            "application.closed",
-            f"applications to {program.program_id} closed at "
+            code="application.closed",
+            message=f"applications to {program.program_id} closed at "
             f"{program.selection_closes_at.isoformat()}",
         )
     why_not = check_eligibility(program, employee.role)
     if why_not is not None:
-        raise StartRefused("start.ineligible_title", why_not)
+        raise StartRefused(code="start.ineligible_title", message=why_not)
 
 
 def _hears(news: HrNews) -> Told | None:

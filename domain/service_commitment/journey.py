@@ -19,6 +19,7 @@ from domain.calendar import not_yet
 from domain.commands import Command
 from domain.events import DomainEvent, Notice
 from domain.hr import HrChange as HrChange
+from domain.refusals import Refusal
 from domain.service_commitment.rules import (
     RepaymentComputation,
     ServiceRules,
@@ -29,7 +30,7 @@ from domain.service_commitment.rules import (
 from domain.waivers import RepaymentWaiver, WaiveRepayment
 
 
-class CommitmentRefusal(ValueError):
+class CommitmentRefusal(Refusal):
     """An HR event or office decision the commitment cannot take, in words to act on."""
 
 
@@ -306,41 +307,53 @@ def decide_hr_event(
 ) -> list[DomainEvent]:
     """The events an HR report causes; [] when it repeats what is already recorded."""
     if c.graduated_on is None:
-        raise CommitmentRefusal("the commitment is still starting; send the change again shortly")
+        raise CommitmentRefusal(
+            "the commitment is still starting; send the change again shortly",
+            code="journey.starting",
+        )
     if c.separated_on is not None:
         if cmd.change is HrChange.SEPARATION and cmd.effective_on == c.separated_on:
             return []  # HR sent the same separation again
         raise CommitmentRefusal(
-            f"{c.fellow_id} separated on {c.separated_on}; no further HR changes apply"
+            f"{c.fellow_id} separated on {c.separated_on}; no further HR changes apply",
+            code="hr.after_separation",
         )
     if c.standing is not Standing.SERVING:
-        raise CommitmentRefusal(f"the commitment is already {c.standing.value}")
+        raise CommitmentRefusal(
+            f"the commitment is already {c.standing.value}", code="journey.ended"
+        )
     what = f"the {cmd.change.value.replace('_', ' ')} effective on"
     if problem := not_yet(what, cmd.effective_on, now, rules.time_zone):
-        raise CommitmentRefusal(problem)
+        raise CommitmentRefusal(problem, code="date.in_future")
     if c.last_effective is not None and cmd.effective_on < c.last_effective:
         raise CommitmentRefusal(
-            f"HR changes must arrive in order: the last one was effective on {c.last_effective}"
+            f"HR changes must arrive in order: the last one was effective on {c.last_effective}",
+            code="hr.out_of_order",
         )
     at, by, ids = now, cmd.recorded_by, new_id
     match cmd.change:
         case HrChange.ROLE_CHANGE:
             if not cmd.role:
-                raise CommitmentRefusal("a role change needs the new role")
+                raise CommitmentRefusal("a role change needs the new role", code="hr.role_required")
             if cmd.role == c.role:
                 return []
             return [RoleChanged(event_id=ids(), occurred_at=at, role=cmd.role,
                                 effective_on=cmd.effective_on, recorded_by=by)]  # fmt: skip
         case HrChange.SCHOOL_TRANSFER:
             if not cmd.school_id:
-                raise CommitmentRefusal("a school transfer needs the new school id")
+                raise CommitmentRefusal(
+                    "a school transfer needs the new school id", code="hr.school_required"
+                )
             if cmd.school_id == c.school_id:
                 return []
             return [SchoolTransferred(event_id=ids(), occurred_at=at, school_id=cmd.school_id,
                                       effective_on=cmd.effective_on, recorded_by=by)]  # fmt: skip
         case HrChange.LEAVE_START:
             if not cmd.reason:
-                raise CommitmentRefusal("a leave needs its reason, e.g. leave or full_time_study")
+                raise CommitmentRefusal(
+                    "a leave needs its reason, e.g. leave or full_time_study",
+                    code="hr.reason_required",
+                )
             if c.on_leave:
                 return []
             return [LeaveStarted(event_id=ids(), occurred_at=at, reason=cmd.reason,
@@ -348,7 +361,7 @@ def decide_hr_event(
                                  effective_on=cmd.effective_on, recorded_by=by)]  # fmt: skip
         case HrChange.LEAVE_END:
             if not c.on_leave:
-                raise CommitmentRefusal(f"{c.fellow_id} is not on leave")
+                raise CommitmentRefusal(f"{c.fellow_id} is not on leave", code="hr.not_on_leave")
             return [LeaveEnded(event_id=ids(), occurred_at=at, effective_on=cmd.effective_on,
                                recorded_by=by)]  # fmt: skip
         case HrChange.SEPARATION:
@@ -356,7 +369,7 @@ def decide_hr_event(
                                        effective_on=cmd.effective_on,
                                        reason=cmd.reason or "separated",
                                        recorded_by=by)]  # fmt: skip
-    raise CommitmentRefusal(f"unknown HR change {cmd.change}")
+    raise CommitmentRefusal(f"unknown HR change {cmd.change}", code="hr.unknown_change")
 
 
 def decide_waiver(c: Commitment, cmd: Waive, now: datetime, new_id: NewId) -> list[DomainEvent]:

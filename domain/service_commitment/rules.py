@@ -24,12 +24,15 @@ from calendar import monthrange
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain import definitions
 from domain.calendar import DEFAULT_TIME_ZONE, TimeZone
 from domain.money import dollars
+from domain.refusals import DefinitionError
 
 
 class RepaymentForm(StrEnum):
@@ -211,3 +214,11 @@ def compute_repayment(
         owed_cents=owed_cents,
         explanation=why,
     )
+
+
+class ServiceRulesDefinitionError(DefinitionError):
+    """A service rules file cannot work; the message names the field."""
+
+
+def load_service_rules(path: Path) -> ServiceRules:
+    return definitions.load(ServiceRules, path, ServiceRulesDefinitionError)

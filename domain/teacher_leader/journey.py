@@ -20,6 +20,7 @@ from domain.calendar import is_after_today, local_date, not_yet
 from domain.commands import Command
 from domain.events import DomainEvent
 from domain.program import Cohort, ProgramYear, Role
+from domain.refusals import Refusal
 from domain.teacher_leader.events import (
     COACHING_ORDER,
     ApplicantIdentified,
@@ -51,7 +52,7 @@ from domain.teacher_leader.events import (
 )
 
 
-class JourneyRefusal(ValueError):
+class JourneyRefusal(Refusal):
     """A command the journey cannot accept, in words a program officer can act on."""
 
 
@@ -151,17 +152,26 @@ def check_application(program: ProgramYear, application: Application, now: datet
     if application.role not in program.roles:
         offered = ", ".join(r.label for r in program.roles)
         raise JourneyRefusal(
-            f"{application.role.label} is not offered in {program.program_year}; offered: {offered}"
+            f"{application.role.label} is not offered in {program.program_year}; "
+            f"offered: {offered}",
+            code="application.role_not_offered",
         )
     if application.role is Role.TEAM_LEAD and application.cohort is None:
         cohorts = ", ".join(c.value for c in Cohort)
-        raise JourneyRefusal(f"a Team Lead application needs a cohort: one of {cohorts}")
+        raise JourneyRefusal(
+            f"a Team Lead application needs a cohort: one of {cohorts}",
+            code="application.cohort_required",
+        )
     if application.role is not Role.TEAM_LEAD and application.cohort is not None:
-        raise JourneyRefusal(f"cohorts apply to Team Leads only, not to {application.role.label}")
+        raise JourneyRefusal(
+            f"cohorts apply to Team Leads only, not to {application.role.label}",
+            code="application.cohort_not_applicable",
+        )
     if now > program.application_deadline:
         raise JourneyRefusal(
             f"applications for {program.program_year} closed on "
-            f"{program.application_deadline.isoformat()}"
+            f"{program.application_deadline.isoformat()}",
+            code="application.closed",
         )
 
 
@@ -307,14 +317,17 @@ NewId = Callable[[], UUID]
 
 def _require_open(j: Journey, action: str) -> None:
     if not j.is_open:
-        raise JourneyRefusal(f"cannot {action}: the journey is {j.stage.value}")
+        raise JourneyRefusal(
+            f"cannot {action}: the journey is {j.stage.value}", code="journey.ended"
+        )
 
 
 def _require_active(j: Journey, action: str) -> None:
     _require_open(j, action)
     if j.stage is not Stage.ACTIVE:
         raise JourneyRefusal(
-            f"cannot {action} before the joint commitment is signed (stage: {j.stage.value})"
+            f"cannot {action} before the joint commitment is signed (stage: {j.stage.value})",
+            code="commitment.not_signed",
         )
 
 
@@ -322,9 +335,14 @@ def decide_application(
     j: Journey, cmd: DecideApplication, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
     if j.stage not in (Stage.APPLIED, Stage.WAITLISTED):
-        raise JourneyRefusal(f"the application was already decided: {j.stage.value}")
+        raise JourneyRefusal(
+            f"the application was already decided: {j.stage.value}",
+            code="application.already_decided",
+        )
     if j.stage is Stage.WAITLISTED and cmd.outcome is DecisionOutcome.WAITLISTED:
-        raise JourneyRefusal("the application is already waitlisted")
+        raise JourneyRefusal(
+            "the application is already waitlisted", code="application.already_waitlisted"
+        )
     return [
         ApplicationDecided(
             event_id=new_id(),
@@ -341,9 +359,15 @@ def decide_signature(
     j: Journey, cmd: SignCommitment, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
     if j.stage is not Stage.COMMITMENT_PENDING or j.principal_id is None:
-        raise JourneyRefusal(f"there is no joint commitment awaiting signatures ({j.stage.value})")
+        raise JourneyRefusal(
+            f"there is no joint commitment awaiting signatures ({j.stage.value})",
+            code="commitment.not_pending",
+        )
     if j.commitment_deadline is not None and now > j.commitment_deadline:
-        raise JourneyRefusal(f"the commitment deadline {j.commitment_deadline} has passed")
+        raise JourneyRefusal(
+            f"the commitment deadline {j.commitment_deadline} has passed",
+            code="commitment.deadline_passed",
+        )
     if cmd.signer_id == j.employee_id:
         signer = Signer.TEACHER
     elif cmd.signer_id == j.principal_id:
@@ -351,10 +375,13 @@ def decide_signature(
     else:
         raise JourneyRefusal(
             f"{cmd.signer_id} cannot sign: only the teacher ({j.employee_id}) and the principal "
-            f"of school {j.school_id} ({j.principal_id}) sign this commitment"
+            f"of school {j.school_id} ({j.principal_id}) sign this commitment",
+            code="commitment.not_a_signer",
         )
     if signer in j.signed:
-        raise JourneyRefusal(f"the {signer.value} has already signed")
+        raise JourneyRefusal(
+            f"the {signer.value} has already signed", code="commitment.already_signed"
+        )
     events: list[DomainEvent] = [
         CommitmentSigned(event_id=new_id(), occurred_at=now, signer=signer, signer_id=cmd.signer_id)
     ]
@@ -377,15 +404,19 @@ def decide_attendance(
         known = ", ".join(s.session_id for s in program.sessions_for(j.role))
         raise JourneyRefusal(
             f"session {cmd.session_id!r} is not in the {program.program_year} calendar for "
-            f"{j.role.label}; sessions: {known}"
+            f"{j.role.label}; sessions: {known}",
+            code="session.unknown",
         )
     if is_after_today(session.on, now, program.time_zone):
-        raise JourneyRefusal(f"{session.title} is on {session.on}; it has not happened yet")
+        raise JourneyRefusal(
+            f"{session.title} is on {session.on}; it has not happened yet", code="date.in_future"
+        )
     if cmd.session_id in j.attendance:
         mark = j.attendance[cmd.session_id]
         raise JourneyRefusal(
             f"attendance for {session.title} is already recorded ({mark.status.value} by "
-            f"{mark.recorded_by}); record a make-up instead"
+            f"{mark.recorded_by}); record a make-up instead",
+            code="attendance.already_recorded",
         )
     return [
         AttendanceRecorded(
@@ -405,15 +436,22 @@ def decide_make_up(
     assert j.role is not None
     session = program.session(cmd.session_id)
     if session is None or not session.applies_to(j.role):
-        raise JourneyRefusal(f"session {cmd.session_id!r} is not in this journey's calendar")
+        raise JourneyRefusal(
+            f"session {cmd.session_id!r} is not in this journey's calendar", code="session.unknown"
+        )
     mark = j.attendance.get(cmd.session_id)
     if mark is not None and mark.status is AttendanceStatus.PRESENT:
-        raise JourneyRefusal(f"{session.title} was attended; there is nothing to make up")
+        raise JourneyRefusal(
+            f"{session.title} was attended; there is nothing to make up", code="make_up.not_needed"
+        )
     if mark is not None and mark.made_up_on is not None:
-        raise JourneyRefusal(f"a make-up for {session.title} is already recorded")
+        raise JourneyRefusal(
+            f"a make-up for {session.title} is already recorded", code="make_up.already_recorded"
+        )
     if cmd.completed_on < session.on or is_after_today(cmd.completed_on, now, program.time_zone):
         raise JourneyRefusal(
-            f"a make-up for {session.title} must be completed between {session.on} and today"
+            f"a make-up for {session.title} must be completed between {session.on} and today",
+            code="make_up.date_out_of_range",
         )
     return [
         MakeUpRecorded(
@@ -434,18 +472,25 @@ def decide_coaching_step(
     cycle = program.cycle(cmd.cycle_id)
     if cycle is None:
         known = ", ".join(c.cycle_id for c in program.coaching_cycles)
-        raise JourneyRefusal(f"no coaching cycle {cmd.cycle_id!r}; cycles: {known}")
+        raise JourneyRefusal(
+            f"no coaching cycle {cmd.cycle_id!r}; cycles: {known}", code="coaching.unknown_cycle"
+        )
     done = j.coaching.get(cmd.cycle_id, [])
     if len(done) == len(COACHING_ORDER):
-        raise JourneyRefusal(f"the {cycle.title} is already complete")
+        raise JourneyRefusal(
+            f"the {cycle.title} is already complete", code="coaching.cycle_complete"
+        )
     expected = COACHING_ORDER[len(done)]
     if cmd.step is not expected:
         raise JourneyRefusal(
             f"{cycle.title}: {cmd.step.value} is out of order; the next step is {expected.value} "
-            "(planning → observation → feedback → coaching)"
+            "(planning → observation → feedback → coaching)",
+            code="coaching.out_of_order",
         )
     if local_date(now, program.time_zone) < cycle.opens:
-        raise JourneyRefusal(f"the {cycle.title} opens on {cycle.opens}")
+        raise JourneyRefusal(
+            f"the {cycle.title} opens on {cycle.opens}", code="coaching.cycle_not_open"
+        )
     return [
         CoachingStepRecorded(
             event_id=new_id(),
@@ -468,13 +513,19 @@ def decide_submission(
         known = ", ".join(d.deliverable_id for d in program.deliverables_for(j.role))
         raise JourneyRefusal(
             f"{cmd.deliverable_id!r} is not a deliverable of a {j.role.label}; "
-            f"required: {known or 'none'}"
+            f"required: {known or 'none'}",
+            code="deliverable.unknown",
         )
     current = j.deliverables.get(cmd.deliverable_id)
     if current is not None and current.status is DeliverableStatus.ACCEPTED:
-        raise JourneyRefusal(f"'{item.title}' was already accepted")
+        raise JourneyRefusal(
+            f"'{item.title}' was already accepted", code="deliverable.already_accepted"
+        )
     if current is not None and current.status is DeliverableStatus.SUBMITTED:
-        raise JourneyRefusal(f"'{item.title}' is already submitted and awaiting review")
+        raise JourneyRefusal(
+            f"'{item.title}' is already submitted and awaiting review",
+            code="deliverable.awaiting_review",
+        )
     return [
         DeliverableSubmitted(
             event_id=new_id(),
@@ -493,9 +544,15 @@ def decide_review(
     current = j.deliverables.get(cmd.deliverable_id)
     if current is None or current.status is not DeliverableStatus.SUBMITTED:
         state = current.status.value if current else "not submitted"
-        raise JourneyRefusal(f"{cmd.deliverable_id!r} is not awaiting review ({state})")
+        raise JourneyRefusal(
+            f"{cmd.deliverable_id!r} is not awaiting review ({state})",
+            code="deliverable.not_awaiting_review",
+        )
     if not cmd.accepted and not cmd.comment:
-        raise JourneyRefusal("a returned deliverable needs a comment saying what to change")
+        raise JourneyRefusal(
+            "a returned deliverable needs a comment saying what to change",
+            code="deliverable.comment_required",
+        )
     return [
         DeliverableReviewed(
             event_id=new_id(),
@@ -527,7 +584,7 @@ def decide_withdrawal(j: Journey, cmd: Withdraw, now: datetime, new_id: NewId) -
 def check_separation_date(program: ProgramYear, cmd: RecordSeparation, now: datetime) -> None:
     """A separation is a fact: HR reports it on or after the day it takes effect."""
     if problem := not_yet("the separation effective on", cmd.effective_on, now, program.time_zone):
-        raise JourneyRefusal(problem)
+        raise JourneyRefusal(problem, code="date.in_future")
 
 
 def decide_separation(

@@ -55,12 +55,13 @@ def _check_start(inp: TeacherLeaderInput, employee: Employee, now: datetime) -> 
     try:
         check_application(inp.program, inp.application, now)
     except JourneyRefusal as refusal:
-        raise StartRefused(getattr(refusal, "code", "application.refused"), str(refusal)) from None
+        raise StartRefused(str(refusal), code=refusal.code) from None
     if employee.role not in inp.program.eligible_roles:
         raise StartRefused(
-            "start.ineligible_title",
-            f"HR lists {employee.employee_id} as {employee.role!r}; Teacher Leader Pathways "
-            f"{inp.program.program_year} is open to {', '.join(inp.program.eligible_roles)}",
+            code="start.ineligible_title",
+            message=f"HR lists {employee.employee_id} as {employee.role!r}; Teacher Leader "
+            f"Pathways {inp.program.program_year} is open to "
+            f"{', '.join(inp.program.eligible_roles)}",
         )
 
 

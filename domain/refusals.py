@@ -1,0 +1,110 @@
+"""Refusals and definition errors: a stable code beside words a program officer can act on.
+
+Every pathway's refusal (`JourneyRefusal`, `FellowshipRefusal`, `CohortRefusal`,
+`AspiringRefusal`, `CommitmentRefusal`) is a `Refusal`; every definition file error is a
+`DefinitionError`. The message may be reworded; the code is what an integrator matches on,
+and it never changes meaning. The same reason has the same code in every pathway.
+
+| code | the reason |
+|---|---|
+| application.already_decided | the application was already accepted, declined or waitlisted |
+| application.already_waitlisted | the application is already on the waitlist |
+| application.closed | the application or nomination window has closed |
+| application.cohort_not_applicable | a cohort was given for a role other than Team Lead |
+| application.cohort_required | a Team Lead application names no cohort |
+| application.role_not_offered | the program year does not offer the role |
+| attendance.already_recorded | attendance for the session is recorded; record a make-up |
+| coaching.already_recorded | a coaching session on that day is already recorded |
+| coaching.cycle_complete | every step of the coaching cycle is recorded |
+| coaching.cycle_not_open | the coaching cycle has not opened yet |
+| coaching.out_of_order | a coaching step out of planning → observation → feedback → coaching |
+| coaching.unknown_cycle | no coaching cycle has that id |
+| cohort.closed | the cohort's enrollment has ended |
+| cohort.place_given_up | the fellow already gave up a place in the cohort |
+| cohort.wrong_program | a request for another program's cohort |
+| commitment.already_signed | that signer has already signed the joint commitment |
+| commitment.deadline_passed | the joint commitment's signature deadline has passed |
+| commitment.not_a_signer | only the teacher and the school's principal sign |
+| commitment.not_pending | no joint commitment is awaiting signatures |
+| commitment.not_signed | the action needs the joint commitment signed first |
+| date.in_future | a date (or a session's date) that has not come yet |
+| date.outside_school_year | a date outside the program's school year |
+| deliverable.already_accepted | the deliverable was already accepted |
+| deliverable.awaiting_review | the deliverable is submitted and awaiting review |
+| deliverable.comment_required | a returned deliverable needs a comment |
+| deliverable.not_awaiting_review | the deliverable is not submitted for review |
+| deliverable.unknown | the role has no deliverable with that id |
+| enrollment.closed | the fellowship's enrollment window has closed |
+| enrollment.not_admitted | only an admitted fellow can enroll |
+| enrollment.required | PD and milestones are recorded for enrolled fellows only |
+| hr.after_separation | the person separated; no further HR change applies |
+| hr.not_on_leave | a leave ended for someone not on leave |
+| hr.out_of_order | HR changes must arrive in order of their effective dates |
+| hr.reason_required | a leave needs its reason |
+| hr.role_required | a role change needs the new role |
+| hr.school_required | a school transfer needs the new school |
+| hr.unknown_change | an HR change the commitment does not know |
+| journey.ended | the journey (year, fellowship, commitment) has ended |
+| journey.starting | the journey is still starting (looking the person up in HR); try again |
+| leave.kind_not_allowed | "did not complete" is recorded by the graduation deadline, not by hand |
+| make_up.already_recorded | a make-up for the session is already recorded |
+| make_up.date_out_of_range | a make-up must fall between the session and today |
+| make_up.not_needed | the session was attended; there is nothing to make up |
+| milestone.already_reported | the milestone was reported with another date |
+| milestone.before_enrollment | a milestone dated before the fellow enrolled |
+| role.not_eligible | the person's role does not take part in this (VP/AP training) |
+| selection.closed | the fellowship's selection window has closed |
+| session.unknown | no session (PD, institute day, training) has that id |
+| shadowing.already_logged | that day is already in the shadow log |
+| shadowing.already_placed | the participant already shadows a mentor |
+| shadowing.hours_exceeded | more hours in one day than the program allows |
+| shadowing.mentor_not_principal | the mentor is not a serving principal in HR |
+| shadowing.not_placed | no shadowing fellowship to log: offer one first |
+| shadowing.self_mentor | a participant cannot mentor themself |
+| waiver.already_sent_to_payroll | the repayment went to payroll; a refund is needed instead |
+| waiver.exceeds_owed | the waiver is more than is owed |
+| waiver.no_repayment | there is no repayment to waive |
+| waiver.nothing_owed | nothing is owed |
+| waiver.payment_in_progress | the repayment is being sent to payroll right now |
+| definition.invalid | a definition file has a field that cannot work (the message names it) |
+| definition.not_toml | a definition file is not valid TOML |
+| definition.unreadable | a definition file is missing or cannot be read as UTF-8 text |
+| start.unknown_employee | HR has no employee with that id; nothing was started |
+| start.unknown_school | HR has no school with that id; nothing was started |
+| start.school_mismatch | HR lists the employee at another school; nothing was started |
+| start.ineligible_title | the employee's HR title may not take this pathway; nothing was started |
+| start.separated | HR lists the employee as separated; nothing was started |
+| policy.unknown_actor | the actor is in no known form (employee id, office:, director:, coach:) |
+| policy.not_permitted | this actor may not take this action (domain.policy) |
+| policy.own_case | staff or coaches acting on their own journey |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Refusal(ValueError):
+    """A command a journey cannot accept: `code` for programs, the message for people."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), str(self), self.code)
+
+
+class DefinitionError(ValueError):
+    """A definition file (program year, fellowship, service rules) that cannot work."""
+
+    def __init__(self, message: str, *, code: str = "definition.invalid") -> None:
+        super().__init__(message)
+        self.code = code
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), str(self), self.code)
+
+
+def _rebuild(kind: type[Refusal | DefinitionError], message: str, code: str) -> ValueError:
+    return kind(message, code=code)

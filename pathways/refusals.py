@@ -1,0 +1,54 @@
+"""Reading a refusal on the caller's side of Temporal: match on its code, never on its words.
+
+A journey refuses an update in its validator (the update never enters the history) or, when
+the state moved in between, in its handler. Either way the caller's `WorkflowUpdateFailedError`
+has as its cause an `ApplicationError` of type "Refusal" whose message is the refusal's words
+and whose first detail is its code (domain/refusals.py lists the codes):
+
+    try:
+        await handle.execute_update("record_attendance", command)
+    except WorkflowUpdateFailedError as error:
+        refusal = refusal_of(error)
+        if refusal is not None and refusal.code == "attendance.already_recorded":
+            ...
+"""
+
+from __future__ import annotations
+
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.refusals import Refusal
+from workflows.steps import REFUSAL_TYPE
+
+# The server's failure type for an update accepted by a run that closed before answering it.
+UPDATE_OUTLIVED_RUN = "AcceptedUpdateCompletedWorkflow"
+
+
+def refusal_of(error: BaseException) -> Refusal | None:
+    """The refusal an error carries (its code and words), or None if it is no refusal.
+
+    Takes what a caller catches: a refusal raised on this side (a start checked before
+    contacting Temporal), a `WorkflowUpdateFailedError`, or an activity's or child's failure
+    whose cause is the journey's refusal.
+    """
+    if isinstance(error, Refusal):
+        return error
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ApplicationError) and cause.type == REFUSAL_TYPE and cause.details:
+            return Refusal(cause.message, code=str(cause.details[0]))
+        cause = cause.__cause__
+    return None
+
+
+def run_closed(error: BaseException) -> bool:
+    """True if an update failed only because the workflow had closed (before it arrived, or
+    while its handler ran)."""
+    if isinstance(error, RPCError):
+        return error.status is RPCStatusCode.NOT_FOUND
+    if isinstance(error, WorkflowUpdateFailedError):
+        cause = error.cause
+        return isinstance(cause, ApplicationError) and cause.type == UPDATE_OUTLIVED_RUN
+    return False
