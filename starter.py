@@ -441,6 +441,30 @@ def check_program(program: ProgramOption = SAMPLE_PROGRAM) -> None:
     console.print_json(json.dumps(definition.model_dump(mode="json")))
 
 
+@app.command("sample-year")
+def sample_year(
+    out: Annotated[Path, typer.Option(help="folder for the definitions")] = Path(".data/sample"),
+    day: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD; default: today in America/Los_Angeles")
+    ] = None,
+) -> None:
+    """Write the sample teacher leader year, fellowship and aspiring principals year moved so
+    that the day falls inside them, and the walkthrough's ids and dates (walkthrough.env)."""
+    from pathways import sample_year as samples
+
+    try:
+        on = date.fromisoformat(day) if day else samples.today_in()
+    except ValueError:
+        fail(f"--day takes a date, YYYY-MM-DD (got {day!r})")
+    try:
+        made = samples.sample_definitions(on)
+        paths = samples.write_samples(made, out)
+    except (ValueError, OSError) as error:  # a sample that no longer validates, a bad --out
+        fail(str(error))
+    for line in samples.describe(made, paths):
+        console.print(line, highlight=False, soft_wrap=True)
+
+
 @app.command()
 def demo() -> None:
     """Run a cohort of teacher leaders through a whole program year on embedded servers."""
