@@ -77,6 +77,12 @@ def require_employed(employee: Employee) -> None:
         )
 
 
+def require_eligible(why_not: str | None) -> None:
+    """Refuse the start when the pathway's eligibility rule gave a reason."""
+    if why_not is not None:
+        raise StartRefused(code="start.ineligible_title", message=why_not)
+
+
 InputT = TypeVar("InputT", bound=BaseModel)
 
 #: An update a journey takes, by name (a contract with recorded histories), and its argument.

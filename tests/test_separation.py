@@ -80,8 +80,11 @@ async def test_one_separation_reaches_the_fellowship_the_aspiring_year_and_the_c
             queue,
         )
         commitment = client.get_workflow_handle_for(ServiceCommitment.run, started.workflow_id)
-        for _ in range(100):  # visibility sees new workflows a moment later
-            found = await client.count_workflows("EmployeeId = 'e-77'")
+        for _ in range(300):  # visibility sees new workflows a moment later
+            # The same query the fan-out asks, so it is the one that must list all three.
+            found = await client.count_workflows(
+                "EmployeeId = 'e-77' AND ExecutionStatus = 'Running'"
+            )
             started = (await commitment.query(ServiceCommitment.status)).fellow_id
             if found.count == 3 and started:
                 break

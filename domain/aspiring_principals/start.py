@@ -16,7 +16,14 @@ from domain.aspiring_principals.journey import (
 from domain.aspiring_principals.program import AspiringPrincipalsYear
 from domain.external import Employee
 from domain.hr import HrChange, HrNews
-from domain.pathway import JourneyAttributes, Pathway, StartRefused, Told, require_employed
+from domain.pathway import (
+    JourneyAttributes,
+    Pathway,
+    StartRefused,
+    Told,
+    require_eligible,
+    require_employed,
+)
 
 
 class AspiringInput(BaseModel):
@@ -49,9 +56,7 @@ def _check_start(inp: AspiringInput, employee: Employee, now: datetime) -> None:
             code="application.closed",
             message=f"the {year.program_year} year closed at {year.closes_at.isoformat()}",
         )
-    why_not = check_eligibility(year, employee.role)
-    if why_not is not None:
-        raise StartRefused(code="start.ineligible_title", message=why_not)
+    require_eligible(check_eligibility(year, employee.role))
 
 
 def _hears(news: HrNews) -> Told | None:

@@ -17,7 +17,14 @@ from domain.fellowship.journey import (
 )
 from domain.fellowship.program import FellowshipProgram
 from domain.hr import HrChange, HrNews
-from domain.pathway import JourneyAttributes, Pathway, StartRefused, Told, require_employed
+from domain.pathway import (
+    JourneyAttributes,
+    Pathway,
+    StartRefused,
+    Told,
+    require_eligible,
+    require_employed,
+)
 
 
 class FellowshipInput(BaseModel):
@@ -51,9 +58,7 @@ def _check_start(inp: FellowshipInput, employee: Employee, now: datetime) -> Non
             message=f"applications to {program.program_id} closed at "
             f"{program.selection_closes_at.isoformat()}",
         )
-    why_not = check_eligibility(program, employee.role)
-    if why_not is not None:
-        raise StartRefused(code="start.ineligible_title", message=why_not)
+    require_eligible(check_eligibility(program, employee.role))
 
 
 def _hears(news: HrNews) -> Told | None:
