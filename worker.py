@@ -84,6 +84,7 @@ async def run_worker(settings: Settings) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         projector = asyncio.create_task(services.read_model.follow(stop))
+        checkpointer = _checkpointer(settings, services, stop)
         log.info(
             "worker started",
             task_queue=settings.temporal_task_queue,
@@ -94,6 +95,22 @@ async def run_worker(settings: Settings) -> None:
             await stop.wait()
             log.info("worker stopping: finishing the tasks in hand")
         await projector
+        if checkpointer is not None:
+            await checkpointer
+
+
+def _checkpointer(
+    settings: Settings, services: Services, stop: asyncio.Event
+) -> asyncio.Task[None] | None:
+    """Sign the event log's head every AUDIT_CHECKPOINT_SECONDS (0: only on demand)."""
+    if not settings.audit_checkpoint_seconds:
+        return None
+    from activities.logchain import checkpoint_periodically
+    from pathways.audit_key import signing_key
+
+    key = signing_key(settings)
+    every = settings.audit_checkpoint_seconds
+    return asyncio.create_task(checkpoint_periodically(services.pool, key, every, stop))
 
 
 def main() -> None:

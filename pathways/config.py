@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     hris_url: str | None = Field(None, alias="HRIS_URL")
     email_url: str | None = Field(None, alias="EMAIL_URL")
     http_timeout_seconds: float = Field(10.0, alias="HTTP_TIMEOUT_SECONDS", gt=0, le=300)
+    # The event log's checkpoint key (see pathways/audit_key.py) and how often workers sign.
+    audit_signing_key: Path | None = Field(None, alias="AUDIT_SIGNING_KEY")
+    audit_public_key: Path | None = Field(None, alias="AUDIT_PUBLIC_KEY")
+    audit_checkpoint_seconds: float = Field(300.0, alias="AUDIT_CHECKPOINT_SECONDS", ge=0)
 
     @field_validator("temporal_address")
     @classmethod
