@@ -243,14 +243,9 @@ def verify_chain(stream_id: str, events: Sequence[StoredEvent]) -> ChainVerdict:
     return ChainVerdict(stream_id, len(events), True, head_hash=prev.hex() if events else None)
 
 
-def row_problem(event: StoredEvent, expected_version: int, prev: bytes) -> str | None:
-    """Why a row does not follow `prev` (the hash of the row before it in its stream) as
-    version `expected_version`, or None when it does."""
-    if event.stream_version != expected_version:
-        return f"version {expected_version} is missing (next stored is {event.stream_version})"
-    if event.prev_hash != prev:
-        return "prev_hash does not match the hash of the row before it"
-    computed = chain_hash(
+def stored_hash(prev: bytes, event: StoredEvent) -> bytes:
+    """The hash a stored row must carry after `prev` in its stream, from its content."""
+    return chain_hash(
         prev,
         event_bytes(
             stream_id=event.stream_id,
@@ -263,7 +258,16 @@ def row_problem(event: StoredEvent, expected_version: int, prev: bytes) -> str |
             recorded_at=event.recorded_at,
         ),
     )
-    if computed != event.hash:
+
+
+def row_problem(event: StoredEvent, expected_version: int, prev: bytes) -> str | None:
+    """Why a row does not follow `prev` (the hash of the row before it in its stream) as
+    version `expected_version`, or None when it does."""
+    if event.stream_version != expected_version:
+        return f"version {expected_version} is missing (next stored is {event.stream_version})"
+    if event.prev_hash != prev:
+        return "prev_hash does not match the hash of the row before it"
+    if stored_hash(prev, event) != event.hash:
         return "the row's content does not match its hash (altered after it was written)"
     return None
 

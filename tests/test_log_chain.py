@@ -12,7 +12,14 @@ import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from activities.db import connect_pool, migrate, migrations
-from activities.eventstore import GENESIS, EventStore, chain_hash, event_bytes, log_link
+from activities.eventstore import (
+    GENESIS,
+    EventStore,
+    chain_hash,
+    event_bytes,
+    log_link,
+    stored_hash,
+)
 from activities.logchain import LogVerdict, verify_log, write_checkpoint
 from pathways.audit_key import public_key_path_of
 from tests.conftest import _with_database
@@ -41,6 +48,17 @@ async def tamper(pool: asyncpg.Pool, *statements: str) -> None:
         await conn.execute("ALTER TABLE log_checkpoints ENABLE TRIGGER USER")
 
 
+def forged_row(stream_and_version: str, hashes: str, copied_from: int) -> str:
+    """An INSERT of a row copied from the one at global position `copied_from`, as another
+    stream and version, with the chain columns the SQL expressions in `hashes` give."""
+    return (
+        "INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, "
+        "payload, metadata, recorded_at, prev_hash, hash, log_seq, log_hash) "
+        f"SELECT {stream_and_version}, gen_random_uuid(), event_type, schema_version, payload, "
+        f"metadata, recorded_at, {hashes} FROM events WHERE global_position = {copied_from}"
+    )
+
+
 async def recompute_every_hash(pool: asyncpg.Pool) -> None:
     """A careful forger: every stream's chain and the log's chain made consistent again."""
     rows = [e async for e in EventStore(pool).iter_all()]
@@ -50,19 +68,7 @@ async def recompute_every_hash(pool: asyncpg.Pool) -> None:
         await conn.execute("ALTER TABLE events DISABLE TRIGGER USER")
         for seq, e in enumerate(rows, start=1):
             prev = heads.get(e.stream_id, GENESIS)
-            digest = chain_hash(
-                prev,
-                event_bytes(
-                    stream_id=e.stream_id,
-                    stream_version=e.stream_version,
-                    event_id=e.event_id,
-                    event_type=e.event_type,
-                    schema_version=e.schema_version,
-                    payload=e.payload,
-                    metadata=e.metadata,
-                    recorded_at=e.recorded_at,
-                ),
-            )
+            digest = stored_hash(prev, e)
             log = log_link(log, seq, digest)
             heads[e.stream_id] = digest
             await conn.execute(
@@ -128,14 +134,8 @@ async def test_deleting_a_whole_stream_breaks_the_log_chain(pool: asyncpg.Pool) 
 
 async def test_an_inserted_row_is_named(pool: asyncpg.Pool) -> None:
     await three_journeys(pool)
-    copied = "SELECT 'a', 4, gen_random_uuid(), event_type, schema_version, payload, metadata, "
-    await tamper(
-        pool,
-        # a row claiming an entry the log already has
-        "INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, "
-        "payload, metadata, recorded_at, prev_hash, hash, log_seq, log_hash) "
-        f"{copied} recorded_at, hash, hash, 5, log_hash FROM events WHERE global_position = 6",
-    )
+    # a row claiming an entry the log already has
+    await tamper(pool, forged_row("'a', 4", "hash, hash, 5, log_hash", 6))
     verdict = await verify_log(pool, None)
     assert lines(verdict) == [
         "[stream.altered] a v4, global position 9: the row's content does not match its hash "
@@ -147,13 +147,7 @@ async def test_an_inserted_row_is_named(pool: asyncpg.Pool) -> None:
 
 async def test_a_row_appended_by_hand_without_the_log_chain_is_named(pool: asyncpg.Pool) -> None:
     await three_journeys(pool)
-    await tamper(
-        pool,
-        "INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, "
-        "payload, metadata, recorded_at, prev_hash, hash, log_seq, log_hash) "
-        "SELECT 'z', 1, gen_random_uuid(), event_type, schema_version, payload, metadata, "
-        "recorded_at, prev_hash, hash, 9, hash FROM events WHERE global_position = 1",
-    )
+    await tamper(pool, forged_row("'z', 1", "prev_hash, hash, 9, hash", 1))
     problems = lines(await verify_log(pool, None))
     assert problems[-1] == (
         "[log.chain_broken] log entry 9 (z v1, global position 9) does not follow from the "
