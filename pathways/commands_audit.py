@@ -190,7 +190,7 @@ def verify(
         async with open_services(settings) as services:
             store = services.store
             stored = await store.read_stream(target) if target else []
-            if target is not None and not stored:
+            if target is not None and not stored and head is None:
                 raise Refusal(
                     f"the event log holds no stream {target}: nothing to verify",
                     code="audit.unknown_stream",
