@@ -85,6 +85,7 @@ async def run_worker(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         projector = asyncio.create_task(services.read_model.follow(stop))
         checkpointer = _checkpointer(settings, services, stop)
+        archiver = _archiver(settings, client, services, stop)
         log.info(
             "worker started",
             task_queue=settings.temporal_task_queue,
@@ -95,8 +96,9 @@ async def run_worker(settings: Settings) -> None:
             await stop.wait()
             log.info("worker stopping: finishing the tasks in hand")
         await projector
-        if checkpointer is not None:
-            await checkpointer
+        for task in (checkpointer, archiver):
+            if task is not None:
+                await task
 
 
 def _checkpointer(
@@ -111,6 +113,18 @@ def _checkpointer(
     key = signing_key(settings)
     every = settings.audit_checkpoint_seconds
     return asyncio.create_task(checkpoint_periodically(services.pool, key, every, stop))
+
+
+def _archiver(
+    settings: Settings, client: Client, services: Services, stop: asyncio.Event
+) -> asyncio.Task[None] | None:
+    """Archive closed journeys' histories every HISTORY_ARCHIVE_SECONDS (0: only on demand)."""
+    if not settings.history_archive_seconds:
+        return None
+    from pathways.archive import archive_periodically
+
+    every = settings.history_archive_seconds
+    return asyncio.create_task(archive_periodically(client, services.pool, every, stop))
 
 
 def main() -> None:

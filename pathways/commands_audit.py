@@ -20,6 +20,7 @@ from rich.progress import Progress
 from rich.table import Table
 from temporalio.client import WorkflowHistory
 
+from pathways.archive import journey_runs
 from pathways.audit import (
     BundleError,
     ReplayVerdict,
@@ -27,7 +28,6 @@ from pathways.audit import (
     check_bundle,
     cross_check_runs,
     export_bundle,
-    fetch_runs,
     replay_many,
 )
 from pathways.cli import command_client, console, fail, run_command
@@ -81,7 +81,10 @@ def replay(
     async def fetch(settings: Settings) -> list[WorkflowHistory]:
         client = await command_client(settings)
         if journey is not None:
-            return await fetch_runs(client, journey)
+            from worker import open_services
+
+            async with open_services(settings) as services:
+                return await journey_runs(client, services.pool, journey)
         histories = []
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("fetching histories", total=None)
@@ -145,8 +148,8 @@ def export(
         from worker import open_services
 
         client = await command_client(settings)
-        runs = await fetch_runs(client, journey)
         async with open_services(settings) as services:
+            runs = await journey_runs(client, services.pool, journey)
             stored = await services.store.read_stream(journey)
         manifest = await export_bundle(runs, stored, out)
         console.print(
@@ -247,6 +250,28 @@ def checkpoint(
     run_command(work)
 
 
+@audit_app.command("archive")
+def archive(
+    journey: Annotated[str | None, typer.Argument(help="one closed journey")] = None,
+) -> None:
+    """Copy closed journeys' histories into the archive now (workers do it every
+    HISTORY_ARCHIVE_SECONDS); replay, cross-check and export read it once Temporal has not."""
+
+    async def work(settings: Settings) -> None:
+        from pathways.archive import archive_closed, archive_journey
+        from worker import open_services
+
+        client = await command_client(settings)
+        async with open_services(settings) as services:
+            if journey is not None:
+                runs = await archive_journey(client, services.pool, journey)
+            else:
+                runs = await archive_closed(client, services.pool)
+        console.print(f"{runs} run(s) archived")
+
+    run_command(work)
+
+
 @audit_app.command("explain")
 def explain(journey: str) -> None:
     """A journey's decisions as a timeline, from the event log, with every money decision's
@@ -278,8 +303,8 @@ def cross_check(journey: str) -> None:
         from worker import open_services
 
         client = await command_client(settings)
-        runs = await fetch_runs(client, journey)
         async with open_services(settings) as services:
+            runs = await journey_runs(client, services.pool, journey)
             stored = await services.store.read_stream(journey)
         appended, problems = await cross_check_runs(runs, stored)
         for problem in problems:

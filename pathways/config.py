@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     audit_signing_key: Path | None = Field(None, alias="AUDIT_SIGNING_KEY")
     audit_public_key: Path | None = Field(None, alias="AUDIT_PUBLIC_KEY")
     audit_checkpoint_seconds: float = Field(300.0, alias="AUDIT_CHECKPOINT_SECONDS", ge=0)
+    history_archive_seconds: float = Field(3600.0, alias="HISTORY_ARCHIVE_SECONDS", ge=0)
 
     @field_validator("temporal_address")
     @classmethod
