@@ -10,6 +10,7 @@ anniversary).
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
@@ -24,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import WorkerDeploymentConfig
 
 from domain.service_commitment.journey import CommitmentStatus, HrChange, HrEvent
-from pathways.config import Settings
+from pathways.config import ConfigError, Settings, load_settings
 from pathways.deploy import (
     DeploymentRefused,
     current_or_promote,
@@ -34,9 +35,10 @@ from pathways.deploy import (
     promote_once_polled,
     running_on,
     stack_deployment,
+    worker_version,
 )
 from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes
-from tests.journey_kit import OTHER_SCHOOL, local_today, services_for
+from tests.journey_kit import OTHER_SCHOOL, keep_history, local_today, services_for
 from tests.test_cli import run
 from tests.test_service_commitment import ASSISTANCE, FELLOW, pro_rata, seed_fellow
 from worker import build_worker
@@ -44,6 +46,11 @@ from workflows import search
 from workflows.service_commitment import ServiceCommitment, ServiceCommitmentInput
 
 DEPLOYMENT = "pathways-test"
+# A commitment's yearly run that continued as new onto the current build (tests/test_replay.py
+# replays it, beside one recorded before continue-as-new asked for the current build).
+RECORDED = os.environ.get(
+    "RECORD_HISTORY_AS", "service_commitment_continued_as_new_onto_current_build"
+)
 Handle = WorkflowHandle[ServiceCommitment, CommitmentStatus]
 
 
@@ -191,6 +198,7 @@ async def test_journeys_stay_on_their_build_and_commitments_move_at_continue_as_
             before = len(await task_builds(first_run))
             await current.execute_update(ServiceCommitment.hr_event, moved)
             await closed_as_continued(first_run)
+            await keep_history(first_run, RECORDED)
             builds_of_first_run = await task_builds(first_run)
             assert len(builds_of_first_run) > before  # tasks after B became current...
             assert set(builds_of_first_run) == {"a"}  # ... went to A
@@ -234,3 +242,25 @@ def test_the_local_stack_is_versioned_only_when_asked() -> None:
     assert stack_deployment(Settings()) is None
     asked = stack_deployment(Settings(PATHWAYS_WORKER_VERSIONING=True, PATHWAYS_BUILD_ID="x"))
     assert asked is not None and asked.version.build_id == "x"
+
+
+def test_a_deployment_name_with_a_dot_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATHWAYS_DEPLOYMENT_NAME", "pathways.prod")
+    with pytest.raises(ConfigError) as error:
+        load_settings()
+    assert str(error.value) == (
+        "PATHWAYS_DEPLOYMENT_NAME: a deployment name cannot contain '.' (got 'pathways.prod')"
+    )
+
+
+def test_the_default_build_id_is_the_package_version_and_commit() -> None:
+    from pathways.audit import code_version
+
+    code = code_version()
+    build_id = worker_version(Settings()).build_id
+    assert build_id.startswith(f"{code['version']}-")
+    if code["git_commit"]:
+        assert str(code["git_commit"])[:12] in build_id
+    assert worker_version(Settings(PATHWAYS_BUILD_ID="2027-01-rc1")).build_id == "2027-01-rc1"
