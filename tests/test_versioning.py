@@ -37,12 +37,11 @@ from pathways.deploy import (
     stack_deployment,
     worker_version,
 )
-from pathways.temporal import DATA_CONVERTER, installed_binary, register_search_attributes
+from pathways.temporal import dev_server
 from tests.journey_kit import OTHER_SCHOOL, keep_history, local_today, services_for
 from tests.test_cli import run
 from tests.test_service_commitment import ASSISTANCE, FELLOW, pro_rata, seed_fellow
 from worker import build_worker
-from workflows import search
 from workflows.service_commitment import ServiceCommitment, ServiceCommitmentInput
 
 DEPLOYMENT = "pathways-test"
@@ -56,20 +55,10 @@ Handle = WorkflowHandle[ServiceCommitment, CommitmentStatus]
 
 @pytest.fixture
 async def versioned_env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await WorkflowEnvironment.start_local(
-        data_converter=DATA_CONVERTER,
-        dev_server_existing_path=installed_binary("temporal"),
-        search_attributes=search.ALL,
-        dev_server_extra_args=[
-            "--dynamic-config-value",
-            "limit.historyCount.suggestContinueAsNew=10",
-        ],
-    )
-    try:
-        await register_search_attributes(environment.client, environment.client.namespace)
-        yield environment
-    finally:
-        await environment.shutdown()
+    async with dev_server(
+        "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=10"
+    ) as env:
+        yield env
 
 
 async def operator(env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
