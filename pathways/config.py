@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     hris_url: str | None = Field(None, alias="HRIS_URL")
     email_url: str | None = Field(None, alias="EMAIL_URL")
     http_timeout_seconds: float = Field(10.0, alias="HTTP_TIMEOUT_SECONDS", gt=0, le=300)
+    worker_versioning: bool = Field(True, alias="PATHWAYS_WORKER_VERSIONING")
+    deployment_name: str = Field(
+        "pathways", alias="PATHWAYS_DEPLOYMENT_NAME", min_length=1, max_length=255
+    )
+    build_id: str | None = Field(None, alias="PATHWAYS_BUILD_ID", min_length=1, max_length=255)
 
     @field_validator("temporal_address")
     @classmethod
@@ -77,6 +82,14 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("deployment_name")
+    @classmethod
+    def _no_dot(cls, value: str) -> str:
+        # Temporal writes a version as "<deployment>.<build id>" and splits it at the first dot.
+        if "." in value:
+            raise ValueError("a deployment name cannot contain '.'")
+        return value
 
     @field_validator("temporal_tls_cert", "temporal_tls_key", "temporal_tls_ca")
     @classmethod
