@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import reduce
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.aspiring_principals import journey
+from domain.aspiring_principals.explain import SENTENCES
 from domain.aspiring_principals.journey import (
     AspiringNomination,
     AspiringStatus,
@@ -84,4 +87,6 @@ ASPIRING_PRINCIPAL = Pathway(
     attributes=_attributes,
     check_start=_check_start,
     hears=_hears,
+    explain=SENTENCES,
+    fold=lambda state, events: reduce(journey.evolve, events, state or journey.Aspiring()),
 )

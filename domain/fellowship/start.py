@@ -7,6 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from domain.external import Employee
+from domain.fellowship import journey
+from domain.fellowship.explain import SENTENCES
 from domain.fellowship.journey import (
     FellowshipApplication,
     FellowshipStatus,
@@ -88,4 +90,6 @@ FELLOWSHIP = Pathway(
     attributes=_attributes,
     check_start=_check_start,
     hears=_hears,
+    explain=SENTENCES,
+    fold=lambda state, events: journey.fold(events, state),
 )
