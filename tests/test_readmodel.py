@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from activities.eventstore import EventStore
-from activities.readmodel import HANDLERS, ReadModel, SchoolReimbursement
+from activities.readmodel import EVENT_TYPES, ReadModel, SchoolReimbursement
 from domain.events import DomainEvent, NewEvent
 from domain.program import SAMPLE_PROGRAM, Cohort, Role, load_program_year
 from domain.teacher_leader import journey as rules
@@ -358,7 +358,7 @@ async def test_catch_up_projects_each_journey(pool: asyncpg.Pool) -> None:
         ],
     )
     # The projection applies the events it reads; the others only move its checkpoint.
-    total = sum(1 for j in journals for e, _ in j.events if e.event_type in HANDLERS)
+    total = sum(1 for j in journals for e, _ in j.events if e.event_type in EVENT_TYPES)
     read_model = ReadModel(pool)
 
     applied = await read_model.catch_up()
@@ -409,7 +409,7 @@ async def test_rebuild_gives_identical_rows(pool: asyncpg.Pool) -> None:
     journals = three_journeys()
     await store_all(store, journals)
     # The projection applies the events it reads; the others only move its checkpoint.
-    total = sum(1 for j in journals for e, _ in j.events if e.event_type in HANDLERS)
+    total = sum(1 for j in journals for e, _ in j.events if e.event_type in EVENT_TYPES)
     read_model = ReadModel(pool)
     await read_model.catch_up()
     before = await read_model.journeys()
@@ -458,14 +458,19 @@ async def test_rebuild_reads_any_text_the_catch_up_reads(pool: asyncpg.Pool) -> 
         )
 
     stream = "teacher-leader/2027-28/peer_coach/e\t\\9"
+    when = {"occurred_at": "2027-04-20T16:00:00Z"}
     submitted = {"employee_id": "e\t\\9", "role": "peer_coach", "cohort": None,
-                 "school_id": "s\\1", "program_year": "2027-28"}  # fmt: skip
+                 "school_id": "s\\1", "program_year": "2027-28", "submitted_by": "hris",
+                 **when}  # fmt: skip
     await store.append(
         stream,
         [
             event("ApplicationSubmitted", submitted),
-            event("ApplicantIdentified", {"full_name": odd}),
-            event("JourneyWithdrawn", {"reason": odd + "\r\x0b\x0c\x08"}),
+            event("ApplicantIdentified", {"full_name": odd, "email": "e9@x.example", **when}),
+            event(
+                "JourneyWithdrawn",
+                {"reason": odd + "\r\x0b\x0c\x08", "withdrawn_by": "e\t\\9", **when},
+            ),
         ],
     )
     read_model = ReadModel(pool)
