@@ -101,6 +101,8 @@ class Pathway(Generic[InputT]):
     key: str
     """The `Pathway` search attribute, e.g. "teacher_leader"."""
     title: str
+    noun: str
+    """One journey of the pathway in words, e.g. "a teacher leader journey"."""
     workflow_type: str
     """The workflow's type name: a contract with every recorded history."""
     input_type: type[InputT]

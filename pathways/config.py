@@ -51,6 +51,24 @@ class Settings(BaseSettings):
     hris_url: str | None = Field(None, alias="HRIS_URL")
     email_url: str | None = Field(None, alias="EMAIL_URL")
     http_timeout_seconds: float = Field(10.0, alias="HTTP_TIMEOUT_SECONDS", gt=0, le=300)
+    non_hr_actors_text: str = Field("hris,university,payroll", alias="NON_HR_ACTORS")
+    """Actors HR does not list who may act: systems, `auditor:<id>`, `operator:<id>`."""
+
+    @field_validator("non_hr_actors_text")
+    @classmethod
+    def _non_hr_actors(cls, value: str) -> str:
+        for actor in filter(None, (a.strip() for a in value.split(","))):
+            if actor not in ("hris", "university", "payroll") and not (
+                actor.startswith(("auditor:", "operator:")) and actor.partition(":")[2]
+            ):
+                raise ValueError(
+                    f"{actor!r} is not hris, university, payroll, auditor:<id> or operator:<id>"
+                )
+        return value
+
+    @property
+    def non_hr_actors(self) -> tuple[str, ...]:
+        return tuple(filter(None, (a.strip() for a in self.non_hr_actors_text.split(","))))
 
     @field_validator("temporal_address")
     @classmethod

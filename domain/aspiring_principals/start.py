@@ -74,6 +74,7 @@ def _hears(news: HrNews) -> Told | None:
 ASPIRING_PRINCIPAL = Pathway(
     key="aspiring_principal",
     title="Aspiring Principals",
+    noun="an aspiring principal's year",
     workflow_type="AspiringPrincipalJourney",
     input_type=AspiringInput,
     definition_type=AspiringPrincipalsYear,

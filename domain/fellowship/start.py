@@ -77,6 +77,7 @@ def _hears(news: HrNews) -> Told | None:
 FELLOWSHIP = Pathway(
     key="fellowship",
     title="Aspiring principal fellowship",
+    noun="a fellowship journey",
     workflow_type="FellowshipJourney",
     input_type=FellowshipInput,
     definition_type=FellowshipProgram,

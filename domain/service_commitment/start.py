@@ -62,6 +62,7 @@ def _hears(news: HrNews) -> Told | None:
 SERVICE_COMMITMENT = Pathway(
     key="service_commitment",
     title="Service commitment",
+    noun="a service commitment",
     workflow_type="ServiceCommitment",
     input_type=ServiceCommitmentInput,
     definition_type=ServiceRules,

@@ -77,6 +77,7 @@ def _hears(news: HrNews) -> Told | None:
 TEACHER_LEADER = Pathway(
     key="teacher_leader",
     title="Teacher Leader Pathways",
+    noun="a teacher leader journey",
     workflow_type="TeacherLeaderJourney",
     input_type=TeacherLeaderInput,
     definition_type=ProgramYear,
