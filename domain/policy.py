@@ -206,9 +206,7 @@ def hr_id_of(text: str) -> str | None:
     return None if actor.role in NOT_IN_HR else actor.person_id
 
 
-def resolve_actor(
-    text: str, employee: Employee | None, non_hr_actors: Collection[str]
-) -> str:
+def resolve_actor(text: str, employee: Employee | None, non_hr_actors: Collection[str]) -> str:
     """The actor as journeys record it, once HR (or, for systems, auditors and operators, the
     configuration) vouches for the claim; otherwise `PolicyRefusal`.
 
