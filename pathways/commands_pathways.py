@@ -123,7 +123,8 @@ def fellowship_enroll(
     )
 
 
-@fellowship_app.command("pd")
+@fellowship_app.command("attend")
+@fellowship_app.command("pd", hidden=True)
 def fellowship_pd(
     fellow: str,
     session: Annotated[str, typer.Option(help="supplemental PD session id")],
