@@ -56,6 +56,24 @@ class Settings(BaseSettings):
         "pathways", alias="PATHWAYS_DEPLOYMENT_NAME", min_length=1, max_length=255
     )
     build_id: str | None = Field(None, alias="PATHWAYS_BUILD_ID", min_length=1, max_length=255)
+    non_hr_actors_text: str = Field("hris,university,payroll", alias="NON_HR_ACTORS")
+    """Actors HR does not list who may act: systems, `auditor:<id>`, `operator:<id>`."""
+
+    @field_validator("non_hr_actors_text")
+    @classmethod
+    def _non_hr_actors(cls, value: str) -> str:
+        for actor in filter(None, (a.strip() for a in value.split(","))):
+            if actor not in ("hris", "university", "payroll") and not (
+                actor.startswith(("auditor:", "operator:")) and actor.partition(":")[2]
+            ):
+                raise ValueError(
+                    f"{actor!r} is not hris, university, payroll, auditor:<id> or operator:<id>"
+                )
+        return value
+
+    @property
+    def non_hr_actors(self) -> tuple[str, ...]:
+        return tuple(filter(None, (a.strip() for a in self.non_hr_actors_text.split(","))))
 
     @field_validator("temporal_address")
     @classmethod
