@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import httpx
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.db import open_database, resolve_database_url
 from activities.eventstore import EventStore
@@ -61,7 +61,12 @@ async def open_services(settings: Settings, dsn: str | None = None) -> AsyncIter
 
 
 def build_worker(
-    client: Client, services: Services, task_queue: str, *, cache: bool = True
+    client: Client,
+    services: Services,
+    task_queue: str,
+    *,
+    cache: bool = True,
+    deployment: WorkerDeploymentConfig | None = None,
 ) -> Worker:
     return Worker(
         client,
@@ -69,16 +74,19 @@ def build_worker(
         workflows=list(WORKFLOWS),
         activities=activities_for(services, client),
         max_cached_workflows=1000 if cache else 0,
+        deployment_config=deployment,
     )
 
 
 async def run_worker(settings: Settings) -> None:
+    from pathways.deploy import deployment_config
     from pathways.temporal import connect
 
     log = get_logger("worker")
     client = await connect(settings)
+    deployment = deployment_config(settings)
     async with open_services(settings) as services:
-        worker = build_worker(client, services, settings.temporal_task_queue)
+        worker = build_worker(client, services, settings.temporal_task_queue, deployment=deployment)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -91,6 +99,7 @@ async def run_worker(settings: Settings) -> None:
             task_queue=settings.temporal_task_queue,
             namespace=settings.temporal_namespace,
             temporal=settings.temporal_address,
+            version=deployment.version.to_canonical_string() if deployment else "unversioned",
         )
         async with worker:
             await stop.wait()

@@ -19,10 +19,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.enrollment import start_journey
 from activities.systems import Hris
+from activities.updates import run_closed
 from domain.fellowship.cohort import ClaimSeat, CohortInput, ReleaseSeat, SeatAnswer, cohort_id
 from domain.pathway import StartRefused
 from domain.service_commitment.start import SERVICE_COMMITMENT, ServiceCommitmentInput
-from pathways.refusals import run_closed
 
 
 class OrchestrationActivities:

@@ -1,5 +1,8 @@
 """Read models for program staff, built from the event log and rebuildable from zero.
 
+A row is what the pathway's own domain fold (its registry entry's `fold`) makes of the
+journey's events, so the read model and the journey never disagree on a stage or a stipend.
+
 The projector keeps a checkpoint (the last global position it applied) and moves it in the
 same transaction as the rows it changes, so a crash never applies an event twice or skips one.
 """
@@ -10,18 +13,38 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import structlog
+
+from domain.events import DomainEvent, load_event
+from domain.teacher_leader.events import (
+    ApplicantIdentified,
+    ApplicationDecided,
+    ApplicationLapsed,
+    ApplicationSubmitted,
+    JoinedInstructionalLeadershipTeam,
+    JourneyEnded,
+    JourneyWithdrawn,
+    PaymentRequested,
+    SeparationRecorded,
+    StipendDecided,
+    SubstituteReimbursementDecided,
+    YearClosed,
+)
+from domain.teacher_leader.journey import Journey
+from domain.teacher_leader.start import TEACHER_LEADER
 
 log = structlog.get_logger(__name__)
 
 PROJECTION = "teacher_leader_journeys"
 PROJECTION_LOCK = 7_211_003
+#: What the projection reads of each event, in this order.
+_READ = "global_position, stream_id, event_id, event_type, schema_version, payload"
 _COLUMNS = [
     "stream_id", "employee_id", "full_name", "role", "cohort", "school_id", "program_year",
     "stage", "decision", "stipend_paid", "stipend_cents", "withheld_reasons", "substitute_days",
@@ -29,69 +52,86 @@ _COLUMNS = [
     "last_position",
 ]  # fmt: skip
 
-_DECIDED_STAGE = {"accepted": "commitment_pending", "waitlisted": "waitlisted"}
 Row = dict[str, Any]
 
-
-def _submitted(row: Row, p: dict[str, Any]) -> None:
-    row.update(
-        employee_id=p["employee_id"], full_name="", role=p["role"],
-        cohort=p.get("cohort"), school_id=p["school_id"], program_year=p["program_year"],
-        stage="applied",
-    )  # fmt: skip
-
-
-def _identified(row: Row, p: dict[str, Any]) -> None:
-    row["full_name"] = p["full_name"]
-
-
-def _decided(row: Row, p: dict[str, Any]) -> None:
-    row["decision"] = p["outcome"]
-    row["stage"] = _DECIDED_STAGE.get(p["outcome"], p["outcome"])
-
-
-def _stipend(row: Row, p: dict[str, Any]) -> None:
-    row.update(
-        stipend_paid=p["paid"], stipend_cents=p["amount_cents"], withheld_reasons=p["reasons"]
+#: The pathway whose journeys this read model lists; its domain fold builds every row.
+PATHWAY = TEACHER_LEADER
+#: The events that change a row's columns: the projection reads these and folds them with the
+#: pathway's own fold (any other event of the journey leaves the row as it is).
+EVENT_TYPES = tuple(
+    cls.event_type
+    for cls in (
+        ApplicationSubmitted, ApplicantIdentified, ApplicationDecided,
+        JoinedInstructionalLeadershipTeam, ApplicationLapsed, YearClosed, JourneyWithdrawn,
+        SeparationRecorded, StipendDecided, SubstituteReimbursementDecided, PaymentRequested,
+        JourneyEnded,
     )
+)  # fmt: skip
 
 
-def _reimbursement(row: Row, p: dict[str, Any]) -> None:
-    row.update(substitute_days=Decimal(p["substitute_days"]), reimbursement_cents=p["amount_cents"])
+def _fold(state: Journey | None, event: DomainEvent) -> Journey:
+    fold = PATHWAY.fold
+    assert fold is not None  # the teacher leader fold needs no definition
+    journey = fold(state, [event])
+    assert isinstance(journey, Journey)
+    return journey
 
 
-def _payment(row: Row, p: dict[str, Any]) -> None:
-    column = "stipend_reference" if p["kind"] == "stipend" else "reimbursement_reference"
-    row[column] = p["payroll_reference"]
+def row_of(stream_id: str, j: Journey, last_position: int) -> Row:
+    """A journey's read-model row, from the journey as the domain's fold leaves it."""
+    stipend, reimbursement = j.stipend, j.reimbursement
+    return {
+        "stream_id": stream_id,
+        "employee_id": j.employee_id,
+        "full_name": j.full_name,
+        "role": j.role.value if j.role else None,
+        "cohort": j.cohort.value if j.cohort else None,
+        "school_id": j.school_id,
+        "program_year": j.program_year,
+        "stage": j.stage.value,
+        "decision": j.decision.value if j.decision else None,
+        "stipend_paid": stipend.paid if stipend else None,
+        "stipend_cents": stipend.amount_cents if stipend else 0,
+        "withheld_reasons": list(stipend.reasons) if stipend else [],
+        "substitute_days": reimbursement.substitute_days if reimbursement else Decimal(0),
+        "reimbursement_cents": reimbursement.amount_cents if reimbursement else 0,
+        "stipend_reference": j.payments.get("stipend"),
+        "reimbursement_reference": next(
+            (ref for kind, ref in j.payments.items() if kind != "stipend"), None
+        ),
+        "end_reason": j.end_reason,
+        "ended": j.ended,
+        "last_position": last_position,
+    }
 
 
-def _stage(stage: str, reason: bool = False) -> Callable[[Row, dict[str, Any]], None]:
-    def apply(row: Row, p: dict[str, Any]) -> None:
-        row["stage"] = stage
-        if reason:
-            row["end_reason"] = p["reason"]
+class _Folds:
+    """Each journey's state and the log position of its last projected event."""
 
-    return apply
+    def __init__(self) -> None:
+        self.journeys: dict[str, Journey] = {}
+        self.positions: dict[str, int] = {}
 
+    def apply(
+        self,
+        position: int,
+        stream_id: str,
+        event_id: str | UUID,
+        event_type: str,
+        version: int,
+        payload: Any,
+    ) -> None:
+        data = json.loads(payload) if isinstance(payload, str | bytes) else payload
+        event = load_event(event_type, version, event_id, data)
+        self.journeys[stream_id] = _fold(self.journeys.get(stream_id), event)
+        self.positions[stream_id] = position
 
-def _ended(row: Row, p: dict[str, Any]) -> None:
-    row["ended"] = True
-
-
-HANDLERS: dict[str, Callable[[Row, dict[str, Any]], None]] = {
-    "teacher_leader.ApplicationSubmitted": _submitted,
-    "teacher_leader.ApplicantIdentified": _identified,
-    "teacher_leader.ApplicationDecided": _decided,
-    "teacher_leader.JoinedInstructionalLeadershipTeam": _stage("active"),
-    "teacher_leader.ApplicationLapsed": _stage("lapsed", reason=True),
-    "teacher_leader.YearClosed": _stage("closed"),
-    "teacher_leader.JourneyWithdrawn": _stage("withdrawn", reason=True),
-    "teacher_leader.SeparationRecorded": _stage("separated", reason=True),
-    "teacher_leader.StipendDecided": _stipend,
-    "teacher_leader.SubstituteReimbursementDecided": _reimbursement,
-    "teacher_leader.PaymentRequested": _payment,
-    "teacher_leader.JourneyEnded": _ended,
-}
+    def rows(self) -> list[Row]:
+        return [
+            row_of(stream_id, j, self.positions[stream_id])
+            for stream_id, j in self.journeys.items()
+            if j.employee_id  # a journey whose application is not in the log yet has no row
+        ]
 
 
 @dataclass(frozen=True)
@@ -125,17 +165,17 @@ class ReadModel:
             last = int(await conn.fetchval("SELECT coalesce(max(global_position), 0) FROM events"))
             fold = _CopyFold()
             await conn.copy_from_query(
-                "SELECT global_position, stream_id, event_type, payload FROM events "
+                f"SELECT {_READ} FROM events "
                 "WHERE global_position <= $1 AND event_type = ANY($2::text[]) "
                 "ORDER BY global_position",
                 last,
-                list(HANDLERS),
+                list(EVENT_TYPES),
                 output=fold.feed,
                 format="text",
             )
             fold.finish()
             await conn.execute("DELETE FROM teacher_leader_journeys")
-            rows = [r for r in fold.rows.values() if r.get("employee_id")]
+            rows = fold.folds.rows()
             if rows:
                 await conn.copy_records_to_table(
                     PROJECTION, records=[tuple(r[c] for c in _COLUMNS) for r in rows],
@@ -166,12 +206,12 @@ class ReadModel:
             )
             position = int(position or 0)
             records = await conn.fetch(
-                "SELECT global_position, stream_id, event_type, payload FROM events "
+                "SELECT global_position, stream_id FROM events "
                 "WHERE global_position > $1 AND event_type = ANY($3::text[]) "
                 "ORDER BY global_position LIMIT $2",
                 position,
                 self._page_size,
-                list(HANDLERS),
+                list(EVENT_TYPES),
             )
             if len(records) < self._page_size:
                 last = await conn.fetchval(
@@ -183,18 +223,19 @@ class ReadModel:
                 if last > position:
                     await _save_checkpoint(conn, last)
                 return 0
-            streams = list({r["stream_id"] for r in records})
-            rows: dict[str, Row] = {
-                r["stream_id"]: dict(r)
-                for r in await conn.fetch(
-                    f"SELECT {', '.join(_COLUMNS)} FROM teacher_leader_journeys "
-                    "WHERE stream_id = ANY($1::text[])",
-                    streams,
-                )
-            }
-            for r in records:
-                _apply(rows, r["global_position"], r["stream_id"], r["event_type"], r["payload"])
-            await _upsert(conn, [r for r in rows.values() if r.get("employee_id")])
+            # A row is its journey's fold, so each journey the page touches is folded again
+            # from its first event up to the page's end.
+            folds = _Folds()
+            for r in await conn.fetch(
+                f"SELECT {_READ} FROM events WHERE stream_id = ANY($1::text[]) "
+                "AND event_type = ANY($2::text[]) AND global_position <= $3 "
+                "ORDER BY global_position",
+                list({r["stream_id"] for r in records}),
+                list(EVENT_TYPES),
+                records[-1]["global_position"],
+            ):
+                folds.apply(*r)
+            await _upsert(conn, folds.rows())
             await _save_checkpoint(conn, last)
             return len(records)
 
@@ -234,27 +275,16 @@ async def _save_checkpoint(conn: asyncpg.Connection, position: int) -> None:
     )
 
 
-def _apply(
-    rows: dict[str, Row], position: int, stream_id: str, event_type: str, payload: dict[str, Any]
-) -> None:
-    """Fold one event into its journey's row (a new row for a journey's first event)."""
-    row = rows.get(stream_id)
-    if row is None:
-        row = rows[stream_id] = _new_row(stream_id)
-    HANDLERS[event_type](row, payload)
-    row["last_position"] = position
-
-
 class _CopyFold:
-    """Folds the rows of a text-format COPY of (global_position, stream_id, event_type,
-    payload) as they arrive, so PostgreSQL sends the next rows while these are folded.
+    """Folds the rows of a text-format COPY of the columns `_READ` names as they arrive, so
+    PostgreSQL sends the next rows while these are folded.
 
     In that format a row ends at a newline and a field at a tab; a newline, tab or backslash
     inside a field arrives escaped, and COPY writes no other escapes.
     """
 
     def __init__(self) -> None:
-        self.rows: dict[str, Row] = {}
+        self.folds = _Folds()
         self.applied = 0
         self._rest = b""
 
@@ -266,10 +296,10 @@ class _CopyFold:
             return
         self._rest = data[cut + 1 :]
         for line in data[:cut].split(b"\n"):
-            position, stream_id, event_type, payload = line.split(b"\t")
-            _apply(
-                self.rows, int(position), _text(stream_id).decode(), _text(event_type).decode(),
-                json.loads(_text(payload)),
+            position, stream_id, event_id, event_type, version, payload = line.split(b"\t")
+            self.folds.apply(
+                int(position), _text(stream_id).decode(), event_id.decode(),
+                _text(event_type).decode(), int(version), json.loads(_text(payload)),
             )  # fmt: skip
             self.applied += 1
 
@@ -289,15 +319,6 @@ def _text(field: bytes) -> bytes:
     if b"\\" not in field:
         return field
     return _COPY_ESCAPE.sub(lambda m: _COPY_ESCAPES[m.group(1)], field)
-
-
-def _new_row(stream_id: str) -> Row:
-    row: Row = dict.fromkeys(_COLUMNS)
-    row.update(
-        stream_id=stream_id, stipend_cents=0, withheld_reasons=[], substitute_days=Decimal(0),
-        reimbursement_cents=0, ended=False,
-    )  # fmt: skip
-    return row
 
 
 # The array type each column travels in when a page of rows is upserted in one statement.

@@ -10,13 +10,14 @@ through these entries, so a new pathway is one more entry, not one more code pat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.events import DomainEvent
 from domain.external import Employee, EmploymentStatus
 from domain.hr import HrNews
 from domain.refusals import Refusal
@@ -88,12 +89,20 @@ InputT = TypeVar("InputT", bound=BaseModel)
 #: An update a journey takes, by name (a contract with recorded histories), and its argument.
 Told = tuple[str, BaseModel]
 
+#: A journey's state after more of its events, from a state (None: from its first event).
+Fold = Callable[[Any, Iterable[DomainEvent]], BaseModel]
+
+#: How each of the pathway's event types reads in an auditor's timeline.
+Sentences = Mapping[type[DomainEvent], Callable[[Any], str]]
+
 
 @dataclass(frozen=True)
 class Pathway(Generic[InputT]):
     key: str
     """The `Pathway` search attribute, e.g. "teacher_leader"."""
     title: str
+    noun: str
+    """One journey of the pathway in words, e.g. "a teacher leader journey"."""
     workflow_type: str
     """The workflow's type name: a contract with every recorded history."""
     input_type: type[InputT]
@@ -113,6 +122,11 @@ class Pathway(Generic[InputT]):
     """Raises `StartRefused` when the pathway's own rules say no (deadlines, titles)."""
     hears: Callable[[HrNews], Told | None]
     """How a journey of this pathway is told an HR change; None when it does not care."""
+    explain: Sentences
+    """A sentence for each event of the pathway's journeys (`audit explain`)."""
+    fold: Fold | None
+    """The domain's fold of the pathway's events, which read models build on; None where the
+    fold also needs the journey's definition (a service commitment's rules)."""
 
     def owns(self, journey_id: str) -> bool:
         return journey_id.startswith(self.id_prefix)

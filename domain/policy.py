@@ -10,8 +10,10 @@ An actor is written the same way everywhere it is recorded (commands, events, th
 - `hris`, `university`, `payroll`: the district's systems, as integrations;
 - `auditor:x`, `operator:x`: they read and run; they take no action on a journey.
 
-Interfaces resolve who is acting from HR before sending a command (`activities.actors`), so
-an actor HR does not know, or a title that does not fit the claim, never reaches a journey;
+Interfaces resolve who is acting from HR before sending a command (`resolve_actor` below,
+with HR's record from `activities.actors`), so an actor HR does not know, or a title that
+does not fit the claim, never reaches a journey; systems, auditors and operators, whom HR
+does not list, act only when the configuration (`NON_HR_ACTORS`) names them;
 authentication (that the actor is who they say) comes with the API and the web app. The table
 below is checked in each journey's update validators, so a refused action never enters a
 history, and recorded journeys replay whatever the table said when they ran.
@@ -22,10 +24,11 @@ case (program office, directors and coaches acting on a journey whose participan
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.external import Employee, EmploymentStatus
 from domain.refusals import Refusal
 
 
@@ -179,3 +182,65 @@ def authorize(action: Action, actor_text: str, case: Case) -> Actor:
             message=f"{actor_text} cannot {action.value}: only {who} can",
         )
     return actor
+
+
+# --- who an actor is, as HR and configuration know them ------------------------------------
+
+#: The HR titles behind each staff claim (a program director is program office staff too).
+STAFF_TITLES = {
+    R.PROGRAM_OFFICE: frozenset({"program_office", "program_director"}),
+    R.PROGRAM_DIRECTOR: frozenset({"program_director"}),
+    R.COACH: frozenset({"coach"}),
+}
+#: An employee acting under their bare id whose HR title makes them staff acts as that staff.
+_AS_STAFF = {"program_director": "director", "program_office": "office", "coach": "coach"}
+#: Actors that HR does not list: the district's systems, auditors and operators. Only those the
+#: configuration names may act.
+NOT_IN_HR = frozenset({R.HRIS, R.UNIVERSITY, R.PAYROLL, R.AUDITOR, R.OPERATOR})
+DEFAULT_NON_HR_ACTORS = ("hris", "university", "payroll")
+
+
+def hr_id_of(text: str) -> str | None:
+    """The employee id an actor claims to be in HR; None for an actor HR does not list."""
+    actor = actor_of(text, Case(employee_id=""))
+    return None if actor.role in NOT_IN_HR else actor.person_id
+
+
+def resolve_actor(text: str, employee: Employee | None, non_hr_actors: Collection[str]) -> str:
+    """The actor as journeys record it, once HR (or, for systems, auditors and operators, the
+    configuration) vouches for the claim; otherwise `PolicyRefusal`.
+
+    `employee` is HR's record of `hr_id_of(text)` (None: HR has none). A bare employee id whose
+    HR title is program office, program director or coach becomes `office:`, `director:` or
+    `coach:`; a teacher or principal stays their id (the journey knows whose principal is whose).
+    """
+    actor = actor_of(text, Case(employee_id=""))
+    if actor.role in NOT_IN_HR:
+        if text not in non_hr_actors:
+            raise PolicyRefusal(
+                code="actor.not_configured",
+                message=f"{text} is not an actor this district configured (NON_HR_ACTORS: "
+                f"{', '.join(non_hr_actors) or 'none'})",
+            )
+        return text
+    if employee is None:
+        raise PolicyRefusal(
+            code="actor.unknown",
+            message=f"HR has no employee {actor.person_id!r}, so {text} cannot act; check the id",
+        )
+    if employee.status is EmploymentStatus.SEPARATED:
+        raise PolicyRefusal(
+            code="actor.separated",
+            message=f"HR lists {employee.employee_id} ({employee.full_name}) as separated from the "
+            "district; they can no longer act on journeys",
+        )
+    titles = STAFF_TITLES.get(actor.role)
+    if titles is not None and employee.role not in titles:
+        raise PolicyRefusal(
+            code="actor.title_mismatch",
+            message=f"{text} claims to be {_WHO[actor.role]}, but HR lists "
+            f"{employee.employee_id} ({employee.full_name}) as {employee.role!r}",
+        )
+    if titles is None and employee.role in _AS_STAFF:
+        return f"{_AS_STAFF[employee.role]}:{employee.employee_id}"
+    return text

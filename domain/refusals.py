@@ -79,6 +79,10 @@ and it never changes meaning. The same reason has the same code in every pathway
 | policy.unknown_actor | the actor is in no known form (employee id, office:, director:, coach:) |
 | policy.not_permitted | this actor may not take this action (domain.policy) |
 | policy.own_case | staff or coaches acting on their own journey |
+| actor.unknown | HR has no employee with the actor's id; nothing was sent |
+| actor.title_mismatch | the actor claims office:, director: or coach: but HR lists another title |
+| actor.separated | HR lists the actor as separated from the district; nothing was sent |
+| actor.not_configured | a system, auditor or operator the configuration does not name |
 """
 
 from __future__ import annotations

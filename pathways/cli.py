@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -30,8 +30,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.systems import ExternalSystemError, Hris
 from domain.pathway import Pathway, StartRefused
+from domain.registry import PATHWAYS, by_workflow_type
 from pathways.config import ConfigError, Settings, load_settings
 from pathways.logs import configure_logging
+from pathways.show import emit
 
 console = Console()
 
@@ -165,8 +167,18 @@ async def command_client(settings: Settings) -> Client:
     return await connect(settings, forward_core_logs=False)
 
 
-def send_update(journey: str, name: str, command: BaseModel, answer: type[BaseModel]) -> None:
-    """Send one update to a journey and print its answer; a refusal is one line."""
+def send_update(
+    journey: str,
+    update: Any,
+    command: BaseModel,
+    answer: type[BaseModel],
+    *,
+    actor: str | None = None,
+    as_json: bool = False,
+) -> None:
+    """Send one update (a workflow's update method, e.g. `TeacherLeaderJourney.decide`) to a
+    journey and print its answer. `actor` names the command's field that says who acts: HR (or
+    the configuration) must vouch for them before anything is sent. A refusal is one line."""
 
     async def work(settings: Settings) -> None:
         from pathways.refusals import run_closed
@@ -175,25 +187,40 @@ def send_update(journey: str, name: str, command: BaseModel, answer: type[BaseMo
         handle, described = await find_journey(client, journey, answer)
         if described.status is not WorkflowExecutionStatus.RUNNING:
             raise await journey_ended(handle, described, answer)
+        sent = command
+        if actor is not None:
+            sent = await resolved(settings, command, actor)
         try:
-            status = await handle.execute_update(name, command, result_type=answer)
+            status = await handle.execute_update(update, sent)
         except (RPCError, WorkflowUpdateFailedError) as error:
             if not run_closed(error):  # it closed between the look and the update
                 raise
             raise await journey_ended(handle, await handle.describe(), answer) from None
-        console.print_json(status.model_dump_json())
+        emit(console, journey, status, as_json=as_json, after=True)
 
     run_command(work)
 
 
-def show_status(workflow_id: str, answer: type[BaseModel]) -> None:
+async def resolved(settings: Settings, command: BaseModel, field: str) -> BaseModel:
+    """The command with its actor as HR (or the configuration) knows them."""
+    from activities.actors import resolve
+
+    async with command_hris(settings) as hris:
+        who = await resolve(hris, getattr(command, field), settings.non_hr_actors)
+    return command.model_copy(update={field: who})
+
+
+def show_status(workflow_id: str, answer: type[BaseModel], *, as_json: bool = False) -> None:
     """Ask a journey where it stands (its `status` query) and print the answer."""
 
     async def work(settings: Settings) -> None:
         client = await command_client(settings)
-        handle, _ = await find_journey(client, workflow_id, answer)
-        status = await handle.query("status", result_type=answer)
-        console.print_json(status.model_dump_json())
+        handle, described = await find_journey(client, workflow_id, answer)
+        pathway = by_workflow_type(described.workflow_type)
+        assert pathway is not None  # find_journey checked the kind
+        query = workflow_class(pathway).status
+        status = await handle.query(query)
+        emit(console, workflow_id, status, as_json=as_json)
 
     run_command(work)
 
@@ -235,20 +262,20 @@ def start_command(pathway: Pathway[Any], inp: BaseModel) -> None:
     run_command(work)
 
 
-# The workflow type that answers with each status, and how a person names each kind.
-WORKFLOW_ANSWERING = {
-    "JourneyStatus": "TeacherLeaderJourney",
-    "FellowshipStatus": "FellowshipJourney",
-    "AspiringStatus": "AspiringPrincipalJourney",
-    "CommitmentStatus": "ServiceCommitment",
-}
-KINDS = {
-    "TeacherLeaderJourney": ("a teacher leader journey", "pathways status"),
-    "FellowshipJourney": ("a fellowship journey", "pathways fellowship status"),
-    "AspiringPrincipalJourney": ("an aspiring principal's year", "pathways aspiring status"),
-    "ServiceCommitment": ("a service commitment", "pathways commitment-status"),
-    "FellowshipCohort": ("a fellowship cohort", "pathways fellowship roster"),
-}
+def _kind(workflow_type: str) -> tuple[str, str]:
+    """How a person names a kind of journey, and the command that shows one."""
+    if workflow_type == "FellowshipCohort":
+        return "a fellowship cohort", "pathways fellowship roster"
+    pathway = by_workflow_type(workflow_type)
+    if pathway is None:
+        return workflow_type, ""
+    return pathway.noun, f"pathways {pathway.command_group} status"
+
+
+def workflow_class(pathway: Pathway[Any]) -> Any:
+    from workflows.registry import JOURNEYS
+
+    return JOURNEYS[pathway.key]
 
 
 async def find_journey(
@@ -264,12 +291,11 @@ async def find_journey(
         if error.status is RPCStatusCode.NOT_FOUND:
             raise NoSuchJourney(f"there is no journey {journey}") from None
         raise
-    wanted = WORKFLOW_ANSWERING[answer.__name__]
-    if described.workflow_type != wanted:
-        kind, command = KINDS.get(described.workflow_type, (described.workflow_type, ""))
+    wanted = next(p for p in PATHWAYS.values() if p.status_type is answer)
+    if described.workflow_type != wanted.workflow_type:
+        kind, command = _kind(described.workflow_type)
         raise NoSuchJourney(
-            f"{journey} is {kind}, not {KINDS[wanted][0]}"
-            + (f"; see `{command}`" if command else "")
+            f"{journey} is {kind}, not {wanted.noun}" + (f"; see `{command}`" if command else "")
         )
     return handle, described
 
@@ -310,3 +336,25 @@ def final_words(final: BaseModel, on: str) -> str:
             return f"the fellowship ended on {on} ({final.outcome or final.stage.value}{owed})"
         return f"the service commitment ended on {on} ({final.standing.value}{owed})"
     return f"the journey ended on {on}"
+
+
+AsJson = Annotated[bool, typer.Option("--json", help="the answer as JSON (amounts in cents)")]
+By = Annotated[str, typer.Option("--by", help="who is doing this, e.g. office:ana or ana")]
+
+
+def pathway_group(pathway: Pathway[Any], help: str) -> typer.Typer:
+    """The command group of a pathway's journeys, named by its registry entry."""
+    return typer.Typer(name=pathway.command_group, help=help, no_args_is_help=True)
+
+
+def scores_of(text: str) -> Any:
+    """A selection rubric from `--scores time,mindset,skillset,experience`."""
+    from domain.teacher_leader.events import SelectionScores
+
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        fail("--scores: four whole numbers 1-4 (time,mindset,skillset,experience), e.g. 4,4,3,3")
+    time, mindset, skillset, experience = (int(p) for p in parts)
+    return build(
+        SelectionScores, time=time, mindset=mindset, skillset=skillset, experience=experience
+    )

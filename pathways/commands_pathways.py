@@ -2,7 +2,7 @@
 
 pathways fellowship apply --employee e-2001
 pathways fellowship decide fellowship/plf-2027/e-2001 --select --scores 4,4,3,3 --by office:ana
-pathways aspiring nominate --employee e-3001 --tier1 2026-06-01
+pathways aspiring apply --employee e-3001 --tier1 2026-06-01
 """
 
 from __future__ import annotations
@@ -23,40 +23,33 @@ from domain.fellowship import journey as fs
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, Milestone, load_fellowship
 from domain.fellowship.start import FELLOWSHIP, FellowshipInput
 from domain.money import cents_from_dollars
-from domain.teacher_leader.events import AttendanceStatus, SelectionScores
+from domain.teacher_leader.events import AttendanceStatus
 from pathways.cli import (
+    AsJson,
+    By,
     build,
     command_client,
     console,
     fail,
+    pathway_group,
     run_command,
+    scores_of,
     send_update,
     show_status,
     start_command,
 )
 from pathways.config import Settings
+from workflows.aspiring_principal import AspiringPrincipalJourney
+from workflows.fellowship import FellowshipJourney
 
-fellowship_app = typer.Typer(
-    help="University fellowship cohorts (M.Ed. + Tier 1 credential) for aspiring principals.",
-    no_args_is_help=True,
+fellowship_app = pathway_group(
+    FELLOWSHIP,
+    "University fellowship cohorts (M.Ed. + Tier 1 credential) for aspiring principals.",
 )
-aspiring_app = typer.Typer(
-    help="LBUSD Aspiring Principals: Summer Institute, shadowing, VP/AP training.",
-    no_args_is_help=True,
+aspiring_app = pathway_group(
+    ASPIRING_PRINCIPAL, "LBUSD Aspiring Principals: Summer Institute, shadowing, VP/AP training."
 )
-By = Annotated[str, typer.Option("--by", help="who is doing this, e.g. office:ana")]
 Today = Annotated[str, typer.Option("--on", help="YYYY-MM-DD")]
-
-
-def _scores(text: str) -> SelectionScores:
-    parts = text.split(",")
-    if len(parts) != 4 or not all(p.strip().isdigit() for p in parts):
-        fail("--scores: four whole numbers 1-4 (time,mindset,skillset,experience), e.g. 4,4,3,3")
-    time, mindset, skillset, experience = (int(p) for p in parts)
-    built: SelectionScores = build(
-        SelectionScores, time=time, mindset=mindset, skillset=skillset, experience=experience
-    )
-    return built
 
 
 # --- fellowship ----------------------------------------------------------------------------
@@ -92,12 +85,20 @@ def fellowship_decide(
     scores: Annotated[str, typer.Option(help="time,mindset,skillset,experience (1-4 each)")],
     select: Annotated[bool, typer.Option("--select/--decline")] = True,
     note: str = "",
+    as_json: AsJson = False,
 ) -> None:
     """Select (a seat or the waitlist) or decline an applicant."""
     command = build(
-        fs.DecideSelection, selected=select, scores=_scores(scores), decided_by=by, note=note
+        fs.DecideSelection, selected=select, scores=scores_of(scores), decided_by=by, note=note
     )
-    send_update(fellow, "decide", command, fs.FellowshipStatus)
+    send_update(
+        fellow,
+        FellowshipJourney.decide,
+        command,
+        fs.FellowshipStatus,
+        actor="decided_by",
+        as_json=as_json,
+    )
 
 
 @fellowship_app.command("enroll")
@@ -106,24 +107,41 @@ def fellowship_enroll(
     student_id: Annotated[str, typer.Option(help="the university's student id")],
     on: Today,
     by: Annotated[str, typer.Option("--by")] = "university",
+    as_json: AsJson = False,
 ) -> None:
     """The university reports the fellow enrolled."""
     command = build(
         fs.RecordEnrollment, university_student_id=student_id, enrolled_on=on, reported_by=by
     )
-    send_update(fellow, "enroll", command, fs.FellowshipStatus)
+    send_update(
+        fellow,
+        FellowshipJourney.enroll,
+        command,
+        fs.FellowshipStatus,
+        actor="reported_by",
+        as_json=as_json,
+    )
 
 
-@fellowship_app.command("pd")
+@fellowship_app.command("attend")
+@fellowship_app.command("pd", hidden=True)
 def fellowship_pd(
     fellow: str,
     session: Annotated[str, typer.Option(help="supplemental PD session id")],
     status: Annotated[AttendanceStatus, typer.Option()],
     by: By,
+    as_json: AsJson = False,
 ) -> None:
     """Record attendance at a supplemental PD session."""
     command = build(fs.RecordSupplementalPD, session_id=session, status=status, recorded_by=by)
-    send_update(fellow, "record_pd", command, fs.FellowshipStatus)
+    send_update(
+        fellow,
+        FellowshipJourney.record_pd,
+        command,
+        fs.FellowshipStatus,
+        actor="recorded_by",
+        as_json=as_json,
+    )
 
 
 @fellowship_app.command("milestone")
@@ -133,12 +151,20 @@ def fellowship_milestone(
     on: Today,
     by: Annotated[str, typer.Option("--by", help="university or hris")],
     reference: str = "",
+    as_json: AsJson = False,
 ) -> None:
     """The university or HR reports the M.Ed. conferred or the Tier 1 credential earned."""
     command = build(
         fs.ReportMilestone, milestone=milestone, achieved_on=on, reported_by=by, reference=reference
     )
-    send_update(fellow, "report_milestone", command, fs.FellowshipStatus)
+    send_update(
+        fellow,
+        FellowshipJourney.report_milestone,
+        command,
+        fs.FellowshipStatus,
+        actor="reported_by",
+        as_json=as_json,
+    )
 
 
 @fellowship_app.command("leave")
@@ -148,10 +174,18 @@ def fellowship_leave(
     reason: Annotated[str, typer.Option()],
     by: By,
     kind: Annotated[fs.LeaveKind, typer.Option()] = fs.LeaveKind.WITHDREW,
+    as_json: AsJson = False,
 ) -> None:
     """The fellow withdraws or separates before graduating (the rule decides the repayment)."""
     command = build(fs.LeaveFellowship, kind=kind, effective_on=on, reason=reason, recorded_by=by)
-    send_update(fellow, "leave", command, fs.FellowshipStatus)
+    send_update(
+        fellow,
+        FellowshipJourney.leave,
+        command,
+        fs.FellowshipStatus,
+        actor="recorded_by",
+        as_json=as_json,
+    )
 
 
 @fellowship_app.command("waive")
@@ -160,6 +194,7 @@ def fellowship_waive(
     by: By,
     reason: Annotated[str, typer.Option()],
     amount: Annotated[str | None, typer.Option(help="dollars; all if left out")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """Program office: waive all or part of an early-exit repayment, with the reason."""
     cents = None
@@ -169,13 +204,20 @@ def fellowship_waive(
         except ValueError as error:
             fail(f"--amount: {error}")
     command = build(fs.WaiveEarlyExit, decided_by=by, reason=reason, amount_cents=cents)
-    send_update(fellow, "waive", command, fs.FellowshipStatus)
+    send_update(
+        fellow,
+        FellowshipJourney.waive,
+        command,
+        fs.FellowshipStatus,
+        actor="decided_by",
+        as_json=as_json,
+    )
 
 
 @fellowship_app.command("status")
-def fellowship_status(fellow: str) -> None:
+def fellowship_status(fellow: str, as_json: AsJson = False) -> None:
     """Stage, seat, terms paid, PD, milestones and anything owed."""
-    show_status(fellow, fs.FellowshipStatus)
+    show_status(fellow, fs.FellowshipStatus, as_json=as_json)
 
 
 @fellowship_app.command("roster")
@@ -259,7 +301,8 @@ YearFile = Annotated[
 ]
 
 
-@aspiring_app.command("nominate")
+@aspiring_app.command("apply")
+@aspiring_app.command("nominate", hidden=True)
 def aspiring_nominate(
     employee: Annotated[str, typer.Option(help="HR employee id")],
     tier1: Annotated[str, typer.Option(help="date the Tier I credential was earned")],
@@ -283,19 +326,37 @@ def aspiring_institute(
     day: Annotated[str, typer.Option(help="Summer Institute day id")],
     status: Annotated[AttendanceStatus, typer.Option()],
     by: By,
+    as_json: AsJson = False,
 ) -> None:
     """Record attendance at a Summer Institute day."""
     command = build(ap.RecordInstituteDay, session_id=day, status=status, recorded_by=by)
-    send_update(participant, "record_institute_day", command, ap.AspiringStatus)
+    send_update(
+        participant,
+        AspiringPrincipalJourney.record_institute_day,
+        command,
+        ap.AspiringStatus,
+        actor="recorded_by",
+        as_json=as_json,
+    )
 
 
 @aspiring_app.command("offer-shadowing")
 def aspiring_offer(
-    participant: str, mentor: Annotated[str, typer.Option(help="mentor principal's id")], by: By
+    participant: str,
+    mentor: Annotated[str, typer.Option(help="mentor principal's id")],
+    by: By,
+    as_json: AsJson = False,
 ) -> None:
     """Place the participant with a mentor principal for the school year."""
     command = build(ap.OfferShadowing, mentor_id=mentor, offered_by=by)
-    send_update(participant, "offer_shadowing", command, ap.AspiringStatus)
+    send_update(
+        participant,
+        AspiringPrincipalJourney.offer_shadowing,
+        command,
+        ap.AspiringStatus,
+        actor="offered_by",
+        as_json=as_json,
+    )
 
 
 @aspiring_app.command("log-shadow")
@@ -306,6 +367,7 @@ def aspiring_log(
     focus: Annotated[str, typer.Option(help="what was shadowed")],
     by: By,
     reflection: str = "",
+    as_json: AsJson = False,
 ) -> None:
     """Add a shadow-log entry (one per day)."""
     try:
@@ -315,7 +377,14 @@ def aspiring_log(
     command = build(
         ap.LogShadow, on=on, hours=amount, focus=focus, reflection=reflection, logged_by=by
     )
-    send_update(participant, "log_shadow", command, ap.AspiringStatus)
+    send_update(
+        participant,
+        AspiringPrincipalJourney.log_shadow,
+        command,
+        ap.AspiringStatus,
+        actor="logged_by",
+        as_json=as_json,
+    )
 
 
 @aspiring_app.command("training")
@@ -324,10 +393,18 @@ def aspiring_training(
     session: Annotated[str, typer.Option(help="VP/AP training session id")],
     status: Annotated[AttendanceStatus, typer.Option()],
     by: By,
+    as_json: AsJson = False,
 ) -> None:
     """Record a vice/assistant principal's attendance at leadership training."""
     command = build(ap.RecordVpTraining, session_id=session, status=status, recorded_by=by)
-    send_update(participant, "record_vp_training", command, ap.AspiringStatus)
+    send_update(
+        participant,
+        AspiringPrincipalJourney.record_vp_training,
+        command,
+        ap.AspiringStatus,
+        actor="recorded_by",
+        as_json=as_json,
+    )
 
 
 @aspiring_app.command("coaching")
@@ -336,20 +413,37 @@ def aspiring_coaching(
     on: Today,
     coach: Annotated[str, typer.Option()],
     focus: Annotated[str, typer.Option()],
+    as_json: AsJson = False,
 ) -> None:
     """Record a coaching session for a vice/assistant principal."""
     command = build(ap.RecordCoaching, on=on, coach=coach, focus=focus)
-    send_update(participant, "record_coaching", command, ap.AspiringStatus)
+    send_update(
+        participant,
+        AspiringPrincipalJourney.record_coaching,
+        command,
+        ap.AspiringStatus,
+        actor="coach",
+        as_json=as_json,
+    )
 
 
 @aspiring_app.command("withdraw")
-def aspiring_withdraw(participant: str, by: By, reason: Annotated[str, typer.Option()]) -> None:
+def aspiring_withdraw(
+    participant: str, by: By, reason: Annotated[str, typer.Option()], as_json: AsJson = False
+) -> None:
     """End the participant's year early."""
     command = build(ap.WithdrawAspiring, reason=reason, withdrawn_by=by)
-    send_update(participant, "withdraw", command, ap.AspiringStatus)
+    send_update(
+        participant,
+        AspiringPrincipalJourney.withdraw,
+        command,
+        ap.AspiringStatus,
+        actor="withdrawn_by",
+        as_json=as_json,
+    )
 
 
 @aspiring_app.command("status")
-def aspiring_status(participant: str) -> None:
+def aspiring_status(participant: str, as_json: AsJson = False) -> None:
     """Institute days, shadowing, training, coaching, and what is complete or missing."""
-    show_status(participant, ap.AspiringStatus)
+    show_status(participant, ap.AspiringStatus, as_json=as_json)

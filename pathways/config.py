@@ -56,6 +56,29 @@ class Settings(BaseSettings):
     audit_public_key: Path | None = Field(None, alias="AUDIT_PUBLIC_KEY")
     audit_checkpoint_seconds: float = Field(300.0, alias="AUDIT_CHECKPOINT_SECONDS", ge=0)
     history_archive_seconds: float = Field(3600.0, alias="HISTORY_ARCHIVE_SECONDS", ge=0)
+    worker_versioning: bool = Field(True, alias="PATHWAYS_WORKER_VERSIONING")
+    deployment_name: str = Field(
+        "pathways", alias="PATHWAYS_DEPLOYMENT_NAME", min_length=1, max_length=255
+    )
+    build_id: str | None = Field(None, alias="PATHWAYS_BUILD_ID", min_length=1, max_length=255)
+    non_hr_actors_text: str = Field("hris,university,payroll", alias="NON_HR_ACTORS")
+    """Actors HR does not list who may act: systems, `auditor:<id>`, `operator:<id>`."""
+
+    @field_validator("non_hr_actors_text")
+    @classmethod
+    def _non_hr_actors(cls, value: str) -> str:
+        for actor in filter(None, (a.strip() for a in value.split(","))):
+            if actor not in ("hris", "university", "payroll") and not (
+                actor.startswith(("auditor:", "operator:")) and actor.partition(":")[2]
+            ):
+                raise ValueError(
+                    f"{actor!r} is not hris, university, payroll, auditor:<id> or operator:<id>"
+                )
+        return value
+
+    @property
+    def non_hr_actors(self) -> tuple[str, ...]:
+        return tuple(filter(None, (a.strip() for a in self.non_hr_actors_text.split(","))))
 
     @field_validator("temporal_address")
     @classmethod
@@ -82,6 +105,14 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/") if value else value
+
+    @field_validator("deployment_name")
+    @classmethod
+    def _no_dot(cls, value: str) -> str:
+        # Temporal writes a version as "<deployment>.<build id>" and splits it at the first dot.
+        if "." in value:
+            raise ValueError("a deployment name cannot contain '.'")
+        return value
 
     @field_validator("temporal_tls_cert", "temporal_tls_key", "temporal_tls_ca")
     @classmethod

@@ -15,15 +15,13 @@ and whose first detail is its code (domain/refusals.py lists the codes):
 
 from __future__ import annotations
 
-from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
+from activities.updates import UPDATE_OUTLIVED_RUN, run_closed
 from domain.refusals import Refusal
 from workflows.steps import REFUSAL_TYPE
 
-# The server's failure type for an update accepted by a run that closed before answering it.
-UPDATE_OUTLIVED_RUN = "AcceptedUpdateCompletedWorkflow"
+__all__ = ["UPDATE_OUTLIVED_RUN", "refusal_of", "run_closed"]
 
 
 def refusal_of(error: BaseException) -> Refusal | None:
@@ -41,14 +39,3 @@ def refusal_of(error: BaseException) -> Refusal | None:
             return Refusal(cause.message, code=str(cause.details[0]))
         cause = cause.__cause__
     return None
-
-
-def run_closed(error: BaseException) -> bool:
-    """True if an update failed only because the workflow had closed (before it arrived, or
-    while its handler ran)."""
-    if isinstance(error, RPCError):
-        return error.status is RPCStatusCode.NOT_FOUND
-    if isinstance(error, WorkflowUpdateFailedError):
-        cause = error.cause
-        return isinstance(cause, ApplicationError) and cause.type == UPDATE_OUTLIVED_RUN
-    return False

@@ -1,6 +1,6 @@
 """Bulk starts from an HR roster: one teacher leader journey per valid row of a CSV file.
 
-    pathways apply-roster roster.csv [--program FILE] [--concurrency 64]
+    pathways teacher-leader apply-roster roster.csv [--program FILE] [--concurrency 64]
 
 The roster has the columns `employee_id`, `role`, `school_id` and `cohort` (blank for every
 role but Team Lead); other columns are ignored. Every row is checked with the same rules as a

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pathways.cli import fail, known_failures, load_or_exit
 from pathways.config import Settings
+from pathways.deploy import current_or_promote, stack_deployment
 from pathways.logs import get_logger
 from pathways.temporal import installed_binary, register_search_attributes
 from workflows import search
@@ -140,7 +141,15 @@ async def up(settings: Settings) -> None:
                 flush=True,
             )
             projector = asyncio.create_task(services.read_model.follow(stop))
-            async with build_worker(client, services, settings.temporal_task_queue):
+            deployment = stack_deployment(settings)
+            queue = settings.temporal_task_queue
+            async with build_worker(client, services, queue, deployment=deployment):
+                if deployment is not None:
+                    build = deployment.version.build_id
+                    current = await current_or_promote(
+                        client, settings.deployment_name, build, identity="make up"
+                    )
+                    log.info("worker versioning", build=build, current=current)
                 await stop.wait()
             await projector
     finally:

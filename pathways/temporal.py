@@ -148,3 +148,21 @@ async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
         yield environment
     finally:
         await environment.shutdown()
+
+
+@asynccontextmanager
+async def dev_server(*extra_args: str) -> AsyncIterator[WorkflowEnvironment]:
+    """The dev server from the installed binary (real time, with visibility), with this
+    project's data converter and search attributes; `extra_args` go to `temporal server
+    start-dev` (for example `--dynamic-config-value KEY=VALUE`)."""
+    environment = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER,
+        dev_server_existing_path=installed_binary("temporal"),
+        search_attributes=search.ALL,
+        dev_server_extra_args=list(extra_args),
+    )
+    try:
+        await register_search_attributes(environment.client, environment.client.namespace)
+        yield environment
+    finally:
+        await environment.shutdown()

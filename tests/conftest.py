@@ -21,14 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.db import connect_pool, migrate
 from pathways.logs import configure_logging
-from pathways.temporal import (
-    DATA_CONVERTER,
-    installed_binary,
-    register_search_attributes,
-    time_skipping_server,
-)
+from pathways.temporal import dev_server, time_skipping_server
 from tests.fake_district import FakeDistrict, serve
-from workflows import search
 
 TEMPLATE = "pathways_test_template"
 
@@ -114,16 +108,8 @@ async def own_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """The dev server (real time, with visibility, which the time-skipping server lacks)."""
-    environment = await WorkflowEnvironment.start_local(
-        data_converter=DATA_CONVERTER,
-        dev_server_existing_path=installed_binary("temporal"),
-        search_attributes=search.ALL,
-    )
-    try:
-        await register_search_attributes(environment.client, environment.client.namespace)
+    async with dev_server() as environment:
         yield environment
-    finally:
-        await environment.shutdown()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from activities.local_systems import LocalHris
 from domain.program import SAMPLE_PROGRAM, Role
 from domain.teacher_leader.journey import Application, Withdraw
 from pathways.journeys import start_teacher_leader
-from tests.journey_kit import SCHOOL, program_near, running_worker, seed_district
+from tests.journey_kit import PRINCIPAL, SCHOOL, program_near, running_worker, seed_district
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 30
@@ -131,8 +131,12 @@ def test_the_sample_program_checks_clean() -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert '"program_year": "2027-28"' in result.stdout
-    assert '"partner_share": "0.80"' in result.stdout
+    assert "Teacher Leader Pathways 2027-28" in result.stdout
+    assert "$215.00 a day, partner share 0.80" in " ".join(result.stdout.split())
+
+    as_json = run("teacher-leader", "check", "--json")
+    assert '"program_year": "2027-28"' in as_json.stdout
+    assert '"partner_share": "0.80"' in as_json.stdout
 
 
 def test_scores_out_of_range_are_refused_before_contacting_temporal() -> None:
@@ -178,7 +182,9 @@ def test_scores_that_are_not_four_numbers_are_refused(scores: str) -> None:
     )
 
     line = one_error_line(result)
-    assert line == "error: --scores takes four whole numbers: time,mindset,skillset,experience"
+    assert line == (
+        "error: --scores: four whole numbers 1-4 (time,mindset,skillset,experience), e.g. 4,4,3,3"
+    )
     assert result.returncode == 2
 
 
@@ -301,14 +307,22 @@ def test_a_missing_definition_file_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
 
 
-async def run_against(env: WorkflowEnvironment, *args: str) -> subprocess.CompletedProcess[str]:
-    """The command line against the test's Temporal server, while the test's worker runs."""
+async def run_against(
+    env: WorkflowEnvironment, *args: str, database_url: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """The command line against the test's Temporal server (and HR tables, where given),
+    while the test's worker runs."""
     address = env.client.service_client.config.target_host
-    return await asyncio.to_thread(run, *args, TEMPORAL_ADDRESS=address)
+    database = {"DATABASE_URL": database_url} if database_url else {}
+    return await asyncio.to_thread(run, *args, TEMPORAL_ADDRESS=address, **database)
 
 
 async def test_journey_ids_that_are_unknown_or_of_another_kind_or_ended_are_one_line(
-    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+    client: Client,
+    env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    task_queue: str,
+    database_url: str,
 ) -> None:
     await seed_district(pool, ["t-cli"])
     program = await program_near(env)
@@ -333,7 +347,7 @@ async def test_journey_ids_that_are_unknown_or_of_another_kind_or_ended_are_one_
         other_status = await run_against(env, "commitment-status", journey)
         assert one_error_line(other_status) == (
             f"error: {journey} is a teacher leader journey, not a service commitment; "
-            "see `pathways status`"
+            "see `pathways teacher-leader status`"
         )
         assert other_status.returncode == 2
         other_update = await run_against(
@@ -343,11 +357,37 @@ async def test_journey_ids_that_are_unknown_or_of_another_kind_or_ended_are_one_
             f"error: {journey} is a teacher leader journey, not an aspiring principal's year"
         )
 
-        refused = await run_against(env, "withdraw", journey, "--by", "t-other", "--reason", "x")
+        # HR knows the principal, who may not withdraw a teacher's journey.
+        refused = await run_against(
+            env, "teacher-leader", "withdraw", journey, "--by", PRINCIPAL, "--reason", "x",
+            database_url=database_url,
+        )  # fmt: skip
         line = one_error_line(refused)
-        assert line.startswith("error: refused: t-other cannot withdraw the journey: only")
+        assert line.startswith(f"error: refused: {PRINCIPAL} cannot withdraw the journey: only")
         assert line.endswith("[policy.not_permitted]")
         assert refused.returncode == 1
+
+        # Actors HR does not know, or whose HR title does not fit the claim, are refused at
+        # the edge: nothing is sent.
+        for by, code in (
+            ("t-nobody", "actor.unknown"),
+            ("office:t-nobody", "actor.unknown"),
+            (f"office:{PRINCIPAL}", "actor.title_mismatch"),
+            ("auditor:zed", "actor.not_configured"),
+        ):
+            unknown_actor = await run_against(
+                env, "withdraw", journey, "--by", by, "--reason", "x", database_url=database_url
+            )
+            assert one_error_line(unknown_actor).endswith(f"[{code}]"), by
+            assert unknown_actor.returncode == 1
+        before = await handle.describe()
+        assert before.status is not None and before.status.name == "RUNNING"
+
+        shown = await run_against(env, "teacher-leader", "status", journey)
+        assert shown.returncode == 0, shown.stderr
+        assert "stage" in shown.stdout and "$" in shown.stdout and "{" not in shown.stdout
+        as_json = await run_against(env, "status", journey, "--json")
+        assert '"stage": "applied"' in as_json.stdout
 
         await handle.execute_update("withdraw", Withdraw(withdrawn_by="t-cli", reason="moving"))
         await handle.result()

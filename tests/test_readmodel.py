@@ -11,12 +11,13 @@ from typing import Any
 import asyncpg
 
 from activities.eventstore import EventStore
-from activities.readmodel import HANDLERS, ReadModel, SchoolReimbursement
+from activities.readmodel import EVENT_TYPES, ReadModel, SchoolReimbursement
 from domain.events import DomainEvent, NewEvent
 from domain.program import SAMPLE_PROGRAM, Cohort, Role, load_program_year
 from domain.teacher_leader import journey as rules
 from domain.teacher_leader.events import (
     ApplicantIdentified,
+    ApplicationLapsed,
     ApplicationSubmitted,
     AttendanceStatus,
     CoachingStep,
@@ -357,7 +358,7 @@ async def test_catch_up_projects_each_journey(pool: asyncpg.Pool) -> None:
         ],
     )
     # The projection applies the events it reads; the others only move its checkpoint.
-    total = sum(1 for j in journals for e, _ in j.events if e.event_type in HANDLERS)
+    total = sum(1 for j in journals for e, _ in j.events if e.event_type in EVENT_TYPES)
     read_model = ReadModel(pool)
 
     applied = await read_model.catch_up()
@@ -408,7 +409,7 @@ async def test_rebuild_gives_identical_rows(pool: asyncpg.Pool) -> None:
     journals = three_journeys()
     await store_all(store, journals)
     # The projection applies the events it reads; the others only move its checkpoint.
-    total = sum(1 for j in journals for e, _ in j.events if e.event_type in HANDLERS)
+    total = sum(1 for j in journals for e, _ in j.events if e.event_type in EVENT_TYPES)
     read_model = ReadModel(pool)
     await read_model.catch_up()
     before = await read_model.journeys()
@@ -457,14 +458,19 @@ async def test_rebuild_reads_any_text_the_catch_up_reads(pool: asyncpg.Pool) -> 
         )
 
     stream = "teacher-leader/2027-28/peer_coach/e\t\\9"
+    when = {"occurred_at": "2027-04-20T16:00:00Z"}
     submitted = {"employee_id": "e\t\\9", "role": "peer_coach", "cohort": None,
-                 "school_id": "s\\1", "program_year": "2027-28"}  # fmt: skip
+                 "school_id": "s\\1", "program_year": "2027-28", "submitted_by": "hris",
+                 **when}  # fmt: skip
     await store.append(
         stream,
         [
             event("ApplicationSubmitted", submitted),
-            event("ApplicantIdentified", {"full_name": odd}),
-            event("JourneyWithdrawn", {"reason": odd + "\r\x0b\x0c\x08"}),
+            event("ApplicantIdentified", {"full_name": odd, "email": "e9@x.example", **when}),
+            event(
+                "JourneyWithdrawn",
+                {"reason": odd + "\r\x0b\x0c\x08", "withdrawn_by": "e\t\\9", **when},
+            ),
         ],
     )
     read_model = ReadModel(pool)
@@ -474,3 +480,84 @@ async def test_rebuild_reads_any_text_the_catch_up_reads(pool: asyncpg.Pool) -> 
 
     assert await read_model.rebuild() == 3
     assert await read_model.journeys() == followed
+
+
+def four_other_endings() -> tuple[Journal, ...]:
+    """Declined, waitlisted, lapsed unsigned, and separated mid-year after a make-up."""
+    ids = itertools.count(100)
+    journals = []
+    for employee_id, outcome in (("e-2001", DecisionOutcome.DECLINED), ("e-2002", None)):
+        journal = Journal(ids, employee_id, Role.PEER_COACH, CARVER)
+        journal.record(
+            [
+                ApplicationSubmitted(
+                    **journal.meta(date(2027, 4, 20)), employee_id=employee_id,
+                    role=Role.PEER_COACH, cohort=None, school_id=CARVER,
+                    program_year=PROGRAM.program_year, submitted_by="hris",
+                )
+            ],
+            "hris",
+        )  # fmt: skip
+        decide = rules.DecideApplication(
+            outcome=outcome or DecisionOutcome.WAITLISTED,
+            scores=SelectionScores(time=2, mindset=2, skillset=2, experience=2),
+            decided_by=OFFICE,
+        )
+        journal.record(
+            rules.decide_application(
+                journal.journey, decide, at(date(2027, 5, 20)), journal.new_id
+            ),
+            OFFICE,
+        )
+        journals.append(journal)
+    lapsed = Journal(ids, "e-2003", Role.ARTS_LEAD, GRAPE)
+    lapsed.apply_and_join("Lia Park")
+    lapsed.journey = rules.fold([], rules.Journey())  # the joining is replaced by a lapse below
+    lapsed.events = [(e, a) for e, a in lapsed.events if e.event_type.endswith(
+        ("Submitted", "Identified", "Decided", "Requested")
+    )]  # fmt: skip
+    lapsed.record(
+        [ApplicationLapsed(**lapsed.meta(date(2027, 6, 2)), reason="the principal did not sign")],
+        "system",
+    )
+    lapsed.end(date(2027, 6, 2))
+    separated = Journal(ids, "e-2004", Role.TEAM_LEAD, GRAPE)
+    separated.apply_and_join("Sam Reyes")
+    separated.attend("summer-1", AttendanceStatus.ABSENT)
+    separated.record(
+        rules.decide_separation(
+            separated.journey,
+            rules.RecordSeparation(effective_on=date(2027, 9, 30), reason="resigned"),
+            at(date(2027, 10, 1)),
+            separated.new_id,
+        ),
+        "hris",
+    )
+    separated.settle(date(2027, 10, 1), {"substitute_reimbursement": "PAY-S2"})
+    separated.end(date(2027, 10, 1))
+    return (*journals, lapsed, separated)
+
+
+async def test_every_ending_projects_the_row_it_always_did(pool: asyncpg.Pool) -> None:
+    store = EventStore(pool)
+    journals = four_other_endings()
+    await store_all(store, journals)
+    read_model = ReadModel(pool)
+    await read_model.catch_up()
+    projected = await rows(read_model)
+
+    summary = {
+        k: (r["stage"], r["decision"], r["full_name"], r["stipend_paid"], r["end_reason"],
+            r["ended"], r["reimbursement_cents"], r["reimbursement_reference"])
+        for k, r in projected.items()
+    }  # fmt: skip
+    assert summary == {
+        "e-2001": ("declined", "declined", "", None, None, False, 0, None),
+        "e-2002": ("waitlisted", "waitlisted", "", None, None, False, 0, None),
+        "e-2003": ("lapsed", "accepted", "Lia Park", None, "the principal did not sign", True,
+                   0, None),
+        "e-2004": ("separated", "accepted", "Sam Reyes", False, "resigned", True, 0, None),
+    }  # fmt: skip
+    assert projected["e-2004"]["withheld_reasons"] != []
+    assert await read_model.rebuild() > 0
+    assert await rows(read_model) == projected

@@ -29,6 +29,8 @@ def test_there_are_golden_histories() -> None:
         "service_commitment_completed",
         "service_commitment_breached",
         "service_commitment_waived",
+        "service_commitment_continued_as_new_before_versioning",
+        "service_commitment_continued_as_new_onto_current_build",
         "fellowship_graduated",
         "fellowship_left",
         "fellowship_left_waived",

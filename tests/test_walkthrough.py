@@ -94,6 +94,7 @@ async def test_every_walkthrough_command_succeeds_on_a_dev_server(
     assert ids is not None
     built = ids.group(1).split()
     assert len(started) == 4 and set(built) == set(started), (started, built)
-    assert '"stage": "closed"' in stdout  # the teacher leader's year, closed early
-    assert '"standing": "breached"' in stdout  # the commitment, left early, partly waived
+    assert f"recorded: {built[0]} is closed" in stdout  # the teacher leader's year, closed early
+    assert f"recorded: {built[3]} is breached" in stdout  # the commitment, left early, waived
+    assert "$" in stdout and "_cents" not in stdout  # a person reads money in dollars
     assert "0 altered" in stdout and "0 discrepancies" in stdout

@@ -74,10 +74,13 @@ class ServiceCommitment:
             await self.journal.flush()
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                # Each year's run starts on the build that is current then (Worker Versioning):
+                # a commitment outlives the code it started on.
                 workflow.continue_as_new(
                     inp.model_copy(
                         update={"carried": self.state, "stream_version": self.journal.version}
-                    )
+                    ),
+                    initial_versioning_behavior=workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import reduce
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.aspiring_principals import journey
+from domain.aspiring_principals.explain import SENTENCES
 from domain.aspiring_principals.journey import (
     AspiringNomination,
     AspiringStatus,
@@ -71,6 +74,7 @@ def _hears(news: HrNews) -> Told | None:
 ASPIRING_PRINCIPAL = Pathway(
     key="aspiring_principal",
     title="Aspiring Principals",
+    noun="an aspiring principal's year",
     workflow_type="AspiringPrincipalJourney",
     input_type=AspiringInput,
     definition_type=AspiringPrincipalsYear,
@@ -84,4 +88,6 @@ ASPIRING_PRINCIPAL = Pathway(
     attributes=_attributes,
     check_start=_check_start,
     hears=_hears,
+    explain=SENTENCES,
+    fold=lambda state, events: reduce(journey.evolve, events, state or journey.Aspiring()),
 )

@@ -7,6 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from domain.external import Employee
+from domain.fellowship import journey
+from domain.fellowship.explain import SENTENCES
 from domain.fellowship.journey import (
     FellowshipApplication,
     FellowshipStatus,
@@ -75,6 +77,7 @@ def _hears(news: HrNews) -> Told | None:
 FELLOWSHIP = Pathway(
     key="fellowship",
     title="Aspiring principal fellowship",
+    noun="a fellowship journey",
     workflow_type="FellowshipJourney",
     input_type=FellowshipInput,
     definition_type=FellowshipProgram,
@@ -88,4 +91,6 @@ FELLOWSHIP = Pathway(
     attributes=_attributes,
     check_start=_check_start,
     hears=_hears,
+    explain=SENTENCES,
+    fold=lambda state, events: journey.fold(events, state),
 )

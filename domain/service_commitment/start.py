@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.external import Employee
 from domain.hr import HrNews
 from domain.pathway import JourneyAttributes, Pathway, Told
+from domain.service_commitment.explain import SENTENCES
 from domain.service_commitment.journey import Commitment, CommitmentStatus, HrEvent, Standing
 from domain.service_commitment.rules import ServiceRules
 
@@ -61,6 +62,7 @@ def _hears(news: HrNews) -> Told | None:
 SERVICE_COMMITMENT = Pathway(
     key="service_commitment",
     title="Service commitment",
+    noun="a service commitment",
     workflow_type="ServiceCommitment",
     input_type=ServiceCommitmentInput,
     definition_type=ServiceRules,
@@ -74,4 +76,6 @@ SERVICE_COMMITMENT = Pathway(
     attributes=_attributes,
     check_start=_check_start,
     hears=_hears,
+    explain=SENTENCES,
+    fold=None,  # its fold needs the commitment's rules
 )

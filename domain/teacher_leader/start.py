@@ -10,6 +10,8 @@ from domain.external import Employee
 from domain.hr import HrChange, HrNews
 from domain.pathway import JourneyAttributes, Pathway, StartRefused, Told, require_employed
 from domain.program import ProgramYear
+from domain.teacher_leader import journey
+from domain.teacher_leader.explain import SENTENCES
 from domain.teacher_leader.journey import (
     Application,
     JourneyRefusal,
@@ -75,6 +77,7 @@ def _hears(news: HrNews) -> Told | None:
 TEACHER_LEADER = Pathway(
     key="teacher_leader",
     title="Teacher Leader Pathways",
+    noun="a teacher leader journey",
     workflow_type="TeacherLeaderJourney",
     input_type=TeacherLeaderInput,
     definition_type=ProgramYear,
@@ -88,4 +91,6 @@ TEACHER_LEADER = Pathway(
     attributes=_attributes,
     check_start=_check_start,
     hears=_hears,
+    explain=SENTENCES,
+    fold=lambda state, events: journey.fold(events, state),
 )

@@ -1,0 +1,22 @@
+"""Who is acting, resolved against HR before a command is sent (the rule is `domain.policy`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from activities.systems import EmployeeNotFound, Hris
+from domain.external import Employee
+from domain.policy import hr_id_of, resolve_actor
+
+
+async def resolve(hris: Hris, text: str, non_hr_actors: Collection[str]) -> str:
+    """The actor as journeys record it; `PolicyRefusal` for one HR or the configuration does
+    not vouch for."""
+    employee: Employee | None = None
+    person = hr_id_of(text)
+    if person is not None:
+        try:
+            employee = await hris.employee(person)
+        except EmployeeNotFound:
+            employee = None
+    return resolve_actor(text, employee, non_hr_actors)
