@@ -92,6 +92,8 @@ async def run_worker(settings: Settings) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         projector = asyncio.create_task(services.read_model.follow(stop))
+        checkpointer = _checkpointer(settings, services, stop)
+        archiver = _archiver(settings, client, services, stop)
         log.info(
             "worker started",
             task_queue=settings.temporal_task_queue,
@@ -103,6 +105,35 @@ async def run_worker(settings: Settings) -> None:
             await stop.wait()
             log.info("worker stopping: finishing the tasks in hand")
         await projector
+        for task in (checkpointer, archiver):
+            if task is not None:
+                await task
+
+
+def _checkpointer(
+    settings: Settings, services: Services, stop: asyncio.Event
+) -> asyncio.Task[None] | None:
+    """Sign the event log's head every AUDIT_CHECKPOINT_SECONDS (0: only on demand)."""
+    if not settings.audit_checkpoint_seconds:
+        return None
+    from activities.logchain import checkpoint_periodically
+    from pathways.audit_key import signing_key
+
+    key = signing_key(settings)
+    every = settings.audit_checkpoint_seconds
+    return asyncio.create_task(checkpoint_periodically(services.pool, key, every, stop))
+
+
+def _archiver(
+    settings: Settings, client: Client, services: Services, stop: asyncio.Event
+) -> asyncio.Task[None] | None:
+    """Archive closed journeys' histories every HISTORY_ARCHIVE_SECONDS (0: only on demand)."""
+    if not settings.history_archive_seconds:
+        return None
+    from pathways.archive import archive_periodically
+
+    every = settings.history_archive_seconds
+    return asyncio.create_task(archive_periodically(client, services.pool, every, stop))
 
 
 def main() -> None:

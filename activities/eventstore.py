@@ -4,7 +4,10 @@ Appends take one transaction-scoped advisory lock, so global positions become vi
 order they were assigned and a reader that follows `read_all(after=...)` never skips a row that
 commits late. Each row's hash is SHA-256 over the previous row's hash in the same stream and the
 event's canonical bytes; `verify_stream` recomputes the chain and names the first row that
-does not match.
+does not match. Under the same lock each row is also numbered (`log_seq`, 1..n in commit order)
+and chained onto the row committed before it in any stream (`log_hash`, see `log_link`), so a
+row deleted or inserted anywhere breaks the log's chain (`activities/logchain.py` checks it and
+signs checkpoints of its head).
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ class StoredEvent:
     recorded_at: datetime
     prev_hash: bytes
     hash: bytes
+    log_seq: int = 0  # 0: exported before the log had one chain
+    log_hash: bytes = b""
 
     def to_domain(self) -> DomainEvent:
         return load_event(self.event_type, self.schema_version, self.event_id, self.payload)
@@ -119,9 +124,15 @@ def chain_hash(prev_hash: bytes, canonical: bytes) -> bytes:
     return hashlib.sha256(prev_hash + canonical).digest()
 
 
+def log_link(prev_log_hash: bytes, log_seq: int, row_hash: bytes) -> bytes:
+    """The log chain's hash of row number `log_seq`: it covers the row before it in commit
+    order and the row's own hash (which covers its content and its stream's chain)."""
+    return hashlib.sha256(prev_log_hash + log_seq.to_bytes(8, "big") + row_hash).digest()
+
+
 _COLUMNS = (
     "global_position, stream_id, stream_version, event_id, event_type, schema_version, "
-    "payload, metadata, recorded_at, prev_hash, hash"
+    "payload, metadata, recorded_at, prev_hash, hash, log_seq, log_hash"
 )
 
 
@@ -218,37 +229,47 @@ class EventStore:
 def verify_chain(stream_id: str, events: Sequence[StoredEvent]) -> ChainVerdict:
     prev = GENESIS
     for expected_version, event in enumerate(events, start=1):
-
-        def bad(
-            reason: str, event: StoredEvent = event, checked: int = expected_version - 1
-        ) -> ChainVerdict:
+        reason = row_problem(event, expected_version, prev)
+        if reason is not None:
             return ChainVerdict(
-                stream_id, checked, False, event.stream_version, event.global_position, reason
+                stream_id,
+                expected_version - 1,
+                False,
+                event.stream_version,
+                event.global_position,
+                reason,
             )
-
-        if event.stream_version != expected_version:
-            return bad(
-                f"version {expected_version} is missing (next stored is {event.stream_version})"
-            )
-        if event.prev_hash != prev:
-            return bad("prev_hash does not match the hash of the row before it")
-        computed = chain_hash(
-            prev,
-            event_bytes(
-                stream_id=event.stream_id,
-                stream_version=event.stream_version,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                schema_version=event.schema_version,
-                payload=event.payload,
-                metadata=event.metadata,
-                recorded_at=event.recorded_at,
-            ),
-        )
-        if computed != event.hash:
-            return bad("the row's content does not match its hash (altered after it was written)")
         prev = event.hash
     return ChainVerdict(stream_id, len(events), True, head_hash=prev.hex() if events else None)
+
+
+def stored_hash(prev: bytes, event: StoredEvent) -> bytes:
+    """The hash a stored row must carry after `prev` in its stream, from its content."""
+    return chain_hash(
+        prev,
+        event_bytes(
+            stream_id=event.stream_id,
+            stream_version=event.stream_version,
+            event_id=event.event_id,
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            payload=event.payload,
+            metadata=event.metadata,
+            recorded_at=event.recorded_at,
+        ),
+    )
+
+
+def row_problem(event: StoredEvent, expected_version: int, prev: bytes) -> str | None:
+    """Why a row does not follow `prev` (the hash of the row before it in its stream) as
+    version `expected_version`, or None when it does."""
+    if event.stream_version != expected_version:
+        return f"version {expected_version} is missing (next stored is {event.stream_version})"
+    if event.prev_hash != prev:
+        return "prev_hash does not match the hash of the row before it"
+    if stored_hash(prev, event) != event.hash:
+        return "the row's content does not match its hash (altered after it was written)"
+    return None
 
 
 async def _append_locked(
@@ -286,14 +307,18 @@ async def _append_locked(
             writes.append(write)
     if writes:
         chain = {stream: head for stream, (_, head) in heads.items()}
-        rows = _rows(writes, chain, recorded_at)
+        last = await conn.fetchrow(
+            "SELECT log_seq, log_hash FROM events ORDER BY global_position DESC LIMIT 1"
+        )
+        log = _LogHead(last["log_seq"], bytes(last["log_hash"])) if last else _LogHead(0, GENESIS)
+        rows = _rows(writes, chain, log, recorded_at)
         await conn.copy_records_to_table("events", records=rows, columns=_COPY_COLUMNS)
     return results
 
 
 _COPY_COLUMNS = (
     "stream_id", "stream_version", "event_id", "event_type", "schema_version",
-    "payload", "metadata", "recorded_at", "prev_hash", "hash",
+    "payload", "metadata", "recorded_at", "prev_hash", "hash", "log_seq", "log_hash",
 )  # fmt: skip
 
 
@@ -318,6 +343,14 @@ def _stored_as(found: asyncpg.Record) -> EventIdReused:
         f"event {found['event_id']} is already stored as {found['event_type']} "
         f"v{found['stream_version']} of stream {found['stream_id']}"
     )
+
+
+@dataclass
+class _LogHead:
+    """The log chain's last row: its number and hash."""
+
+    seq: int
+    hash: bytes
 
 
 @dataclass(frozen=True)
@@ -367,9 +400,10 @@ def _check(
 
 
 async def _rows(
-    writes: list[_Write], chain: dict[str, bytes], recorded_at: datetime
+    writes: list[_Write], chain: dict[str, bytes], log: _LogHead, recorded_at: datetime
 ) -> AsyncIterator[tuple[Any, ...]]:
-    """The rows to COPY, each hashed onto the one before it in its stream.
+    """The rows to COPY, each hashed onto the one before it in its stream and numbered and
+    chained onto the one before it in the log (COPY gives them positions in this order).
 
     Made as the COPY sends them, so PostgreSQL writes one part while the next is made; a
     payload that cannot be stored (a float) aborts the COPY and with it the append.
@@ -383,6 +417,8 @@ async def _rows(
         for version, event in enumerate(write.events, start=write.version + 1):
             payload, metadata, head = envelope.parts(event)
             digest = hashlib.sha256(b"%b%b%d}" % (prev, head, version)).digest()
+            log.seq += 1
+            log.hash = log_link(log.hash, log.seq, digest)
             yield (
                 stream,
                 version,
@@ -394,6 +430,8 @@ async def _rows(
                 recorded_at,
                 prev,
                 digest,
+                log.seq,
+                log.hash,
             )
             prev = digest
             made += 1

@@ -14,6 +14,8 @@ and it never changes meaning. The same reason has the same code in every pathway
 | application.cohort_required | a Team Lead application names no cohort |
 | application.role_not_offered | the program year does not offer the role |
 | attendance.already_recorded | attendance for the session is recorded; record a make-up |
+| audit.archive_altered | an archived history no longer matches the digest stored with it |
+| audit.unknown_stream | `audit verify` of a journey the event log holds no events for |
 | coaching.already_recorded | a coaching session on that day is already recorded |
 | coaching.cycle_complete | every step of the coaching cycle is recorded |
 | coaching.cycle_not_open | the coaching cycle has not opened yet |

@@ -306,6 +306,8 @@ def _event_json(e: StoredEvent) -> dict[str, Any]:
         "recorded_at": e.recorded_at.isoformat(),
         "prev_hash": e.prev_hash.hex(),
         "hash": e.hash.hex(),
+        "log_seq": e.log_seq,
+        "log_hash": e.log_hash.hex(),
     }
 
 
@@ -322,6 +324,8 @@ def _event_from_json(d: dict[str, Any]) -> StoredEvent:
         recorded_at=datetime.fromisoformat(d["recorded_at"]),
         prev_hash=bytes.fromhex(d["prev_hash"]),
         hash=bytes.fromhex(d["hash"]),
+        log_seq=d.get("log_seq", 0),  # bundles exported before the log had one chain
+        log_hash=bytes.fromhex(d.get("log_hash", "")),
     )
 
 

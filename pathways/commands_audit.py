@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 from temporalio.client import WorkflowHistory
 
+from pathways.archive import journey_runs
 from pathways.audit import (
     BundleError,
     ReplayVerdict,
@@ -26,7 +28,6 @@ from pathways.audit import (
     check_bundle,
     cross_check_runs,
     export_bundle,
-    fetch_runs,
     replay_many,
 )
 from pathways.cli import command_client, console, fail, run_command
@@ -80,7 +81,10 @@ def replay(
     async def fetch(settings: Settings) -> list[WorkflowHistory]:
         client = await command_client(settings)
         if journey is not None:
-            return await fetch_runs(client, journey)
+            from worker import open_services
+
+            async with open_services(settings) as services:
+                return await journey_runs(client, services.pool, journey)
         histories = []
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("fetching histories", total=None)
@@ -144,8 +148,8 @@ def export(
         from worker import open_services
 
         client = await command_client(settings)
-        runs = await fetch_runs(client, journey)
         async with open_services(settings) as services:
+            runs = await journey_runs(client, services.pool, journey)
             stored = await services.store.read_stream(journey)
         manifest = await export_bundle(runs, stored, out)
         console.print(
@@ -163,11 +167,19 @@ def verify(
         Path | None,
         typer.Option(exists=True, help="a bundle whose chain head the log must still hold"),
     ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(exists=True, help="the checkpoints' public key (default AUDIT_PUBLIC_KEY)"),
+    ] = None,
 ) -> None:
-    """Recompute the event log's hash chains; name the first row that differs or is missing."""
+    """Recompute every stream's hash chain and the log's own chain, and check the signed
+    checkpoints of its head; name each row that differs, is missing or was inserted."""
 
     async def work(settings: Settings) -> None:
+        from activities.logchain import verify_log
+        from domain.refusals import Refusal
         from pathways.audit import read_bundle
+        from pathways.audit_key import public_key as checkpoint_key
         from worker import open_services
 
         head = None
@@ -177,23 +189,85 @@ def verify(
             if target is not None and target != manifest["workflow_id"]:
                 fail(f"--anchor is a bundle of {manifest['workflow_id']}, not of {target}")
             target = manifest["workflow_id"]
+        key = checkpoint_key(settings, public_key)
         async with open_services(settings) as services:
             store = services.store
-            verdicts = [await store.verify_stream(target)] if target else await store.verify_all()
-            stored = await store.read_stream(target) if head and target else []
-        broken = [v for v in verdicts if not v.ok]
-        for v in broken:
+            stored = await store.read_stream(target) if target else []
+            if target is not None and not stored and head is None:
+                raise Refusal(
+                    f"the event log holds no stream {target}: nothing to verify",
+                    code="audit.unknown_stream",
+                )
+            log = await verify_log(services.pool, key)
+        for problem in log.problems:
+            console.print(f"[red]ALTERED[/red] {escape(problem.line())}", soft_wrap=True)
+        anchored = check_anchor(stored, head) if head else None
+        if anchored:
+            console.print(f"[red]ANCHOR[/red] {target}: {anchored}")
+        if target is not None:
+            state = "ALTERED" if target in log.altered_streams else "intact"
+            console.print(f"{target}: {len(stored)} events, chain {state}")
+        console.print(
+            f"{log.streams} streams, {log.events_checked} events verified, "
+            f"{len(log.altered_streams)} altered; log chain of {log.head_seq} entries "
+            f"{'intact' if log.ok else 'BROKEN'}; {log.checkpoints_checked} signed "
+            "checkpoint(s) checked"
+        )
+        if log.checkpoints_checked == 0 and log.events_checked:
             console.print(
-                f"[red]ALTERED[/red] {v.stream_id}: version {v.first_bad_version} "
-                f"(global position {v.first_bad_position}): {v.reason}"
+                "no signed checkpoint yet: `pathways audit checkpoint` signs the log's head "
+                "(a rewrite of the whole log is found only against one)"
             )
-        problem = check_anchor(stored, head) if head else None
-        if problem:
-            console.print(f"[red]ANCHOR[/red] {target}: {problem}")
-        checked = sum(v.events_checked for v in verdicts)
-        console.print(f"{len(verdicts)} streams, {checked} events verified, {len(broken)} altered")
-        if broken or problem:
+        if not log.ok or anchored:
             raise typer.Exit(1)
+
+    run_command(work)
+
+
+@audit_app.command("checkpoint")
+def checkpoint(
+    public_key_out: Annotated[
+        Path | None, typer.Option(help="also write the public key (PEM) here, for auditors")
+    ] = None,
+) -> None:
+    """Sign the event log's head now with the audit key (AUDIT_SIGNING_KEY) and store the
+    checkpoint; workers also sign every AUDIT_CHECKPOINT_SECONDS."""
+
+    async def work(settings: Settings) -> None:
+        from activities.logchain import write_checkpoint
+        from pathways.audit_key import public_pem, signing_key
+        from worker import open_services
+
+        key = signing_key(settings)
+        async with open_services(settings) as services:
+            signed = await write_checkpoint(services.pool, key)
+        assert signed is not None
+        console.print(signed.line(), soft_wrap=True)
+        if public_key_out is not None:
+            public_key_out.write_bytes(public_pem(key.public_key()))
+            console.print(f"wrote the public key to {public_key_out}")
+
+    run_command(work)
+
+
+@audit_app.command("archive")
+def archive(
+    journey: Annotated[str | None, typer.Argument(help="one closed journey")] = None,
+) -> None:
+    """Copy closed journeys' histories into the archive now (workers do it every
+    HISTORY_ARCHIVE_SECONDS); replay, cross-check and export read it once Temporal has not."""
+
+    async def work(settings: Settings) -> None:
+        from pathways.archive import archive_closed, archive_journey
+        from worker import open_services
+
+        client = await command_client(settings)
+        async with open_services(settings) as services:
+            if journey is not None:
+                runs = await archive_journey(client, services.pool, journey)
+            else:
+                runs = await archive_closed(client, services.pool)
+        console.print(f"{runs} run(s) archived")
 
     run_command(work)
 
@@ -229,8 +303,8 @@ def cross_check(journey: str) -> None:
         from worker import open_services
 
         client = await command_client(settings)
-        runs = await fetch_runs(client, journey)
         async with open_services(settings) as services:
+            runs = await journey_runs(client, services.pool, journey)
             stored = await services.store.read_stream(journey)
         appended, problems = await cross_check_runs(runs, stored)
         for problem in problems:

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     hris_url: str | None = Field(None, alias="HRIS_URL")
     email_url: str | None = Field(None, alias="EMAIL_URL")
     http_timeout_seconds: float = Field(10.0, alias="HTTP_TIMEOUT_SECONDS", gt=0, le=300)
+    # The event log's checkpoint key (see pathways/audit_key.py) and how often workers sign.
+    audit_signing_key: Path | None = Field(None, alias="AUDIT_SIGNING_KEY")
+    audit_public_key: Path | None = Field(None, alias="AUDIT_PUBLIC_KEY")
+    audit_checkpoint_seconds: float = Field(300.0, alias="AUDIT_CHECKPOINT_SECONDS", ge=0)
+    history_archive_seconds: float = Field(3600.0, alias="HISTORY_ARCHIVE_SECONDS", ge=0)
     worker_versioning: bool = Field(True, alias="PATHWAYS_WORKER_VERSIONING")
     deployment_name: str = Field(
         "pathways", alias="PATHWAYS_DEPLOYMENT_NAME", min_length=1, max_length=255

@@ -244,6 +244,12 @@ async def test_list_replay_over_a_visibility_query(
         f"teacher-leader/2026-27/arts_lead/{w}" for w in ("t-41", "t-42", "t-43")
     ]
     assert all(v.deterministic for v in verdicts)
+    # The closed journeys' histories go to the archive once.
+    from pathways.archive import archive_closed
+
+    closed = f"{query} AND ExecutionStatus != 'Running'"
+    assert await archive_closed(client, pool, closed) == 3
+    assert await archive_closed(client, pool, closed) == 0
 
 
 async def test_a_commitment_of_several_runs_is_fetched_exported_and_checked_whole(
