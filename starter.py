@@ -55,11 +55,13 @@ app = typer.Typer(
 
 
 from pathways.commands_audit import audit_app  # noqa: E402
+from pathways.commands_ops import ops_app  # noqa: E402
 from pathways.commands_pathways import aspiring_app, fellowship_app  # noqa: E402
 
 app.add_typer(fellowship_app, name="fellowship")
 app.add_typer(aspiring_app, name="aspiring")
 app.add_typer(audit_app, name="audit")
+app.add_typer(ops_app, name="ops")
 
 
 def _update(
