@@ -186,3 +186,13 @@ def test_an_expected_failure_is_one_line_and_a_bug_keeps_a_plain_traceback(
     assert "Traceback (most recent call last):" in unexpected
     assert secret not in "\n".join(unexpected)  # no local variables
     assert len(unexpected) < 15
+
+
+def test_a_command_does_not_start_the_embedded_database_after_make_down(tmp_path: Path) -> None:
+    data = tmp_path / ".data"
+    result = run("audit", "verify", PATHWAYS_DATA_DIR=str(data))
+    line = one_error_line(result)
+    assert "the embedded PostgreSQL" in line
+    assert "is not running: start it with `make up`" in line
+    assert result.returncode == 2
+    assert not (data / "postgres" / "postmaster.pid").exists()
