@@ -32,10 +32,10 @@ from domain.service_commitment.start import ServiceCommitmentInput
 from domain.teacher_leader.journey import Application
 from domain.teacher_leader.start import TeacherLeaderInput
 from pathways.config import Settings
-from pathways.logs import configure_logging
 from pathways.roster import parse_roster
 from tests.fake_district import FakeDistrict
 from tests.test_cli import one_error_line, run
+from tests.test_logging import captured_logs
 
 NUL_NAME = "Ana\x00 Reyes"
 
@@ -150,14 +150,8 @@ def test_a_negative_assistance_amount_is_refused() -> None:
 
 @pytest.fixture
 def console_logs() -> Iterator[io.StringIO]:
-    configure_logging("console", "info")
-    (handler,) = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
-    buffer = io.StringIO()
-    handler.setStream(buffer)
-    try:
+    with captured_logs("console") as buffer:
         yield buffer
-    finally:
-        configure_logging("console", "warning")
 
 
 def test_an_expected_failure_is_one_line_and_a_bug_keeps_a_plain_traceback(
