@@ -30,6 +30,7 @@ from pathways import commands_commitment, commands_teacher_leader
 from pathways.cli import build, command_client, console, fail, run_app, run_command
 from pathways.commands_audit import audit_app
 from pathways.commands_deploy import deploy_app
+from pathways.commands_ops import ops_app
 from pathways.commands_pathways import aspiring_app, fellowship_app
 from pathways.config import Settings
 
@@ -43,6 +44,7 @@ for group in (commands_teacher_leader.app, fellowship_app, aspiring_app, command
     app.add_typer(group)
 app.add_typer(audit_app, name="audit")
 app.add_typer(deploy_app, name="deploy")
+app.add_typer(ops_app, name="ops")
 
 #: The names scripts used before the pathway groups: each still runs its group's command.
 ALIASES = {

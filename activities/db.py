@@ -1,8 +1,8 @@
 """PostgreSQL connections and schema migrations.
 
-`DATABASE_URL` points at a real server. Without it, an embedded PostgreSQL from `pgserver`
-runs in the data folder; it is shared by every process on this machine that asks for it
-(worker, starter, tests) and survives restarts with its data.
+`DATABASE_URL` points at a real server. Without it, the embedded PostgreSQL from `pgserver`
+that `make up` runs in the data folder is joined by the worker and the command line; it keeps
+its data across restarts.
 """
 
 from __future__ import annotations
@@ -80,13 +80,20 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
 
 
 def embedded_database_url(data_dir: Path) -> str:
-    """Start (or join) the embedded PostgreSQL in `data_dir/postgres` and return its URL."""
+    """Join the embedded PostgreSQL that `make up` runs in `data_dir/postgres`; its URL.
+
+    Only `make up` starts it (and stops it on the way out): a command that started it would
+    leave a server running that no process owns after `make down`.
+    """
     import pgserver  # heavy import, only when there is no DATABASE_URL
 
     folder = (data_dir / "postgres").resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    # cleanup_mode=None: the server outlives this process, so the worker, the starter and a
-    # second shell share one database; `make down` (or a reboot) stops it.
+    if not (folder / "postmaster.pid").exists():
+        raise DatabaseUnavailable(
+            f"the embedded PostgreSQL in {folder} is not running: start it with `make up`, "
+            "or set DATABASE_URL"
+        )
+    # cleanup_mode=None: joining must not stop it; `make up` and `make down` do that.
     server = pgserver.get_server(folder, cleanup_mode=None)
     return str(server.get_uri())
 

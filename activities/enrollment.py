@@ -24,7 +24,7 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from activities.systems import EmployeeNotFound, Hris, SchoolNotFound
+from activities.systems import EmployeeNotFound, ExternalDataInvalid, Hris, SchoolNotFound
 from domain.pathway import JourneyAttributes, Pathway, StartRefused
 
 
@@ -56,12 +56,16 @@ async def check_start(
         employee = await hris.employee(employee_id)
     except EmployeeNotFound as error:
         raise StartRefused(code="start.unknown_employee", message=error.message) from None
+    except ExternalDataInvalid as error:
+        raise StartRefused(code="start.invalid_hr_record", message=error.message) from None
     school_id = pathway.school_of(inp)
     if school_id is not None:
         try:
             await hris.school(school_id)
         except SchoolNotFound as error:
             raise StartRefused(code="start.unknown_school", message=error.message) from None
+        except ExternalDataInvalid as error:
+            raise StartRefused(code="start.invalid_hr_record", message=error.message) from None
         if employee.school_id != school_id:
             listed = f"at {employee.school_id}" if employee.school_id else "at no school"
             raise StartRefused(

@@ -6,6 +6,7 @@ from `HTTP_TIMEOUT_SECONDS`. Answers map onto the failures in `activities.system
 * 2xx: the result. Payroll and e-mail answer a repeated `Idempotency-Key` with the original
   result and `"duplicate": true`; that is a success, not an error.
 * 404 from HRIS: `EmployeeNotFound` / `SchoolNotFound`. 409: `IdempotencyConflict`.
+* 2xx with a record that fails its model (a NUL in a name): `ExternalDataInvalid`, not retried.
 * 408 and 429 (the service asks us to come back later), 5xx, timeouts, connection errors and
   answers that are not what the API promises: `ExternalSystemUnavailable`, which Temporal
   retries. Retrying a payment is safe because the key travels with every attempt.
@@ -26,6 +27,7 @@ from activities.systems import (
     HRIS,
     PAYROLL,
     EmployeeNotFound,
+    ExternalDataInvalid,
     ExternalSystemError,
     ExternalSystemRefused,
     ExternalSystemUnavailable,
@@ -34,6 +36,7 @@ from activities.systems import (
     principal_of_school,
     sentence,
 )
+from domain.definitions import problems
 from domain.external import (
     EmailMessage,
     EmailReceipt,
@@ -138,10 +141,17 @@ def _problems(detail: Any) -> str:
     return str(detail)
 
 
-def _parse(response: httpx.Response, model: type[Model], system: str, what: str) -> Model:
+def _parse(
+    response: httpx.Response, model: type[Model], system: str, what: str, record: str = ""
+) -> Model:
+    """The answer as `model`. A record whose fields are wrong (a NUL in a name, a field
+    missing) is `ExternalDataInvalid` when `record` names it: a retry gets it again. A body
+    that is not a JSON object at all (a proxy's error page) is worth another try."""
     try:
         return model.model_validate_json(response.content)
     except ValidationError as error:
+        if record and all(e["loc"] for e in error.errors()):
+            raise ExternalDataInvalid(system, record, problems(error)) from None
         raise ExternalSystemUnavailable(
             f"{sentence(system)} answered {what} with HTTP {response.status_code} but not with a "
             f"{model.__name__} ({error.error_count()} problem(s)); will retry"
@@ -169,7 +179,7 @@ class HttpHris:
             f"{self._base}/employees/{_segment(employee_id)}",
             not_found=lambda: EmployeeNotFound(employee_id, HRIS),
         )
-        return _parse(response, Employee, HRIS, what)
+        return _parse(response, Employee, HRIS, what, f"employee {employee_id!r}")
 
     async def school(self, school_id: str) -> School:
         what = f"the lookup of school {school_id!r}"
@@ -181,7 +191,7 @@ class HttpHris:
             f"{self._base}/schools/{_segment(school_id)}",
             not_found=lambda: SchoolNotFound(school_id, HRIS),
         )
-        return _parse(response, School, HRIS, what)
+        return _parse(response, School, HRIS, what, f"school {school_id!r}")
 
     async def principal_of(self, school_id: str) -> Employee:
         return await principal_of_school(self, school_id, HRIS)

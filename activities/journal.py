@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -31,6 +32,16 @@ class JournalActivities:
             raise ApplicationError(
                 str(error), type=type(error).__name__, non_retryable=True
             ) from error
+        except asyncpg.DataError as error:
+            # SQLSTATE class 22 (a NUL in text or jsonb, a value out of range): the same events
+            # fail the same way on every attempt, so retrying would hold the journey forever.
+            raise ApplicationError(
+                f"the event store cannot store the events of {request.stream_id!r}: "
+                f"{error.__class__.__name__}: {error}",
+                {"stream_id": request.stream_id, "sqlstate": error.sqlstate},
+                type="EventNotStorable",
+                non_retryable=True,
+            ) from None
         log.info(
             "events appended",
             stream_id=result.stream_id,

@@ -131,6 +131,19 @@ class ExternalSystemRefused(ExternalSystemError):
         self.status_code = status_code
 
 
+class ExternalDataInvalid(ExternalSystemError):
+    """The system answered with a record that cannot be right or cannot be stored (a NUL in a
+    name, a missing field); asking again gets the same record until someone fixes it there."""
+
+    def __init__(self, system: str, record: str, problems: str) -> None:
+        super().__init__(
+            f"{sentence(system)} sent {record} with {problems}. Correct the record in "
+            f"{system}, then retry.",
+            system=system,
+            record=record,
+        )
+
+
 class ExternalSystemUnavailable(Exception):
     """The system did not answer usefully (timeout, connection error, 5xx). Safe to retry."""
 

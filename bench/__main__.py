@@ -23,6 +23,7 @@ SCENARIOS = {
     3: "read-model rebuild",
     4: "cohort simulation",
     5: "audit replay",
+    6: "failure logs in an outage",
 }
 
 
@@ -70,6 +71,10 @@ async def main() -> None:
         from bench import replay
 
         await replay.run(options)
+    if 6 in chosen:
+        from bench import outage_logs
+
+        await outage_logs.run(options)
     console.print(f"[dim]benchmarks took {time.perf_counter() - began:.0f} s[/dim]")
 
 

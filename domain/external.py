@@ -8,9 +8,27 @@ same key and the receiving system does the work once.
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def storable(text: str) -> str:
+    """Refuse control characters (a NUL above all): PostgreSQL cannot store a NUL in text or
+    jsonb, and no name, id or e-mail address from HR has a reason to carry one."""
+    for index, char in enumerate(text):
+        if char not in "\t\n" and unicodedata.category(char) == "Cc":
+            raise ValueError(
+                f"contains the control character U+{ord(char):04X} at position {index + 1}, "
+                "which cannot be stored"
+            )
+    return text
+
+
+HrText = Annotated[str, AfterValidator(storable)]
+"""Text that comes from outside (HR, a CSV): checked where it enters."""
 
 
 class EmploymentStatus(StrEnum):
@@ -22,20 +40,20 @@ class EmploymentStatus(StrEnum):
 class Employee(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    employee_id: str = Field(min_length=1)
-    full_name: str = Field(min_length=1)
-    email: str = Field(min_length=3)
-    role: str = Field(min_length=1, description="job title in the HR system, e.g. 'teacher'")
-    school_id: str | None = None
+    employee_id: HrText = Field(min_length=1)
+    full_name: HrText = Field(min_length=1)
+    email: HrText = Field(min_length=3)
+    role: HrText = Field(min_length=1, description="job title in the HR system, e.g. 'teacher'")
+    school_id: HrText | None = None
     status: EmploymentStatus = EmploymentStatus.ACTIVE
 
 
 class School(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    school_id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    principal_id: str | None = None
+    school_id: HrText = Field(min_length=1)
+    name: HrText = Field(min_length=1)
+    principal_id: HrText | None = None
 
 
 class PaymentKind(StrEnum):

@@ -75,6 +75,7 @@ and it never changes meaning. The same reason has the same code in every pathway
 | start.unknown_school | HR has no school with that id; nothing was started |
 | start.school_mismatch | HR lists the employee at another school; nothing was started |
 | start.ineligible_title | the employee's HR title may not take this pathway; nothing was started |
+| start.invalid_hr_record | HR sent a record that cannot be stored (a NUL); nothing started |
 | start.separated | HR lists the employee as separated; nothing was started |
 | policy.unknown_actor | the actor is in no known form (employee id, office:, director:, coach:) |
 | policy.not_permitted | this actor may not take this action (domain.policy) |

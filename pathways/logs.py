@@ -11,8 +11,10 @@ import logging
 import sys
 from typing import Any
 
+import asyncpg
 import structlog
 from temporalio import activity, workflow
+from temporalio.exceptions import ApplicationError
 
 _configured = False
 # Attributes every stdlib LogRecord has; anything else on a record came from `extra=`.
@@ -63,6 +65,42 @@ def _temporal_context(
     return event_dict
 
 
+def _expected(error: BaseException) -> bool:
+    """Failures the code raises on purpose or that an outage causes: a line, not a traceback."""
+    from activities.db import DatabaseUnavailable
+    from activities.systems import ExternalSystemUnavailable
+
+    return isinstance(
+        error,
+        ApplicationError
+        | ExternalSystemUnavailable
+        | DatabaseUnavailable
+        | asyncpg.PostgresConnectionError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.InterfaceError
+        | OSError
+        | TimeoutError,
+    )
+
+
+def _one_line_for_expected(
+    _logger: Any, _method: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """An expected failure (an activity refused for good, PostgreSQL or a district system
+    down) becomes `error="Type: message"`; the unexpected keep their traceback."""
+    exc_info = event_dict.get("exc_info")
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    error = exc_info if isinstance(exc_info, BaseException) else None
+    if isinstance(exc_info, tuple) and len(exc_info) == 3:
+        error = exc_info[1]
+    if error is not None and _expected(error):
+        event_dict.pop("exc_info")
+        text = " ".join(str(error).split())
+        event_dict["error"] = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return event_dict
+
+
 def configure_logging(log_format: str = "console", level: str = "info") -> None:
     """Route structlog and stdlib logging through one set of processors."""
     global _configured
@@ -73,13 +111,18 @@ def configure_logging(log_format: str = "console", level: str = "info") -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _temporal_context,
+        _one_line_for_expected,
     ]
     renderer: structlog.typing.Processor
     if log_format == "json":
         renderer = structlog.processors.JSONRenderer()
         shared.append(structlog.processors.format_exc_info)
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        # A plain traceback: rich's, with every frame's local variables, runs to hundreds of
+        # lines a failure and holds the event loop the workers share while it renders.
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
 
     structlog.configure(
         processors=[

@@ -7,6 +7,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -38,10 +39,11 @@ class LoggingWorkflow:
         )
 
 
-@pytest.fixture
-def json_logs() -> Iterator[io.StringIO]:
-    """JSON logging at info, read from the root handler's stream; console logging again after."""
-    configure_logging("json", "info")
+@contextmanager
+def captured_logs(log_format: str) -> Iterator[io.StringIO]:
+    """Logging at info in `log_format`, read from the root handler's stream; console logging
+    at warning again after."""
+    configure_logging(log_format, "info")
     (handler,) = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
     buffer = io.StringIO()
     handler.setStream(buffer)
@@ -49,6 +51,12 @@ def json_logs() -> Iterator[io.StringIO]:
         yield buffer
     finally:
         configure_logging("console", "warning")
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    with captured_logs("json") as buffer:
+        yield buffer
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
