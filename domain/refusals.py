@@ -45,6 +45,7 @@ and it never changes meaning. The same reason has the same code in every pathway
 | hr.reason_required | a leave needs its reason |
 | hr.role_required | a role change needs the new role |
 | hr.school_required | a school transfer needs the new school |
+| hr.unknown_school | HR lists no school with that id; the change was not recorded |
 | hr.unknown_change | an HR change the commitment does not know |
 | journey.ended | the journey (year, fellowship, commitment) has ended |
 | journey.starting | the journey is still starting (looking the person up in HR); try again |

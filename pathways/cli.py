@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -30,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.systems import ExternalSystemError, Hris
 from domain.pathway import Pathway, StartRefused
+from domain.refusals import Refusal
 from domain.registry import PATHWAYS, by_workflow_type
 from pathways.config import ConfigError, Settings, load_settings
 from pathways.logs import configure_logging
@@ -174,11 +175,13 @@ def send_update(
     answer: type[BaseModel],
     *,
     actor: str | None = None,
+    check: Callable[[Settings], Awaitable[None]] | None = None,
     as_json: bool = False,
 ) -> None:
     """Send one update (a workflow's update method, e.g. `TeacherLeaderJourney.decide`) to a
     journey and print its answer. `actor` names the command's field that says who acts: HR (or
-    the configuration) must vouch for them before anything is sent. A refusal is one line."""
+    the configuration) must vouch for them before anything is sent; `check` is what else must
+    hold first (a school HR lists, say). A refusal is one line."""
 
     async def work(settings: Settings) -> None:
         from pathways.refusals import run_closed
@@ -187,6 +190,8 @@ def send_update(
         handle, described = await find_journey(client, journey, answer)
         if described.status is not WorkflowExecutionStatus.RUNNING:
             raise await journey_ended(handle, described, answer)
+        if check is not None:
+            await check(settings)
         sent = command
         if actor is not None:
             sent = await resolved(settings, command, actor)
@@ -223,6 +228,22 @@ def show_status(workflow_id: str, answer: type[BaseModel], *, as_json: bool = Fa
         emit(console, workflow_id, status, as_json=as_json)
 
     run_command(work)
+
+
+def school_hr_lists(school_id: str, *, refused: str) -> Callable[[Settings], Awaitable[None]]:
+    """A check for `send_update`: HR lists the school, or the command is refused with
+    HR's words and `refused` (a sentence: what was not done), and nothing is sent."""
+
+    async def check(settings: Settings) -> None:
+        from activities.systems import SchoolNotFound
+
+        async with command_hris(settings) as hris:
+            try:
+                await hris.school(school_id)
+            except SchoolNotFound as error:
+                raise Refusal(f"{error.message} {refused}", code="hr.unknown_school") from None
+
+    return check
 
 
 @asynccontextmanager

@@ -18,7 +18,16 @@ from domain.program import SERVICE_RULES
 from domain.service_commitment.journey import CommitmentStatus, HrEvent, Waive
 from domain.service_commitment.rules import load_service_rules
 from domain.service_commitment.start import SERVICE_COMMITMENT, ServiceCommitmentInput
-from pathways.cli import AsJson, By, build, fail, pathway_group, send_update, show_status
+from pathways.cli import (
+    AsJson,
+    By,
+    build,
+    fail,
+    pathway_group,
+    school_hr_lists,
+    send_update,
+    show_status,
+)
 from pathways.cli import start_command as start_journey
 from workflows.service_commitment import ServiceCommitment
 
@@ -75,7 +84,17 @@ def hr_event(
     command = build(
         HrEvent, change=change, effective_on=effective, role=role, school_id=school, reason=reason
     )
-    send_update(commitment, ServiceCommitment.hr_event, command, CommitmentStatus, as_json=as_json)
+    # A school HR does not list cannot count as qualifying service: it is refused here, before
+    # the commitment hears of it.
+    check = (
+        school_hr_lists(school, refused="The change was not recorded.")
+        if school is not None
+        else None
+    )
+    send_update(
+        commitment, ServiceCommitment.hr_event, command, CommitmentStatus, check=check,
+        as_json=as_json,
+    )  # fmt: skip
 
 
 @app.command()
