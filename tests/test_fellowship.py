@@ -166,8 +166,11 @@ async def test_the_cohort_enforces_capacity_and_promotes_from_the_waitlist(
             FellowshipJourney.leave,
             LeaveFellowship(effective_on=today, reason="family move", recorded_by="office:ana"),
         )
+        welcome = f"Welcome to {program.title}"
         promoted = await eventually(
-            handles["f-3"], lambda s: s.stage is Stage.ADMITTED, "promotion from the waitlist"
+            handles["f-3"],
+            lambda s: s.stage is Stage.ADMITTED and welcome in s.notices,
+            "promotion from the waitlist and its welcome e-mail",
         )
         assert promoted.seat == 1
         async with pool.acquire() as conn:
@@ -177,7 +180,7 @@ async def test_the_cohort_enforces_capacity_and_promotes_from_the_waitlist(
             )
         assert [r["subject"] for r in told] == [
             f"{program.title}: waitlist",
-            f"Welcome to {program.title}",
+            welcome,
         ]
         cohort = client.get_workflow_handle(cohort_id(program.program_id), result_type=CohortSeats)
         roster = await cohort.query("roster", result_type=CohortSeats)

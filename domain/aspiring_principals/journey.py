@@ -210,8 +210,10 @@ def evolve(a: Aspiring, event: DomainEvent) -> Aspiring:
             a.stage = Stage.INCOMPLETE if event.missing else Stage.COMPLETED
         case AspiringEnded():
             a.ended = event.outcome
-        case _:
+        case AspiringNoticeSent():
             pass
+        case _:
+            raise TypeError(f"an aspiring principal journey has no event {event.event_type}")
     return a
 
 

@@ -237,6 +237,7 @@ class Fellow(BaseModel):
     repayment_determined: bool = False
     owed_cents: int = 0
     waivers: list[str] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list, description="subjects e-mailed, in order")
     repayment_reference: str | None = None
     ended: str | None = None
 
@@ -304,9 +305,23 @@ def evolve(f: Fellow, event: DomainEvent) -> Fellow:
             f.repayment_reference = event.payroll_reference
         case FellowshipEnded():
             f.ended = event.outcome
+        case FellowNoticeSent():
+            f.notices.append(event.subject)
         case _:
-            pass
+            raise TypeError(f"a fellowship journey has no event {event.event_type}")
     return f
+
+
+def graduation_date(f: Fellow) -> date:
+    """A fellow graduates on the day the last of the university's milestones was reported."""
+    return max(f.milestones.values())
+
+
+def did_not_complete_reason(f: Fellow, program: FellowshipProgram) -> str:
+    """Why a fellow still enrolled at the program's graduate-by date did not complete."""
+    missing = [m.label for m in Milestone if m not in f.milestones]
+    until = program.graduate_by.isoformat()
+    return f"did not finish by {until}: {' and '.join(missing)} not reported"
 
 
 def fold(events: Iterable[DomainEvent], fellow: Fellow | None = None) -> Fellow:
@@ -598,6 +613,7 @@ class FellowshipStatus(BaseModel):
     repayment_reference: str | None
     end_reason: str | None
     outcome: str | None
+    notices: list[str] = Field(default_factory=list, description="subjects e-mailed, in order")
 
 
 def status(f: Fellow, program: FellowshipProgram) -> FellowshipStatus:
@@ -623,4 +639,5 @@ def status(f: Fellow, program: FellowshipProgram) -> FellowshipStatus:
         repayment_reference=f.repayment_reference,
         end_reason=f.end_reason,
         outcome=f.ended,
+        notices=f.notices,
     )

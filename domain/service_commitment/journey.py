@@ -440,6 +440,26 @@ class CommitmentStatus(BaseModel):
     ended: bool
 
 
+def deadline_as_of(c: Commitment, today: date) -> date | None:
+    """The date the obligation must be completed by, as it stands today: a leave that defers
+    the obligation pauses the clock, so each day of it moves the deadline a day later."""
+    if c.deadline is None:
+        return None
+    if c.on_leave and c.leave_defers and c.leave_since is not None:
+        return c.deadline + (today - c.leave_since)
+    return c.deadline
+
+
+def service_check(
+    c: Commitment, rules: ServiceRules, hr_role: str, hr_school_id: str | None, hr_status: str
+) -> tuple[bool, bool]:
+    """What an anniversary's look at HR shows: whether the fellow serves in a qualifying role
+    and school, and whether HR matches the commitment's record (else HR missed a change)."""
+    qualifying = hr_status == "active" and rules.qualifies(hr_role, hr_school_id)
+    matches = (hr_role, hr_school_id) == (c.role, c.school_id) and hr_status != "separated"
+    return qualifying, matches
+
+
 def status(c: Commitment, rules: ServiceRules, today: date) -> CommitmentStatus:
     served = c.served_as_of(today)
     if_left = (
