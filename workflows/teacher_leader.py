@@ -7,8 +7,6 @@ whose validator runs the same domain rule, so a refused action never enters the 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -133,8 +131,7 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
         def signed_or_closed() -> bool:
             return self.state.stage is not Stage.COMMITMENT_PENDING
 
-        for days in sorted(self.program.commitment_reminders_days_before, reverse=True):
-            remind_at = deadline - timedelta(days=days)
+        for days, remind_at in rules.commitment_reminders(self.program):
             if remind_at <= workflow.now():
                 continue
             if await self.wait_for(signed_or_closed, remind_at):

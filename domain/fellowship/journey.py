@@ -20,13 +20,19 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain import waivers
+from domain.attendance import (
+    AttendanceStatus,
+    RecordSessionAttendance,
+    SessionAttendanceRecorded,
+    check_mark,
+)
 from domain.calendar import is_after_today, not_yet
 from domain.commands import Command
 from domain.events import DomainEvent, Notice
 from domain.fellowship.program import EarlyExitRepayment, FellowshipProgram, Milestone
 from domain.money import dollars
 from domain.refusals import Refusal
-from domain.teacher_leader.events import AttendanceStatus, SelectionScores
+from domain.teacher_leader.events import SelectionScores
 from domain.waivers import RepaymentWaiver, WaiveRepayment
 
 NewId = Callable[[], UUID]
@@ -116,12 +122,8 @@ class DisbursementPaid(DomainEvent):
     payroll_reference: str
 
 
-class SupplementalPDRecorded(DomainEvent):
+class SupplementalPDRecorded(SessionAttendanceRecorded):
     event_type = "fellowship.SupplementalPDRecorded"
-
-    session_id: str
-    status: AttendanceStatus
-    recorded_by: str
 
 
 class MilestoneReported(DomainEvent):
@@ -353,10 +355,8 @@ class RecordEnrollment(Command):
     reported_by: str = Field("university", min_length=1)
 
 
-class RecordSupplementalPD(Command):
-    session_id: str = Field(min_length=1)
-    status: AttendanceStatus
-    recorded_by: str = Field(min_length=1)
+class RecordSupplementalPD(RecordSessionAttendance):
+    pass
 
 
 class ReportMilestone(Command):
@@ -463,8 +463,8 @@ def decide_pd(
         raise FellowshipRefusal(
             f"{session.title} is on {session.on}; it has not happened yet", code="date.in_future"
         )
-    if f.pd.get(cmd.session_id) == cmd.status:
-        return []
+    previous = f.pd.get(cmd.session_id)
+    check_mark(session.title, cmd, previous, FellowshipRefusal)
     return [
         SupplementalPDRecorded(
             event_id=new_id(),
@@ -472,6 +472,7 @@ def decide_pd(
             session_id=cmd.session_id,
             status=cmd.status,
             recorded_by=cmd.recorded_by,
+            correction_reason=cmd.correction_reason if previous else None,
         )
     ]
 

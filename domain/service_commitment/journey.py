@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain import waivers
+from domain import separation, waivers
 from domain.calendar import not_yet
 from domain.commands import Command
 from domain.events import DomainEvent, Notice
@@ -84,12 +84,8 @@ class LeaveEnded(DomainEvent):
     recorded_by: str
 
 
-class SeparationRecorded(DomainEvent):
+class SeparationRecorded(separation.SeparationRecorded):
     event_type = "service_commitment.SeparationRecorded"
-
-    effective_on: date
-    reason: str
-    recorded_by: str
 
 
 class ServiceVerified(DomainEvent):

@@ -8,6 +8,9 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain import separation
+from domain.attendance import AttendanceStatus as AttendanceStatus
+from domain.attendance import SessionAttendanceRecorded
 from domain.events import DomainEvent
 from domain.program import Cohort, Role
 
@@ -36,11 +39,6 @@ class SelectionScores(BaseModel):
 class Signer(StrEnum):
     TEACHER = "teacher"
     PRINCIPAL = "principal"
-
-
-class AttendanceStatus(StrEnum):
-    PRESENT = "present"
-    ABSENT = "absent"
 
 
 class CoachingStep(StrEnum):
@@ -117,12 +115,8 @@ class ApplicationLapsed(DomainEvent):
     reason: str
 
 
-class AttendanceRecorded(DomainEvent):
+class AttendanceRecorded(SessionAttendanceRecorded):
     event_type = "teacher_leader.AttendanceRecorded"
-
-    session_id: str
-    status: AttendanceStatus
-    recorded_by: str
 
 
 class MakeUpRecorded(DomainEvent):
@@ -215,12 +209,8 @@ class JourneyWithdrawn(DomainEvent):
     reason: str
 
 
-class SeparationRecorded(DomainEvent):
+class SeparationRecorded(separation.SeparationRecorded):
     event_type = "teacher_leader.SeparationRecorded"
-
-    effective_on: date
-    reason: str
-    recorded_by: str
 
 
 class JourneyEnded(DomainEvent):
