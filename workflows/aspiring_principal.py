@@ -21,7 +21,6 @@ with workflow.unsafe.imports_passed_through():
         AspiringYearSummed,
     )
     from domain.aspiring_principals.start import AspiringInput, aspiring_id
-    from domain.events import DomainEvent
     from domain.policy import Action, Case
     from workflows import district, steps
     from workflows.engine import JourneyWorkflow, action
@@ -34,6 +33,7 @@ __all__ = ["AspiringInput", "AspiringPrincipalJourney", "aspiring_id"]
 class AspiringPrincipalJourney(JourneyWorkflow[Aspiring, AspiringStatus]):
     refusal = AspiringRefusal
     notice_kind = AspiringNoticeSent
+    fold = staticmethod(rules.evolve)
 
     @workflow.init
     def __init__(self, inp: AspiringInput) -> None:
@@ -169,15 +169,6 @@ class AspiringPrincipalJourney(JourneyWorkflow[Aspiring, AspiringStatus]):
         return self.current_status()
 
     # --- what the engine asks -------------------------------------------------------------------
-
-    def evolve(self, state: Aspiring, event: DomainEvent) -> Aspiring:
-        return rules.evolve(state, event)
-
-    def stage(self) -> str:
-        return self.state.stage.value
-
-    def is_open(self) -> bool:
-        return self.state.is_open
 
     def case(self) -> Case:
         return Case(self.state.employee_id)

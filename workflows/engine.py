@@ -50,6 +50,8 @@ class JourneyWorkflow(Generic[State, Status]):
     notice_kind: ClassVar[type[Notice] | None] = None
     #: A patch id when the workflow began upserting `JourneyStage` after release.
     stage_patch: ClassVar[str | None] = None
+    #: The pathway's fold of one event: `staticmethod(rules.evolve)`.
+    fold: ClassVar[staticmethod[[Any, DomainEvent], Any]]
 
     state: State
     journal: Journal
@@ -64,14 +66,16 @@ class JourneyWorkflow(Generic[State, Status]):
     # --- what each pathway says ----------------------------------------------------------
 
     def evolve(self, state: State, event: DomainEvent) -> State:
-        raise NotImplementedError
+        folded: State = type(self).fold(state, event)
+        return folded
 
     def stage(self) -> str | None:
         """The journey's stage for the `JourneyStage` search attribute (None: it has none)."""
-        return None
+        stage = getattr(self.state, "stage", None)
+        return None if stage is None else str(stage.value)
 
     def is_open(self) -> bool:
-        return True
+        return bool(getattr(self.state, "is_open", True))
 
     def case(self) -> Case:
         raise NotImplementedError
@@ -165,9 +169,6 @@ class JourneyWorkflow(Generic[State, Status]):
         await self.journal.flush()
 
 
-Journey = TypeVar("Journey", bound=JourneyWorkflow[Any, Any])
-
-
 def action(
     name: str,
     command: type[Command],
@@ -200,3 +201,24 @@ def action(
     validate.__annotations__ = {"cmd": command, "return": None}
     update.validator(steps.refuses(validate))
     return update
+
+
+def waiver(
+    command: type[Command],
+    answers: type[Status],
+    decide_waiver: Callable[[Any, Command, datetime, Ids], list[DomainEvent]],
+) -> workflow.UpdateMethodMultiParam[[Any, Command], Status]:
+    """The `waive` update: a program director waives what is owed, until it goes to payroll."""
+
+    def decide(w: JourneyWorkflow[Any, Any], cmd: Any, now: datetime, ids: Ids) -> list[Any]:
+        w.refuse_while_paying()
+        return decide_waiver(w.state, cmd, now, ids)
+
+    return action(
+        "waive",
+        command,
+        answers,
+        may=Action.WAIVE_REPAYMENT,
+        actor=lambda cmd: getattr(cmd, "decided_by"),  # noqa: B009 - every waiver names it
+        decide=decide,
+    )

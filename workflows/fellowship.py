@@ -10,9 +10,7 @@ graduation ends the journey with the repayment the program's rule says, open to 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from uuid import UUID
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -60,7 +58,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import Action, Case
     from domain.service_commitment.start import ServiceCommitmentInput
     from workflows import district, search, steps
-    from workflows.engine import JourneyWorkflow, action
+    from workflows.engine import JourneyWorkflow, action, waiver
 
 SEAT_TIMEOUT = timedelta(seconds=60)
 
@@ -74,6 +72,7 @@ __all__ = ["FellowshipCohort", "FellowshipInput", "FellowshipJourney", "fellowsh
 @workflow.defn(name="FellowshipCohort")
 class FellowshipCohort(JourneyWorkflow[CohortSeats, CohortSeats]):
     refusal = CohortRefusal
+    fold = staticmethod(seats.evolve)
 
     @workflow.init
     def __init__(self, inp: CohortInput) -> None:
@@ -155,9 +154,6 @@ class FellowshipCohort(JourneyWorkflow[CohortSeats, CohortSeats]):
     def roster(self) -> CohortSeats:
         return self.state
 
-    def evolve(self, state: CohortSeats, event: DomainEvent) -> CohortSeats:
-        return seats.evolve(state, event)
-
 
 # --- one fellow ------------------------------------------------------------------------------
 
@@ -166,6 +162,7 @@ class FellowshipCohort(JourneyWorkflow[CohortSeats, CohortSeats]):
 class FellowshipJourney(JourneyWorkflow[Fellow, FellowshipStatus]):
     refusal = FellowshipRefusal
     notice_kind = FellowNoticeSent
+    fold = staticmethod(rules.evolve)
 
     @workflow.init
     def __init__(self, inp: FellowshipInput) -> None:
@@ -535,35 +532,13 @@ class FellowshipJourney(JourneyWorkflow[Fellow, FellowshipStatus]):
         actor=lambda cmd: cmd.recorded_by,
         decide=lambda w, cmd, now, ids: rules.decide_leaving(w.state, w.program, cmd, now, ids),
     )
-    waive = action(
-        "waive",
-        rules.WaiveEarlyExit,
-        FellowshipStatus,
-        may=Action.WAIVE_REPAYMENT,
-        actor=lambda cmd: cmd.decided_by,
-        decide=lambda w, cmd, now, ids: w._decide_waiver(cmd, now, ids),
-    )
-
-    def _decide_waiver(
-        self, cmd: rules.WaiveEarlyExit, now: datetime, ids: Callable[[], UUID]
-    ) -> list[DomainEvent]:
-        self.refuse_while_paying()
-        return rules.decide_waiver(self.state, cmd, now, ids)
+    waive = waiver(rules.WaiveEarlyExit, FellowshipStatus, rules.decide_waiver)
 
     @workflow.query
     def status(self) -> FellowshipStatus:
         return self.current_status()
 
     # --- what the engine asks -------------------------------------------------------------------
-
-    def evolve(self, state: Fellow, event: DomainEvent) -> Fellow:
-        return rules.evolve(state, event)
-
-    def stage(self) -> str:
-        return self.state.stage.value
-
-    def is_open(self) -> bool:
-        return self.state.is_open
 
     def case(self) -> Case:
         return Case(self.state.employee_id)

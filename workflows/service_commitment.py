@@ -9,9 +9,7 @@ requested from payroll once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
-from uuid import UUID
+from datetime import date
 
 from temporalio import workflow
 
@@ -39,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.service_commitment.rules import add_months
     from domain.service_commitment.start import ServiceCommitmentInput, commitment_id
     from workflows import district, steps
-    from workflows.engine import JourneyWorkflow, action
+    from workflows.engine import JourneyWorkflow, waiver
 
 
 # Patch id: the commitment upserts JourneyStage as its standing changes (serving, completed,
@@ -235,20 +233,7 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
         policy.authorize(Action.REPORT_HR_CHANGE, cmd.recorded_by, self.case())
         rules.decide_hr_event(self.state, self.rules, cmd, workflow.now(), district.nil_id)
 
-    waive = action(
-        "waive",
-        rules.Waive,
-        CommitmentStatus,
-        may=Action.WAIVE_REPAYMENT,
-        actor=lambda cmd: cmd.decided_by,
-        decide=lambda w, cmd, now, ids: w._decide_waiver(cmd, now, ids),
-    )
-
-    def _decide_waiver(
-        self, cmd: rules.Waive, now: datetime, ids: Callable[[], UUID]
-    ) -> list[DomainEvent]:
-        self.refuse_while_paying()
-        return rules.decide_waiver(self.state, cmd, now, ids)
+    waive = waiver(rules.Waive, CommitmentStatus, rules.decide_waiver)
 
     @workflow.query
     def status(self) -> CommitmentStatus:

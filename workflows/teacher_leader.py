@@ -46,6 +46,7 @@ __all__ = ["TeacherLeaderInput", "TeacherLeaderJourney", "journey_id"]
 @workflow.defn(name="TeacherLeaderJourney")
 class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
     refusal = JourneyRefusal
+    fold = staticmethod(rules.evolve)
 
     @workflow.init
     def __init__(self, inp: TeacherLeaderInput) -> None:
@@ -347,15 +348,6 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
         return self.current_status()
 
     # --- what the engine asks -------------------------------------------------------------------
-
-    def evolve(self, state: Journey, event: DomainEvent) -> Journey:
-        return rules.evolve(state, event)
-
-    def stage(self) -> str:
-        return self.state.stage.value
-
-    def is_open(self) -> bool:
-        return self.state.is_open
 
     def case(self) -> Case:
         return Case(self.state.employee_id, self.state.principal_id)
