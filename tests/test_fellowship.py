@@ -252,7 +252,10 @@ async def test_a_fellow_is_paid_each_term_once_and_graduation_starts_the_commitm
     assert (final.stage, final.graduated_on) == (Stage.GRADUATED, on)
     assert final.disbursed_cents == program.assistance_cents == 3_000_000
     assert final.pd_attended == [session.session_id]
-    assert (serving.standing, serving.remaining_months) == (Standing.SERVING, 48)
+    # Four years to serve. While the test waited for the fellowship's result the time-skipping
+    # server may already have skipped to the commitment's first anniversary, so count both.
+    assert serving.standing is Standing.SERVING
+    assert serving.served_months + serving.remaining_months == 48
     paid = await payroll(pool)
     assert [(kind, cents) for _key, kind, cents in paid] == [
         ("financial_assistance", t.disbursement_cents) for t in program.terms
