@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import policy
     from domain.events import DomainEvent, Notice
     from domain.external import PaymentKind
+    from domain.payments import payment_key
     from domain.policy import Action, Case
     from domain.refusals import Refusal
     from workflows import district, search, steps
@@ -137,7 +138,7 @@ class JourneyWorkflow(Generic[State, Status]):
         paid: Callable[[str, str], DomainEvent],
     ) -> None:
         """Request a payment under `<workflow>/<purpose>` and record `paid(key, reference)`."""
-        key = f"{workflow.info().workflow_id}/{purpose}"
+        key = payment_key(workflow.info().workflow_id, purpose)
         receipt = await district.pay(key, kind, payee_id, amount_cents, memo)
         self.record([paid(key, receipt.payroll_reference)])
 

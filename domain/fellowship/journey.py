@@ -31,6 +31,7 @@ from domain.commands import Command
 from domain.events import DomainEvent, Notice
 from domain.fellowship.program import EarlyExitRepayment, FellowshipProgram, Milestone
 from domain.money import dollars
+from domain.payments import PaymentSent
 from domain.refusals import Refusal
 from domain.teacher_leader.events import SelectionScores
 from domain.waivers import RepaymentWaiver, WaiveRepayment
@@ -113,13 +114,10 @@ class EnrollmentLapsed(DomainEvent):
     reason: str
 
 
-class DisbursementPaid(DomainEvent):
+class DisbursementPaid(PaymentSent):
     event_type = "fellowship.DisbursementPaid"
 
     term_id: str
-    amount_cents: int
-    idempotency_key: str
-    payroll_reference: str
 
 
 class SupplementalPDRecorded(SessionAttendanceRecorded):
@@ -177,12 +175,8 @@ class EarlyExitRepaymentWaived(RepaymentWaiver):
     event_type = "fellowship.EarlyExitRepaymentWaived"
 
 
-class EarlyExitRepaymentRequested(DomainEvent):
+class EarlyExitRepaymentRequested(PaymentSent):
     event_type = "fellowship.EarlyExitRepaymentRequested"
-
-    amount_cents: int
-    idempotency_key: str
-    payroll_reference: str
 
 
 class FellowNoticeSent(Notice):

@@ -19,6 +19,7 @@ from domain.calendar import not_yet
 from domain.commands import Command
 from domain.events import DomainEvent, Notice
 from domain.hr import HrChange as HrChange
+from domain.payments import PaymentSent
 from domain.refusals import Refusal
 from domain.service_commitment.rules import (
     RepaymentComputation,
@@ -127,12 +128,8 @@ class RepaymentWaived(RepaymentWaiver):
     event_type = "service_commitment.RepaymentWaived"
 
 
-class RepaymentRequested(DomainEvent):
+class RepaymentRequested(PaymentSent):
     event_type = "service_commitment.RepaymentRequested"
-
-    amount_cents: int
-    idempotency_key: str
-    payroll_reference: str
 
 
 class CommitmentNoticeSent(Notice):

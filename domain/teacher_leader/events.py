@@ -12,6 +12,7 @@ from domain import separation
 from domain.attendance import AttendanceStatus as AttendanceStatus
 from domain.attendance import SessionAttendanceRecorded
 from domain.events import DomainEvent
+from domain.payments import PaymentSent
 from domain.program import Cohort, Role
 
 
@@ -184,14 +185,11 @@ class SubstituteReimbursementDecided(DomainEvent):
     amount_cents: int
 
 
-class PaymentRequested(DomainEvent):
+class PaymentRequested(PaymentSent):
     event_type = "teacher_leader.PaymentRequested"
 
     kind: str
     payee_id: str
-    amount_cents: int
-    idempotency_key: str
-    payroll_reference: str
 
 
 class NoticeSent(DomainEvent):
