@@ -18,7 +18,7 @@ program description.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import policy
     from domain.events import DomainEvent, Notice
     from domain.external import PaymentKind
-    from domain.payments import payment_key
+    from domain.payments import PaymentSent, payment_key
     from domain.policy import Action, Case
     from domain.refusals import Refusal
     from workflows import district, search, steps
@@ -135,12 +135,21 @@ class JourneyWorkflow(Generic[State, Status]):
         payee_id: str,
         amount_cents: int,
         memo: str,
-        paid: Callable[[str, str], DomainEvent],
+        recorded_as: type[PaymentSent],
+        fields: Mapping[str, Any] | None = None,
     ) -> None:
-        """Request a payment under `<workflow>/<purpose>` and record `paid(key, reference)`."""
+        """Request a payment under `<workflow>/<purpose>`; once payroll acknowledges it, record
+        it as `recorded_as` with its amount, key and reference (and the pathway's `fields`)."""
         key = payment_key(workflow.info().workflow_id, purpose)
         receipt = await district.pay(key, kind, payee_id, amount_cents, memo)
-        self.record([paid(key, receipt.payroll_reference)])
+        paid = recorded_as(
+            **self.stamp(),
+            **(fields or {}),
+            amount_cents=amount_cents,
+            idempotency_key=key,
+            payroll_reference=receipt.payroll_reference,
+        )
+        self.record([paid])
 
     async def waiver_window(self, days: int, owed: Callable[[], int]) -> None:
         """Give a person `days` to waive what is owed (it ends early once nothing is)."""
@@ -152,11 +161,13 @@ class JourneyWorkflow(Generic[State, Status]):
         payee_id: str,
         amount_cents: int,
         memo: str,
-        requested: Callable[[str, str], DomainEvent],
+        recorded_as: type[PaymentSent],
     ) -> None:
         """Send the repayment to payroll once; from here on a waiver comes too late."""
         self._paying = True
-        await self.pay("repayment", PaymentKind.REPAYMENT, payee_id, amount_cents, memo, requested)
+        await self.pay(
+            "repayment", PaymentKind.REPAYMENT, payee_id, amount_cents, memo, recorded_as
+        )
 
     def refuse_while_paying(self) -> None:
         if self._paying:

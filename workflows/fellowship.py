@@ -335,13 +335,8 @@ class FellowshipJourney(JourneyWorkflow[Fellow, FellowshipStatus]):
             self.state.employee_id,
             amount_cents,
             f"{self.program.title}: financial assistance, {title}",
-            lambda key, reference: DisbursementPaid(
-                **self.stamp(),
-                term_id=term_id,
-                amount_cents=amount_cents,
-                idempotency_key=key,
-                payroll_reference=reference,
-            ),
+            DisbursementPaid,
+            {"term_id": term_id},
         )
         await self.journal.flush()
 
@@ -440,12 +435,7 @@ class FellowshipJourney(JourneyWorkflow[Fellow, FellowshipStatus]):
             self.state.employee_id,
             amount,
             f"{self.program.title}: repayment of financial assistance",
-            lambda key, reference: EarlyExitRepaymentRequested(
-                **self.stamp(),
-                amount_cents=amount,
-                idempotency_key=key,
-                payroll_reference=reference,
-            ),
+            EarlyExitRepaymentRequested,
         )
 
     async def _release(self, reason: str) -> None:

@@ -203,12 +203,7 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
                 self.state.fellow_id,
                 amount,
                 f"Service commitment repayment, {self.inp.program}",
-                lambda key, reference: RepaymentRequested(
-                    **self.stamp(),
-                    amount_cents=amount,
-                    idempotency_key=key,
-                    payroll_reference=reference,
-                ),
+                RepaymentRequested,
             )
         outcome = "waived" if self.state.owed_cents == 0 and self.state.waivers else "breached"
         self._end(outcome)

@@ -369,14 +369,8 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
             payee_id,
             amount_cents,
             memo,
-            lambda key, reference: PaymentRequested(
-                **self.stamp(),
-                kind=kind.value,
-                payee_id=payee_id,
-                amount_cents=amount_cents,
-                idempotency_key=key,
-                payroll_reference=reference,
-            ),
+            PaymentRequested,
+            {"kind": kind.value, "payee_id": payee_id},
         )
 
     async def _notify(self, to: Signer, topic: str, subject: str, body: str) -> None:
