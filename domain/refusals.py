@@ -13,9 +13,9 @@ and it never changes meaning. The same reason has the same code in every pathway
 | application.cohort_not_applicable | a cohort was given for a role other than Team Lead |
 | application.cohort_required | a Team Lead application names no cohort |
 | application.role_not_offered | the program year does not offer the role |
-| attendance.already_recorded | attendance for the session is recorded with that status already |
-| attendance.correction_needs_reason | changing a recorded status needs the correction's reason |
+| attendance.already_recorded | attendance for the session is recorded; record a make-up |
 | coaching.already_recorded | a coaching session on that day is already recorded |
+| attendance.correction_needs_reason | changing a recorded status needs the correction's reason |
 | coaching.cycle_complete | every step of the coaching cycle is recorded |
 | coaching.cycle_not_open | the coaching cycle has not opened yet |
 | coaching.out_of_order | a coaching step out of planning → observation → feedback → coaching |
