@@ -17,6 +17,7 @@ and it never changes meaning. The same reason has the same code in every pathway
 | audit.archive_altered | an archived history no longer matches the digest stored with it |
 | audit.unknown_stream | `audit verify` of a journey the event log holds no events for |
 | coaching.already_recorded | a coaching session on that day is already recorded |
+| attendance.correction_needs_reason | changing a recorded status needs the correction's reason |
 | coaching.cycle_complete | every step of the coaching cycle is recorded |
 | coaching.cycle_not_open | the coaching cycle has not opened yet |
 | coaching.out_of_order | a coaching step out of planning → observation → feedback → coaching |

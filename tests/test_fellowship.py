@@ -166,8 +166,11 @@ async def test_the_cohort_enforces_capacity_and_promotes_from_the_waitlist(
             FellowshipJourney.leave,
             LeaveFellowship(effective_on=today, reason="family move", recorded_by="office:ana"),
         )
+        welcome = f"Welcome to {program.title}"
         promoted = await eventually(
-            handles["f-3"], lambda s: s.stage is Stage.ADMITTED, "promotion from the waitlist"
+            handles["f-3"],
+            lambda s: s.stage is Stage.ADMITTED and welcome in s.notices,
+            "promotion from the waitlist and its welcome e-mail",
         )
         assert promoted.seat == 1
         async with pool.acquire() as conn:
@@ -177,7 +180,7 @@ async def test_the_cohort_enforces_capacity_and_promotes_from_the_waitlist(
             )
         assert [r["subject"] for r in told] == [
             f"{program.title}: waitlist",
-            f"Welcome to {program.title}",
+            welcome,
         ]
         cohort = client.get_workflow_handle(cohort_id(program.program_id), result_type=CohortSeats)
         roster = await cohort.query("roster", result_type=CohortSeats)
@@ -249,7 +252,10 @@ async def test_a_fellow_is_paid_each_term_once_and_graduation_starts_the_commitm
     assert (final.stage, final.graduated_on) == (Stage.GRADUATED, on)
     assert final.disbursed_cents == program.assistance_cents == 3_000_000
     assert final.pd_attended == [session.session_id]
-    assert (serving.standing, serving.remaining_months) == (Standing.SERVING, 48)
+    # Four years to serve. While the test waited for the fellowship's result the time-skipping
+    # server may already have skipped to the commitment's first anniversary, so count both.
+    assert serving.standing is Standing.SERVING
+    assert serving.served_months + serving.remaining_months == 48
     paid = await payroll(pool)
     assert [(kind, cents) for _key, kind, cents in paid] == [
         ("financial_assistance", t.disbursement_cents) for t in program.terms

@@ -319,7 +319,7 @@ def test_attendance_for_a_future_session_is_refused() -> None:
 
 def test_attendance_recorded_twice_is_refused() -> None:
     j = fold([*active(), attended("summer-1")])
-    cmd = RecordAttendance(session_id="summer-1", status="absent", recorded_by="office:ben")
+    cmd = RecordAttendance(session_id="summer-1", status="present", recorded_by="office:ben")
 
     message = refusal(lambda: decide_attendance(j, PROGRAM, cmd, AFTER_SUMMER, Ids()))
 
@@ -327,6 +327,19 @@ def test_attendance_recorded_twice_is_refused() -> None:
         "attendance for Summer Institute, day 1 is already recorded (present by office:ana); "
         "record a make-up instead"
     )
+
+
+def test_a_different_status_is_a_correction_with_a_reason() -> None:
+    j = fold([*active(), attended("summer-1")])
+    cmd = RecordAttendance(session_id="summer-1", status="absent", recorded_by="office:ben")
+
+    message = refusal(lambda: decide_attendance(j, PROGRAM, cmd, AFTER_SUMMER, Ids()))
+    assert "give the reason for the correction" in message
+
+    fixed = cmd.model_copy(update={"correction_reason": "signed in but left at 9"})
+    [event] = decide_attendance(j, PROGRAM, fixed, AFTER_SUMMER, Ids())
+    assert event.payload()["correction_reason"] == "signed in but left at 9"
+    assert fold([*active(), attended("summer-1"), event]).attendance["summer-1"].status == "absent"
 
 
 def test_attendance_is_recorded_on_the_day_of_the_session() -> None:

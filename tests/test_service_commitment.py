@@ -28,6 +28,7 @@ from tests.journey_kit import (
     running_worker,
     seed_district,
 )
+from workflows import search
 from workflows.service_commitment import ServiceCommitment, ServiceCommitmentInput, commitment_id
 
 FELLOW = "f-2001"
@@ -116,7 +117,7 @@ async def test_four_years_served_completes_with_nothing_owed(
     async with running_worker(client, pool, task_queue):
         started, handle, _graduated = await begin(client, env, task_queue, pro_rata())
         final = await started.result()
-        await keep_history(handle, "service_commitment_completed")
+        await keep_history(handle, "service_commitment_completed_with_stage")
     assert final.standing is Standing.COMPLETED
     assert (final.served_months, final.owed_cents) == (48, 0)
     assert await payroll(pool) == []
@@ -141,7 +142,7 @@ async def test_separation_after_two_and_a_half_years_repays_pro_rata_once(
         # HR sends the same separation again: accepted, and nothing new happens.
         await hr(handle, HrChange.SEPARATION, left, reason="took a job out of state")
         final = await started.result()
-        await keep_history(handle, "service_commitment_breached")
+        await keep_history(handle, "service_commitment_breached_with_stage")
     assert final.standing is Standing.BREACHED
     assert final.repayment is not None
     assert (final.repayment.credited_months, final.repayment.owed_cents) == (30, 1_500_000)
@@ -149,6 +150,8 @@ async def test_separation_after_two_and_a_half_years_repays_pro_rata_once(
     # The history was continued as new on each anniversary, and the state survived it.
     description = await handle.describe()
     assert description.run_id != description.raw_description.workflow_execution_info.first_run_id
+    # The commitment's standing is its JourneyStage, so `list --stage breached` finds it.
+    assert description.typed_search_attributes.get(search.JOURNEY_STAGE) == "breached"
 
 
 async def test_a_leave_pauses_the_clock_and_the_deadline(

@@ -50,6 +50,7 @@ from tests.journey_kit import (
     running_worker,
     seed_district,
 )
+from workflows.teacher_leader import TeacherLeaderJourney
 
 OFFICE = "office:ana"
 SCORES = SelectionScores(time=4, mindset=4, skillset=3, experience=3)
@@ -87,12 +88,14 @@ async def start(
 
 async def accept_and_sign(handle: TeacherLeaderHandle, teacher: str) -> None:
     await handle.execute_update(
-        "decide",
+        TeacherLeaderJourney.decide,
         DecideApplication(outcome=DecisionOutcome.ACCEPTED, scores=SCORES, decided_by=OFFICE),
     )
-    await handle.execute_update("sign_commitment", SignCommitment(signer_id=teacher))
+    await handle.execute_update(
+        TeacherLeaderJourney.sign_commitment, SignCommitment(signer_id=teacher)
+    )
     status: JourneyStatus = await handle.execute_update(
-        "sign_commitment", SignCommitment(signer_id=PRINCIPAL), result_type=JourneyStatus
+        TeacherLeaderJourney.sign_commitment, SignCommitment(signer_id=PRINCIPAL)
     )
     assert status.stage is Stage.ACTIVE
 
@@ -111,7 +114,7 @@ async def do_the_year(
         await advance_to(env, noon(session.on))
         status = AttendanceStatus.ABSENT if session.session_id == absent_from else None
         await handle.execute_update(
-            "record_attendance",
+            TeacherLeaderJourney.record_attendance,
             RecordAttendance(
                 session_id=session.session_id,
                 status=status or AttendanceStatus.PRESENT,
@@ -122,20 +125,20 @@ async def do_the_year(
         await advance_to(env, noon(cycle.opens))
         for step in CoachingStep:
             await handle.execute_update(
-                "record_coaching_step",
+                TeacherLeaderJourney.record_coaching_step,
                 RecordCoachingStep(cycle_id=cycle.cycle_id, step=step, recorded_by="coach:lee"),
             )
     for item in program.deliverables_for(role):
         if item.deliverable_id in skip_deliverables:
             continue
         await handle.execute_update(
-            "submit_deliverable",
+            TeacherLeaderJourney.submit_deliverable,
             SubmitDeliverable(
                 deliverable_id=item.deliverable_id, submitted_by=handle.id.rsplit("/", 1)[1]
             ),
         )
         await handle.execute_update(
-            "review_deliverable",
+            TeacherLeaderJourney.review_deliverable,
             ReviewDeliverable(
                 deliverable_id=item.deliverable_id, accepted=True, reviewed_by=OFFICE
             ),
@@ -179,7 +182,7 @@ async def test_one_missed_session_withholds_the_stipend_with_that_reason(
         await accept_and_sign(handle, "t-2")
         await do_the_year(handle, env, program, Role.TEAM_LEAD, absent_from="winter-institute")
         closed: JourneyStatus = await handle.execute_update(
-            "close_year", CloseYear(closed_by=OFFICE), result_type=JourneyStatus
+            TeacherLeaderJourney.close_year, CloseYear(closed_by=OFFICE)
         )
         assert (await handle.result()).stage is Stage.CLOSED
         await keep_history(handle, "teacher_leader_withheld")
@@ -209,10 +212,12 @@ async def test_no_principal_signature_by_the_deadline_lapses_the_application(
     async with running_worker(client, pool, task_queue):
         handle = await start(client, env, pool, program, task_queue, "t-3")
         await handle.execute_update(
-            "decide",
+            TeacherLeaderJourney.decide,
             DecideApplication(outcome=DecisionOutcome.ACCEPTED, scores=SCORES, decided_by=OFFICE),
         )
-        await handle.execute_update("sign_commitment", SignCommitment(signer_id="t-3"))
+        await handle.execute_update(
+            TeacherLeaderJourney.sign_commitment, SignCommitment(signer_id="t-3")
+        )
         final: JourneyStatus = await handle.result()
         await keep_history(handle, "teacher_leader_lapsed")
     assert final.stage is Stage.LAPSED
@@ -233,14 +238,14 @@ async def test_another_schools_principal_cannot_sign(
     async with running_worker(client, pool, task_queue):
         handle = await start(client, env, pool, program, task_queue, "t-4")
         await handle.execute_update(
-            "decide",
+            TeacherLeaderJourney.decide,
             DecideApplication(outcome=DecisionOutcome.ACCEPTED, scores=SCORES, decided_by=OFFICE),
         )
         before = len([e async for e in handle.fetch_history_events()])
         stored_before = await EventStore(pool).stream_version(handle.id)
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(
-                "sign_commitment", SignCommitment(signer_id=OTHER_PRINCIPAL)
+                TeacherLeaderJourney.sign_commitment, SignCommitment(signer_id=OTHER_PRINCIPAL)
             )
         assert f"only the teacher (t-4) and the principal of school {SCHOOL}" in str(
             refused.value.cause
@@ -257,9 +262,11 @@ async def test_another_schools_principal_cannot_sign(
             EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
         }
         assert await EventStore(pool).stream_version(handle.id) == stored_before
-        status: JourneyStatus = await handle.query("status", result_type=JourneyStatus)
+        status: JourneyStatus = await handle.query(TeacherLeaderJourney.status)
         assert status.awaiting_signatures == ["teacher", "principal"]
-        await handle.execute_update("withdraw", Withdraw(withdrawn_by=OFFICE, reason="test over"))
+        await handle.execute_update(
+            TeacherLeaderJourney.withdraw, Withdraw(withdrawn_by=OFFICE, reason="test over")
+        )
         await handle.result()
 
 
@@ -302,7 +309,7 @@ async def test_senior_peer_coach_extra_duties_are_required(
             skip_deliverables=frozenset({"coaching-videos"}),
         )
         closed: JourneyStatus = await handle.execute_update(
-            "close_year", CloseYear(closed_by=OFFICE), result_type=JourneyStatus
+            TeacherLeaderJourney.close_year, CloseYear(closed_by=OFFICE)
         )
         await handle.result()
     assert closed.stipend is not None
@@ -329,7 +336,9 @@ async def test_starting_the_same_journey_twice_returns_the_first(
         )
         assert (created, created_again) == (True, False)
         assert again.id == first.id
-        await first.execute_update("withdraw", Withdraw(withdrawn_by="t-7", reason="moving"))
+        await first.execute_update(
+            TeacherLeaderJourney.withdraw, Withdraw(withdrawn_by="t-7", reason="moving")
+        )
         await first.result()
         await keep_history(first, "teacher_leader_withdrawn")
         # A closed journey is not started again either.
@@ -352,7 +361,7 @@ async def test_a_malformed_update_from_an_integration_is_refused(
             )
         # The journey is not stuck: it still takes a well-formed decision.
         status: JourneyStatus = await handle.execute_update(
-            "decide",
+            TeacherLeaderJourney.decide,
             DecideApplication(outcome=DecisionOutcome.DECLINED, scores=SCORES, decided_by=OFFICE),
             result_type=JourneyStatus,
         )
@@ -369,7 +378,7 @@ async def test_explain_tells_why_the_stipend_was_withheld(
         handle = await start(client, env, pool, program, task_queue, "t-9")
         await accept_and_sign(handle, "t-9")
         await do_the_year(handle, env, program, Role.TEAM_LEAD, absent_from="winter-institute")
-        await handle.execute_update("close_year", CloseYear(closed_by=OFFICE))
+        await handle.execute_update(TeacherLeaderJourney.close_year, CloseYear(closed_by=OFFICE))
         await handle.result()
     stored = await EventStore(pool).read_stream(handle.id)
     lines = explain((e.to_domain(), e.metadata["actor"]) for e in stored)
@@ -394,7 +403,9 @@ async def test_cross_check_names_a_deleted_and_an_altered_event(
     async with running_worker(client, pool, task_queue):
         handle = await start(client, env, pool, program, task_queue, "t-10")
         await accept_and_sign(handle, "t-10")
-        await handle.execute_update("withdraw", Withdraw(withdrawn_by="t-10", reason="moving"))
+        await handle.execute_update(
+            TeacherLeaderJourney.withdraw, Withdraw(withdrawn_by="t-10", reason="moving")
+        )
         await handle.result()
     appended = await appended_in_history(await handle.fetch_history())
     store = EventStore(pool)

@@ -4,10 +4,6 @@ a mentor principal and its shadow log, and VP/AP training and coaching, summed u
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Sequence
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -25,46 +21,41 @@ with workflow.unsafe.imports_passed_through():
         AspiringYearSummed,
     )
     from domain.aspiring_principals.start import AspiringInput, aspiring_id
-    from domain.events import DomainEvent
     from domain.policy import Action, Case
-    from workflows import district, search, steps
-    from workflows.journal import Journal
-    from workflows.steps import Decision
+    from workflows import district, steps
+    from workflows.engine import JourneyWorkflow, action
 
 
 __all__ = ["AspiringInput", "AspiringPrincipalJourney", "aspiring_id"]
 
 
 @workflow.defn(name="AspiringPrincipalJourney")
-class AspiringPrincipalJourney:
+class AspiringPrincipalJourney(JourneyWorkflow[Aspiring, AspiringStatus]):
+    refusal = AspiringRefusal
+    notice_kind = AspiringNoticeSent
+    fold = staticmethod(rules.evolve)
+
     @workflow.init
     def __init__(self, inp: AspiringInput) -> None:
         self.year = steps.dates_as_run(inp.year)
-        self.state = Aspiring()
-        self.journal = Journal(workflow.info().workflow_id)
+        self.begin(Aspiring())
         n = inp.nomination
-        self._record(
-            [
-                AspiringJoined(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
-                    employee_id=n.employee_id,
-                    program_year=inp.year.program_year,
-                    tier1_credential_on=n.tier1_credential_on,
-                    nominated_by=n.nominated_by,
-                )
-            ],
-            actor=n.nominated_by,
+        joined = AspiringJoined(
+            **self.stamp(),
+            employee_id=n.employee_id,
+            program_year=inp.year.program_year,
+            tier1_credential_on=n.tier1_credential_on,
+            nominated_by=n.nominated_by,
         )
+        self.record([joined], actor=n.nominated_by)
 
     @workflow.run
     async def run(self, inp: AspiringInput) -> AspiringStatus:
         hr = await district.employee(inp.nomination.employee_id)
-        self._record(
+        self.record(
             [
                 AspiringIdentified(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
+                    **self.stamp(),
                     full_name=hr.full_name,
                     email=hr.email,
                     role=hr.role,
@@ -75,84 +66,86 @@ class AspiringPrincipalJourney:
         )
         why_not = rules.check_eligibility(self.year, hr.role)
         if why_not is not None and self.state.is_open:
-            self._record(
-                [
-                    AspiringIneligible(
-                        event_id=workflow.uuid4(), occurred_at=workflow.now(), reason=why_not
-                    )
-                ],
-                actor="system",
-            )
+            self.record([AspiringIneligible(**self.stamp(), reason=why_not)])
         await self.journal.flush()
-        remaining = (self.year.closes_at - workflow.now()).total_seconds()
-        if self.state.is_open and remaining > 0:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await workflow.wait_condition(lambda: not self.state.is_open, timeout=remaining)
+        if self.state.is_open:
+            await self.wait_for(lambda: False, self.year.closes_at)
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.state.is_open:
-            done, missing = rules.sum_up(self.state, self.year)
-            self._record(
-                [
-                    AspiringYearSummed(
-                        event_id=workflow.uuid4(),
-                        occurred_at=workflow.now(),
-                        completed=done,
-                        missing=missing,
-                    )
-                ],
-                actor="system",
-            )
-            body = "Completed:\n- " + "\n- ".join(done or ["nothing yet"])
-            if missing:
-                body += "\nStill missing:\n- " + "\n- ".join(missing)
-            await self._notify("participant", "year-closed", "Aspiring Principals: your year", body)
-            if self.state.mentor_email:
-                await self._notify(
-                    "mentor",
-                    "year-closed",
-                    f"Aspiring Principals: {self.state.full_name}'s shadowing year",
-                    f"Thank you for mentoring {self.state.full_name}.\n{body}",
-                )
+            await self._sum_up()
         else:
-            await self._notify(
+            await self._tell(
                 "participant",
                 "ended",
                 "Aspiring Principals",
                 f"Your year ended ({self.state.stage.value}): {self.state.end_reason}.",
             )
-        self._record(
-            [
-                AspiringEnded(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
-                    outcome=self.state.stage.value,
-                )
-            ],
-            actor="system",
-        )
-        await self.journal.flush()
-        return self._status()
+        await self.end(AspiringEnded(**self.stamp(), outcome=self.state.stage.value))
+        return self.current_status()
+
+    async def _sum_up(self) -> None:
+        done, missing = rules.sum_up(self.state, self.year)
+        self.record([AspiringYearSummed(**self.stamp(), completed=done, missing=missing)])
+        body = "Completed:\n- " + "\n- ".join(done or ["nothing yet"])
+        if missing:
+            body += "\nStill missing:\n- " + "\n- ".join(missing)
+        await self._tell("participant", "year-closed", "Aspiring Principals: your year", body)
+        if self.state.mentor_email:
+            await self._tell(
+                "mentor",
+                "year-closed",
+                f"Aspiring Principals: {self.state.full_name}'s shadowing year",
+                f"Thank you for mentoring {self.state.full_name}.\n{body}",
+            )
 
     # --- updates --------------------------------------------------------------------------------
 
-    @workflow.update
-    async def record_institute_day(self, cmd: rules.RecordInstituteDay) -> AspiringStatus:
-        return await self._apply(
-            lambda ids: rules.decide_institute_day(self.state, self.year, cmd, workflow.now(), ids),
-            cmd.recorded_by,
-        )
-
-    @record_institute_day.validator
-    @steps.refuses
-    def _validate_institute(self, cmd: rules.RecordInstituteDay) -> None:
-        policy.authorize(Action.RECORD_ATTENDANCE, cmd.recorded_by, Case(self.state.employee_id))
-        rules.decide_institute_day(self.state, self.year, cmd, workflow.now(), district.nil_id)
+    record_institute_day = action(
+        "record_institute_day",
+        rules.RecordInstituteDay,
+        AspiringStatus,
+        may=Action.RECORD_ATTENDANCE,
+        actor=lambda cmd: cmd.recorded_by,
+        decide=lambda w, cmd, now, ids: rules.decide_institute_day(w.state, w.year, cmd, now, ids),
+    )
+    log_shadow = action(
+        "log_shadow",
+        rules.LogShadow,
+        AspiringStatus,
+        may=Action.LOG_SHADOWING,
+        actor=lambda cmd: cmd.logged_by,
+        decide=lambda w, cmd, now, ids: rules.decide_shadow_log(w.state, w.year, cmd, now, ids),
+    )
+    record_vp_training = action(
+        "record_vp_training",
+        rules.RecordVpTraining,
+        AspiringStatus,
+        may=Action.RECORD_ATTENDANCE,
+        actor=lambda cmd: cmd.recorded_by,
+        decide=lambda w, cmd, now, ids: rules.decide_vp_training(w.state, w.year, cmd, now, ids),
+    )
+    record_coaching = action(
+        "record_coaching",
+        rules.RecordCoaching,
+        AspiringStatus,
+        may=Action.RECORD_COACHING,
+        actor=lambda cmd: cmd.coach,
+        decide=lambda w, cmd, now, ids: rules.decide_coaching(w.state, w.year, cmd, now, ids),
+    )
+    withdraw = action(
+        "withdraw",
+        rules.WithdrawAspiring,
+        AspiringStatus,
+        may=Action.WITHDRAW,
+        actor=lambda cmd: cmd.withdrawn_by,
+        decide=lambda w, cmd, now, ids: rules.decide_withdrawal(w.state, cmd, now, ids),
+    )
 
     @workflow.update
     async def offer_shadowing(self, cmd: rules.OfferShadowing) -> AspiringStatus:
         """Places the participant with a mentor principal, as HR lists the mentor now."""
         mentor = await district.employee(cmd.mentor_id)
-        return await self._apply(
+        return await self.apply(
             lambda ids: rules.decide_shadowing(
                 self.state,
                 cmd,
@@ -168,89 +161,21 @@ class AspiringPrincipalJourney:
     @offer_shadowing.validator
     @steps.refuses
     def _validate_offer(self, cmd: rules.OfferShadowing) -> None:
-        policy.authorize(Action.OFFER_SHADOWING, cmd.offered_by, Case(self.state.employee_id))
+        policy.authorize(Action.OFFER_SHADOWING, cmd.offered_by, self.case())
         rules.check_shadowing_offer(self.state, cmd)
-
-    @workflow.update
-    async def log_shadow(self, cmd: rules.LogShadow) -> AspiringStatus:
-        return await self._apply(
-            lambda ids: rules.decide_shadow_log(self.state, self.year, cmd, workflow.now(), ids),
-            cmd.logged_by,
-        )
-
-    @log_shadow.validator
-    @steps.refuses
-    def _validate_shadow(self, cmd: rules.LogShadow) -> None:
-        policy.authorize(Action.LOG_SHADOWING, cmd.logged_by, Case(self.state.employee_id))
-        rules.decide_shadow_log(self.state, self.year, cmd, workflow.now(), district.nil_id)
-
-    @workflow.update
-    async def record_vp_training(self, cmd: rules.RecordVpTraining) -> AspiringStatus:
-        return await self._apply(
-            lambda ids: rules.decide_vp_training(self.state, self.year, cmd, workflow.now(), ids),
-            cmd.recorded_by,
-        )
-
-    @record_vp_training.validator
-    @steps.refuses
-    def _validate_training(self, cmd: rules.RecordVpTraining) -> None:
-        policy.authorize(Action.RECORD_ATTENDANCE, cmd.recorded_by, Case(self.state.employee_id))
-        rules.decide_vp_training(self.state, self.year, cmd, workflow.now(), district.nil_id)
-
-    @workflow.update
-    async def record_coaching(self, cmd: rules.RecordCoaching) -> AspiringStatus:
-        return await self._apply(
-            lambda ids: rules.decide_coaching(self.state, self.year, cmd, workflow.now(), ids),
-            cmd.coach,
-        )
-
-    @record_coaching.validator
-    @steps.refuses
-    def _validate_coaching(self, cmd: rules.RecordCoaching) -> None:
-        policy.authorize(Action.RECORD_COACHING, cmd.coach, Case(self.state.employee_id))
-        rules.decide_coaching(self.state, self.year, cmd, workflow.now(), district.nil_id)
-
-    @workflow.update
-    async def withdraw(self, cmd: rules.WithdrawAspiring) -> AspiringStatus:
-        return await self._apply(
-            lambda ids: rules.decide_withdrawal(self.state, cmd, workflow.now(), ids),
-            cmd.withdrawn_by,
-        )
-
-    @withdraw.validator
-    @steps.refuses
-    def _validate_withdraw(self, cmd: rules.WithdrawAspiring) -> None:
-        policy.authorize(Action.WITHDRAW, cmd.withdrawn_by, Case(self.state.employee_id))
-        rules.decide_withdrawal(self.state, cmd, workflow.now(), district.nil_id)
 
     @workflow.query
     def status(self) -> AspiringStatus:
-        return self._status()
+        return self.current_status()
 
-    # --- plumbing ------------------------------------------------------------------------------
+    # --- what the engine asks -------------------------------------------------------------------
 
-    async def _apply(self, decision: Decision, actor: str) -> AspiringStatus:
-        events = steps.decide(decision, AspiringRefusal)
-        self._record(events, actor=actor)
-        await self.journal.flush()
-        return self._status()
+    def case(self) -> Case:
+        return Case(self.state.employee_id)
 
-    def _record(self, events: Sequence[DomainEvent], actor: str) -> None:
-        before = self.state.stage
-        for event in events:
-            self.state = rules.evolve(self.state, event)
-        update = workflow.current_update_info()
-        self.journal.add(events, actor, update.id if update else None)
-        if self.state.stage is not before:
-            workflow.upsert_search_attributes(
-                [search.JOURNEY_STAGE.value_set(self.state.stage.value)]
-            )
-
-    async def _notify(self, to: str, topic: str, subject: str, body: str) -> None:
-        address = self.state.email if to == "participant" else self.state.mentor_email
-        sent = await district.notice(AspiringNoticeSent, to, address, topic, subject, body)
-        if sent is not None:
-            self._record([sent], actor="system")
-
-    def _status(self) -> AspiringStatus:
+    def current_status(self) -> AspiringStatus:
         return rules.status(self.state, self.year)
+
+    async def _tell(self, to: str, topic: str, subject: str, body: str) -> None:
+        address = self.state.email if to == "participant" else self.state.mentor_email
+        await self.notify(to, address, topic, subject, body)

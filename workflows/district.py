@@ -7,14 +7,12 @@ that a retry, a crashed worker or a replay repeats the same idempotency key.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TypeVar
 from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from domain.events import Notice
     from domain.external import (
         EmailMessage,
         EmailReceipt,
@@ -98,27 +96,8 @@ async def email(key: str, to: str, subject: str, body: str) -> EmailReceipt:
     return sent
 
 
-N = TypeVar("N", bound=Notice)
-
-
 async def send_notice(to: str, address: str, topic: str, subject: str, body: str) -> str:
     """E-mail a notice under the key `<workflow>/notice/<topic>/<to>`; returns the key."""
     key = f"{workflow.info().workflow_id}/notice/{topic}/{to}"
     await email(key, address, subject, body)
     return key
-
-
-async def notice(
-    kind: type[N], to: str, address: str | None, topic: str, subject: str, body: str
-) -> N | None:
-    """Send a notice and return the event that records it (None when there is no address)."""
-    if not address:
-        return None
-    key = await send_notice(to, address, topic, subject, body)
-    return kind(
-        event_id=workflow.uuid4(),
-        occurred_at=workflow.now(),
-        recipient=to,
-        subject=subject,
-        idempotency_key=key,
-    )

@@ -9,10 +9,7 @@ requested from payroll once.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Sequence
-from datetime import date, timedelta
-from uuid import UUID
+from datetime import date
 
 from temporalio import workflow
 
@@ -20,9 +17,6 @@ with workflow.unsafe.imports_passed_through():
     from domain import policy
     from domain.calendar import local_date, local_midday
     from domain.events import DomainEvent
-    from domain.external import (
-        PaymentKind,
-    )
     from domain.money import dollars
     from domain.policy import Action, Case
     from domain.service_commitment import journey as rules
@@ -43,22 +37,28 @@ with workflow.unsafe.imports_passed_through():
     from domain.service_commitment.rules import add_months
     from domain.service_commitment.start import ServiceCommitmentInput, commitment_id
     from workflows import district, steps
-    from workflows.journal import Journal
+    from workflows.engine import JourneyWorkflow, waiver
 
+
+# Patch id: the commitment upserts JourneyStage as its standing changes (serving, completed,
+# breached). Runs started before this kept the stage the start path gave them.
+COMMITMENT_JOURNEY_STAGE = "commitment-journey-stage"
 
 __all__ = ["ServiceCommitment", "ServiceCommitmentInput", "commitment_id"]
 
 
 @workflow.defn(name="ServiceCommitment")
-class ServiceCommitment:
+class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
+    refusal = CommitmentRefusal
+    notice_kind = CommitmentNoticeSent
+    stage_patch = COMMITMENT_JOURNEY_STAGE
+
     @workflow.init
     def __init__(self, inp: ServiceCommitmentInput) -> None:
         self.inp = inp
         self.rules = steps.dates_as_run(inp.rules)
-        self.state = inp.carried or Commitment()
-        self.journal = Journal(workflow.info().workflow_id, inp.stream_version)
+        self.begin(inp.carried or Commitment(), inp.stream_version)
         self._changed = False
-        self._paying = False
 
     @workflow.run
     async def run(self, inp: ServiceCommitmentInput) -> CommitmentStatus:
@@ -83,16 +83,15 @@ class ServiceCommitment:
                     initial_versioning_behavior=workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._status()
+        return self.current_status()
 
     async def _start(self) -> None:
         fellow = await district.employee(self.inp.fellow_id)
         deadline = add_months(self.inp.graduated_on, 12 * self.rules.completion_window_years)
-        self._record(
+        self.record(
             [
                 CommitmentStarted(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
+                    **self.stamp(),
                     fellow_id=fellow.employee_id,
                     full_name=fellow.full_name,
                     email=fellow.email,
@@ -129,7 +128,7 @@ class ServiceCommitment:
         if self.state.served_as_of(today) >= self.rules.obligation_months:
             self._complete(today)
             return
-        deadline = self._deadline(today)
+        deadline = rules.deadline_as_of(self.state, today)
         if deadline is not None and today >= deadline:
             self._breach(today, f"the obligation was not completed by {deadline}")
             return
@@ -142,28 +141,21 @@ class ServiceCommitment:
             wakes.append(deadline)
         wake = min(wakes)
         self._changed = False
-        seconds = (local_midday(wake, self.rules.time_zone) - workflow.now()).total_seconds()
-        if seconds > 0:
-            try:
-                await workflow.wait_condition(lambda: self._changed, timeout=seconds)
-                return  # an HR change arrived: look again
-            except TimeoutError:
-                pass
+        if await steps.wait_until(lambda: self._changed, local_midday(wake, self.rules.time_zone)):
+            return  # an HR change arrived: look again
         if self._today() >= anniversary:
             await self._verify(anniversary)
 
     async def _verify(self, anniversary: date) -> None:
         number = self.state.verifications + 1
         hr = await district.employee(self.state.fellow_id)
-        qualifying = hr.status.value == "active" and self.rules.qualifies(hr.role, hr.school_id)
-        matches = (hr.role, hr.school_id) == (self.state.role, self.state.school_id) and (
-            hr.status.value != "separated"
+        qualifying, matches = rules.service_check(
+            self.state, self.rules, hr.role, hr.school_id, hr.status.value
         )
-        self._record(
+        self.record(
             [
                 ServiceVerified(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
+                    **self.stamp(),
                     anniversary=number,
                     hr_role=hr.role,
                     hr_school_id=hr.school_id,
@@ -190,11 +182,10 @@ class ServiceCommitment:
         if c.repayment is None:
             on = c.separated_on or self._today()
             computation = rules.repayment_for(c, self.rules, on)
-            self._record(
+            self.record(
                 [
                     RepaymentDetermined(
-                        event_id=workflow.uuid4(),
-                        occurred_at=workflow.now(),
+                        **self.stamp(),
                         computation=computation,
                     )
                 ],
@@ -208,35 +199,14 @@ class ServiceCommitment:
                 "office", "repayment-determined", f"Repayment for {c.full_name}", text
             )
             await self.journal.flush()
-            window_ends = workflow.now() + timedelta(days=self.rules.waiver_window_days)
-            seconds = (window_ends - workflow.now()).total_seconds()
-            if seconds > 0 and self.state.owed_cents > 0:
-                with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(
-                        lambda: self.state.owed_cents == 0, timeout=seconds
-                    )
+            await self.waiver_window(self.rules.waiver_window_days, lambda: self.state.owed_cents)
         if self.state.owed_cents > 0 and self.state.repayment_reference is None:
-            key = f"{workflow.info().workflow_id}/repayment"
             amount = self.state.owed_cents
-            self._paying = True  # from here on a waiver would come too late
-            receipt = await district.pay(
-                key,
-                PaymentKind.REPAYMENT,
+            await self.request_repayment(
                 self.state.fellow_id,
                 amount,
                 f"Service commitment repayment, {self.inp.program}",
-            )
-            self._record(
-                [
-                    RepaymentRequested(
-                        event_id=workflow.uuid4(),
-                        occurred_at=workflow.now(),
-                        amount_cents=amount,
-                        idempotency_key=key,
-                        payroll_reference=receipt.payroll_reference,
-                    )
-                ],
-                actor="system",
+                RepaymentRequested,
             )
         outcome = "waived" if self.state.owed_cents == 0 and self.state.waivers else "breached"
         self._end(outcome)
@@ -250,61 +220,45 @@ class ServiceCommitment:
             CommitmentRefusal,
         )
         if events:
-            self._record(events, actor=cmd.recorded_by)
+            self.record(events, actor=cmd.recorded_by)
             self._changed = True
             await self.journal.flush()
-        return self._status()
+        return self.current_status()
 
     @hr_event.validator
     @steps.refuses
     def _validate_hr_event(self, cmd: rules.HrEvent) -> None:
-        policy.authorize(Action.REPORT_HR_CHANGE, cmd.recorded_by, Case(self.state.fellow_id))
+        policy.authorize(Action.REPORT_HR_CHANGE, cmd.recorded_by, self.case())
         rules.decide_hr_event(self.state, self.rules, cmd, workflow.now(), district.nil_id)
 
-    @workflow.update
-    async def waive(self, cmd: rules.Waive) -> CommitmentStatus:
-
-        def waiver(ids: Callable[[], UUID]) -> list[DomainEvent]:
-            self._refuse_while_paying()
-            return rules.decide_waiver(self.state, cmd, workflow.now(), ids)
-
-        events = steps.decide(waiver, CommitmentRefusal)
-        self._record(events, actor=cmd.decided_by)
-        await self.journal.flush()
-        return self._status()
-
-    @waive.validator
-    @steps.refuses
-    def _validate_waive(self, cmd: rules.Waive) -> None:
-        policy.authorize(Action.WAIVE_REPAYMENT, cmd.decided_by, Case(self.state.fellow_id))
-        self._refuse_while_paying()
-        rules.decide_waiver(self.state, cmd, workflow.now(), district.nil_id)
-
-    def _refuse_while_paying(self) -> None:
-        if self._paying:
-            raise CommitmentRefusal(
-                "the repayment is already being sent to payroll; a refund is needed instead",
-                code="waiver.payment_in_progress",
-            )
+    waive = waiver(rules.Waive, CommitmentStatus, rules.decide_waiver)
 
     @workflow.query
     def status(self) -> CommitmentStatus:
-        return self._status()
+        return self.current_status()
 
     # --- plumbing ------------------------------------------------------------------------------
 
-    def _record(self, events: Sequence[DomainEvent], actor: str) -> None:
-        for event in events:
-            self.state = rules.evolve(self.state, event, self.rules)
-        update = workflow.current_update_info()
-        self.journal.add(events, actor, update.id if update else None)
+    def evolve(self, state: Commitment, event: DomainEvent) -> Commitment:
+        return rules.evolve(state, event, self.rules)
+
+    def stage(self) -> str:
+        return self.state.standing.value
+
+    def is_open(self) -> bool:
+        return not self.state.ended
+
+    def case(self) -> Case:
+        return Case(self.state.fellow_id)
+
+    def current_status(self) -> CommitmentStatus:
+        return rules.status(self.state, self.rules, self._today())
 
     def _complete(self, on: date) -> None:
-        self._record(
+        self.record(
             [
                 ObligationCompleted(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
+                    **self.stamp(),
                     completed_on=on,
                     served_months=self.state.served_as_of(on),
                 )
@@ -313,11 +267,10 @@ class ServiceCommitment:
         )
 
     def _breach(self, on: date, reason: str) -> None:
-        self._record(
+        self.record(
             [
                 ObligationBreached(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
+                    **self.stamp(),
                     breached_on=on,
                     reason=reason,
                     served_months=self.state.served_as_of(on),
@@ -327,22 +280,10 @@ class ServiceCommitment:
         )
 
     def _end(self, outcome: str) -> None:
-        self._record(
-            [
-                CommitmentEnded(
-                    event_id=workflow.uuid4(), occurred_at=workflow.now(), outcome=outcome
-                )
-            ],
+        self.record(
+            [CommitmentEnded(**self.stamp(), outcome=outcome)],
             actor="system",
         )
-
-    def _deadline(self, today: date) -> date | None:
-        c = self.state
-        if c.deadline is None:
-            return None
-        if c.on_leave and c.leave_defers and c.leave_since is not None:
-            return c.deadline + (today - c.leave_since)  # the clock is paused
-        return c.deadline
 
     def _next_anniversary(self) -> date:
         assert self.state.graduated_on is not None
@@ -362,9 +303,4 @@ class ServiceCommitment:
 
     async def _notify(self, to: str, topic: str, subject: str, body: str) -> None:
         address = self.state.email if to == "fellow" else self.inp.program_office_email
-        sent = await district.notice(CommitmentNoticeSent, to, address, topic, subject, body)
-        if sent is not None:
-            self._record([sent], actor="system")
-
-    def _status(self) -> CommitmentStatus:
-        return rules.status(self.state, self.rules, self._today())
+        await self.notify(to, address, topic, subject, body)

@@ -7,9 +7,6 @@ whose validator runs the same domain rule, so a refused action never enters the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -35,9 +32,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.teacher_leader.journey import Journey, JourneyRefusal, JourneyStatus, Stage
     from domain.teacher_leader.start import TeacherLeaderInput, journey_id
-    from workflows import district, search, steps
-    from workflows.journal import Journal
-    from workflows.steps import Decision
+    from workflows import district, steps
+    from workflows.engine import JourneyWorkflow, action
 
 
 # Patch ids: each names a change made to the released workflow (see the README).
@@ -48,20 +44,21 @@ __all__ = ["TeacherLeaderInput", "TeacherLeaderJourney", "journey_id"]
 
 
 @workflow.defn(name="TeacherLeaderJourney")
-class TeacherLeaderJourney:
+class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
+    refusal = JourneyRefusal
+    fold = staticmethod(rules.evolve)
+
     @workflow.init
     def __init__(self, inp: TeacherLeaderInput) -> None:
         self.program = steps.dates_as_run(inp.program)
         self.application = inp.application
-        self.journey = Journey()
-        self.journal = Journal(workflow.info().workflow_id)
+        self.begin(Journey())
         app = inp.application
         # Recorded before any handler runs, so every validator sees who applied for what.
-        self._record(
+        self.record(
             [
                 ApplicationSubmitted(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
+                    **self.stamp(),
                     employee_id=app.employee_id,
                     role=app.role,
                     cohort=app.cohort,
@@ -80,11 +77,10 @@ class TeacherLeaderJourney:
     @workflow.run
     async def run(self, inp: TeacherLeaderInput) -> JourneyStatus:
         employee = await district.employee(self.application.employee_id)
-        self._record(
+        self.record(
             [
                 ApplicantIdentified(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
+                    **self.stamp(),
                     full_name=employee.full_name,
                     email=employee.email,
                 )
@@ -93,30 +89,29 @@ class TeacherLeaderJourney:
         )
         await self.journal.flush()
 
-        decided = await self._wait_until(
-            lambda: self.journey.stage not in (Stage.APPLIED, Stage.WAITLISTED),
+        decided = await self.wait_for(
+            lambda: self.state.stage not in (Stage.APPLIED, Stage.WAITLISTED),
             self.program.commitment_deadline,
         )
         if not decided:
             self._lapse("the program office made no decision before the commitment deadline")
-        if self.journey.stage is Stage.COMMITMENT_PENDING:
+        if self.state.stage is Stage.COMMITMENT_PENDING:
             await self._joint_commitment()
-        if self.journey.stage is Stage.ACTIVE:
+        if self.state.stage is Stage.ACTIVE:
             await self._program_year()
         await self._settle()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._status()
+        return self.current_status()
 
     async def _joint_commitment(self) -> None:
         principal = await district.principal_of(self.application.school_id)
-        if self.journey.stage is not Stage.COMMITMENT_PENDING:
+        if self.state.stage is not Stage.COMMITMENT_PENDING:
             return  # withdrawn or separated while HR was asked
         deadline = self.program.commitment_deadline
-        self._record(
+        self.record(
             [
                 CommitmentRequested(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
+                    **self.stamp(),
                     principal_id=principal.employee_id,
                     principal_name=principal.full_name,
                     principal_email=principal.email,
@@ -126,7 +121,7 @@ class TeacherLeaderJourney:
             actor="system",
         )
         ask = (
-            f"Please sign the joint commitment for {self.journey.full_name} as "
+            f"Please sign the joint commitment for {self.state.full_name} as "
             f"{self._role_title()} in {self.program.program_year} by {deadline.isoformat()}."
         )
         await self._notify(Signer.TEACHER, "commitment-requested", "Joint commitment", ask)
@@ -135,17 +130,16 @@ class TeacherLeaderJourney:
         self._commitment_sent = True
 
         def signed_or_closed() -> bool:
-            return self.journey.stage is not Stage.COMMITMENT_PENDING
+            return self.state.stage is not Stage.COMMITMENT_PENDING
 
-        for days in sorted(self.program.commitment_reminders_days_before, reverse=True):
-            remind_at = deadline - timedelta(days=days)
+        for days, remind_at in rules.commitment_reminders(self.program):
             if remind_at <= workflow.now():
                 continue
-            if await self._wait_until(signed_or_closed, remind_at):
+            if await self.wait_for(signed_or_closed, remind_at):
                 break
             awaiting = []
-            for signer in self.journey.awaiting_signatures:
-                if signer in self.journey.signed or signed_or_closed():
+            for signer in self.state.awaiting_signatures:
+                if signer in self.state.signed or signed_or_closed():
                     continue  # signed (or the journey ended) while the reminders went out
                 await self._notify(
                     signer, f"commitment-reminder-{days}d", "Reminder: joint commitment", ask
@@ -153,11 +147,10 @@ class TeacherLeaderJourney:
                 awaiting.append(signer)
             if not awaiting:
                 continue
-            self._record(
+            self.record(
                 [
                     CommitmentReminderSent(
-                        event_id=workflow.uuid4(),
-                        occurred_at=workflow.now(),
+                        **self.stamp(),
                         days_before=days,
                         awaiting=awaiting,
                     )
@@ -165,18 +158,17 @@ class TeacherLeaderJourney:
                 actor="system",
             )
             await self.journal.flush()
-        if not await self._wait_until(signed_or_closed, deadline):
-            missing = " and ".join(s.value for s in self.journey.awaiting_signatures)
+        if not await self.wait_for(signed_or_closed, deadline):
+            missing = " and ".join(s.value for s in self.state.awaiting_signatures)
             self._lapse(f"the joint commitment was not signed by the {missing} by {deadline}")
 
     async def _program_year(self) -> None:
         closes_at = self.program.year_closes_at
-        if not await self._wait_until(lambda: self.journey.stage is not Stage.ACTIVE, closes_at):
-            self._record(
+        if not await self.wait_for(lambda: self.state.stage is not Stage.ACTIVE, closes_at):
+            self.record(
                 [
                     YearClosed(
-                        event_id=workflow.uuid4(),
-                        occurred_at=workflow.now(),
+                        **self.stamp(),
                         closed_by="system",
                         early=False,
                     )
@@ -186,13 +178,13 @@ class TeacherLeaderJourney:
 
     async def _settle(self) -> None:
         """Decide and pay what the journey earned, tell the people, and end."""
-        j = self.journey
+        j = self.state
         was_active = len(j.signed) == len(Signer)
         if was_active and j.stage in (Stage.CLOSED, Stage.WITHDRAWN, Stage.SEPARATED):
             now = workflow.now()
             stipend = rules.decide_stipend(j, self.program, now, workflow.uuid4)
             reimbursement = rules.decide_reimbursement(j, self.program, now, workflow.uuid4)
-            self._record([stipend, reimbursement], actor="system")
+            self.record([stipend, reimbursement], actor="system")
             await self.journal.flush()
             if stipend.paid:
                 await self._pay(
@@ -215,7 +207,9 @@ class TeacherLeaderJourney:
                 text = "Your stipend was withheld:\n- " + "\n- ".join(stipend.reasons)
                 # Added after release: journeys already past this point replay without it.
                 if workflow.patched(OFFICE_NOTICE_ON_WITHHELD_STIPEND):
-                    await self._notify_office(
+                    await self.notify(
+                        "program-office",
+                        self.program.program_office_email,
                         "stipend-withheld",
                         f"Stipend withheld: {j.full_name}, {self._role_title()}",
                         f"{j.full_name} ({j.employee_id}, {j.school_id}): {text}",
@@ -236,12 +230,8 @@ class TeacherLeaderJourney:
                 Stage.SEPARATED: f"Your journey ended: {j.end_reason}.",
             }.get(j.stage, f"Your journey ended ({j.stage.value}).")
             await self._notify(Signer.TEACHER, "ended", "Teacher leader application", text)
-        self._record(
-            [
-                JourneyEnded(
-                    event_id=workflow.uuid4(), occurred_at=workflow.now(), outcome=j.stage.value
-                )
-            ],
+        self.record(
+            [JourneyEnded(**self.stamp(), outcome=j.stage.value)],
             actor="system",
         )
         await self.journal.flush()
@@ -252,247 +242,143 @@ class TeacherLeaderJourney:
     @workflow.update
     async def decide(self, cmd: rules.DecideApplication) -> JourneyStatus:
         """Answers once an acceptance has gone out to the principal for signature."""
-        await self._apply(
-            lambda ids: rules.decide_application(self.journey, cmd, workflow.now(), ids),
+        await self.apply(
+            lambda ids: rules.decide_application(self.state, cmd, workflow.now(), ids),
             cmd.decided_by,
         )
         await workflow.wait_condition(
-            lambda: self.journey.stage is not Stage.COMMITMENT_PENDING or self._commitment_sent
+            lambda: self.state.stage is not Stage.COMMITMENT_PENDING or self._commitment_sent
         )
-        return self._status()
+        return self.current_status()
 
     @decide.validator
     @steps.refuses
     def _validate_decide(self, cmd: rules.DecideApplication) -> None:
-        policy.authorize(Action.DECIDE_APPLICATION, cmd.decided_by, self._case())
-        rules.decide_application(self.journey, cmd, workflow.now(), district.nil_id)
+        policy.authorize(Action.DECIDE_APPLICATION, cmd.decided_by, self.case())
+        rules.decide_application(self.state, cmd, workflow.now(), district.nil_id)
 
-    @workflow.update
-    async def sign_commitment(self, cmd: rules.SignCommitment) -> JourneyStatus:
-        return await self._apply(
-            lambda ids: rules.decide_signature(self.journey, cmd, workflow.now(), ids),
-            cmd.signer_id,
-        )
-
-    @sign_commitment.validator
-    @steps.refuses
-    def _validate_sign(self, cmd: rules.SignCommitment) -> None:
-        rules.decide_signature(self.journey, cmd, workflow.now(), district.nil_id)
-
-    @workflow.update
-    async def record_attendance(self, cmd: rules.RecordAttendance) -> JourneyStatus:
-        return await self._apply(
-            lambda ids: rules.decide_attendance(
-                self.journey, self.program, cmd, workflow.now(), ids
-            ),
-            cmd.recorded_by,
-        )
-
-    @record_attendance.validator
-    @steps.refuses
-    def _validate_attendance(self, cmd: rules.RecordAttendance) -> None:
-        policy.authorize(Action.RECORD_ATTENDANCE, cmd.recorded_by, self._case())
-        rules.decide_attendance(self.journey, self.program, cmd, workflow.now(), district.nil_id)
-
-    @workflow.update
-    async def record_make_up(self, cmd: rules.RecordMakeUp) -> JourneyStatus:
-        return await self._apply(
-            lambda ids: rules.decide_make_up(self.journey, self.program, cmd, workflow.now(), ids),
-            cmd.recorded_by,
-        )
-
-    @record_make_up.validator
-    @steps.refuses
-    def _validate_make_up(self, cmd: rules.RecordMakeUp) -> None:
-        policy.authorize(Action.RECORD_MAKE_UP, cmd.recorded_by, self._case())
-        rules.decide_make_up(self.journey, self.program, cmd, workflow.now(), district.nil_id)
-
-    @workflow.update
-    async def record_coaching_step(self, cmd: rules.RecordCoachingStep) -> JourneyStatus:
-        return await self._apply(
-            lambda ids: rules.decide_coaching_step(
-                self.journey, self.program, cmd, workflow.now(), ids
-            ),
-            cmd.recorded_by,
-        )
-
-    @record_coaching_step.validator
-    @steps.refuses
-    def _validate_coaching(self, cmd: rules.RecordCoachingStep) -> None:
-        policy.authorize(Action.RECORD_COACHING, cmd.recorded_by, self._case())
-        rules.decide_coaching_step(self.journey, self.program, cmd, workflow.now(), district.nil_id)
-
-    @workflow.update
-    async def submit_deliverable(self, cmd: rules.SubmitDeliverable) -> JourneyStatus:
-        return await self._apply(
-            lambda ids: rules.decide_submission(
-                self.journey, self.program, cmd, workflow.now(), ids
-            ),
-            cmd.submitted_by,
-        )
-
-    @submit_deliverable.validator
-    @steps.refuses
-    def _validate_submission(self, cmd: rules.SubmitDeliverable) -> None:
-        policy.authorize(Action.SUBMIT_DELIVERABLE, cmd.submitted_by, self._case())
-        rules.decide_submission(self.journey, self.program, cmd, workflow.now(), district.nil_id)
-
-    @workflow.update
-    async def review_deliverable(self, cmd: rules.ReviewDeliverable) -> JourneyStatus:
-        return await self._apply(
-            lambda ids: rules.decide_review(self.journey, self.program, cmd, workflow.now(), ids),
-            cmd.reviewed_by,
-        )
-
-    @review_deliverable.validator
-    @steps.refuses
-    def _validate_review(self, cmd: rules.ReviewDeliverable) -> None:
-        policy.authorize(Action.REVIEW_DELIVERABLE, cmd.reviewed_by, self._case())
-        rules.decide_review(self.journey, self.program, cmd, workflow.now(), district.nil_id)
+    sign_commitment = action(
+        "sign_commitment",
+        rules.SignCommitment,
+        JourneyStatus,
+        actor=lambda cmd: cmd.signer_id,  # the decision knows who may sign: the two signers
+        decide=lambda w, cmd, now, ids: rules.decide_signature(w.state, cmd, now, ids),
+    )
+    record_attendance = action(
+        "record_attendance",
+        rules.RecordAttendance,
+        JourneyStatus,
+        may=Action.RECORD_ATTENDANCE,
+        actor=lambda cmd: cmd.recorded_by,
+        decide=lambda w, cmd, now, ids: rules.decide_attendance(w.state, w.program, cmd, now, ids),
+    )
+    record_make_up = action(
+        "record_make_up",
+        rules.RecordMakeUp,
+        JourneyStatus,
+        may=Action.RECORD_MAKE_UP,
+        actor=lambda cmd: cmd.recorded_by,
+        decide=lambda w, cmd, now, ids: rules.decide_make_up(w.state, w.program, cmd, now, ids),
+    )
+    record_coaching_step = action(
+        "record_coaching_step",
+        rules.RecordCoachingStep,
+        JourneyStatus,
+        may=Action.RECORD_COACHING,
+        actor=lambda cmd: cmd.recorded_by,
+        decide=lambda w, cmd, now, ids: rules.decide_coaching_step(
+            w.state, w.program, cmd, now, ids
+        ),
+    )
+    submit_deliverable = action(
+        "submit_deliverable",
+        rules.SubmitDeliverable,
+        JourneyStatus,
+        may=Action.SUBMIT_DELIVERABLE,
+        actor=lambda cmd: cmd.submitted_by,
+        decide=lambda w, cmd, now, ids: rules.decide_submission(w.state, w.program, cmd, now, ids),
+    )
+    review_deliverable = action(
+        "review_deliverable",
+        rules.ReviewDeliverable,
+        JourneyStatus,
+        may=Action.REVIEW_DELIVERABLE,
+        actor=lambda cmd: cmd.reviewed_by,
+        decide=lambda w, cmd, now, ids: rules.decide_review(w.state, w.program, cmd, now, ids),
+    )
+    withdraw = action(
+        "withdraw",
+        rules.Withdraw,
+        JourneyStatus,
+        may=Action.WITHDRAW,
+        actor=lambda cmd: cmd.withdrawn_by,
+        decide=lambda w, cmd, now, ids: rules.decide_withdrawal(w.state, cmd, now, ids),
+    )
+    record_separation = action(
+        "record_separation",
+        rules.RecordSeparation,
+        JourneyStatus,
+        may=Action.RECORD_SEPARATION,
+        actor=lambda cmd: cmd.recorded_by,
+        # Checked before acceptance only: no later moment makes the date more future, and a
+        # separation accepted before this check existed replays through the handler unchanged.
+        check=lambda w, cmd, now: rules.check_separation_date(w.program, cmd, now),
+        decide=lambda w, cmd, now, ids: rules.decide_separation(w.state, cmd, now, ids),
+    )
 
     @workflow.update
     async def close_year(self, cmd: rules.CloseYear) -> JourneyStatus:
         """Close early; answers once the stipend and reimbursement are decided and sent."""
-        if self.journey.year_closed:  # the year's own close got there first
-            await workflow.wait_condition(lambda: self._settled)
-            return self._status()
-        await self._apply(
-            lambda ids: rules.decide_close(self.journey, cmd, workflow.now(), ids, early=True),
-            cmd.closed_by,
-        )
+        if not self.state.year_closed:  # else the year's own close got there first
+            await self.apply(
+                lambda ids: rules.decide_close(self.state, cmd, workflow.now(), ids, early=True),
+                cmd.closed_by,
+            )
         await workflow.wait_condition(lambda: self._settled)
-        return self._status()
+        return self.current_status()
 
     @close_year.validator
     @steps.refuses
     def _validate_close(self, cmd: rules.CloseYear) -> None:
-        policy.authorize(Action.CLOSE_YEAR, cmd.closed_by, self._case())
-        rules.decide_close(self.journey, cmd, workflow.now(), district.nil_id, early=True)
-
-    @workflow.update
-    async def withdraw(self, cmd: rules.Withdraw) -> JourneyStatus:
-        return await self._apply(
-            lambda ids: rules.decide_withdrawal(self.journey, cmd, workflow.now(), ids),
-            cmd.withdrawn_by,
-        )
-
-    @withdraw.validator
-    @steps.refuses
-    def _validate_withdraw(self, cmd: rules.Withdraw) -> None:
-        policy.authorize(Action.WITHDRAW, cmd.withdrawn_by, self._case())
-        rules.decide_withdrawal(self.journey, cmd, workflow.now(), district.nil_id)
-
-    @workflow.update
-    async def record_separation(self, cmd: rules.RecordSeparation) -> JourneyStatus:
-        return await self._apply(
-            lambda ids: rules.decide_separation(self.journey, cmd, workflow.now(), ids),
-            cmd.recorded_by,
-        )
-
-    @record_separation.validator
-    @steps.refuses
-    def _validate_separation(self, cmd: rules.RecordSeparation) -> None:
-        policy.authorize(Action.RECORD_SEPARATION, cmd.recorded_by, self._case())
-        # Checked before acceptance only: no later moment makes the date more future, and a
-        # separation accepted before this check existed replays through the handler unchanged.
-        rules.check_separation_date(self.program, cmd, workflow.now())
-        rules.decide_separation(self.journey, cmd, workflow.now(), district.nil_id)
+        policy.authorize(Action.CLOSE_YEAR, cmd.closed_by, self.case())
+        rules.decide_close(self.state, cmd, workflow.now(), district.nil_id, early=True)
 
     @workflow.query
     def status(self) -> JourneyStatus:
-        return self._status()
+        return self.current_status()
 
-    # --- plumbing --------------------------------------------------------------------------
+    # --- what the engine asks -------------------------------------------------------------------
 
-    async def _apply(self, decision: Decision, actor: str) -> JourneyStatus:
-        events = steps.decide(decision, JourneyRefusal)
-        self._record(events, actor=actor)
-        await self.journal.flush()
-        return self._status()
+    def case(self) -> Case:
+        return Case(self.state.employee_id, self.state.principal_id)
 
-    def _record(self, events: Sequence[DomainEvent], actor: str) -> None:
-        before = self.journey.stage
-        for event in events:
-            self.journey = rules.evolve(self.journey, event)
-        update = workflow.current_update_info()
-        self.journal.add(events, actor, update.id if update else None)
-        if self.journey.stage is not before:
-            workflow.upsert_search_attributes(
-                [search.JOURNEY_STAGE.value_set(self.journey.stage.value)]
-            )
-            workflow.logger.info(
-                "journey stage changed",
-                extra={"from_stage": before.value, "to_stage": self.journey.stage.value},
-            )
+    def current_status(self) -> JourneyStatus:
+        return rules.status(self.state, self.program)
+
+    def notice_event(self, to: str, subject: str, key: str) -> DomainEvent:
+        return NoticeSent(**self.stamp(), recipient_id=to, subject=subject, idempotency_key=key)
 
     def _lapse(self, reason: str) -> None:
-        if self.journey.is_open:
-            self._record(
-                [
-                    ApplicationLapsed(
-                        event_id=workflow.uuid4(), occurred_at=workflow.now(), reason=reason
-                    )
-                ],
-                actor="system",
-            )
-
-    async def _wait_until(self, condition: Callable[[], bool], until: datetime) -> bool:
-        """Wait for `condition` (or the journey ending) until `until`; True if it held."""
-        return await steps.wait_until(lambda: condition() or not self.journey.is_open, until)
+        if self.state.is_open:
+            self.record([ApplicationLapsed(**self.stamp(), reason=reason)])
 
     async def _pay(self, kind: PaymentKind, payee_id: str, amount_cents: int, memo: str) -> None:
-        key = f"{workflow.info().workflow_id}/{kind.value}"
-        receipt = await district.pay(key, kind, payee_id, amount_cents, memo)
-        self._record(
-            [
-                PaymentRequested(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
-                    kind=kind.value,
-                    payee_id=payee_id,
-                    amount_cents=amount_cents,
-                    idempotency_key=key,
-                    payroll_reference=receipt.payroll_reference,
-                )
-            ],
-            actor="system",
+        await self.pay(
+            kind.value,
+            kind,
+            payee_id,
+            amount_cents,
+            memo,
+            PaymentRequested,
+            {"kind": kind.value, "payee_id": payee_id},
         )
 
     async def _notify(self, to: Signer, topic: str, subject: str, body: str) -> None:
-        j = self.journey
+        j = self.state
         if to is Signer.TEACHER:
-            await self._send_notice(j.employee_id, j.email, topic, subject, body)
+            await self.notify(j.employee_id, j.email, topic, subject, body)
         else:
-            await self._send_notice(j.principal_id, j.principal_email, topic, subject, body)
-
-    async def _notify_office(self, topic: str, subject: str, body: str) -> None:
-        address = self.program.program_office_email
-        await self._send_notice("program-office", address, topic, subject, body)
-
-    async def _send_notice(
-        self, recipient_id: str | None, address: str | None, topic: str, subject: str, body: str
-    ) -> None:
-        if not recipient_id or not address:
-            return
-        key = await district.send_notice(recipient_id, address, topic, subject, body)
-        self._record(
-            [
-                NoticeSent(
-                    event_id=workflow.uuid4(),
-                    occurred_at=workflow.now(),
-                    recipient_id=recipient_id,
-                    subject=subject,
-                    idempotency_key=key,
-                )
-            ],
-            actor="system",
-        )
-
-    def _case(self) -> Case:
-        return Case(self.journey.employee_id, self.journey.principal_id)
-
-    def _status(self) -> JourneyStatus:
-        return rules.status(self.journey, self.program)
+            await self.notify(j.principal_id, j.principal_email, topic, subject, body)
 
     def _role_title(self) -> str:
         return self.application.role.label

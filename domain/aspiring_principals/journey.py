@@ -17,11 +17,16 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.aspiring_principals.program import AspiringPrincipalsYear
+from domain.attendance import (
+    AttendanceStatus,
+    RecordSessionAttendance,
+    SessionAttendanceRecorded,
+    check_mark,
+)
 from domain.calendar import is_after_today
 from domain.commands import Command, OfficePerson
 from domain.events import DomainEvent, Notice
 from domain.refusals import Refusal
-from domain.teacher_leader.events import AttendanceStatus
 
 NewId = Callable[[], UUID]
 
@@ -57,12 +62,8 @@ class AspiringIneligible(DomainEvent):
     reason: str
 
 
-class InstituteAttendanceRecorded(DomainEvent):
+class InstituteAttendanceRecorded(SessionAttendanceRecorded):
     event_type = "aspiring_principal.InstituteAttendanceRecorded"
-
-    session_id: str
-    status: AttendanceStatus
-    recorded_by: str
 
 
 class ShadowingPlaced(DomainEvent):
@@ -210,8 +211,10 @@ def evolve(a: Aspiring, event: DomainEvent) -> Aspiring:
             a.stage = Stage.INCOMPLETE if event.missing else Stage.COMPLETED
         case AspiringEnded():
             a.ended = event.outcome
-        case _:
+        case AspiringNoticeSent():
             pass
+        case _:
+            raise TypeError(f"an aspiring principal journey has no event {event.event_type}")
     return a
 
 
@@ -231,10 +234,8 @@ class AspiringNomination(Command):
     nominated_by: str = Field("hris", min_length=1)
 
 
-class RecordInstituteDay(Command):
-    session_id: str = Field(min_length=1)
-    status: AttendanceStatus
-    recorded_by: str = Field(min_length=1)
+class RecordInstituteDay(RecordSessionAttendance):
+    pass
 
 
 class OfferShadowing(Command):
@@ -299,8 +300,8 @@ def decide_institute_day(
             code="session.unknown",
         )
     _past(day.on, now, year, day.title)
-    if a.institute.get(cmd.session_id) == cmd.status:
-        return []
+    previous = a.institute.get(cmd.session_id)
+    check_mark(day.title, cmd, previous, AspiringRefusal)
     return [
         InstituteAttendanceRecorded(
             event_id=new_id(),
@@ -308,6 +309,7 @@ def decide_institute_day(
             session_id=cmd.session_id,
             status=cmd.status,
             recorded_by=cmd.recorded_by,
+            correction_reason=cmd.correction_reason if previous else None,
         )
     ]
 

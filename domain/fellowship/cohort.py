@@ -108,7 +108,7 @@ def evolve(c: CohortSeats, event: DomainEvent) -> CohortSeats:
         case CohortClosed():
             c.closed = True
         case _:
-            pass
+            raise TypeError(f"a fellowship cohort has no event {event.event_type}")
     return c
 
 

@@ -20,13 +20,20 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain import waivers
+from domain.attendance import (
+    AttendanceStatus,
+    RecordSessionAttendance,
+    SessionAttendanceRecorded,
+    check_mark,
+)
 from domain.calendar import is_after_today, not_yet
 from domain.commands import Command
 from domain.events import DomainEvent, Notice
 from domain.fellowship.program import EarlyExitRepayment, FellowshipProgram, Milestone
 from domain.money import dollars
+from domain.payments import PaymentSent
 from domain.refusals import Refusal
-from domain.teacher_leader.events import AttendanceStatus, SelectionScores
+from domain.teacher_leader.events import SelectionScores
 from domain.waivers import RepaymentWaiver, WaiveRepayment
 
 NewId = Callable[[], UUID]
@@ -107,21 +114,14 @@ class EnrollmentLapsed(DomainEvent):
     reason: str
 
 
-class DisbursementPaid(DomainEvent):
+class DisbursementPaid(PaymentSent):
     event_type = "fellowship.DisbursementPaid"
 
     term_id: str
-    amount_cents: int
-    idempotency_key: str
-    payroll_reference: str
 
 
-class SupplementalPDRecorded(DomainEvent):
+class SupplementalPDRecorded(SessionAttendanceRecorded):
     event_type = "fellowship.SupplementalPDRecorded"
-
-    session_id: str
-    status: AttendanceStatus
-    recorded_by: str
 
 
 class MilestoneReported(DomainEvent):
@@ -175,12 +175,8 @@ class EarlyExitRepaymentWaived(RepaymentWaiver):
     event_type = "fellowship.EarlyExitRepaymentWaived"
 
 
-class EarlyExitRepaymentRequested(DomainEvent):
+class EarlyExitRepaymentRequested(PaymentSent):
     event_type = "fellowship.EarlyExitRepaymentRequested"
-
-    amount_cents: int
-    idempotency_key: str
-    payroll_reference: str
 
 
 class FellowNoticeSent(Notice):
@@ -237,6 +233,7 @@ class Fellow(BaseModel):
     repayment_determined: bool = False
     owed_cents: int = 0
     waivers: list[str] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list, description="subjects e-mailed, in order")
     repayment_reference: str | None = None
     ended: str | None = None
 
@@ -304,9 +301,23 @@ def evolve(f: Fellow, event: DomainEvent) -> Fellow:
             f.repayment_reference = event.payroll_reference
         case FellowshipEnded():
             f.ended = event.outcome
+        case FellowNoticeSent():
+            f.notices.append(event.subject)
         case _:
-            pass
+            raise TypeError(f"a fellowship journey has no event {event.event_type}")
     return f
+
+
+def graduation_date(f: Fellow) -> date:
+    """A fellow graduates on the day the last of the university's milestones was reported."""
+    return max(f.milestones.values())
+
+
+def did_not_complete_reason(f: Fellow, program: FellowshipProgram) -> str:
+    """Why a fellow still enrolled at the program's graduate-by date did not complete."""
+    missing = [m.label for m in Milestone if m not in f.milestones]
+    until = program.graduate_by.isoformat()
+    return f"did not finish by {until}: {' and '.join(missing)} not reported"
 
 
 def fold(events: Iterable[DomainEvent], fellow: Fellow | None = None) -> Fellow:
@@ -338,10 +349,8 @@ class RecordEnrollment(Command):
     reported_by: str = Field("university", min_length=1)
 
 
-class RecordSupplementalPD(Command):
-    session_id: str = Field(min_length=1)
-    status: AttendanceStatus
-    recorded_by: str = Field(min_length=1)
+class RecordSupplementalPD(RecordSessionAttendance):
+    pass
 
 
 class ReportMilestone(Command):
@@ -448,8 +457,8 @@ def decide_pd(
         raise FellowshipRefusal(
             f"{session.title} is on {session.on}; it has not happened yet", code="date.in_future"
         )
-    if f.pd.get(cmd.session_id) == cmd.status:
-        return []
+    previous = f.pd.get(cmd.session_id)
+    check_mark(session.title, cmd, previous, FellowshipRefusal)
     return [
         SupplementalPDRecorded(
             event_id=new_id(),
@@ -457,6 +466,7 @@ def decide_pd(
             session_id=cmd.session_id,
             status=cmd.status,
             recorded_by=cmd.recorded_by,
+            correction_reason=cmd.correction_reason if previous else None,
         )
     ]
 
@@ -598,6 +608,7 @@ class FellowshipStatus(BaseModel):
     repayment_reference: str | None
     end_reason: str | None
     outcome: str | None
+    notices: list[str] = Field(default_factory=list, description="subjects e-mailed, in order")
 
 
 def status(f: Fellow, program: FellowshipProgram) -> FellowshipStatus:
@@ -623,4 +634,5 @@ def status(f: Fellow, program: FellowshipProgram) -> FellowshipStatus:
         repayment_reference=f.repayment_reference,
         end_reason=f.end_reason,
         outcome=f.ended,
+        notices=f.notices,
     )

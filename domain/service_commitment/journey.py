@@ -14,11 +14,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain import waivers
+from domain import separation, waivers
 from domain.calendar import not_yet
 from domain.commands import Command
 from domain.events import DomainEvent, Notice
 from domain.hr import HrChange as HrChange
+from domain.payments import PaymentSent
 from domain.refusals import Refusal
 from domain.service_commitment.rules import (
     RepaymentComputation,
@@ -84,12 +85,8 @@ class LeaveEnded(DomainEvent):
     recorded_by: str
 
 
-class SeparationRecorded(DomainEvent):
+class SeparationRecorded(separation.SeparationRecorded):
     event_type = "service_commitment.SeparationRecorded"
-
-    effective_on: date
-    reason: str
-    recorded_by: str
 
 
 class ServiceVerified(DomainEvent):
@@ -131,12 +128,8 @@ class RepaymentWaived(RepaymentWaiver):
     event_type = "service_commitment.RepaymentWaived"
 
 
-class RepaymentRequested(DomainEvent):
+class RepaymentRequested(PaymentSent):
     event_type = "service_commitment.RepaymentRequested"
-
-    amount_cents: int
-    idempotency_key: str
-    payroll_reference: str
 
 
 class CommitmentNoticeSent(Notice):
@@ -438,6 +431,26 @@ class CommitmentStatus(BaseModel):
     owed_cents: int
     waivers: list[str]
     ended: bool
+
+
+def deadline_as_of(c: Commitment, today: date) -> date | None:
+    """The date the obligation must be completed by, as it stands today: a leave that defers
+    the obligation pauses the clock, so each day of it moves the deadline a day later."""
+    if c.deadline is None:
+        return None
+    if c.on_leave and c.leave_defers and c.leave_since is not None:
+        return c.deadline + (today - c.leave_since)
+    return c.deadline
+
+
+def service_check(
+    c: Commitment, rules: ServiceRules, hr_role: str, hr_school_id: str | None, hr_status: str
+) -> tuple[bool, bool]:
+    """What an anniversary's look at HR shows: whether the fellow serves in a qualifying role
+    and school, and whether HR matches the commitment's record (else HR missed a change)."""
+    qualifying = hr_status == "active" and rules.qualifies(hr_role, hr_school_id)
+    matches = (hr_role, hr_school_id) == (c.role, c.school_id) and hr_status != "separated"
+    return qualifying, matches
 
 
 def status(c: Commitment, rules: ServiceRules, today: date) -> CommitmentStatus:

@@ -8,7 +8,11 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from domain import separation
+from domain.attendance import AttendanceStatus as AttendanceStatus
+from domain.attendance import SessionAttendanceRecorded
 from domain.events import DomainEvent
+from domain.payments import PaymentSent
 from domain.program import Cohort, Role
 
 
@@ -36,11 +40,6 @@ class SelectionScores(BaseModel):
 class Signer(StrEnum):
     TEACHER = "teacher"
     PRINCIPAL = "principal"
-
-
-class AttendanceStatus(StrEnum):
-    PRESENT = "present"
-    ABSENT = "absent"
 
 
 class CoachingStep(StrEnum):
@@ -117,12 +116,8 @@ class ApplicationLapsed(DomainEvent):
     reason: str
 
 
-class AttendanceRecorded(DomainEvent):
+class AttendanceRecorded(SessionAttendanceRecorded):
     event_type = "teacher_leader.AttendanceRecorded"
-
-    session_id: str
-    status: AttendanceStatus
-    recorded_by: str
 
 
 class MakeUpRecorded(DomainEvent):
@@ -190,14 +185,11 @@ class SubstituteReimbursementDecided(DomainEvent):
     amount_cents: int
 
 
-class PaymentRequested(DomainEvent):
+class PaymentRequested(PaymentSent):
     event_type = "teacher_leader.PaymentRequested"
 
     kind: str
     payee_id: str
-    amount_cents: int
-    idempotency_key: str
-    payroll_reference: str
 
 
 class NoticeSent(DomainEvent):
@@ -215,12 +207,8 @@ class JourneyWithdrawn(DomainEvent):
     reason: str
 
 
-class SeparationRecorded(DomainEvent):
+class SeparationRecorded(separation.SeparationRecorded):
     event_type = "teacher_leader.SeparationRecorded"
-
-    effective_on: date
-    reason: str
-    recorded_by: str
 
 
 class JourneyEnded(DomainEvent):

@@ -9,13 +9,14 @@ functions in their update validators, so a refused command never enters the hist
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from domain.attendance import RecordSessionAttendance, check_mark
 from domain.calendar import is_after_today, local_date, not_yet
 from domain.commands import Command
 from domain.events import DomainEvent
@@ -99,10 +100,8 @@ class SignCommitment(Command):
     signer_id: str = Field(min_length=1)
 
 
-class RecordAttendance(Command):
-    session_id: str = Field(min_length=1)
-    status: AttendanceStatus
-    recorded_by: str = Field(min_length=1)
+class RecordAttendance(RecordSessionAttendance):
+    pass
 
 
 class RecordMakeUp(Command):
@@ -355,6 +354,14 @@ def decide_application(
     ]
 
 
+def commitment_reminders(program: ProgramYear) -> list[tuple[int, datetime]]:
+    """When to remind the signers who have not signed: each configured number of days before
+    the commitment deadline, earliest first (a reminder whose moment has passed is skipped)."""
+    deadline = program.commitment_deadline
+    days = sorted(program.commitment_reminders_days_before, reverse=True)
+    return [(d, deadline - timedelta(days=d)) for d in days]
+
+
 def decide_signature(
     j: Journey, cmd: SignCommitment, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
@@ -411,13 +418,14 @@ def decide_attendance(
         raise JourneyRefusal(
             f"{session.title} is on {session.on}; it has not happened yet", code="date.in_future"
         )
-    if cmd.session_id in j.attendance:
-        mark = j.attendance[cmd.session_id]
-        raise JourneyRefusal(
-            f"attendance for {session.title} is already recorded ({mark.status.value} by "
-            f"{mark.recorded_by}); record a make-up instead",
-            code="attendance.already_recorded",
-        )
+    mark = j.attendance.get(cmd.session_id)
+    check_mark(
+        session.title,
+        cmd,
+        mark.status if mark else None,
+        JourneyRefusal,
+        mark.recorded_by if mark else None,
+    )
     return [
         AttendanceRecorded(
             event_id=new_id(),
@@ -425,6 +433,7 @@ def decide_attendance(
             session_id=cmd.session_id,
             status=cmd.status,
             recorded_by=cmd.recorded_by,
+            correction_reason=cmd.correction_reason if mark else None,
         )
     ]
 

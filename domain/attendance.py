@@ -1,0 +1,83 @@
+"""Dated sessions with attendance: one semantics for every pathway (teacher leaders' PD,
+fellows' supplemental PD, aspiring principals' Summer Institute).
+
+- A session is in the program's calendar and has happened (its date, in the program's time
+  zone, is today or earlier) before its attendance can be recorded.
+- Attendance is recorded once a session. The same status again is refused
+  (`attendance.already_recorded`): nothing would change, and the caller learns it was there.
+- A different status for a session already recorded is a **correction**: it needs a reason
+  (`attendance.correction_needs_reason`) and is recorded as a new event carrying that reason,
+  so the log keeps the first mark and why it changed. Nothing is ever silently overwritten.
+- A missed session is made up where the pathway allows it (`MakeUpRecorded` for teacher
+  leaders); a make-up is not a correction: the session was missed.
+
+Each pathway keeps its own stored event type (`teacher_leader.AttendanceRecorded`,
+`fellowship.SupplementalPDRecorded`, `aspiring_principal.InstituteAttendanceRecorded`); they
+share the fields below. `correction_reason` is optional and absent from the stored payload
+when there is none, so events recorded before it existed read and hash the same.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from domain.commands import Command
+from domain.events import DomainEvent
+from domain.refusals import Refusal
+
+
+class AttendanceStatus(StrEnum):
+    PRESENT = "present"
+    ABSENT = "absent"
+
+
+class RecordSessionAttendance(Command):
+    session_id: str = Field(min_length=1)
+    status: AttendanceStatus
+    recorded_by: str = Field(min_length=1)
+    correction_reason: str | None = Field(
+        None, min_length=1, description="why a mark already recorded is changed"
+    )
+
+
+class SessionAttendanceRecorded(DomainEvent):
+    """Base of each pathway's attendance event (abstract: it has no event type)."""
+
+    session_id: str
+    status: AttendanceStatus
+    recorded_by: str
+    correction_reason: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        data = super().payload()
+        if data.get("correction_reason") is None:
+            data.pop("correction_reason", None)
+        return data
+
+
+def check_mark(
+    title: str,
+    cmd: RecordSessionAttendance,
+    previous: AttendanceStatus | None,
+    refusal: type[Refusal],
+    previous_by: str | None = None,
+) -> None:
+    """Refuse a mark that repeats the one recorded, or changes it without a reason."""
+    if previous is None:
+        return
+    by = f" by {previous_by}" if previous_by else ""
+    if previous == cmd.status:
+        raise refusal(
+            f"attendance for {title} is already recorded ({previous.value}{by}); "
+            "record a make-up instead",
+            code="attendance.already_recorded",
+        )
+    if cmd.correction_reason is None:
+        raise refusal(
+            f"attendance for {title} is recorded as {previous.value}{by}; to correct it to "
+            f"{cmd.status.value}, give the reason for the correction",
+            code="attendance.correction_needs_reason",
+        )
