@@ -1,5 +1,6 @@
 """Dated sessions with attendance: one semantics for every pathway (teacher leaders' PD,
-fellows' supplemental PD, aspiring principals' Summer Institute).
+fellows' supplemental PD, aspiring principals' Summer Institute and vice/assistant principals'
+leadership training).
 
 - A session is in the program's calendar and has happened (its date, in the program's time
   zone, is today or earlier) before its attendance can be recorded.
@@ -12,7 +13,8 @@ fellows' supplemental PD, aspiring principals' Summer Institute).
   leaders); a make-up is not a correction: the session was missed.
 
 Each pathway keeps its own stored event type (`teacher_leader.AttendanceRecorded`,
-`fellowship.SupplementalPDRecorded`, `aspiring_principal.InstituteAttendanceRecorded`); they
+`fellowship.SupplementalPDRecorded`, `aspiring_principal.InstituteAttendanceRecorded`,
+`aspiring_principal.VpTrainingRecorded`); they
 share the fields below. `correction_reason` is optional and absent from the stored payload
 when there is none, so events recorded before it existed read and hash the same.
 """
@@ -71,8 +73,7 @@ def check_mark(
     by = f" by {previous_by}" if previous_by else ""
     if previous == cmd.status:
         raise refusal(
-            f"attendance for {title} is already recorded ({previous.value}{by}); "
-            "record a make-up instead",
+            f"attendance for {title} is already recorded as {previous.value}{by}; nothing changed",
             code="attendance.already_recorded",
         )
     if cmd.correction_reason is None:

@@ -361,6 +361,13 @@ def final_words(final: BaseModel, on: str) -> str:
 
 AsJson = Annotated[bool, typer.Option("--json", help="the answer as JSON (amounts in cents)")]
 By = Annotated[str, typer.Option("--by", help="who is doing this, e.g. office:ana or ana")]
+#: Attendance already recorded is changed only as a correction, with its reason.
+CorrectionReason = Annotated[
+    str | None,
+    typer.Option(
+        "--correction-reason", help="why a mark already recorded is changed (a correction)"
+    ),
+]
 
 
 def pathway_group(pathway: Pathway[Any], help: str) -> typer.Typer:

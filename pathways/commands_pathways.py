@@ -27,6 +27,7 @@ from domain.teacher_leader.events import AttendanceStatus
 from pathways.cli import (
     AsJson,
     By,
+    CorrectionReason,
     build,
     command_client,
     console,
@@ -130,10 +131,14 @@ def fellowship_pd(
     session: Annotated[str, typer.Option(help="supplemental PD session id")],
     status: Annotated[AttendanceStatus, typer.Option()],
     by: By,
+    correction_reason: CorrectionReason = None,
     as_json: AsJson = False,
 ) -> None:
-    """Record attendance at a supplemental PD session."""
-    command = build(fs.RecordSupplementalPD, session_id=session, status=status, recorded_by=by)
+    """Record attendance at a supplemental PD session (again, with a reason, to correct it)."""
+    command = build(
+        fs.RecordSupplementalPD, session_id=session, status=status, recorded_by=by,
+        correction_reason=correction_reason,
+    )  # fmt: skip
     send_update(
         fellow,
         FellowshipJourney.record_pd,
@@ -326,10 +331,14 @@ def aspiring_institute(
     day: Annotated[str, typer.Option(help="Summer Institute day id")],
     status: Annotated[AttendanceStatus, typer.Option()],
     by: By,
+    correction_reason: CorrectionReason = None,
     as_json: AsJson = False,
 ) -> None:
-    """Record attendance at a Summer Institute day."""
-    command = build(ap.RecordInstituteDay, session_id=day, status=status, recorded_by=by)
+    """Record attendance at a Summer Institute day (again, with a reason, to correct it)."""
+    command = build(
+        ap.RecordInstituteDay, session_id=day, status=status, recorded_by=by,
+        correction_reason=correction_reason,
+    )  # fmt: skip
     send_update(
         participant,
         AspiringPrincipalJourney.record_institute_day,
@@ -393,10 +402,15 @@ def aspiring_training(
     session: Annotated[str, typer.Option(help="VP/AP training session id")],
     status: Annotated[AttendanceStatus, typer.Option()],
     by: By,
+    correction_reason: CorrectionReason = None,
     as_json: AsJson = False,
 ) -> None:
-    """Record a vice/assistant principal's attendance at leadership training."""
-    command = build(ap.RecordVpTraining, session_id=session, status=status, recorded_by=by)
+    """Record a vice/assistant principal's attendance at leadership training (again, with a
+    reason, to correct it)."""
+    command = build(
+        ap.RecordVpTraining, session_id=session, status=status, recorded_by=by,
+        correction_reason=correction_reason,
+    )  # fmt: skip
     send_update(
         participant,
         AspiringPrincipalJourney.record_vp_training,

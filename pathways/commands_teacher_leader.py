@@ -27,6 +27,7 @@ from domain.teacher_leader.start import TEACHER_LEADER, TeacherLeaderInput
 from pathways.cli import (
     AsJson,
     By,
+    CorrectionReason,
     build,
     command_client,
     command_hris,
@@ -113,10 +114,14 @@ def attend(
     session: Annotated[str, typer.Option()],
     status: Annotated[AttendanceStatus, typer.Option()],
     by: By,
+    correction_reason: CorrectionReason = None,
     as_json: AsJson = False,
 ) -> None:
-    """Record attendance at a PD session."""
-    command = build(rules.RecordAttendance, session_id=session, status=status, recorded_by=by)
+    """Record attendance at a PD session (again, with a reason, to correct it)."""
+    command = build(
+        rules.RecordAttendance, session_id=session, status=status, recorded_by=by,
+        correction_reason=correction_reason,
+    )  # fmt: skip
     _update(journey, Journey.record_attendance, command, "recorded_by", as_json)
 
 

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import asyncpg
@@ -16,11 +17,22 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from activities.enrollment import start_journey
 from activities.local_systems import LocalHris
+from domain.fellowship.program import SAMPLE_FELLOWSHIP, load_fellowship
 from domain.program import SAMPLE_PROGRAM, Role
+from domain.service_commitment.start import SERVICE_COMMITMENT, ServiceCommitmentInput
 from domain.teacher_leader.journey import Application, Withdraw
 from pathways.journeys import start_teacher_leader
-from tests.journey_kit import PRINCIPAL, SCHOOL, program_near, running_worker, seed_district
+from tests.journey_kit import (
+    OTHER_SCHOOL,
+    PRINCIPAL,
+    SCHOOL,
+    program_near,
+    running_worker,
+    seed_district,
+)
+from workflows.service_commitment import ServiceCommitment
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 30
@@ -403,3 +415,46 @@ async def test_journey_ids_that_are_unknown_or_of_another_kind_or_ended_are_one_
             "(withdrawn: moving); nothing more can be recorded"
         )
         assert ended.returncode == 1
+
+
+async def test_a_transfer_to_a_school_hr_does_not_list_is_refused_and_not_recorded(
+    client: Client,
+    env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    task_queue: str,
+    database_url: str,
+) -> None:
+    await seed_district(pool, ["t-moves"])
+    commitment = ServiceCommitmentInput(
+        program="plf-cli",
+        fellow_id="t-moves",
+        graduated_on=date(2025, 6, 15),
+        assistance_cents=1_000_000,
+        rules=load_fellowship(SAMPLE_FELLOWSHIP).service,
+        program_office_email="plf@district.example",
+    )
+    async with running_worker(client, pool, task_queue):
+        started = await start_journey(
+            client, LocalHris(pool), SERVICE_COMMITMENT, commitment, task_queue,
+            now=await env.get_current_time(),
+        )  # fmt: skip
+        journey = started.workflow_id
+
+        refused = await run_against(
+            env, "commitment", "hr-event", journey, "--change", "school_transfer",
+            "--on", "2025-09-01", "--school", "nowhere-es", database_url=database_url,
+        )  # fmt: skip
+        line = one_error_line(refused)
+        assert line.startswith("error: refused: ") and "'nowhere-es'" in line
+        assert line.endswith("The change was not recorded. [hr.unknown_school]")
+        assert refused.returncode == 1
+        unchanged = await started.handle.query(ServiceCommitment.status)
+        assert unchanged.school_id in (None, SCHOOL)  # as HR listed it at the start
+
+        listed = await run_against(
+            env, "commitment", "hr-event", journey, "--change", "school_transfer",
+            "--on", "2025-09-01", "--school", OTHER_SCHOOL, database_url=database_url,
+        )  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
+        after = await started.handle.query(ServiceCommitment.status)
+        assert after.school_id == OTHER_SCHOOL

@@ -324,8 +324,8 @@ def test_attendance_recorded_twice_is_refused() -> None:
     message = refusal(lambda: decide_attendance(j, PROGRAM, cmd, AFTER_SUMMER, Ids()))
 
     assert message == (
-        "attendance for Summer Institute, day 1 is already recorded (present by office:ana); "
-        "record a make-up instead"
+        "attendance for Summer Institute, day 1 is already recorded as present by office:ana; "
+        "nothing changed"
     )
 
 

@@ -86,12 +86,8 @@ class ShadowLogged(DomainEvent):
     logged_by: str
 
 
-class VpTrainingRecorded(DomainEvent):
+class VpTrainingRecorded(SessionAttendanceRecorded):
     event_type = "aspiring_principal.VpTrainingRecorded"
-
-    session_id: str
-    status: AttendanceStatus
-    recorded_by: str
 
 
 class CoachingSessionRecorded(DomainEvent):
@@ -251,10 +247,8 @@ class LogShadow(Command):
     logged_by: str = Field(min_length=1)
 
 
-class RecordVpTraining(Command):
-    session_id: str = Field(min_length=1)
-    status: AttendanceStatus
-    recorded_by: str = Field(min_length=1)
+class RecordVpTraining(RecordSessionAttendance):
+    pass
 
 
 class RecordCoaching(Command):
@@ -408,8 +402,8 @@ def decide_vp_training(
             f"unknown training {cmd.session_id!r}; trainings: {known}", code="session.unknown"
         )
     _past(session.on, now, year, session.title)
-    if a.vp_training.get(cmd.session_id) == cmd.status:
-        return []
+    previous = a.vp_training.get(cmd.session_id)
+    check_mark(session.title, cmd, previous, AspiringRefusal)
     return [
         VpTrainingRecorded(
             event_id=new_id(),
@@ -417,6 +411,7 @@ def decide_vp_training(
             session_id=cmd.session_id,
             status=cmd.status,
             recorded_by=cmd.recorded_by,
+            correction_reason=cmd.correction_reason if previous else None,
         )
     ]
 
