@@ -32,10 +32,11 @@ and it never changes meaning. The same reason has the same code in every pathway
 | commitment.not_signed | the action needs the joint commitment signed first |
 | date.in_future | a date (or a session's date) that has not come yet |
 | date.outside_school_year | a date outside the program's school year |
-| deliverable.already_accepted | the deliverable was already accepted |
+| deliverable.already_accepted | the deliverable was already accepted (accepted is final) |
 | deliverable.awaiting_review | the deliverable is submitted and awaiting review |
 | deliverable.comment_required | a returned deliverable needs a comment |
 | deliverable.not_awaiting_review | the deliverable is not submitted for review |
+| deliverable.own_submission | the reviewer submitted the deliverable |
 | deliverable.unknown | the role has no deliverable with that id |
 | enrollment.closed | the fellowship's enrollment window has closed |
 | enrollment.not_admitted | only an admitted fellow can enroll |

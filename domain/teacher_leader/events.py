@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from domain import separation
 from domain.attendance import AttendanceStatus as AttendanceStatus
 from domain.attendance import SessionAttendanceRecorded
+from domain.deliverables import DeliverableReview, DeliverableSubmission
 from domain.events import DomainEvent
 from domain.payments import PaymentSent
 from domain.program import Cohort, Role
@@ -138,21 +139,12 @@ class CoachingStepRecorded(DomainEvent):
     note: str = ""
 
 
-class DeliverableSubmitted(DomainEvent):
+class DeliverableSubmitted(DeliverableSubmission):
     event_type = "teacher_leader.DeliverableSubmitted"
 
-    deliverable_id: str
-    submitted_by: str
-    note: str = ""
 
-
-class DeliverableReviewed(DomainEvent):
+class DeliverableReviewed(DeliverableReview):
     event_type = "teacher_leader.DeliverableReviewed"
-
-    deliverable_id: str
-    accepted: bool
-    reviewed_by: str
-    comment: str = ""
 
 
 class YearClosed(DomainEvent):

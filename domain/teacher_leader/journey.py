@@ -16,9 +16,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from domain import deliverables
 from domain.attendance import RecordSessionAttendance, check_mark
 from domain.calendar import is_after_today, local_date, not_yet
 from domain.commands import Command
+from domain.deliverables import DeliverableState as DeliverableState
+from domain.deliverables import DeliverableStatus as DeliverableStatus
 from domain.events import DomainEvent
 from domain.program import Cohort, ProgramYear, Role
 from domain.refusals import Refusal
@@ -72,12 +75,6 @@ class Stage(StrEnum):
 OPEN_STAGES = {Stage.APPLIED, Stage.WAITLISTED, Stage.COMMITMENT_PENDING, Stage.ACTIVE}
 
 
-class DeliverableStatus(StrEnum):
-    SUBMITTED = "submitted"
-    ACCEPTED = "accepted"
-    RETURNED = "returned"
-
-
 # --- commands ---------------------------------------------------------------------------
 
 
@@ -118,17 +115,12 @@ class RecordCoachingStep(Command):
     note: str = ""
 
 
-class SubmitDeliverable(Command):
-    deliverable_id: str = Field(min_length=1)
-    submitted_by: str = Field(min_length=1)
-    note: str = ""
+class SubmitDeliverable(deliverables.SubmitDeliverable):
+    pass
 
 
-class ReviewDeliverable(Command):
-    deliverable_id: str = Field(min_length=1)
-    accepted: bool
-    reviewed_by: str = Field(min_length=1)
-    comment: str = ""
+class ReviewDeliverable(deliverables.ReviewDeliverable):
+    pass
 
 
 class CloseYear(Command):
@@ -181,11 +173,6 @@ class Mark(BaseModel):
     status: AttendanceStatus
     recorded_by: str
     made_up_on: date | None = None
-
-
-class DeliverableState(BaseModel):
-    status: DeliverableStatus
-    comment: str = ""
 
 
 class Journey(BaseModel):
@@ -272,15 +259,8 @@ def evolve(journey: Journey, event: DomainEvent) -> Journey:
             )
         case CoachingStepRecorded():
             j.coaching.setdefault(event.cycle_id, []).append(event.step)
-        case DeliverableSubmitted():
-            j.deliverables[event.deliverable_id] = DeliverableState(
-                status=DeliverableStatus.SUBMITTED
-            )
-        case DeliverableReviewed():
-            j.deliverables[event.deliverable_id] = DeliverableState(
-                status=DeliverableStatus.ACCEPTED if event.accepted else DeliverableStatus.RETURNED,
-                comment=event.comment,
-            )
+        case DeliverableSubmitted() | DeliverableReviewed():
+            j.deliverables = deliverables.evolve(j.deliverables, event)
         case YearClosed():
             j.year_closed, j.stage = True, Stage.CLOSED
         case StipendDecided():
@@ -525,16 +505,9 @@ def decide_submission(
             f"required: {known or 'none'}",
             code="deliverable.unknown",
         )
-    current = j.deliverables.get(cmd.deliverable_id)
-    if current is not None and current.status is DeliverableStatus.ACCEPTED:
-        raise JourneyRefusal(
-            f"'{item.title}' was already accepted", code="deliverable.already_accepted"
-        )
-    if current is not None and current.status is DeliverableStatus.SUBMITTED:
-        raise JourneyRefusal(
-            f"'{item.title}' is already submitted and awaiting review",
-            code="deliverable.awaiting_review",
-        )
+    deliverables.check_submission(
+        item.title, j.deliverables.get(cmd.deliverable_id), JourneyRefusal
+    )
     return [
         DeliverableSubmitted(
             event_id=new_id(),
@@ -550,18 +523,7 @@ def decide_review(
     j: Journey, program: ProgramYear, cmd: ReviewDeliverable, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
     _require_active(j, "review a deliverable")
-    current = j.deliverables.get(cmd.deliverable_id)
-    if current is None or current.status is not DeliverableStatus.SUBMITTED:
-        state = current.status.value if current else "not submitted"
-        raise JourneyRefusal(
-            f"{cmd.deliverable_id!r} is not awaiting review ({state})",
-            code="deliverable.not_awaiting_review",
-        )
-    if not cmd.accepted and not cmd.comment:
-        raise JourneyRefusal(
-            "a returned deliverable needs a comment saying what to change",
-            code="deliverable.comment_required",
-        )
+    deliverables.check_review(cmd, j.deliverables.get(cmd.deliverable_id), JourneyRefusal)
     return [
         DeliverableReviewed(
             event_id=new_id(),
