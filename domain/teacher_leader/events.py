@@ -13,6 +13,7 @@ from domain.attendance import AttendanceStatus as AttendanceStatus
 from domain.attendance import SessionAttendanceRecorded
 from domain.deliverables import DeliverableReview, DeliverableSubmission
 from domain.events import DomainEvent
+from domain.ordered_steps import StepRecorded
 from domain.payments import PaymentSent
 from domain.program import Cohort, Role
 
@@ -130,13 +131,10 @@ class MakeUpRecorded(DomainEvent):
     note: str = ""
 
 
-class CoachingStepRecorded(DomainEvent):
+class CoachingStepRecorded(StepRecorded):
     event_type = "teacher_leader.CoachingStepRecorded"
 
-    cycle_id: str
     step: CoachingStep
-    recorded_by: str
-    note: str = ""
 
 
 class DeliverableSubmitted(DeliverableSubmission):

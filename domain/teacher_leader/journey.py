@@ -16,7 +16,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from domain import deliverables
+from domain import deliverables, ordered_steps
 from domain.attendance import RecordSessionAttendance, check_mark
 from domain.calendar import is_after_today, local_date, not_yet
 from domain.commands import Command
@@ -258,7 +258,7 @@ def evolve(journey: Journey, event: DomainEvent) -> Journey:
                 status=status, recorded_by=event.recorded_by, made_up_on=event.completed_on
             )
         case CoachingStepRecorded():
-            j.coaching.setdefault(event.cycle_id, []).append(event.step)
+            j.coaching = ordered_steps.record(j.coaching, event.cycle_id, event.step)
         case DeliverableSubmitted() | DeliverableReviewed():
             j.deliverables = deliverables.evolve(j.deliverables, event)
         case YearClosed():
@@ -464,22 +464,14 @@ def decide_coaching_step(
         raise JourneyRefusal(
             f"no coaching cycle {cmd.cycle_id!r}; cycles: {known}", code="coaching.unknown_cycle"
         )
-    done = j.coaching.get(cmd.cycle_id, [])
-    if len(done) == len(COACHING_ORDER):
-        raise JourneyRefusal(
-            f"the {cycle.title} is already complete", code="coaching.cycle_complete"
-        )
-    expected = COACHING_ORDER[len(done)]
-    if cmd.step is not expected:
-        raise JourneyRefusal(
-            f"{cycle.title}: {cmd.step.value} is out of order; the next step is {expected.value} "
-            "(planning → observation → feedback → coaching)",
-            code="coaching.out_of_order",
-        )
-    if local_date(now, program.time_zone) < cycle.opens:
-        raise JourneyRefusal(
-            f"the {cycle.title} opens on {cycle.opens}", code="coaching.cycle_not_open"
-        )
+    ordered_steps.check_step(
+        cycle,
+        j.coaching.get(cmd.cycle_id, []),
+        cmd.step,
+        COACHING_ORDER,
+        local_date(now, program.time_zone),
+        JourneyRefusal,
+    )
     return [
         CoachingStepRecorded(
             event_id=new_id(),
@@ -600,10 +592,8 @@ def stipend_blockers(j: Journey, program: ProgramYear, *, final: bool) -> list[s
         elif mark.status is AttendanceStatus.ABSENT and mark.made_up_on is None:
             reasons.append(f"absent from {when} (no make-up recorded)")
     for cycle in program.coaching_cycles:
-        done = j.coaching.get(cycle.cycle_id, [])
-        if len(done) < len(COACHING_ORDER):
-            missing = ", ".join(s.value for s in COACHING_ORDER[len(done) :])
-            reasons.append(f"{cycle.title} incomplete (missing: {missing})")
+        if missing := ordered_steps.remaining(j.coaching.get(cycle.cycle_id, []), COACHING_ORDER):
+            reasons.append(f"{cycle.title} incomplete (missing: {', '.join(missing)})")
     for item in program.deliverables_for(j.role):
         state = j.deliverables.get(item.deliverable_id)
         if state is None:
@@ -727,7 +717,7 @@ def status(j: Journey, program: ProgramYear) -> JourneyStatus:
             CycleStatus(
                 cycle_id=c.cycle_id,
                 steps_done=j.coaching.get(c.cycle_id, []),
-                complete=len(j.coaching.get(c.cycle_id, [])) == len(COACHING_ORDER),
+                complete=ordered_steps.is_complete(j.coaching.get(c.cycle_id, []), COACHING_ORDER),
             )
             for c in program.coaching_cycles
         ],
