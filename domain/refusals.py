@@ -52,6 +52,7 @@ and it never changes meaning. The same reason has the same code in every pathway
 | journey.ended | the journey (year, fellowship, commitment) has ended |
 | journey.starting | the journey is still starting (looking the person up in HR); try again |
 | leave.kind_not_allowed | "did not complete" is recorded by the graduation deadline, not by hand |
+| log.over_daily_limit | more in one day than the log allows (hours of shadowing) |
 | make_up.already_recorded | a make-up for the session is already recorded |
 | make_up.date_out_of_range | a make-up must fall between the session and today |
 | make_up.not_needed | the session was attended; there is nothing to make up |
@@ -62,7 +63,6 @@ and it never changes meaning. The same reason has the same code in every pathway
 | session.unknown | no session (PD, institute day, training) has that id |
 | shadowing.already_logged | that day is already in the shadow log |
 | shadowing.already_placed | the participant already shadows a mentor |
-| shadowing.hours_exceeded | more hours in one day than the program allows |
 | shadowing.mentor_not_principal | the mentor is not a serving principal in HR |
 | shadowing.not_placed | no shadowing fellowship to log: offer one first |
 | shadowing.self_mentor | a participant cannot mentor themself |
