@@ -58,6 +58,7 @@ and it never changes meaning. The same reason has the same code in every pathway
 | make_up.not_needed | the session was attended; there is nothing to make up |
 | milestone.already_reported | the milestone was reported with another date |
 | milestone.before_enrollment | a milestone dated before the fellow enrolled |
+| milestone.out_of_order | a milestone before those the program orders ahead of it |
 | role.not_eligible | the person's role does not take part in this (VP/AP training) |
 | selection.closed | the fellowship's selection window has closed |
 | session.unknown | no session (PD, institute day, training) has that id |
