@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -29,6 +29,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.systems import ExternalSystemError, Hris
+from domain.attendance import AttendanceStatus, RecordSessionAttendance
 from domain.pathway import Pathway, StartRefused
 from domain.refusals import Refusal
 from domain.registry import PATHWAYS, by_workflow_type
@@ -230,6 +231,44 @@ def show_status(workflow_id: str, answer: type[BaseModel], *, as_json: bool = Fa
     run_command(work)
 
 
+def attendance_command(
+    group: typer.Typer,
+    names: Sequence[str],
+    *,
+    update: Any,
+    command: type[RecordSessionAttendance],
+    answer: type[BaseModel],
+    what: str,
+    session_option: str = "--session",
+) -> Callable[..., None]:
+    """Add a pathway's attendance command to its group: the same options in every pathway, as
+    the rule is the same (`domain/attendance.py`: once a session; a different status later is a
+    correction with its reason). The first name is shown, the others are hidden aliases."""
+
+    def attend(
+        journey: str,
+        session: str = typer.Option(..., session_option, help=f"the id of {what}"),
+        status: AttendanceStatus = typer.Option(...),
+        by: str = typer.Option(..., "--by", help="who is doing this, e.g. office:ana or ana"),
+        correction_reason: str | None = typer.Option(
+            None,
+            "--correction-reason",
+            help="why a mark already recorded is changed (a correction)",
+        ),
+        as_json: bool = typer.Option(False, "--json", help="the answer as JSON (amounts in cents)"),
+    ) -> None:
+        sent = build(
+            command, session_id=session, status=status, recorded_by=by,
+            correction_reason=correction_reason,
+        )  # fmt: skip
+        send_update(journey, update, sent, answer, actor="recorded_by", as_json=as_json)
+
+    attend.__doc__ = f"Record attendance at {what} (again, with a reason, to correct it)."
+    for position, name in enumerate(names):
+        group.command(name, hidden=position > 0)(attend)
+    return attend
+
+
 def school_hr_lists(school_id: str, *, refused: str) -> Callable[[Settings], Awaitable[None]]:
     """A check for `send_update`: HR lists the school, or the command is refused with
     HR's words and `refused` (a sentence: what was not done), and nothing is sent."""
@@ -361,13 +400,6 @@ def final_words(final: BaseModel, on: str) -> str:
 
 AsJson = Annotated[bool, typer.Option("--json", help="the answer as JSON (amounts in cents)")]
 By = Annotated[str, typer.Option("--by", help="who is doing this, e.g. office:ana or ana")]
-#: Attendance already recorded is changed only as a correction, with its reason.
-CorrectionReason = Annotated[
-    str | None,
-    typer.Option(
-        "--correction-reason", help="why a mark already recorded is changed (a correction)"
-    ),
-]
 
 
 def pathway_group(pathway: Pathway[Any], help: str) -> typer.Typer:

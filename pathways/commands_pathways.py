@@ -23,11 +23,10 @@ from domain.fellowship import journey as fs
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, Milestone, load_fellowship
 from domain.fellowship.start import FELLOWSHIP, FellowshipInput
 from domain.money import cents_from_dollars
-from domain.teacher_leader.events import AttendanceStatus
 from pathways.cli import (
     AsJson,
     By,
-    CorrectionReason,
+    attendance_command,
     build,
     command_client,
     console,
@@ -124,29 +123,11 @@ def fellowship_enroll(
     )
 
 
-@fellowship_app.command("attend")
-@fellowship_app.command("pd", hidden=True)
-def fellowship_pd(
-    fellow: str,
-    session: Annotated[str, typer.Option(help="supplemental PD session id")],
-    status: Annotated[AttendanceStatus, typer.Option()],
-    by: By,
-    correction_reason: CorrectionReason = None,
-    as_json: AsJson = False,
-) -> None:
-    """Record attendance at a supplemental PD session (again, with a reason, to correct it)."""
-    command = build(
-        fs.RecordSupplementalPD, session_id=session, status=status, recorded_by=by,
-        correction_reason=correction_reason,
-    )  # fmt: skip
-    send_update(
-        fellow,
-        FellowshipJourney.record_pd,
-        command,
-        fs.FellowshipStatus,
-        actor="recorded_by",
-        as_json=as_json,
-    )
+attendance_command(
+    fellowship_app, ["attend", "pd"], update=FellowshipJourney.record_pd,
+    command=fs.RecordSupplementalPD, answer=fs.FellowshipStatus,
+    what="a supplemental PD session",
+)  # fmt: skip
 
 
 @fellowship_app.command("milestone")
@@ -325,28 +306,11 @@ def aspiring_nominate(
     start_command(ASPIRING_PRINCIPAL, AspiringInput(year=definition, nomination=nomination))
 
 
-@aspiring_app.command("institute")
-def aspiring_institute(
-    participant: str,
-    day: Annotated[str, typer.Option(help="Summer Institute day id")],
-    status: Annotated[AttendanceStatus, typer.Option()],
-    by: By,
-    correction_reason: CorrectionReason = None,
-    as_json: AsJson = False,
-) -> None:
-    """Record attendance at a Summer Institute day (again, with a reason, to correct it)."""
-    command = build(
-        ap.RecordInstituteDay, session_id=day, status=status, recorded_by=by,
-        correction_reason=correction_reason,
-    )  # fmt: skip
-    send_update(
-        participant,
-        AspiringPrincipalJourney.record_institute_day,
-        command,
-        ap.AspiringStatus,
-        actor="recorded_by",
-        as_json=as_json,
-    )
+attendance_command(
+    aspiring_app, ["institute"], update=AspiringPrincipalJourney.record_institute_day,
+    command=ap.RecordInstituteDay, answer=ap.AspiringStatus, what="a Summer Institute day",
+    session_option="--day",
+)  # fmt: skip
 
 
 @aspiring_app.command("offer-shadowing")
@@ -396,29 +360,11 @@ def aspiring_log(
     )
 
 
-@aspiring_app.command("training")
-def aspiring_training(
-    participant: str,
-    session: Annotated[str, typer.Option(help="VP/AP training session id")],
-    status: Annotated[AttendanceStatus, typer.Option()],
-    by: By,
-    correction_reason: CorrectionReason = None,
-    as_json: AsJson = False,
-) -> None:
-    """Record a vice/assistant principal's attendance at leadership training (again, with a
-    reason, to correct it)."""
-    command = build(
-        ap.RecordVpTraining, session_id=session, status=status, recorded_by=by,
-        correction_reason=correction_reason,
-    )  # fmt: skip
-    send_update(
-        participant,
-        AspiringPrincipalJourney.record_vp_training,
-        command,
-        ap.AspiringStatus,
-        actor="recorded_by",
-        as_json=as_json,
-    )
+attendance_command(
+    aspiring_app, ["training"], update=AspiringPrincipalJourney.record_vp_training,
+    command=ap.RecordVpTraining, answer=ap.AspiringStatus,
+    what="a vice/assistant principal's leadership training session",
+)  # fmt: skip
 
 
 @aspiring_app.command("coaching")

@@ -22,12 +22,12 @@ from rich.table import Table
 from domain.money import dollars
 from domain.program import SAMPLE_PROGRAM, Cohort, Role, load_program_year
 from domain.teacher_leader import journey as rules
-from domain.teacher_leader.events import AttendanceStatus, CoachingStep, DecisionOutcome
+from domain.teacher_leader.events import CoachingStep, DecisionOutcome
 from domain.teacher_leader.start import TEACHER_LEADER, TeacherLeaderInput
 from pathways.cli import (
     AsJson,
     By,
-    CorrectionReason,
+    attendance_command,
     build,
     command_client,
     command_hris,
@@ -108,21 +108,10 @@ def sign(
     _update(journey, Journey.sign_commitment, command, "signer_id", as_json)
 
 
-@app.command()
-def attend(
-    journey: str,
-    session: Annotated[str, typer.Option()],
-    status: Annotated[AttendanceStatus, typer.Option()],
-    by: By,
-    correction_reason: CorrectionReason = None,
-    as_json: AsJson = False,
-) -> None:
-    """Record attendance at a PD session (again, with a reason, to correct it)."""
-    command = build(
-        rules.RecordAttendance, session_id=session, status=status, recorded_by=by,
-        correction_reason=correction_reason,
-    )  # fmt: skip
-    _update(journey, Journey.record_attendance, command, "recorded_by", as_json)
+attend = attendance_command(
+    app, ["attend"], update=Journey.record_attendance, command=rules.RecordAttendance,
+    answer=rules.JourneyStatus, what="a PD session",
+)  # fmt: skip
 
 
 @app.command("make-up")
