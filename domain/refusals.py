@@ -32,10 +32,11 @@ and it never changes meaning. The same reason has the same code in every pathway
 | commitment.not_signed | the action needs the joint commitment signed first |
 | date.in_future | a date (or a session's date) that has not come yet |
 | date.outside_school_year | a date outside the program's school year |
-| deliverable.already_accepted | the deliverable was already accepted |
+| deliverable.already_accepted | the deliverable was already accepted (accepted is final) |
 | deliverable.awaiting_review | the deliverable is submitted and awaiting review |
 | deliverable.comment_required | a returned deliverable needs a comment |
 | deliverable.not_awaiting_review | the deliverable is not submitted for review |
+| deliverable.own_submission | the reviewer submitted the deliverable |
 | deliverable.unknown | the role has no deliverable with that id |
 | enrollment.closed | the fellowship's enrollment window has closed |
 | enrollment.not_admitted | only an admitted fellow can enroll |
@@ -51,17 +52,18 @@ and it never changes meaning. The same reason has the same code in every pathway
 | journey.ended | the journey (year, fellowship, commitment) has ended |
 | journey.starting | the journey is still starting (looking the person up in HR); try again |
 | leave.kind_not_allowed | "did not complete" is recorded by the graduation deadline, not by hand |
+| log.over_daily_limit | more in one day than the log allows (hours of shadowing) |
 | make_up.already_recorded | a make-up for the session is already recorded |
 | make_up.date_out_of_range | a make-up must fall between the session and today |
 | make_up.not_needed | the session was attended; there is nothing to make up |
 | milestone.already_reported | the milestone was reported with another date |
 | milestone.before_enrollment | a milestone dated before the fellow enrolled |
+| milestone.out_of_order | a milestone before those the program orders ahead of it |
 | role.not_eligible | the person's role does not take part in this (VP/AP training) |
 | selection.closed | the fellowship's selection window has closed |
 | session.unknown | no session (PD, institute day, training) has that id |
 | shadowing.already_logged | that day is already in the shadow log |
 | shadowing.already_placed | the participant already shadows a mentor |
-| shadowing.hours_exceeded | more hours in one day than the program allows |
 | shadowing.mentor_not_principal | the mentor is not a serving principal in HR |
 | shadowing.not_placed | no shadowing fellowship to log: offer one first |
 | shadowing.self_mentor | a participant cannot mentor themself |

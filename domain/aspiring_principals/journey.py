@@ -16,6 +16,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from domain import dated_log
 from domain.aspiring_principals.program import AspiringPrincipalsYear
 from domain.attendance import (
     AttendanceStatus,
@@ -25,6 +26,7 @@ from domain.attendance import (
 )
 from domain.calendar import is_after_today
 from domain.commands import Command, OfficePerson
+from domain.dated_log import DatedLog
 from domain.events import DomainEvent, Notice
 from domain.refusals import Refusal
 
@@ -167,7 +169,7 @@ class Aspiring(BaseModel):
 
     @property
     def shadow_hours(self) -> Decimal:
-        return sum((e.hours for e in self.shadow_log), Decimal(0))
+        return dated_log.total(e.hours for e in self.shadow_log)
 
 
 def evolve(a: Aspiring, event: DomainEvent) -> Aspiring:
@@ -282,6 +284,28 @@ def _past(on: date, now: datetime, year: AspiringPrincipalsYear, what: str) -> N
         raise AspiringRefusal(f"{what} is on {on}; it has not happened yet", code="date.in_future")
 
 
+def shadow_log(year: AspiringPrincipalsYear) -> DatedLog:
+    """The shadow log: hours a day with the mentor principal, inside the school year."""
+    return DatedLog(
+        entry="that shadow day",
+        starts=year.school_year_starts,
+        ends=year.school_year_ends,
+        time_zone=year.time_zone,
+        unit="hours",
+        max_per_day=year.shadowing.max_hours_per_day,
+    )
+
+
+def coaching_log(year: AspiringPrincipalsYear) -> DatedLog:
+    """Coaching in role: sessions, one a day, counted against the year's number."""
+    return DatedLog(
+        entry="that coaching session",
+        starts=year.school_year_starts,
+        ends=year.school_year_ends,
+        time_zone=year.time_zone,
+    )
+
+
 def decide_institute_day(
     a: Aspiring, year: AspiringPrincipalsYear, cmd: RecordInstituteDay, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
@@ -357,22 +381,15 @@ def decide_shadow_log(
         raise AspiringRefusal(
             "there is no shadowing fellowship to log: offer one first", code="shadowing.not_placed"
         )
-    if not year.school_year_starts <= cmd.on <= year.school_year_ends:
-        raise AspiringRefusal(
-            f"{cmd.on} is outside the school year "
-            f"{year.school_year_starts} to {year.school_year_ends}",
-            code="date.outside_school_year",
-        )
-    _past(cmd.on, now, year, "that shadow day")
-    if cmd.hours > year.shadowing.max_hours_per_day:
-        raise AspiringRefusal(
-            f"{cmd.hours} hours in one day is more than {year.shadowing.max_hours_per_day}",
-            code="shadowing.hours_exceeded",
-        )
-    if any(e.on == cmd.on for e in a.shadow_log):
-        raise AspiringRefusal(
-            f"{cmd.on} is already logged; one entry per day", code="shadowing.already_logged"
-        )
+    dated_log.check_entry(
+        shadow_log(year),
+        {e.on for e in a.shadow_log},
+        cmd.on,
+        cmd.hours,
+        now,
+        AspiringRefusal,
+        code="shadowing.already_logged",
+    )
     return [
         ShadowLogged(
             event_id=new_id(),
@@ -425,15 +442,15 @@ def decide_coaching(
             f"coaching in role is for {', '.join(year.vp_roles)}, not {a.role}",
             code="role.not_eligible",
         )
-    if not year.school_year_starts <= cmd.on <= year.school_year_ends:
-        raise AspiringRefusal(
-            f"{cmd.on} is outside the school year", code="date.outside_school_year"
-        )
-    _past(cmd.on, now, year, "that coaching session")
-    if cmd.on in a.coaching:
-        raise AspiringRefusal(
-            f"a coaching session on {cmd.on} is already recorded", code="coaching.already_recorded"
-        )
+    dated_log.check_entry(
+        coaching_log(year),
+        set(a.coaching),
+        cmd.on,
+        None,
+        now,
+        AspiringRefusal,
+        code="coaching.already_recorded",
+    )
     return [
         CoachingSessionRecorded(
             event_id=new_id(), occurred_at=now, on=cmd.on, coach=cmd.coach, focus=cmd.focus
@@ -470,7 +487,7 @@ def sum_up(a: Aspiring, year: AspiringPrincipalsYear) -> tuple[list[str], list[s
         logs, hours = len(a.shadow_log), a.shadow_hours
         need = year.shadowing
         text = f"shadowing {a.mentor_name}: {logs} log entries, {hours} hours"
-        if logs >= need.min_logs and hours >= need.min_hours:
+        if dated_log.reaches(logs, hours, min_entries=need.min_logs, min_amount=need.min_hours):
             done.append(text)
         else:
             missing.append(f"{text} (needs {need.min_logs} entries and {need.min_hours} hours)")
@@ -485,7 +502,7 @@ def sum_up(a: Aspiring, year: AspiringPrincipalsYear) -> tuple[list[str], list[s
         elif year.vp_training:
             done.append(f"VP/AP training: all {len(year.vp_training)} sessions")
         sessions = len(a.coaching)
-        if sessions >= year.vp_coaching_sessions:
+        if dated_log.reaches(sessions, Decimal(0), min_entries=year.vp_coaching_sessions):
             done.append(f"coaching: {sessions} sessions")
         else:
             missing.append(f"coaching: {sessions} of {year.vp_coaching_sessions} sessions")

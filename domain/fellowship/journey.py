@@ -19,7 +19,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from domain import waivers
+from domain import milestones, waivers
 from domain.attendance import (
     AttendanceStatus,
     RecordSessionAttendance,
@@ -30,6 +30,7 @@ from domain.calendar import is_after_today, not_yet
 from domain.commands import Command
 from domain.events import DomainEvent, Notice
 from domain.fellowship.program import EarlyExitRepayment, FellowshipProgram, Milestone
+from domain.milestones import MilestoneReport
 from domain.money import dollars
 from domain.payments import PaymentSent
 from domain.refusals import Refusal
@@ -124,13 +125,10 @@ class SupplementalPDRecorded(SessionAttendanceRecorded):
     event_type = "fellowship.SupplementalPDRecorded"
 
 
-class MilestoneReported(DomainEvent):
+class MilestoneReported(MilestoneReport):
     event_type = "fellowship.MilestoneReported"
 
     milestone: Milestone
-    achieved_on: date
-    reported_by: str
-    reference: str = ""
 
 
 class Graduated(DomainEvent):
@@ -250,7 +248,7 @@ class Fellow(BaseModel):
         return self.seat is not None
 
     def milestones_complete(self) -> bool:
-        return all(m in self.milestones for m in Milestone)
+        return milestones.is_complete(self.milestones, list(Milestone))
 
 
 def evolve(f: Fellow, event: DomainEvent) -> Fellow:
@@ -284,7 +282,7 @@ def evolve(f: Fellow, event: DomainEvent) -> Fellow:
         case SupplementalPDRecorded():
             f.pd[event.session_id] = event.status
         case MilestoneReported():
-            f.milestones[event.milestone] = event.achieved_on
+            f.milestones = milestones.record(f.milestones, event.milestone, event.achieved_on)
         case Graduated():
             f.stage, f.graduated_on = Stage.GRADUATED, event.graduated_on
         case ServiceCommitmentBegun():
@@ -310,12 +308,12 @@ def evolve(f: Fellow, event: DomainEvent) -> Fellow:
 
 def graduation_date(f: Fellow) -> date:
     """A fellow graduates on the day the last of the university's milestones was reported."""
-    return max(f.milestones.values())
+    return milestones.completed_on(f.milestones)
 
 
 def did_not_complete_reason(f: Fellow, program: FellowshipProgram) -> str:
     """Why a fellow still enrolled at the program's graduate-by date did not complete."""
-    missing = [m.label for m in Milestone if m not in f.milestones]
+    missing = [m.label for m in milestones.missing(f.milestones, list(Milestone))]
     until = program.graduate_by.isoformat()
     return f"did not finish by {until}: {' and '.join(missing)} not reported"
 
@@ -474,25 +472,24 @@ def decide_pd(
 def decide_milestone(
     f: Fellow, program: FellowshipProgram, cmd: ReportMilestone, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
-    if f.milestones.get(cmd.milestone) == cmd.achieved_on:
+    if milestones.is_repeat(f.milestones, cmd.milestone, cmd.achieved_on):
         return []  # a repeated report
     if f.stage is not Stage.ENROLLED:
         raise FellowshipRefusal(
             f"milestones are reported for enrolled fellows (stage: {f.stage.value})",
             code="enrollment.required",
         )
-    if cmd.milestone in f.milestones:
-        raise FellowshipRefusal(
-            f"{cmd.milestone.label} was already reported for {f.milestones[cmd.milestone]}",
-            code="milestone.already_reported",
-        )
-    if f.enrolled_on is not None and cmd.achieved_on < f.enrolled_on:
-        raise FellowshipRefusal(
-            f"achieved_on {cmd.achieved_on} is before enrollment on {f.enrolled_on}",
-            code="milestone.before_enrollment",
-        )
-    if problem := not_yet("achieved_on", cmd.achieved_on, now, program.time_zone):
-        raise FellowshipRefusal(problem, code="date.in_future")
+    milestones.check_report(
+        f.milestones,
+        cmd.milestone,
+        cmd.achieved_on,
+        label=cmd.milestone.label,
+        start=("enrollment", f.enrolled_on),
+        order=None,  # the university confers the M.Ed. and the credential in either order
+        now=now,
+        time_zone=program.time_zone,
+        refusal=FellowshipRefusal,
+    )
     return [
         MilestoneReported(
             event_id=new_id(),

@@ -11,7 +11,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from domain import separation
 from domain.attendance import AttendanceStatus as AttendanceStatus
 from domain.attendance import SessionAttendanceRecorded
+from domain.deliverables import DeliverableReview, DeliverableSubmission
 from domain.events import DomainEvent
+from domain.ordered_steps import StepRecorded
 from domain.payments import PaymentSent
 from domain.program import Cohort, Role
 
@@ -129,30 +131,18 @@ class MakeUpRecorded(DomainEvent):
     note: str = ""
 
 
-class CoachingStepRecorded(DomainEvent):
+class CoachingStepRecorded(StepRecorded):
     event_type = "teacher_leader.CoachingStepRecorded"
 
-    cycle_id: str
     step: CoachingStep
-    recorded_by: str
-    note: str = ""
 
 
-class DeliverableSubmitted(DomainEvent):
+class DeliverableSubmitted(DeliverableSubmission):
     event_type = "teacher_leader.DeliverableSubmitted"
 
-    deliverable_id: str
-    submitted_by: str
-    note: str = ""
 
-
-class DeliverableReviewed(DomainEvent):
+class DeliverableReviewed(DeliverableReview):
     event_type = "teacher_leader.DeliverableReviewed"
-
-    deliverable_id: str
-    accepted: bool
-    reviewed_by: str
-    comment: str = ""
 
 
 class YearClosed(DomainEvent):

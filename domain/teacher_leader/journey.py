@@ -16,9 +16,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from domain import deliverables, ordered_steps
 from domain.attendance import RecordSessionAttendance, check_mark
 from domain.calendar import is_after_today, local_date, not_yet
 from domain.commands import Command
+from domain.deliverables import DeliverableState as DeliverableState
+from domain.deliverables import DeliverableStatus as DeliverableStatus
 from domain.events import DomainEvent
 from domain.program import Cohort, ProgramYear, Role
 from domain.refusals import Refusal
@@ -72,12 +75,6 @@ class Stage(StrEnum):
 OPEN_STAGES = {Stage.APPLIED, Stage.WAITLISTED, Stage.COMMITMENT_PENDING, Stage.ACTIVE}
 
 
-class DeliverableStatus(StrEnum):
-    SUBMITTED = "submitted"
-    ACCEPTED = "accepted"
-    RETURNED = "returned"
-
-
 # --- commands ---------------------------------------------------------------------------
 
 
@@ -118,17 +115,12 @@ class RecordCoachingStep(Command):
     note: str = ""
 
 
-class SubmitDeliverable(Command):
-    deliverable_id: str = Field(min_length=1)
-    submitted_by: str = Field(min_length=1)
-    note: str = ""
+class SubmitDeliverable(deliverables.SubmitDeliverable):
+    pass
 
 
-class ReviewDeliverable(Command):
-    deliverable_id: str = Field(min_length=1)
-    accepted: bool
-    reviewed_by: str = Field(min_length=1)
-    comment: str = ""
+class ReviewDeliverable(deliverables.ReviewDeliverable):
+    pass
 
 
 class CloseYear(Command):
@@ -181,11 +173,6 @@ class Mark(BaseModel):
     status: AttendanceStatus
     recorded_by: str
     made_up_on: date | None = None
-
-
-class DeliverableState(BaseModel):
-    status: DeliverableStatus
-    comment: str = ""
 
 
 class Journey(BaseModel):
@@ -271,16 +258,9 @@ def evolve(journey: Journey, event: DomainEvent) -> Journey:
                 status=status, recorded_by=event.recorded_by, made_up_on=event.completed_on
             )
         case CoachingStepRecorded():
-            j.coaching.setdefault(event.cycle_id, []).append(event.step)
-        case DeliverableSubmitted():
-            j.deliverables[event.deliverable_id] = DeliverableState(
-                status=DeliverableStatus.SUBMITTED
-            )
-        case DeliverableReviewed():
-            j.deliverables[event.deliverable_id] = DeliverableState(
-                status=DeliverableStatus.ACCEPTED if event.accepted else DeliverableStatus.RETURNED,
-                comment=event.comment,
-            )
+            j.coaching = ordered_steps.record(j.coaching, event.cycle_id, event.step)
+        case DeliverableSubmitted() | DeliverableReviewed():
+            j.deliverables = deliverables.evolve(j.deliverables, event)
         case YearClosed():
             j.year_closed, j.stage = True, Stage.CLOSED
         case StipendDecided():
@@ -484,22 +464,14 @@ def decide_coaching_step(
         raise JourneyRefusal(
             f"no coaching cycle {cmd.cycle_id!r}; cycles: {known}", code="coaching.unknown_cycle"
         )
-    done = j.coaching.get(cmd.cycle_id, [])
-    if len(done) == len(COACHING_ORDER):
-        raise JourneyRefusal(
-            f"the {cycle.title} is already complete", code="coaching.cycle_complete"
-        )
-    expected = COACHING_ORDER[len(done)]
-    if cmd.step is not expected:
-        raise JourneyRefusal(
-            f"{cycle.title}: {cmd.step.value} is out of order; the next step is {expected.value} "
-            "(planning → observation → feedback → coaching)",
-            code="coaching.out_of_order",
-        )
-    if local_date(now, program.time_zone) < cycle.opens:
-        raise JourneyRefusal(
-            f"the {cycle.title} opens on {cycle.opens}", code="coaching.cycle_not_open"
-        )
+    ordered_steps.check_step(
+        cycle,
+        j.coaching.get(cmd.cycle_id, []),
+        cmd.step,
+        COACHING_ORDER,
+        local_date(now, program.time_zone),
+        JourneyRefusal,
+    )
     return [
         CoachingStepRecorded(
             event_id=new_id(),
@@ -525,16 +497,9 @@ def decide_submission(
             f"required: {known or 'none'}",
             code="deliverable.unknown",
         )
-    current = j.deliverables.get(cmd.deliverable_id)
-    if current is not None and current.status is DeliverableStatus.ACCEPTED:
-        raise JourneyRefusal(
-            f"'{item.title}' was already accepted", code="deliverable.already_accepted"
-        )
-    if current is not None and current.status is DeliverableStatus.SUBMITTED:
-        raise JourneyRefusal(
-            f"'{item.title}' is already submitted and awaiting review",
-            code="deliverable.awaiting_review",
-        )
+    deliverables.check_submission(
+        item.title, j.deliverables.get(cmd.deliverable_id), JourneyRefusal
+    )
     return [
         DeliverableSubmitted(
             event_id=new_id(),
@@ -550,18 +515,7 @@ def decide_review(
     j: Journey, program: ProgramYear, cmd: ReviewDeliverable, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
     _require_active(j, "review a deliverable")
-    current = j.deliverables.get(cmd.deliverable_id)
-    if current is None or current.status is not DeliverableStatus.SUBMITTED:
-        state = current.status.value if current else "not submitted"
-        raise JourneyRefusal(
-            f"{cmd.deliverable_id!r} is not awaiting review ({state})",
-            code="deliverable.not_awaiting_review",
-        )
-    if not cmd.accepted and not cmd.comment:
-        raise JourneyRefusal(
-            "a returned deliverable needs a comment saying what to change",
-            code="deliverable.comment_required",
-        )
+    deliverables.check_review(cmd, j.deliverables.get(cmd.deliverable_id), JourneyRefusal)
     return [
         DeliverableReviewed(
             event_id=new_id(),
@@ -638,10 +592,8 @@ def stipend_blockers(j: Journey, program: ProgramYear, *, final: bool) -> list[s
         elif mark.status is AttendanceStatus.ABSENT and mark.made_up_on is None:
             reasons.append(f"absent from {when} (no make-up recorded)")
     for cycle in program.coaching_cycles:
-        done = j.coaching.get(cycle.cycle_id, [])
-        if len(done) < len(COACHING_ORDER):
-            missing = ", ".join(s.value for s in COACHING_ORDER[len(done) :])
-            reasons.append(f"{cycle.title} incomplete (missing: {missing})")
+        if missing := ordered_steps.remaining(j.coaching.get(cycle.cycle_id, []), COACHING_ORDER):
+            reasons.append(f"{cycle.title} incomplete (missing: {', '.join(missing)})")
     for item in program.deliverables_for(j.role):
         state = j.deliverables.get(item.deliverable_id)
         if state is None:
@@ -765,7 +717,7 @@ def status(j: Journey, program: ProgramYear) -> JourneyStatus:
             CycleStatus(
                 cycle_id=c.cycle_id,
                 steps_done=j.coaching.get(c.cycle_id, []),
-                complete=len(j.coaching.get(c.cycle_id, [])) == len(COACHING_ORDER),
+                complete=ordered_steps.is_complete(j.coaching.get(c.cycle_id, []), COACHING_ORDER),
             )
             for c in program.coaching_cycles
         ],
