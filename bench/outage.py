@@ -55,9 +55,19 @@ from pathways.journeys import start_teacher_leader
 from pathways.stack import stop_process
 
 OUTAGE_SECONDS = 15.0
-OUTAGE_AT = 10.0  # seconds after the first start
-SPREAD = 30.0  # seconds over which the journeys start
-SETTLE_LIMIT = 240.0  # the longest the run waits for the journeys to answer after the outage
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """When the journeys start and PostgreSQL is down, in seconds from the first start."""
+
+    outage_at: float = 10.0
+    outage_seconds: float = OUTAGE_SECONDS
+    spread: float = 30.0  # the journeys start evenly over this long
+    settle_limit: float = 240.0  # the longest the run waits for answers after the outage
+    stop: bool = True  # False: the same window with PostgreSQL left up (the baseline)
+
+
 OFFICE = "office:ana"
 TASK_QUEUE = "bench-outage"
 REPO = Path(__file__).resolve().parent.parent
@@ -172,16 +182,23 @@ class Run:
 
 
 async def _drive(
-    client: Client, hris: MemoryHris, program: ProgramYear, members: list[Member], run: Run
+    client: Client,
+    hris: MemoryHris,
+    program: ProgramYear,
+    members: list[Member],
+    run: Run,
+    timeline: Timeline,
 ) -> list[WorkflowHandle[Any, JourneyStatus]]:
-    """Start the journeys spread over SPREAD seconds and walk each through its steps."""
+    """Start the journeys spread over the timeline and walk each through its steps."""
     handles: list[WorkflowHandle[Any, JourneyStatus]] = []
     began = time.monotonic()
     scores = SelectionScores(time=4, mindset=3, skillset=3, experience=3)
     last_answer = [0.0]
 
     async def journey(index: int, m: Member) -> None:
-        await asyncio.sleep(max(0.0, began + index * SPREAD / len(members) - time.monotonic()))
+        await asyncio.sleep(
+            max(0.0, began + index * timeline.spread / len(members) - time.monotonic())
+        )
         app = Application(
             employee_id=m.employee_id,
             role=m.role,
@@ -208,7 +225,9 @@ async def _drive(
             last_answer[0] = time.time()
 
     tasks = [asyncio.create_task(journey(i, m)) for i, m in enumerate(members)]
-    _, pending = await asyncio.wait(tasks, timeout=SPREAD + OUTAGE_SECONDS + SETTLE_LIMIT)
+    _, pending = await asyncio.wait(
+        tasks, timeout=timeline.spread + timeline.outage_seconds + timeline.settle_limit
+    )
     for task in pending:
         task.cancel()
     run.unanswered = len(pending)
@@ -216,15 +235,15 @@ async def _drive(
     return handles
 
 
-async def _outage(postgres: Postgres, seconds: float) -> tuple[float, float]:
-    """PostgreSQL down for `seconds` from OUTAGE_AT on (0: the same window, nothing stopped)."""
-    await asyncio.sleep(OUTAGE_AT)
+async def _outage(postgres: Postgres, timeline: Timeline) -> tuple[float, float]:
+    """PostgreSQL down as the timeline says; the window's start and end (wall clock)."""
+    await asyncio.sleep(timeline.outage_at)
     loop = asyncio.get_running_loop()
     down = time.time()
-    if seconds:
+    if timeline.stop:
         await loop.run_in_executor(None, postgres.stop_abruptly)
-    await asyncio.sleep(OUTAGE_SECONDS)
-    if seconds:
+    await asyncio.sleep(timeline.outage_seconds)
+    if timeline.stop:
         await loop.run_in_executor(None, postgres.start_again)
     return down, time.time()
 
@@ -321,7 +340,8 @@ def _worker(folder: Path, address: str, url: str, source: Path) -> subprocess.Po
         )
 
 
-async def one_run(size: int, source: Path, outage_seconds: float = OUTAGE_SECONDS) -> Run:
+async def one_run(size: int, timeline: Timeline | None = None, source: Path = REPO) -> Run:
+    timeline = timeline or Timeline()
     import pgserver
 
     run = Run()
@@ -346,8 +366,8 @@ async def one_run(size: int, source: Path, outage_seconds: float = OUTAGE_SECOND
                     await _worker_ready(worker, folder / "worker.log")
                     program = demo_program(datetime.now(UTC))
                     hris = MemoryHris(members)
-                    outage = asyncio.create_task(_outage(postgres, outage_seconds))
-                    handles = await _drive(dev.client, hris, program, members, run)
+                    outage = asyncio.create_task(_outage(postgres, timeline))
+                    handles = await _drive(dev.client, hris, program, members, run, timeline)
                     down, up = await outage
                     run.recovered_s = max(0.0, run.recovered_s - up)
                     await _settle(handles)
@@ -428,8 +448,8 @@ async def run(options: Options) -> None:
     quiet_last = Figure("baseline: last update answered, s after the window", "s")
     for rep in range(options.repeat):
         console.print(f"[dim]outage: repetition {rep + 1}/{options.repeat}, {size} journeys[/dim]")
-        quiet = await one_run(size, REPO, outage_seconds=0)
-        result = await one_run(size, REPO)
+        quiet = await one_run(size, Timeline(stop=False))
+        result = await one_run(size)
         for name, _, value in names:
             figures[name].samples.append(float(value(result)))
         outage_p95.samples.append(_p(result.latency_outage + result.latency_other, 0.95))
