@@ -24,6 +24,7 @@ SCENARIOS = {
     4: "cohort simulation",
     5: "audit replay",
     6: "failure logs in an outage",
+    7: "PostgreSQL outage under a worker",
 }
 
 
@@ -75,6 +76,10 @@ async def main() -> None:
         from bench import outage_logs
 
         await outage_logs.run(options)
+    if 7 in chosen:
+        from bench import outage
+
+        await outage.run(options)
     console.print(f"[dim]benchmarks took {time.perf_counter() - began:.0f} s[/dim]")
 
 
