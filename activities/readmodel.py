@@ -70,9 +70,11 @@ EVENT_TYPES = tuple(
 
 
 def _fold(state: Journey | None, event: DomainEvent) -> Journey:
-    fold = PATHWAY.fold
+    """The pathway's fold of one more event, in place: every state here is the projection's
+    own working copy, so nothing is copied per event."""
+    fold = PATHWAY.fold_into
     assert fold is not None  # the teacher leader fold needs no definition
-    journey = fold(state, [event])
+    journey = fold(state, event)
     assert isinstance(journey, Journey)
     return journey
 
