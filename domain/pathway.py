@@ -92,6 +92,10 @@ Told = tuple[str, BaseModel]
 #: A journey's state after more of its events, from a state (None: from its first event).
 Fold = Callable[[Any, Iterable[DomainEvent]], BaseModel]
 
+#: The same fold one event at a time, in place: the state passed in (None: a new one) is the
+#: caller's own, is changed, and is returned.
+FoldInto = Callable[[Any, DomainEvent], BaseModel]
+
 #: How each of the pathway's event types reads in an auditor's timeline.
 Sentences = Mapping[type[DomainEvent], Callable[[Any], str]]
 
@@ -127,6 +131,10 @@ class Pathway(Generic[InputT]):
     fold: Fold | None
     """The domain's fold of the pathway's events, which read models build on; None where the
     fold also needs the journey's definition (a service commitment's rules)."""
+    fold_into: FoldInto | None = None
+    """The same fold in place, one event at a time, for a reader that folds many journeys as
+    their events arrive (a read model's rebuild) and copies nothing; None where the pathway has
+    none (use `fold`)."""
 
     def owns(self, journey_id: str) -> bool:
         return journey_id.startswith(self.id_prefix)

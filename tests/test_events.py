@@ -20,6 +20,7 @@ from domain.events import (
     canonical_value,
     event_class,
     load_event,
+    load_event_json,
     register_upcaster,
     registered_event_types,
     upcast,
@@ -269,6 +270,13 @@ def test_new_event_round_trips_to_the_domain_event(event: DomainEvent) -> None:
     again = NewEvent.model_validate_json(envelope.model_dump_json())
     assert again.to_domain() == event
     assert canonical_json(again.to_domain()) == canonical_json(event)
+    # From the stored JSON text (as PostgreSQL writes jsonb out, with spaces), parsed and
+    # validated in one pass: the same event.
+    text = json.dumps(event.payload()).encode()
+    loaded = load_event_json(event.event_type, 1, str(event.event_id), text)
+    assert loaded == event
+    assert type(loaded) is type(event)
+    assert canonical_json(loaded) == canonical_json(event)
 
 
 def test_a_new_event_needs_an_actor() -> None:
@@ -302,6 +310,30 @@ def test_a_current_payload_is_loaded_as_is() -> None:
     assert isinstance(event, ThingHappened)
     assert event.thing_name == "kettle"
     assert NewEvent.of(event, "tester").schema_version == 2
+
+
+def test_loading_from_json_text_upcasts_and_refuses_as_load_event_does() -> None:
+    older = load_event_json("test.ThingHappened", 1, str(uuid.UUID(int=9)), b' {"occurred_at": '
+                            b'"2027-03-01T08:00:00Z", "name": "kettle", "count": 2} ')  # fmt: skip
+    assert older == load_event("test.ThingHappened", 1, uuid.UUID(int=9), V1_PAYLOAD)
+    # The envelope's event id wins over one in the payload, as in load_event.
+    stray_id = {**V1_PAYLOAD, "thing_name": "kettle", "event_id": str(uuid.UUID(int=7))}
+    del stray_id["name"]
+    for load in (
+        lambda: load_event("test.ThingHappened", 2, uuid.UUID(int=9), stray_id),
+        lambda: load_event_json(
+            "test.ThingHappened", 2, uuid.UUID(int=9), json.dumps(stray_id).encode()
+        ),
+    ):
+        assert load().event_id == uuid.UUID(int=9)
+    with pytest.raises(ValidationError, match="thing_name"):
+        load_event_json("test.ThingHappened", 2, ID, json.dumps(V1_PAYLOAD).encode())
+    with pytest.raises(ValidationError, match="occurred_at"):
+        load_event_json("test.ThingHappened", 2, ID, b"{}")
+    with pytest.raises(EventSchemaTooNew):
+        load_event_json("test.ThingHappened", 3, ID, b"{}")
+    with pytest.raises(UnknownEventType):
+        load_event_json("test.NoSuchThing", 1, ID, b"{}")
 
 
 def test_a_v1_payload_loaded_as_v2_without_upcasting_is_refused() -> None:

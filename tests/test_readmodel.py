@@ -561,3 +561,19 @@ async def test_every_ending_projects_the_row_it_always_did(pool: asyncpg.Pool) -
     assert projected["e-2004"]["withheld_reasons"] != []
     assert await read_model.rebuild() > 0
     assert await rows(read_model) == projected
+
+
+def test_the_fold_in_place_is_the_fold() -> None:
+    """The projection folds each journey in place (`fold_into`, one working state per stream);
+    the journey's fold copies the state it is given, once. Both end in the same journey."""
+    for journal in (*three_journeys(), *four_other_endings()):
+        events = [e for e, _ in journal.events]
+        state: rules.Journey | None = None
+        for event in events:
+            state = rules.fold_into(state, event)
+        assert state == rules.fold(events)
+        assert state.version == len(events)
+        halfway = rules.fold(events[:3])
+        before = halfway.model_copy(deep=True)
+        assert rules.fold(events[3:], halfway) == state
+        assert halfway == before  # the state passed to fold is not changed

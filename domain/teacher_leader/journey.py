@@ -218,7 +218,31 @@ class Journey(BaseModel):
 def evolve(journey: Journey, event: DomainEvent) -> Journey:
     """Apply one event. Returns a new Journey; the one passed in is not changed."""
     j = journey.model_copy(deep=True)
-    j.version += 1
+    apply(j, event)
+    return j
+
+
+def fold(events: Iterable[DomainEvent], journey: Journey | None = None) -> Journey:
+    """The journey after `events`. Returns a new Journey; the one passed in is not changed
+    (it is copied once, not once per event)."""
+    state = journey.model_copy(deep=True) if journey is not None else Journey()
+    for event in events:
+        apply(state, event)
+    return state
+
+
+def fold_into(journey: Journey | None, event: DomainEvent) -> Journey:
+    """The same step in place, for a reader that owns its working state and folds many
+    journeys' events as they arrive (a read model's rebuild): `journey` is changed and
+    returned (None: a new Journey)."""
+    state = journey if journey is not None else Journey()
+    apply(state, event)
+    return state
+
+
+def apply(j: Journey, event: DomainEvent) -> None:
+    """Apply one event to `j` in place: the one step every fold of a journey takes. An event
+    the journey does not know raises TypeError and leaves `j` as it was."""
     match event:
         case ApplicationSubmitted():
             j.employee_id, j.role, j.cohort = event.employee_id, event.role, event.cohort
@@ -279,14 +303,7 @@ def evolve(journey: Journey, event: DomainEvent) -> Journey:
             j.ended = True
         case _:
             raise TypeError(f"a teacher leader journey has no event {event.event_type}")
-    return j
-
-
-def fold(events: Iterable[DomainEvent], journey: Journey | None = None) -> Journey:
-    state = journey or Journey()
-    for event in events:
-        state = evolve(state, event)
-    return state
+    j.version += 1
 
 
 # --- decisions ------------------------------------------------------------------------------

@@ -93,4 +93,5 @@ TEACHER_LEADER = Pathway(
     hears=_hears,
     explain=SENTENCES,
     fold=lambda state, events: journey.fold(events, state),
+    fold_into=journey.fold_into,
 )
