@@ -79,6 +79,11 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
     return applied
 
 
+def embedded_folder(data_dir: Path) -> Path:
+    """Where `make up` keeps the embedded PostgreSQL: `data_dir/postgres`."""
+    return (data_dir / "postgres").resolve()
+
+
 def embedded_database_url(data_dir: Path) -> str:
     """Join the embedded PostgreSQL that `make up` runs in `data_dir/postgres`; its URL.
 
@@ -87,7 +92,7 @@ def embedded_database_url(data_dir: Path) -> str:
     """
     import pgserver  # heavy import, only when there is no DATABASE_URL
 
-    folder = (data_dir / "postgres").resolve()
+    folder = embedded_folder(data_dir)
     if not (folder / "postmaster.pid").exists():
         raise DatabaseUnavailable(
             f"the embedded PostgreSQL in {folder} is not running: start it with `make up`, "

@@ -307,11 +307,7 @@ async def _append_locked(
             writes.append(write)
     if writes:
         chain = {stream: head for stream, (_, head) in heads.items()}
-        last = await conn.fetchrow(
-            "SELECT log_seq, log_hash FROM events ORDER BY global_position DESC LIMIT 1"
-        )
-        log = _LogHead(last["log_seq"], bytes(last["log_hash"])) if last else _LogHead(0, GENESIS)
-        rows = _rows(writes, chain, log, recorded_at)
+        rows = _rows(writes, chain, await log_head(conn), recorded_at)
         await conn.copy_records_to_table("events", records=rows, columns=_COPY_COLUMNS)
     return results
 
@@ -351,6 +347,15 @@ class _LogHead:
 
     seq: int
     hash: bytes
+
+
+async def log_head(conn: asyncpg.Connection) -> _LogHead:
+    """The log chain's head: its last committed row (appends commit in log order under their
+    lock), or the genesis of an empty log."""
+    last = await conn.fetchrow(
+        "SELECT log_seq, log_hash FROM events ORDER BY global_position DESC LIMIT 1"
+    )
+    return _LogHead(last["log_seq"], bytes(last["log_hash"])) if last else _LogHead(0, GENESIS)
 
 
 @dataclass(frozen=True)

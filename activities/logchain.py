@@ -28,10 +28,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from activities.eventstore import GENESIS, EventStore, StoredEvent, log_link, row_problem
+from activities.eventstore import (
+    GENESIS,
+    EventStore,
+    StoredEvent,
+    log_head,
+    log_link,
+    row_problem,
+)
 from domain.events import canonical_json, to_utc_iso
 
-CHECKPOINT_LOCK = 7_211_003  # one checkpoint writer at a time
+CHECKPOINT_LOCK = 7_211_004  # one checkpoint writer at a time (7_211_003 is the projection's)
 
 log = structlog.get_logger(__name__)
 
@@ -81,11 +88,8 @@ async def write_checkpoint(
     written (None) when the last checkpoint already covers the head."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", CHECKPOINT_LOCK)
-        # Appends commit in log order under their lock, so the last committed row is the head.
-        head = await conn.fetchrow(
-            "SELECT log_seq, log_hash FROM events ORDER BY global_position DESC LIMIT 1"
-        )
-        seq, digest = (head["log_seq"], bytes(head["log_hash"])) if head else (0, GENESIS)
+        head = await log_head(conn)
+        seq, digest = head.seq, head.hash
         last = await conn.fetchrow(
             "SELECT number, log_seq FROM log_checkpoints ORDER BY number DESC LIMIT 1"
         )

@@ -65,13 +65,9 @@ class OrchestrationActivities:
         handle = self.client.get_workflow_handle(cohort_id(request.program_id))
         try:
             await handle.execute_update("release", request)
-        except WorkflowUpdateFailedError as error:
-            if run_closed(error):  # the cohort closed while the update ran
+        except (WorkflowUpdateFailedError, RPCError) as error:
+            if run_closed(error):  # closed (or never opened): nothing left to give back
                 return False
-            raise
-        except RPCError as error:
-            if error.status is RPCStatusCode.NOT_FOUND:
-                return False  # closed (or never opened): nothing left to give back
             raise
         return True
 

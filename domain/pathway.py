@@ -10,7 +10,7 @@ through these entries, so a new pathway is one more entry, not one more code pat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -60,13 +60,6 @@ class JourneyAttributes(BaseModel):
 class StartRefused(Refusal):
     """A journey that must not start: one line a program officer or HR can act on."""
 
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message, code=code)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
 
 def require_employed(employee: Employee) -> None:
     """A journey starts only for someone HR lists as working for the district."""
@@ -75,6 +68,14 @@ def require_employed(employee: Employee) -> None:
             code="start.separated",
             message=f"HR lists {employee.employee_id} ({employee.full_name}) as separated from the "
             "district; no journey can start for them",
+        )
+
+
+def require_open(now: datetime, closes_at: datetime, what: str) -> None:
+    """Refuse the start once `what` (the applications, the year) closed at `closes_at`."""
+    if now > closes_at:
+        raise StartRefused(
+            code="application.closed", message=f"{what} closed at {closes_at.isoformat()}"
         )
 
 
@@ -88,9 +89,6 @@ InputT = TypeVar("InputT", bound=BaseModel)
 
 #: An update a journey takes, by name (a contract with recorded histories), and its argument.
 Told = tuple[str, BaseModel]
-
-#: A journey's state after more of its events, from a state (None: from its first event).
-Fold = Callable[[Any, Iterable[DomainEvent]], BaseModel]
 
 #: The same fold one event at a time, in place: the state passed in (None: a new one) is the
 #: caller's own, is changed, and is returned.
@@ -128,16 +126,10 @@ class Pathway(Generic[InputT]):
     """How a journey of this pathway is told an HR change; None when it does not care."""
     explain: Sentences
     """A sentence for each event of the pathway's journeys (`audit explain`)."""
-    fold: Fold | None
-    """The domain's fold of the pathway's events, which read models build on; None where the
-    fold also needs the journey's definition (a service commitment's rules)."""
     fold_into: FoldInto | None = None
     """The same fold in place, one event at a time, for a reader that folds many journeys as
-    their events arrive (a read model's rebuild) and copies nothing; None where the pathway has
-    none (use `fold`)."""
+    their events arrive (a read model's rebuild) without copying the journey per event; None
+    where the pathway has none yet."""
 
     def owns(self, journey_id: str) -> bool:
         return journey_id.startswith(self.id_prefix)
-
-    def parse_input(self, data: Any) -> InputT:
-        return self.input_type.model_validate(data)

@@ -60,13 +60,6 @@ SYSTEMS = {"hris": ActorRole.HRIS, "university": ActorRole.UNIVERSITY, "payroll"
 class PolicyRefusal(Refusal):
     """An actor who may not take this action, in words they can act on."""
 
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message, code=code)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
-
 
 @dataclass(frozen=True)
 class Case:

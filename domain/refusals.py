@@ -100,6 +100,7 @@ class Refusal(ValueError):
 
     def __init__(self, message: str, *, code: str) -> None:
         super().__init__(message)
+        self.message = message
         self.code = code
 
     def __reduce__(self) -> tuple[Any, ...]:

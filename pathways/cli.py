@@ -30,7 +30,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.systems import ExternalSystemError, Hris
 from domain.attendance import AttendanceStatus, RecordSessionAttendance
-from domain.pathway import Pathway, StartRefused
+from domain.money import cents_from_dollars
+from domain.pathway import Pathway
 from domain.refusals import Refusal
 from domain.registry import PATHWAYS, by_workflow_type
 from pathways.config import ConfigError, Settings, load_settings
@@ -51,6 +52,7 @@ class JourneyEnded(Exception):
 def known_failures() -> tuple[type[BaseException], ...]:
     from activities.db import DatabaseUnavailable
     from domain.refusals import DefinitionError, Refusal
+    from pathways.deploy import DeploymentRefused
     from pathways.temporal import TemporalUnavailable
 
     return (
@@ -60,7 +62,7 @@ def known_failures() -> tuple[type[BaseException], ...]:
         DefinitionError,
         Refusal,
         NoSuchJourney,
-        StartRefused,
+        DeploymentRefused,
         ExternalSystemError,
         FileNotFoundError,
     )
@@ -185,7 +187,7 @@ def send_update(
     hold first (a school HR lists, say). A refusal is one line."""
 
     async def work(settings: Settings) -> None:
-        from pathways.refusals import run_closed
+        from activities.updates import run_closed
 
         client = await command_client(settings)
         handle, described = await find_journey(client, journey, answer)
@@ -267,6 +269,17 @@ def attendance_command(
     for position, name in enumerate(names):
         group.command(name, hidden=position > 0)(attend)
     return attend
+
+
+def dollars_option(name: str, text: str | None) -> int | None:
+    """Cents from a dollar amount a person typed (`--amount 2500.00`); None when left out."""
+    if text is None:
+        return None
+    try:
+        return cents_from_dollars(text)
+    except ValueError as error:
+        fail(f"{name}: {error}")
+        raise  # unreachable
 
 
 def school_hr_lists(school_id: str, *, refused: str) -> Callable[[Settings], Awaitable[None]]:

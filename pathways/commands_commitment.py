@@ -13,7 +13,6 @@ from typing import Annotated
 
 import typer
 
-from domain.money import cents_from_dollars
 from domain.program import SERVICE_RULES
 from domain.service_commitment.journey import CommitmentStatus, HrEvent, Waive
 from domain.service_commitment.rules import load_service_rules
@@ -22,7 +21,7 @@ from pathways.cli import (
     AsJson,
     By,
     build,
-    fail,
+    dollars_option,
     pathway_group,
     school_hr_lists,
     send_update,
@@ -34,17 +33,6 @@ from workflows.service_commitment import ServiceCommitment
 app = pathway_group(
     SERVICE_COMMITMENT, "Service commitments: years of qualifying service, repaid by rule."
 )
-
-
-def dollars_option(name: str, text: str | None) -> int | None:
-    """Cents from a dollar amount a person typed (`--amount 2500.00`); None when left out."""
-    if text is None:
-        return None
-    try:
-        return cents_from_dollars(text)
-    except ValueError as error:
-        fail(f"{name}: {error}")
-        raise  # unreachable
 
 
 @app.command("start")

@@ -22,7 +22,6 @@ from domain.calendar import local_date
 from domain.fellowship import journey as fs
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, Milestone, load_fellowship
 from domain.fellowship.start import FELLOWSHIP, FellowshipInput
-from domain.money import cents_from_dollars
 from pathways.cli import (
     AsJson,
     By,
@@ -30,6 +29,7 @@ from pathways.cli import (
     build,
     command_client,
     console,
+    dollars_option,
     fail,
     pathway_group,
     run_command,
@@ -183,12 +183,7 @@ def fellowship_waive(
     as_json: AsJson = False,
 ) -> None:
     """Program office: waive all or part of an early-exit repayment, with the reason."""
-    cents = None
-    if amount is not None:
-        try:
-            cents = cents_from_dollars(amount)
-        except ValueError as error:
-            fail(f"--amount: {error}")
+    cents = dollars_option("--amount", amount)
     command = build(fs.WaiveEarlyExit, decided_by=by, reason=reason, amount_cents=cents)
     send_update(
         fellow,

@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain import policy
+
 _HOST_PORT = re.compile(r"^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
 
 
@@ -27,6 +29,15 @@ class LogLevel(StrEnum):
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
+
+
+#: The people HR does not list who may still act when the configuration names them.
+NON_HR_PEOPLE = (policy.ActorRole.AUDITOR.value, policy.ActorRole.OPERATOR.value)
+
+
+def _listed(text: str) -> tuple[str, ...]:
+    """The entries of a comma-separated setting, without blanks."""
+    return tuple(filter(None, (part.strip() for part in text.split(","))))
 
 
 class Settings(BaseSettings):
@@ -67,10 +78,9 @@ class Settings(BaseSettings):
     @field_validator("non_hr_actors_text")
     @classmethod
     def _non_hr_actors(cls, value: str) -> str:
-        for actor in filter(None, (a.strip() for a in value.split(","))):
-            if actor not in ("hris", "university", "payroll") and not (
-                actor.startswith(("auditor:", "operator:")) and actor.partition(":")[2]
-            ):
+        for actor in _listed(value):
+            prefix, _, who = actor.partition(":")
+            if actor not in policy.SYSTEMS and not (who and prefix in NON_HR_PEOPLE):
                 raise ValueError(
                     f"{actor!r} is not hris, university, payroll, auditor:<id> or operator:<id>"
                 )
@@ -78,7 +88,7 @@ class Settings(BaseSettings):
 
     @property
     def non_hr_actors(self) -> tuple[str, ...]:
-        return tuple(filter(None, (a.strip() for a in self.non_hr_actors_text.split(","))))
+        return _listed(self.non_hr_actors_text)
 
     @field_validator("temporal_address")
     @classmethod

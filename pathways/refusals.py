@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from temporalio.exceptions import ApplicationError
 
-from activities.updates import UPDATE_OUTLIVED_RUN, run_closed
 from domain.refusals import Refusal
 from workflows.steps import REFUSAL_TYPE
 
-__all__ = ["UPDATE_OUTLIVED_RUN", "refusal_of", "run_closed"]
+__all__ = ["refusal_of"]
 
 
 def refusal_of(error: BaseException) -> Refusal | None:

@@ -18,6 +18,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from activities.db import embedded_folder
 from pathways.cli import fail, known_failures, load_or_exit
 from pathways.config import Settings
 from pathways.deploy import current_or_promote, stack_deployment
@@ -108,7 +109,7 @@ def embedded_postgres(settings: Settings) -> tuple[str, object | None]:
         return settings.database_url, None
     import pgserver
 
-    folder = (settings.data_dir / "postgres").resolve()
+    folder = embedded_folder(settings.data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(folder, cleanup_mode="stop")
     return str(server.get_uri()), server
@@ -157,7 +158,7 @@ async def up(settings: Settings) -> None:
         if server is not None:
             server.cleanup()  # type: ignore[attr-defined]
             # pgserver leaves the server up when other processes (the CLI) joined it.
-            stop_embedded_postgres(settings.data_dir / "postgres")
+            stop_embedded_postgres(embedded_folder(settings.data_dir))
             log.info("stopped", process="postgres")
 
 
@@ -169,7 +170,7 @@ def down(settings: Settings) -> None:
             os.killpg(int(pid_file.read_text()), signal.SIGTERM)
             print("stopped the Temporal dev server")
         pid_file.unlink()
-    if stop_embedded_postgres(settings.data_dir / "postgres"):
+    if stop_embedded_postgres(embedded_folder(settings.data_dir)):
         print("stopped the embedded PostgreSQL")
 
 

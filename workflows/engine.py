@@ -51,7 +51,8 @@ class JourneyWorkflow(Generic[State, Status]):
     notice_kind: ClassVar[type[Notice] | None] = None
     #: A patch id when the workflow began upserting `JourneyStage` after release.
     stage_patch: ClassVar[str | None] = None
-    #: The pathway's fold of one event: `staticmethod(rules.evolve)`.
+    #: The pathway's fold of one event: `staticmethod(rules.evolve)`, or one that folds in place
+    #: (`rules.fold_into`): the workflow owns its state.
     fold: ClassVar[staticmethod[[Any, DomainEvent], Any]]
 
     state: State

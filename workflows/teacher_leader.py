@@ -46,7 +46,7 @@ __all__ = ["TeacherLeaderInput", "TeacherLeaderJourney", "journey_id"]
 @workflow.defn(name="TeacherLeaderJourney")
 class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
     refusal = JourneyRefusal
-    fold = staticmethod(rules.evolve)
+    fold = staticmethod(rules.fold_into)  # the workflow owns its state: folded in place
 
     @workflow.init
     def __init__(self, inp: TeacherLeaderInput) -> None:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import reduce
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.aspiring_principals import journey
 from domain.aspiring_principals.explain import SENTENCES
 from domain.aspiring_principals.journey import (
     AspiringNomination,
@@ -22,10 +20,10 @@ from domain.hr import HrChange, HrNews
 from domain.pathway import (
     JourneyAttributes,
     Pathway,
-    StartRefused,
     Told,
     require_eligible,
     require_employed,
+    require_open,
 )
 
 
@@ -53,13 +51,8 @@ def _attributes(inp: AspiringInput, employee: Employee) -> JourneyAttributes:
 
 def _check_start(inp: AspiringInput, employee: Employee, now: datetime) -> None:
     require_employed(employee)
-    year = inp.year
-    if now > year.closes_at:
-        raise StartRefused(
-            code="application.closed",
-            message=f"the {year.program_year} year closed at {year.closes_at.isoformat()}",
-        )
-    require_eligible(check_eligibility(year, employee.role))
+    require_open(now, inp.year.closes_at, f"the {inp.year.program_year} year")
+    require_eligible(check_eligibility(inp.year, employee.role))
 
 
 def _hears(news: HrNews) -> Told | None:
@@ -89,5 +82,4 @@ ASPIRING_PRINCIPAL = Pathway(
     check_start=_check_start,
     hears=_hears,
     explain=SENTENCES,
-    fold=lambda state, events: reduce(journey.evolve, events, state or journey.Aspiring()),
 )

@@ -7,7 +7,6 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from domain.external import Employee
-from domain.fellowship import journey
 from domain.fellowship.explain import SENTENCES
 from domain.fellowship.journey import (
     FellowshipApplication,
@@ -22,10 +21,10 @@ from domain.hr import HrChange, HrNews
 from domain.pathway import (
     JourneyAttributes,
     Pathway,
-    StartRefused,
     Told,
     require_eligible,
     require_employed,
+    require_open,
 )
 
 
@@ -54,12 +53,7 @@ def _attributes(inp: FellowshipInput, employee: Employee) -> JourneyAttributes:
 def _check_start(inp: FellowshipInput, employee: Employee, now: datetime) -> None:
     require_employed(employee)
     program = inp.program
-    if now > program.selection_closes_at:
-        raise StartRefused(
-            code="application.closed",
-            message=f"applications to {program.program_id} closed at "
-            f"{program.selection_closes_at.isoformat()}",
-        )
+    require_open(now, program.selection_closes_at, f"applications to {program.program_id}")
     require_eligible(check_eligibility(program, employee.role))
 
 
@@ -92,5 +86,4 @@ FELLOWSHIP = Pathway(
     check_start=_check_start,
     hears=_hears,
     explain=SENTENCES,
-    fold=lambda state, events: journey.fold(events, state),
 )

@@ -77,5 +77,4 @@ SERVICE_COMMITMENT = Pathway(
     check_start=_check_start,
     hears=_hears,
     explain=SENTENCES,
-    fold=None,  # its fold needs the commitment's rules
 )

@@ -92,6 +92,5 @@ TEACHER_LEADER = Pathway(
     check_start=_check_start,
     hears=_hears,
     explain=SENTENCES,
-    fold=lambda state, events: journey.fold(events, state),
     fold_into=journey.fold_into,
 )
