@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 from temporalio import workflow
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.enrollment import start_journey
@@ -243,6 +244,7 @@ async def test_a_start_hr_or_the_pathway_refuses_starts_nothing(
         ("ref-principal", "aspiring_principal", "start.ineligible_title", "Aspiring Principals"),
         ("ref-gone", "fellowship", "start.separated", "separated from the district"),
     ]
+    refused_ids = []
     for who, key, code, words in cases:
         inp = inputs(who, files)[key]
         with pytest.raises(StartRefused) as refused:
@@ -250,6 +252,7 @@ async def test_a_start_hr_or_the_pathway_refuses_starts_nothing(
         assert refused.value.code == code
         assert words in refused.value.message
         assert "\n" not in refused.value.message
+        refused_ids.append(registry.by_key(key).journey_id(inp))
     unknown_school = TeacherLeaderInput(
         program=load_program_year(files["teacher_leader"]),
         application=Application(employee_id="ref-moved", role=Role.ARTS_LEAD, school_id="nowhere"),
@@ -257,6 +260,11 @@ async def test_a_start_hr_or_the_pathway_refuses_starts_nothing(
     with pytest.raises(StartRefused) as refused:
         await start_journey(client, hris, teacher_leader, unknown_school, "refused-q")
     assert refused.value.code == "start.unknown_school"
+    refused_ids.append(teacher_leader.journey_id(unknown_school))
+    for workflow_id in refused_ids:  # asked of the server itself: visibility may lag
+        with pytest.raises(RPCError) as absent:
+            await client.get_workflow_handle(workflow_id).describe()
+        assert absent.value.status is RPCStatusCode.NOT_FOUND, workflow_id
     await asyncio.sleep(1)  # what visibility would list by now
     listed = [e async for e in client.list_workflows("TaskQueue = 'refused-q'")]
     assert listed == []

@@ -93,6 +93,8 @@ async def test_one_separation_reaches_the_fellowship_the_aspiring_year_and_the_c
             if found.count == 3 and started and continued:
                 break
             await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"the three journeys were not all listed and running: {found}")
         left_on = local_date(now, sample.time_zone)
         told = await record_separation_everywhere(client, "e-77", left_on, "moved out of state")
         assert [t.refused for t in told] == [None, None, None]
