@@ -171,6 +171,31 @@ async def command_client(settings: Settings) -> Client:
     return await connect(settings, forward_core_logs=False)
 
 
+#: How long a command waits for a journey that is still starting (looking its person up in HR)
+#: before it gives the refusal: the refusal's code asks the caller to send again shortly.
+STARTING_PATIENCE_SECONDS = 15.0
+
+
+async def execute_patiently(handle: WorkflowHandle[Any, Any], update: Any, sent: BaseModel) -> Any:
+    """Send the update; while the journey answers `journey.starting`, send it again, backing
+    off, for up to `STARTING_PATIENCE_SECONDS` (a command typed right after the start)."""
+    from pathways.refusals import refusal_of
+
+    loop = asyncio.get_running_loop()
+    deadline, delay = loop.time() + STARTING_PATIENCE_SECONDS, 0.2
+    while True:
+        try:
+            return await handle.execute_update(update, sent)
+        except WorkflowUpdateFailedError as error:
+            refusal = refusal_of(error)
+            if refusal is None or refusal.code != "journey.starting":
+                raise
+            if loop.time() + delay > deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
 def send_update(
     journey: str,
     update: Any,
@@ -199,7 +224,7 @@ def send_update(
         if actor is not None:
             sent = await resolved(settings, command, actor)
         try:
-            status = await handle.execute_update(update, sent)
+            status = await execute_patiently(handle, update, sent)
         except (RPCError, WorkflowUpdateFailedError) as error:
             if not run_closed(error):  # it closed between the look and the update
                 raise

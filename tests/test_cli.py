@@ -423,14 +423,7 @@ async def test_a_transfer_to_a_school_hr_does_not_list_is_refused_and_not_record
     # In real time: a commitment's years must not pass while the command line runs.
     env, client = dev_env, dev_env.client
     await seed_district(pool, ["t-moves"])
-    commitment = ServiceCommitmentInput(
-        program="plf-cli",
-        fellow_id="t-moves",
-        graduated_on=date(2025, 6, 15),
-        assistance_cents=1_000_000,
-        rules=load_fellowship(SAMPLE_FELLOWSHIP).service,
-        program_office_email="plf@district.example",
-    )
+    commitment = commitment_of("t-moves")
     async with running_worker(client, pool, task_queue):
         started = await start_journey(
             client, LocalHris(pool), SERVICE_COMMITMENT, commitment, task_queue,
@@ -456,3 +449,40 @@ async def test_a_transfer_to_a_school_hr_does_not_list_is_refused_and_not_record
         assert listed.returncode == 0, listed.stderr
         after = await started.handle.query(ServiceCommitment.status)
         assert after.school_id == OTHER_SCHOOL
+
+
+def commitment_of(fellow_id: str) -> ServiceCommitmentInput:
+    return ServiceCommitmentInput(
+        program="plf-cli",
+        fellow_id=fellow_id,
+        graduated_on=date(2025, 6, 15),
+        assistance_cents=1_000_000,
+        rules=load_fellowship(SAMPLE_FELLOWSHIP).service,
+        program_office_email="plf@district.example",
+    )
+
+
+async def test_a_command_sent_while_the_journey_is_still_starting_is_sent_again(
+    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str, database_url: str
+) -> None:
+    """A command typed right after the start meets a journey still looking its person up in
+    HR (`journey.starting`, which asks the caller to send again): the command line does."""
+    await seed_district(pool, ["t-early"])
+    started = await start_journey(
+        dev_env.client, LocalHris(pool), SERVICE_COMMITMENT, commitment_of("t-early"),
+        task_queue, now=await dev_env.get_current_time(),
+    )  # fmt: skip
+    # No worker yet: the update reaches the journey in its first task, before HR has answered.
+    command = asyncio.create_task(
+        run_against(
+            dev_env, "commitment", "hr-event", started.workflow_id, "--change",
+            "school_transfer", "--on", "2025-09-01", "--school", OTHER_SCHOOL,
+            database_url=database_url,
+        )
+    )  # fmt: skip
+    await asyncio.sleep(3)
+    async with running_worker(dev_env.client, pool, task_queue):
+        result = await command
+        status = await started.handle.query(ServiceCommitment.status)
+    assert result.returncode == 0, result.stderr
+    assert status.school_id == OTHER_SCHOOL
