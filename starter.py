@@ -26,7 +26,7 @@ import typer
 
 from domain.external import Employee, School
 from domain.teacher_leader import journey as rules
-from pathways import commands_commitment, commands_teacher_leader
+from pathways import commands_commitment, commands_program, commands_teacher_leader
 from pathways.cli import build, command_client, console, fail, run_app, run_command
 from pathways.commands_audit import audit_app
 from pathways.commands_deploy import deploy_app
@@ -40,7 +40,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for group in (commands_teacher_leader.app, fellowship_app, aspiring_app, commands_commitment.app):
+for group in (
+    commands_teacher_leader.app,
+    fellowship_app,
+    aspiring_app,
+    commands_commitment.app,
+    commands_program.app,
+):
     app.add_typer(group)
 app.add_typer(audit_app, name="audit")
 app.add_typer(deploy_app, name="deploy")

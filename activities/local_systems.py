@@ -37,7 +37,8 @@ class LocalHris:
 
     async def employee(self, employee_id: str) -> Employee:
         row = await self._pool.fetchrow(
-            """SELECT employee_id, full_name, email, role, school_id, status
+            """SELECT employee_id, full_name, email, role, school_id, status, role_since,
+                      credentials
                  FROM hris_employees WHERE employee_id = $1""",
             employee_id,
         )
@@ -50,6 +51,8 @@ class LocalHris:
             role=row["role"],
             school_id=row["school_id"],
             status=EmploymentStatus(row["status"]),
+            role_since=row["role_since"],
+            credentials=tuple(row["credentials"]),
         )
 
     async def school(self, school_id: str) -> School:
@@ -68,18 +71,22 @@ class LocalHris:
 
     async def upsert_employee(self, employee: Employee) -> None:
         await self._pool.execute(
-            """INSERT INTO hris_employees (employee_id, full_name, email, role, school_id, status)
-               VALUES ($1, $2, $3, $4, $5, $6)
+            """INSERT INTO hris_employees (employee_id, full_name, email, role, school_id, status,
+                                           role_since, credentials)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                ON CONFLICT (employee_id) DO UPDATE
                   SET full_name = EXCLUDED.full_name, email = EXCLUDED.email,
                       role = EXCLUDED.role, school_id = EXCLUDED.school_id,
-                      status = EXCLUDED.status""",
+                      status = EXCLUDED.status, role_since = EXCLUDED.role_since,
+                      credentials = EXCLUDED.credentials""",
             employee.employee_id,
             employee.full_name,
             employee.email,
             employee.role,
             employee.school_id,
             employee.status.value,
+            employee.role_since,
+            list(employee.credentials),
         )
 
     async def upsert_school(self, school: School) -> None:

@@ -9,6 +9,7 @@ same key and the receiving system does the work once.
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -46,6 +47,10 @@ class Employee(BaseModel):
     role: HrText = Field(min_length=1, description="job title in the HR system, e.g. 'teacher'")
     school_id: HrText | None = None
     status: EmploymentStatus = EmploymentStatus.ACTIVE
+    role_since: date | None = Field(None, description="when the employee took the current role")
+    credentials: tuple[HrText, ...] = Field(
+        (), description="credentials HR lists, e.g. 'administrative_services_tier1'"
+    )
 
 
 class School(BaseModel):

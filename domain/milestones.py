@@ -24,14 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from enum import StrEnum
 from typing import TypeVar
 
 from domain.calendar import not_yet
 from domain.events import DomainEvent
 from domain.refusals import Refusal
 
-M = TypeVar("M", bound=StrEnum)
+M = TypeVar("M", bound=str)
 
 
 class MilestoneReport(DomainEvent):
@@ -76,7 +75,7 @@ def check_report(
         ahead = [m for m in order[: order.index(milestone)] if m not in reported]
         if ahead:
             raise refusal(
-                f"{label} comes after {', '.join(m.value for m in ahead)}, not yet reported",
+                f"{label} comes after {', '.join(str(m) for m in ahead)}, not yet reported",
                 code="milestone.out_of_order",
             )
         if reported and on < max(reported.values()):

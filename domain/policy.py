@@ -120,6 +120,8 @@ class Action(StrEnum):
     REPORT_HR_CHANGE = "report an HR change"
     OFFER_SHADOWING = "offer a shadowing placement"
     LOG_SHADOWING = "log shadowing"
+    KEEP_LOG = "keep a program log"
+    RECORD_SCORE = "record an assessment score"
 
 
 STAFF = frozenset({ActorRole.PROGRAM_OFFICE, ActorRole.PROGRAM_DIRECTOR})
@@ -144,6 +146,8 @@ MAY: Mapping[Action, frozenset[ActorRole]] = {
     Action.REPORT_HR_CHANGE: STAFF | {R.HRIS},
     Action.OFFER_SHADOWING: STAFF,
     Action.LOG_SHADOWING: STAFF | {R.PARTICIPANT},
+    Action.KEEP_LOG: STAFF | {R.PARTICIPANT, R.COACH},
+    Action.RECORD_SCORE: STAFF,
 }
 
 _WHO = {

@@ -7,17 +7,29 @@ and it never changes meaning. The same reason has the same code in every pathway
 
 | code | the reason |
 |---|---|
+| actor.not_configured | a system, auditor or operator the configuration does not name |
+| actor.separated | HR lists the actor as separated from the district; nothing was sent |
+| actor.title_mismatch | the actor claims office:, director: or coach: but HR lists another title |
+| actor.unknown | HR has no employee with the actor's id; nothing was sent |
 | application.already_decided | the application was already accepted, declined or waitlisted |
 | application.already_waitlisted | the application is already on the waitlist |
 | application.closed | the application or nomination window has closed |
 | application.cohort_not_applicable | a cohort was given for a role other than Team Lead |
 | application.cohort_required | a Team Lead application names no cohort |
 | application.role_not_offered | the program year does not offer the role |
+| assessment.already_passed | the assessment was already passed (passed is final) |
+| assessment.before_start | an attempt dated before the journey began |
+| assessment.no_attempts_left | every attempt the program allows is used without a pass |
+| assessment.out_of_order | an attempt dated before the last one recorded |
+| assessment.retake_too_soon | a retake before the program's wait after a failed attempt |
+| assessment.review_required | after the failures the program names, the review training first |
+| assessment.score_out_of_range | a score outside 0 to the assessment's maximum |
 | attendance.already_recorded | attendance for the session is recorded; record a make-up |
+| attendance.correction_needs_reason | changing a recorded status needs the correction's reason |
 | audit.archive_altered | an archived history no longer matches the digest stored with it |
 | audit.unknown_stream | `audit verify` of a journey the event log holds no events for |
+| certification.renewal_not_open | a renewal attempt before the renewal window opens |
 | coaching.already_recorded | a coaching session on that day is already recorded |
-| attendance.correction_needs_reason | changing a recorded status needs the correction's reason |
 | coaching.cycle_complete | every step of the coaching cycle is recorded |
 | coaching.cycle_not_open | the coaching cycle has not opened yet |
 | coaching.out_of_order | a coaching step out of planning → observation → feedback → coaching |
@@ -47,11 +59,15 @@ and it never changes meaning. The same reason has the same code in every pathway
 | hr.reason_required | a leave needs its reason |
 | hr.role_required | a role change needs the new role |
 | hr.school_required | a school transfer needs the new school |
-| hr.unknown_school | HR lists no school with that id; the change was not recorded |
 | hr.unknown_change | an HR change the commitment does not know |
+| hr.unknown_school | HR lists no school with that id; the change was not recorded |
 | journey.ended | the journey (year, fellowship, commitment) has ended |
 | journey.starting | the journey is still starting (looking the person up in HR); try again |
 | leave.kind_not_allowed | "did not complete" is recorded by the graduation deadline, not by hand |
+| log.already_logged | that day is already in the program's log (one entry per day) |
+| log.amount_required | the log counts an amount (hours): give it |
+| log.attendees_required | the log names who attended each time (a team training) |
+| log.no_amount | the log counts entries, not amounts |
 | log.over_daily_limit | more in one day than the log allows (hours of shadowing) |
 | make_up.already_recorded | a make-up for the session is already recorded |
 | make_up.date_out_of_range | a make-up must fall between the session and today |
@@ -59,6 +75,17 @@ and it never changes meaning. The same reason has the same code in every pathway
 | milestone.already_reported | the milestone was reported with another date |
 | milestone.before_enrollment | a milestone dated before the fellow enrolled |
 | milestone.out_of_order | a milestone before those the program orders ahead of it |
+| policy.not_permitted | this actor may not take this action (domain.policy) |
+| policy.own_case | staff or coaches acting on their own journey |
+| policy.unknown_actor | the actor is in no known form (employee id, office:, director:, coach:) |
+| program.no_make_ups | the course has no make-ups |
+| program.note_required | the step is recorded with its words (a goal, a review) |
+| program.part_not_applicable | the part is not for the participant's role or year, or a renewal |
+| program.paused | the journey is paused (a leave, a role left) until HR reports a return |
+| program.unknown_part | the program's definition has no part with that id |
+| program.unknown_session | the course has no session with that id |
+| program.unknown_step | the ordered part has no step of that name |
+| program.wrong_part_kind | the part is of another kind (a course, a log, an assessment...) |
 | role.not_eligible | the person's role does not take part in this (VP/AP training) |
 | selection.closed | the fellowship's selection window has closed |
 | session.unknown | no session (PD, institute day, training) has that id |
@@ -67,6 +94,12 @@ and it never changes meaning. The same reason has the same code in every pathway
 | shadowing.mentor_not_principal | the mentor is not a serving principal in HR |
 | shadowing.not_placed | no shadowing fellowship to log: offer one first |
 | shadowing.self_mentor | a participant cannot mentor themself |
+| start.ineligible_title | the employee's HR title may not take this pathway; nothing was started |
+| start.invalid_hr_record | HR sent a record that cannot be stored (a NUL); nothing started |
+| start.school_mismatch | HR lists the employee at another school; nothing was started |
+| start.separated | HR lists the employee as separated; nothing was started |
+| start.unknown_employee | HR has no employee with that id; nothing was started |
+| start.unknown_school | HR has no school with that id; nothing was started |
 | waiver.already_sent_to_payroll | the repayment went to payroll; a refund is needed instead |
 | waiver.exceeds_owed | the waiver is more than is owed |
 | waiver.no_repayment | there is no repayment to waive |
@@ -74,20 +107,8 @@ and it never changes meaning. The same reason has the same code in every pathway
 | waiver.payment_in_progress | the repayment is being sent to payroll right now |
 | definition.invalid | a definition file has a field that cannot work (the message names it) |
 | definition.not_toml | a definition file is not valid TOML |
+| definition.unknown_program | neither a definition file nor a program the catalog ships |
 | definition.unreadable | a definition file is missing or cannot be read as UTF-8 text |
-| start.unknown_employee | HR has no employee with that id; nothing was started |
-| start.unknown_school | HR has no school with that id; nothing was started |
-| start.school_mismatch | HR lists the employee at another school; nothing was started |
-| start.ineligible_title | the employee's HR title may not take this pathway; nothing was started |
-| start.invalid_hr_record | HR sent a record that cannot be stored (a NUL); nothing started |
-| start.separated | HR lists the employee as separated; nothing was started |
-| policy.unknown_actor | the actor is in no known form (employee id, office:, director:, coach:) |
-| policy.not_permitted | this actor may not take this action (domain.policy) |
-| policy.own_case | staff or coaches acting on their own journey |
-| actor.unknown | HR has no employee with the actor's id; nothing was sent |
-| actor.title_mismatch | the actor claims office:, director: or coach: but HR lists another title |
-| actor.separated | HR lists the actor as separated from the district; nothing was sent |
-| actor.not_configured | a system, auditor or operator the configuration does not name |
 """
 
 from __future__ import annotations

@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from domain.aspiring_principals.start import ASPIRING_PRINCIPAL
+from domain.catalog.start import PROGRAM
 from domain.fellowship.start import FELLOWSHIP
 from domain.pathway import Pathway
 from domain.service_commitment.start import SERVICE_COMMITMENT
 from domain.teacher_leader.start import TEACHER_LEADER
 
 PATHWAYS: dict[str, Pathway[Any]] = {
-    p.key: p for p in (TEACHER_LEADER, FELLOWSHIP, ASPIRING_PRINCIPAL, SERVICE_COMMITMENT)
+    p.key: p for p in (TEACHER_LEADER, FELLOWSHIP, ASPIRING_PRINCIPAL, SERVICE_COMMITMENT, PROGRAM)
 }
 
 

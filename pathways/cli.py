@@ -415,6 +415,7 @@ async def journey_ended(
 
 def final_words(final: BaseModel, on: str) -> str:
     from domain.aspiring_principals.journey import AspiringStatus
+    from domain.catalog.journey import ProgramStatus
     from domain.fellowship.journey import FellowshipStatus
     from domain.money import dollars
     from domain.service_commitment.journey import CommitmentStatus
@@ -428,6 +429,9 @@ def final_words(final: BaseModel, on: str) -> str:
         return f"the journey ended on {on} ({final.stage.value}{why})"
     if isinstance(final, AspiringStatus):
         return f"the year ended on {on} ({final.stage.value})"
+    if isinstance(final, ProgramStatus):
+        why = f": {final.end_reason}" if final.end_reason else ""
+        return f"the {final.program_title} journey ended on {on} ({final.stage.value}{why})"
     if isinstance(final, FellowshipStatus | CommitmentStatus):
         owed = f", {dollars(final.owed_cents)} owed" if final.owed_cents else ""
         if isinstance(final, FellowshipStatus):

@@ -35,6 +35,7 @@ from domain.aspiring_principals.program import (
     AspiringPrincipalsYear,
     load_aspiring_year,
 )
+from domain.catalog.definition import ProgramDefinition, catalog_files, load_program
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, FellowshipProgram, load_fellowship
 from domain.program import SAMPLE_PROGRAM, ProgramYear, load_program_year
 
@@ -110,6 +111,18 @@ def aspiring_year(day: date) -> AspiringPrincipalsYear:
     return AspiringPrincipalsYear.model_validate({**moved.model_dump(), "program_year": label})
 
 
+#: How far into its year a catalog program's sample is: its first sessions are over.
+CATALOG_INTO_YEAR = timedelta(weeks=10)
+
+
+def catalog_programs(day: date) -> dict[str, ProgramDefinition]:
+    """The catalog's definitions, all moved by the same whole weeks so that their years began
+    ten weeks before `day` (the first sessions are over, enrollment is open)."""
+    shipped = [load_program(path) for path in catalog_files()]
+    days = _weeks_until(min(d.starts for d in shipped), day - CATALOG_INTO_YEAR)
+    return {d.key: d.shifted(days) for d in shipped}
+
+
 @dataclass(frozen=True)
 class WalkthroughDates:
     """The days the README's commands name, each in the past on the day they were made for."""
@@ -149,6 +162,7 @@ class SampleDefinitions:
     fellowship: FellowshipProgram
     aspiring: AspiringPrincipalsYear
     dates: WalkthroughDates
+    catalog: dict[str, ProgramDefinition]
 
     def shell_variables(self) -> dict[str, str]:
         d = self.dates
@@ -165,6 +179,8 @@ class SampleDefinitions:
             "LEAVE_START_ON": d.leave_start_on.isoformat(),
             "LEAVE_END_ON": d.leave_end_on.isoformat(),
             "SEPARATED_ON": d.separated_on.isoformat(),
+            "CATALOG_YEAR": next(iter(self.catalog.values())).school_year,
+            "TODAY": self.day.isoformat(),
         }
 
 
@@ -176,6 +192,7 @@ def sample_definitions(day: date) -> SampleDefinitions:
         fellowship=fellowship_program(day),
         aspiring=aspiring,
         dates=walkthrough_dates(day, aspiring),
+        catalog=catalog_programs(day),
     )
 
 
@@ -184,7 +201,7 @@ def _toml_value(value: Any) -> Any:
     (the loaders read "0.80" exactly), enums as their values."""
     if isinstance(value, dict):
         return {str(k): _toml_value(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_toml_value(v) for v in value]
     if isinstance(value, Decimal):
         return str(value)
@@ -210,6 +227,12 @@ def write_samples(samples: SampleDefinitions, folder: Path) -> dict[str, Path]:
     ):
         heading = f"{title}, a sample in progress: {made}.\nA calendar for trying Pathways out."
         paths[kind].write_text(to_toml(definition, heading), encoding="utf-8")
+    catalog = folder / "catalog"
+    catalog.mkdir(exist_ok=True)
+    for key, program in samples.catalog.items():
+        paths[f"catalog/{key}"] = catalog / f"{key}.toml"
+        heading = f"{program.title}, a sample in progress: {made}."
+        paths[f"catalog/{key}"].write_text(to_toml(program, heading), encoding="utf-8")
     lines = [f"# The README walkthrough's ids and dates, {made}."]
     lines += [f"{name}={value}" for name, value in samples.shell_variables().items()]
     paths["dates"].write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -236,5 +259,9 @@ def describe(samples: SampleDefinitions, paths: dict[str, Path]) -> list[str]:
         f"wrote {paths['aspiring']}: Aspiring Principals {ap.program_year}; "
         f"{ap.summer_institute[0].session_id} was on {ap.summer_institute[0].on}, the school "
         f"year started {ap.school_year_starts}, the year closes {_when(ap.closes_at)}",
+        f"wrote {paths['dates'].parent / 'catalog'}/: "
+        + ", ".join(
+            f"{d.title} {d.school_year} (from {d.starts})" for d in samples.catalog.values()
+        ),
         f"wrote {paths['dates']}: the walkthrough's ids and dates (in a shell: . {paths['dates']})",
     ]

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.aspiring_principals.journey import AspiringStatus
+from domain.catalog.journey import ProgramStatus
 from domain.fellowship.journey import FellowshipStatus
 from domain.money import dollars
 from domain.service_commitment.journey import CommitmentStatus
@@ -95,6 +96,24 @@ def _commitment(s: CommitmentStatus) -> tuple[str, Facts]:
     return f"{s.fellow_id}, service commitment as of {s.as_of}", facts
 
 
+def _program(s: ProgramStatus) -> tuple[str, Facts]:
+    year = f"year {s.year_in_program} of {s.years}, " if s.years > 1 else ""
+    facts: Facts = [("stage", s.stage.value), ("hours", str(s.hours))]
+    facts += [(("" if p.required else "optional: ") + p.title, p.progress) for p in s.parts]
+    if s.completed_on:
+        facts.append(("completed", str(s.completed_on)))
+    if s.certified_until:
+        facts.append(("certified until", str(s.certified_until)))
+    if s.renewal_opens:
+        facts.append(("renewal opens", str(s.renewal_opens)))
+    if s.end_reason:
+        facts.append(("ended" if s.stage.value != "paused" else "paused", s.end_reason))
+    title = (
+        f"{s.full_name or s.employee_id}, {s.program_title} {s.school_year} ({year}cycle {s.cycle})"
+    )
+    return title, facts
+
+
 def _facts(status: BaseModel) -> tuple[str, Facts]:
     if isinstance(status, JourneyStatus):
         return _teacher_leader(status)
@@ -104,6 +123,8 @@ def _facts(status: BaseModel) -> tuple[str, Facts]:
         return _aspiring(status)
     if isinstance(status, CommitmentStatus):
         return _commitment(status)
+    if isinstance(status, ProgramStatus):
+        return _program(status)
     raise TypeError(f"no view of {type(status).__name__}")
 
 

@@ -24,6 +24,8 @@ from domain import registry
 from domain.aspiring_principals.journey import AspiringNomination
 from domain.aspiring_principals.program import SAMPLE_ASPIRING, load_aspiring_year
 from domain.aspiring_principals.start import AspiringInput
+from domain.catalog.definition import CATALOG, load_program
+from domain.catalog.start import ProgramEnrollment, ProgramInput
 from domain.external import Employee, EmploymentStatus
 from domain.fellowship.journey import FellowshipApplication
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, load_fellowship
@@ -68,6 +70,7 @@ def test_journey_ids_name_their_pathway() -> None:
     assert registry.by_journey_id("fellowship/plf-2027/e-1").key == "fellowship"
     assert registry.by_journey_id("aspiring-principal/2027-28/e-1").key == "aspiring_principal"
     assert registry.by_journey_id("service-commitment/plf/e-1").key == "service_commitment"
+    assert registry.by_journey_id("program/induction/2026-27/e-1").key == "program"
     with pytest.raises(registry.UnknownJourney, match="is not a journey id"):
         registry.by_journey_id("career/e-1")
 
@@ -113,6 +116,10 @@ def inputs(employee_id: str, files: dict[str, Path]) -> dict[str, Any]:
                 employee_id=employee_id, tier1_credential_on=date(2025, 6, 1)
             ),
         ),
+        "program": ProgramInput(
+            program=load_program(files["program"]),
+            enrollment=ProgramEnrollment(employee_id=employee_id, enrolled_by="hris"),
+        ),
         "service_commitment": ServiceCommitmentInput(
             program="plf-registry",
             fellow_id=employee_id,
@@ -131,7 +138,20 @@ def files(tmp_path: Path) -> dict[str, Path]:
         "teacher_leader": shifted_toml(SAMPLE_PROGRAM, years, tmp_path),
         "fellowship": shifted_toml(SAMPLE_FELLOWSHIP, years, tmp_path),
         "aspiring_principal": shifted_toml(SAMPLE_ASPIRING, years, tmp_path),
+        "program": shifted_toml(CERTIFICATE, certificate_years(), tmp_path),
     }
+
+
+CERTIFICATE = CATALOG / "teacher_leader_certificate.toml"
+
+
+def certificate_years() -> int:
+    """Whole years to move the certificate's sample by so that its enrollment is open."""
+    closes, today, shift = load_program(CERTIFICATE).enrollment_closes, datetime.now(UTC).date(), 0
+    assert closes is not None
+    while closes.replace(year=closes.year + shift) <= today:
+        shift += 1
+    return shift
 
 
 async def hire(pool: asyncpg.Pool, employee_id: str, **changes: Any) -> None:
@@ -201,6 +221,7 @@ async def test_every_pathway_through_every_start_path_is_found_by_employee_id(
             ["start-commitment", "--fellow", "reg-2", "--program", "plf-registry",
              "--graduated", "2025-06-15", "--assistance", "10000.00",
              "--office-email", "plf@district.example"],
+            ["program", "apply", str(files["program"]), "--employee", "reg-2", "--by", "hris"],
         ]  # fmt: skip
         for command in commands:
             result = run(*command, **cli)

@@ -11,6 +11,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.aspiring_principal import AspiringPrincipalJourney
 from workflows.fellowship import FellowshipCohort, FellowshipJourney
+from workflows.program import ProgramJourney
 from workflows.service_commitment import ServiceCommitment
 from workflows.teacher_leader import TeacherLeaderJourney
 
@@ -20,6 +21,7 @@ JOURNEYS: dict[str, type] = {
     "fellowship": FellowshipJourney,
     "aspiring_principal": AspiringPrincipalJourney,
     "service_commitment": ServiceCommitment,
+    "program": ProgramJourney,
 }
 
 #: Workflows that serve journeys without being one (the seats of a fellowship cohort).

@@ -1,0 +1,323 @@
+"""Command-line group for the catalog's programs: any program a definition file describes.
+
+pathways program catalog
+pathways program check domain/programs/catalog/evaluation_certification.toml
+pathways program apply evaluation_certification --employee e-4001 --by office:ana
+pathways program score program/evaluation_certification/2026-27/e-4001 --part standards \
+    --score 72 --on 2026-11-30 --by office:ana
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from domain.attendance import AttendanceStatus
+from domain.catalog import journey as pj
+from domain.catalog.definition import (
+    ProgramDefinition,
+    ProgramDefinitionError,
+    catalog_files,
+    load_program,
+)
+from domain.catalog.start import PROGRAM, ProgramEnrollment, ProgramInput
+from domain.money import dollars
+from pathways.cli import (
+    AsJson,
+    By,
+    build,
+    command_client,
+    command_hris,
+    console,
+    fail,
+    pathway_group,
+    resolved,
+    run_command,
+    send_update,
+    show_status,
+)
+from pathways.config import Settings
+from workflows.program import ProgramJourney
+
+app = pathway_group(
+    PROGRAM,
+    "The district's catalog of programs, each a definition file: certificates, induction, "
+    "inservice, evaluation certification and more.",
+)
+Journey = Annotated[
+    str, typer.Argument(help="the journey id, e.g. program/induction/2026-27/e-4001")
+]
+PartOption = Annotated[str, typer.Option("--part", help="the part's id in the definition")]
+Day = Annotated[datetime, typer.Option("--on", formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
+
+
+def resolve_program(program: str) -> ProgramDefinition:
+    """A definition file's path, or the key of a program the catalog ships."""
+    path = Path(program)
+    if path.suffix == ".toml" or path.exists():
+        return load_program(path)
+    shipped = {load_program(f).key: f for f in catalog_files()}
+    if program not in shipped:
+        raise ProgramDefinitionError(
+            f"{program!r} is neither a definition file nor a program of the catalog "
+            f"({', '.join(sorted(shipped))})",
+            code="definition.unknown_program",
+        )
+    return load_program(shipped[program])
+
+
+@app.command("catalog")
+def catalog() -> None:
+    """The programs shipped as definition files, with their school year and parts."""
+    table = Table("key", "title", "school year", "years", "parts", "awards", "file")
+    for path in catalog_files():
+        d = load_program(path)
+        table.add_row(
+            d.key,
+            d.title,
+            d.school_year,
+            str(d.years),
+            str(len(d.parts)),
+            d.award.title if d.award else "-",
+            str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path),
+        )
+    console.print(table)
+
+
+@app.command("check")
+def check(file: Path) -> None:
+    """Check a program definition file; one line naming each field that cannot work."""
+    d = load_program(file)
+    kinds: dict[str, int] = {}
+    for part in d.parts:
+        kinds[part.kind] = kinds.get(part.kind, 0) + 1
+    made_of = ", ".join(f"{k} × {n}" for k, n in kinds.items())
+    award = f"; awards {d.award.title}" if d.award else ""
+    pays = "".join(f"; pays {dollars(s.amount_cents)} per {s.basis.value}" for s in d.stipends)
+    console.print(
+        f"{file}: {d.title} {d.school_year} is valid ({d.years} year(s), {made_of}{award}{pays}, "
+        f"time zone {d.time_zone})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command("apply")
+def apply(
+    program: Annotated[str, typer.Argument(help="a definition file, or a catalog program's key")],
+    employee: Annotated[str, typer.Option(help="HR employee id")],
+    by: By,
+    year: Annotated[
+        int, typer.Option(help="the program year to start at (2: hired in year two of the role)")
+    ] = 1,
+) -> None:
+    """Start a leader's journey in a program (checked against HR first). Twice is harmless."""
+    definition = resolve_program(program)
+    enrollment = build(
+        ProgramEnrollment, employee_id=employee, enrolled_by=by, year_in_program=year
+    )
+    inp = build(ProgramInput, program=definition, enrollment=enrollment)
+
+    async def work(settings: Settings) -> None:
+        from activities.enrollment import start_journey
+
+        sent = await resolved(settings, inp.enrollment, "enrolled_by")
+        started_with = inp.model_copy(update={"enrollment": sent})
+        client = await command_client(settings)
+        async with command_hris(settings) as hris:
+            started = await start_journey(
+                client, hris, PROGRAM, started_with, settings.temporal_task_queue
+            )
+        console.print(
+            f"{'started' if started.created else 'already exists'}: {started.workflow_id}"
+        )
+
+    run_command(work)
+
+
+@app.command("status")
+def status(journey: Journey, as_json: AsJson = False) -> None:
+    """Where a journey stands: each part, hours, the award."""
+    show_status(journey, pj.ProgramStatus, as_json=as_json)
+
+
+def _send(journey: str, update: Any, command: Any, actor: str, as_json: bool) -> None:
+    send_update(journey, update, command, pj.ProgramStatus, actor=actor, as_json=as_json)
+
+
+@app.command("attend")
+def attend(
+    journey: Journey,
+    part: PartOption,
+    session: Annotated[str, typer.Option(help="the session's id")],
+    status: Annotated[AttendanceStatus, typer.Option()],
+    by: By,
+    correction_reason: Annotated[
+        str | None, typer.Option(help="why a mark already recorded is changed")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Record attendance at a course's session (again, with a reason, to correct it)."""
+    command = build(
+        pj.MarkSession, part_id=part, session_id=session, status=status, recorded_by=by,
+        correction_reason=correction_reason,
+    )  # fmt: skip
+    _send(journey, ProgramJourney.record_attendance, command, "recorded_by", as_json)
+
+
+@app.command("make-up")
+def make_up(
+    journey: Journey,
+    part: PartOption,
+    session: Annotated[str, typer.Option(help="the missed session's id")],
+    on: Day,
+    by: By,
+    note: str = "",
+    as_json: AsJson = False,
+) -> None:
+    """Record the make-up of a missed session."""
+    command = build(
+        pj.MakeUpSession, part_id=part, session_id=session, made_up_on=on.date(),
+        recorded_by=by, note=note,
+    )  # fmt: skip
+    _send(journey, ProgramJourney.record_make_up, command, "recorded_by", as_json)
+
+
+@app.command("log")
+def log_entry(
+    journey: Journey,
+    part: PartOption,
+    on: Day,
+    by: By,
+    amount: Annotated[str | None, typer.Option(help="hours (or the log's unit)")] = None,
+    attendee: Annotated[
+        list[str] | None, typer.Option(help="who attended (repeat for each)")
+    ] = None,
+    note: str = "",
+    as_json: AsJson = False,
+) -> None:
+    """Record an entry in a log (a walkthrough, a support visit, a team training)."""
+    try:
+        quantity = Decimal(amount) if amount is not None else None
+    except InvalidOperation:
+        fail(f"--amount: {amount!r} is not a number")
+        return
+    command = build(
+        pj.RecordLogEntry, part_id=part, on=on.date(), amount=quantity, note=note,
+        attendees=attendee or [], logged_by=by,
+    )  # fmt: skip
+    _send(journey, ProgramJourney.log_entry, command, "logged_by", as_json)
+
+
+@app.command("submit")
+def submit(
+    journey: Journey, part: PartOption, by: By, note: str = "", as_json: AsJson = False
+) -> None:
+    """Submit a deliverable for review."""
+    command = build(pj.SubmitWork, deliverable_id=part, submitted_by=by, note=note)
+    _send(journey, ProgramJourney.submit_work, command, "submitted_by", as_json)
+
+
+@app.command("review")
+def review(
+    journey: Journey,
+    part: PartOption,
+    by: By,
+    accept: Annotated[bool, typer.Option("--accept/--return")] = True,
+    comment: str = "",
+    as_json: AsJson = False,
+) -> None:
+    """Accept a submitted deliverable, or return it with a comment."""
+    command = build(
+        pj.ReviewWork, deliverable_id=part, accepted=accept, reviewed_by=by, comment=comment
+    )
+    _send(journey, ProgramJourney.review_work, command, "reviewed_by", as_json)
+
+
+@app.command("step")
+def step(
+    journey: Journey,
+    part: PartOption,
+    name: Annotated[str, typer.Option("--step", help="the step, e.g. goal_set")],
+    by: By,
+    note: Annotated[str, typer.Option(help="the goal or the review, in words")] = "",
+    as_json: AsJson = False,
+) -> None:
+    """Record the next step of an ordered part (a coaching cycle, a goal's reviews)."""
+    command = build(pj.TakeStep, part_id=part, step=name, note=note, recorded_by=by)
+    _send(journey, ProgramJourney.record_step, command, "recorded_by", as_json)
+
+
+@app.command("score")
+def score(
+    journey: Journey,
+    part: PartOption,
+    points: Annotated[int, typer.Option("--score", help="the score, a whole number")],
+    on: Day,
+    by: By,
+    as_json: AsJson = False,
+) -> None:
+    """Record an assessment attempt's score."""
+    command = build(
+        pj.ScoreAssessment, part_id=part, taken_on=on.date(), score=points, recorded_by=by
+    )
+    _send(journey, ProgramJourney.record_score, command, "recorded_by", as_json)
+
+
+@app.command("milestone")
+def milestone(
+    journey: Journey,
+    part: PartOption,
+    on: Day,
+    by: By,
+    reference: str = "",
+    as_json: AsJson = False,
+) -> None:
+    """Report a milestone achieved (a credential, a degree)."""
+    command = build(
+        pj.ReportMilestone, part_id=part, achieved_on=on.date(), reported_by=by,
+        reference=reference,
+    )  # fmt: skip
+    _send(journey, ProgramJourney.report_milestone, command, "reported_by", as_json)
+
+
+@app.command("withdraw")
+def withdraw(
+    journey: Journey,
+    reason: Annotated[str, typer.Option(help="why, in words")],
+    by: By,
+    as_json: AsJson = False,
+) -> None:
+    """Withdraw a leader from the program."""
+    command = build(pj.WithdrawFromProgram, reason=reason, withdrawn_by=by)
+    _send(journey, ProgramJourney.withdraw, command, "withdrawn_by", as_json)
+
+
+@app.command("list")
+def list_journeys(
+    program: Annotated[str | None, typer.Option(help="a program's key")] = None,
+    employee: Annotated[str | None, typer.Option(help="HR employee id")] = None,
+) -> None:
+    """The catalog programs' journeys, newest first, with their stage."""
+    query = "WorkflowType = 'ProgramJourney'"
+    if program:
+        query += f" AND Pathway = '{program.replace(chr(39), '')}'"
+    if employee:
+        query += f" AND EmployeeId = '{employee.replace(chr(39), '')}'"
+
+    async def work(settings: Settings) -> None:
+        client = await command_client(settings)
+        table = Table("journey", "stage", "status", "started")
+        async for execution in client.list_workflows(query, limit=500):
+            stage = execution.search_attributes.get("JourneyStage") or ["-"]
+            status = execution.status.name.lower() if execution.status else "-"
+            started = execution.start_time.astimezone(UTC).date().isoformat()
+            table.add_row(execution.id, str(stage[0]), status, started)
+        console.print(table)
+
+    run_command(work)
