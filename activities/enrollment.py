@@ -52,8 +52,9 @@ async def check_start(
 ) -> JourneyAttributes:
     """Everything that must hold before `inp` may start; returns the journey's attributes."""
     employee_id = pathway.employee_of(inp)
+    named = pathway.person_of(inp)
     try:
-        employee = await hris.employee(employee_id)
+        employee = named or await hris.employee(employee_id)
     except EmployeeNotFound as error:
         raise StartRefused(code="start.unknown_employee", message=error.message) from None
     except ExternalDataInvalid as error:

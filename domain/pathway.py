@@ -126,6 +126,9 @@ class Pathway(Generic[InputT]):
     """How a journey of this pathway is told an HR change; None when it does not care."""
     explain: Sentences
     """A sentence for each event of the pathway's journeys (`audit explain`)."""
+    person_of: Callable[[Any], Employee | None] = lambda inp: None
+    """The participant the start itself names, for pathways whose participants HR does not list
+    (parents, students); None: ask HR for `employee_of`."""
     fold_into: FoldInto | None = None
     """The same fold in place, one event at a time, for a reader that folds many journeys as
     their events arrive (a read model's rebuild) without copying the journey per event; None

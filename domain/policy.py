@@ -122,6 +122,7 @@ class Action(StrEnum):
     LOG_SHADOWING = "log shadowing"
     KEEP_LOG = "keep a program log"
     RECORD_SCORE = "record an assessment score"
+    MANAGE_COUNCIL = "seat or unseat a council member"
 
 
 STAFF = frozenset({ActorRole.PROGRAM_OFFICE, ActorRole.PROGRAM_DIRECTOR})
@@ -148,6 +149,7 @@ MAY: Mapping[Action, frozenset[ActorRole]] = {
     Action.LOG_SHADOWING: STAFF | {R.PARTICIPANT},
     Action.KEEP_LOG: STAFF | {R.PARTICIPANT, R.COACH},
     Action.RECORD_SCORE: STAFF,
+    Action.MANAGE_COUNCIL: STAFF | {R.PARTICIPANT},
 }
 
 _WHO = {

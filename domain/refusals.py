@@ -42,6 +42,11 @@ and it never changes meaning. The same reason has the same code in every pathway
 | commitment.not_a_signer | only the teacher and the school's principal sign |
 | commitment.not_pending | no joint commitment is awaiting signatures |
 | commitment.not_signed | the action needs the joint commitment signed first |
+| council.already_member | that person already sits on the council |
+| council.group_full | the stakeholder group already has the members the rule allows |
+| council.not_a_member | that person does not sit on the council |
+| council.training_recorded | the member already completed that training topic |
+| council.unknown_topic | the council's training has no such topic |
 | date.in_future | a date (or a session's date) that has not come yet |
 | date.outside_school_year | a date outside the program's school year |
 | deliverable.already_accepted | the deliverable was already accepted (accepted is final) |

@@ -20,12 +20,14 @@ from rich.table import Table
 from domain.attendance import AttendanceStatus
 from domain.catalog import journey as pj
 from domain.catalog.definition import (
+    CATALOG,
     ProgramDefinition,
     ProgramDefinitionError,
     catalog_files,
     load_program,
 )
-from domain.catalog.start import PROGRAM, ProgramEnrollment, ProgramInput
+from domain.catalog.start import PROGRAM, CommunityMember, ProgramEnrollment, ProgramInput
+from domain.councils import StakeholderGroup
 from domain.money import dollars
 from pathways.cli import (
     AsJson,
@@ -74,19 +76,16 @@ def resolve_program(program: str) -> ProgramDefinition:
 @app.command("catalog")
 def catalog() -> None:
     """The programs shipped as definition files, with their school year and parts."""
-    table = Table("key", "title", "school year", "years", "parts", "awards", "file")
+    table = Table("key", "title", "school year", "parts", "awards")
     for path in catalog_files():
         d = load_program(path)
+        years = f" ({d.years} years)" if d.years > 1 else ""
         table.add_row(
-            d.key,
-            d.title,
-            d.school_year,
-            str(d.years),
-            str(len(d.parts)),
+            d.key, d.title + years, d.school_year, str(len(d.parts)),
             d.award.title if d.award else "-",
-            str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path),
-        )
+        )  # fmt: skip
     console.print(table)
+    console.print(f"definition files: {CATALOG}/<key>.toml", highlight=False, soft_wrap=True)
 
 
 @app.command("check")
@@ -115,11 +114,28 @@ def apply(
     year: Annotated[
         int, typer.Option(help="the program year to start at (2: hired in year two of the role)")
     ] = 1,
+    name: Annotated[str | None, typer.Option(help="a parent's or student's name")] = None,
+    email: Annotated[str | None, typer.Option(help="their e-mail address")] = None,
+    group: Annotated[
+        StakeholderGroup | None, typer.Option(help="their group: parent, student, community")
+    ] = None,
+    school: Annotated[str | None, typer.Option(help="their school")] = None,
 ) -> None:
-    """Start a leader's journey in a program (checked against HR first). Twice is harmless."""
+    """Start a journey in a program, checked against HR first (parents, students and community
+    members, whom HR does not list, with --name, --email and --group). Twice is harmless."""
     definition = resolve_program(program)
+    person = None
+    if name is not None or email is not None or group is not None:
+        person = build(
+            CommunityMember, full_name=name or "", email=email or "", group=group,
+            school_id=school,
+        )  # fmt: skip
     enrollment = build(
-        ProgramEnrollment, employee_id=employee, enrolled_by=by, year_in_program=year
+        ProgramEnrollment,
+        employee_id=employee,
+        enrolled_by=by,
+        year_in_program=year,
+        person=person,
     )
     inp = build(ProgramInput, program=definition, enrollment=enrollment)
 
@@ -284,6 +300,67 @@ def milestone(
         reference=reference,
     )  # fmt: skip
     _send(journey, ProgramJourney.report_milestone, command, "reported_by", as_json)
+
+
+@app.command("seat")
+def seat(
+    journey: Journey,
+    member: Annotated[str, typer.Option(help="an employee id, or the school roster's id")],
+    name: Annotated[str, typer.Option(help="the member's name")],
+    group: Annotated[StakeholderGroup, typer.Option(help="the member's stakeholder group")],
+    by: By,
+    part: PartOption = "council",
+    as_json: AsJson = False,
+) -> None:
+    """Seat a member on a council, with their stakeholder group."""
+    command = build(
+        pj.SeatMember, part_id=part, member_id=member, full_name=name, group=group, seated_by=by
+    )
+    _send(journey, ProgramJourney.seat_member, command, "seated_by", as_json)
+
+
+@app.command("unseat")
+def unseat(
+    journey: Journey,
+    member: Annotated[str, typer.Option(help="the member's id")],
+    reason: Annotated[str, typer.Option(help="why they leave the council")],
+    by: By,
+    part: PartOption = "council",
+    as_json: AsJson = False,
+) -> None:
+    """Record a member leaving a council."""
+    command = build(pj.MemberLeaves, part_id=part, member_id=member, reason=reason, recorded_by=by)
+    _send(journey, ProgramJourney.member_leaves, command, "recorded_by", as_json)
+
+
+@app.command("train")
+def train(
+    journey: Journey,
+    member: Annotated[str, typer.Option(help="the member's id")],
+    topic: Annotated[str, typer.Option(help="the training topic, e.g. school-budgets")],
+    on: Day,
+    by: By,
+    part: PartOption = "council",
+    as_json: AsJson = False,
+) -> None:
+    """Record a council member's training in one topic."""
+    command = build(
+        pj.RecordMemberTraining, part_id=part, member_id=member, topic=topic, on=on.date(),
+        recorded_by=by,
+    )  # fmt: skip
+    _send(journey, ProgramJourney.record_member_training, command, "recorded_by", as_json)
+
+
+@app.command("needs")
+def needs() -> None:
+    """The needs assessment's first question: which programs the catalog offers each
+    stakeholder group, and which groups it offers none."""
+    shipped = [load_program(path) for path in catalog_files()]
+    table = Table("stakeholder group", "programs")
+    for group in StakeholderGroup:
+        offered = [d.title for d in shipped if group in d.stakeholder_groups]
+        table.add_row(group.value, "; ".join(offered) or "none: no pathway yet")
+    console.print(table)
 
 
 @app.command("withdraw")

@@ -101,11 +101,23 @@ def test_every_shipped_definition_is_valid_and_current() -> None:
         "teacher_leader_certificate",
         "evaluation_certification",
         "induction",
+        "site_council",
+        "classified_staff_leadership",
+        "student_leadership",
+        "parent_leadership",
     }
     for f in files:
         d = load_program(f)
         assert d.time_zone == TZ
         assert d.school_year == "2026-27", f"{f.name}: the sample is for the current school year"
+        assert d.stakeholder_groups, f"{f.name}: the needs assessment reads whom it develops"
+
+
+def test_every_stakeholder_group_has_a_pathway() -> None:
+    from domain.councils import StakeholderGroup
+
+    offered = {g for f in catalog_files() for g in load_program(f).stakeholder_groups}
+    assert offered == set(StakeholderGroup)
 
 
 def broken(change: Callable[[dict[str, Any]], None], tmp_path: Path) -> str:

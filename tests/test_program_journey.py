@@ -348,3 +348,117 @@ async def test_induction_continues_into_its_next_year_and_pauses_when_the_princi
         final = await hired.result()
     assert ended.stage is Stage.WITHDRAWN
     assert final.stage is Stage.INCOMPLETE and final.year_in_program == 3
+
+
+async def test_a_site_council_short_at_its_review_tells_the_oversight_committee(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    await seed_district(pool, [])
+    d = await program_near(env, "site_council.toml")
+    first, second = d.checkpoints
+    async with running_worker(client, pool, task_queue):
+        council = await enroll(client, pool, d, task_queue, "p-9", "principal")
+        await stage_of(council, Stage.ACTIVE)
+        for member, name, group in (
+            ("p-9", "Principal p-9", "administrator"),
+            ("t-1", "Ana", "teacher"),
+            ("g-1", "Luz", "parent"),
+        ):
+            await council.execute_update(
+                ProgramJourney.seat_member,
+                pj.SeatMember(
+                    part_id="council",
+                    member_id=member,
+                    full_name=name,
+                    group=group,
+                    seated_by="p-9",
+                ),  # type: ignore[arg-type]
+            )
+        twice = pj.SeatMember(
+            part_id="council", member_id="t-1", full_name="Ana", group="teacher", seated_by="p-9"
+        )  # type: ignore[arg-type]
+        assert await refused(council, ProgramJourney.seat_member, twice) == "council.already_member"
+        await advance_to(env, local_moment(first.on, time(9), TZ))
+        status = await stage_of(council, Stage.ACTIVE)
+        await advance_to(env, local_moment(second.on, time(9), TZ))
+        await council.execute_update(
+            ProgramJourney.withdraw,
+            pj.WithdrawFromProgram(
+                reason="council dissolved for the year", withdrawn_by="office:ana"
+            ),
+        )
+        ended = await council.result()
+        await keep_history(council, "program_site_council_short_at_review")
+    assert status.stage is Stage.ACTIVE and ended.stage is Stage.WITHDRAWN
+    told = await pool.fetch(
+        "SELECT subject, body FROM email_outbox WHERE recipient = $1 ORDER BY id", first.notify
+    )
+    assert [r["subject"] for r in told] == [
+        f"{d.title}: Leader p-9 falls short at the {first.title}",
+        f"{d.title}: Leader p-9 falls short at the {second.title}",
+    ]
+    assert "2 more teacher member(s) needed" in told[0]["body"]
+    stored = [e.to_domain() for e in await EventStore(pool).read_stream(council.id)]
+    checkpoints = [e for e in stored if isinstance(e, pj.ProgramCheckpoint)]
+    assert [c.on for c in checkpoints] == [first.on, second.on] and all(
+        c.missing for c in checkpoints
+    )
+
+
+async def test_a_parent_is_enrolled_without_hr_and_completes_parent_college(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    from activities.enrollment import start_journey
+    from domain.catalog.start import PROGRAM, CommunityMember
+    from domain.councils import StakeholderGroup
+    from domain.pathway import StartRefused
+
+    await seed_district(pool, [])
+    d = await program_near(env, "parent_leadership.toml")
+    parent = CommunityMember(
+        full_name="Luz Garcia",
+        email="luz@families.example",
+        group=StakeholderGroup.PARENT,
+        school_id="carver-ms",
+    )
+    inp = ProgramInput(
+        program=d,
+        enrollment=ProgramEnrollment(employee_id="g-1001", enrolled_by="office:ana", person=parent),
+    )
+    student = ProgramInput(
+        program=d,
+        enrollment=ProgramEnrollment(
+            employee_id="s-1",
+            enrolled_by="office:ana",
+            person=parent.model_copy(update={"group": StakeholderGroup.STUDENT}),
+        ),
+    )
+    with pytest.raises(StartRefused) as not_for_students:
+        await start_journey(client, LocalHris(pool), PROGRAM, student, task_queue)
+    assert not_for_students.value.code == "start.ineligible_title"
+    with pytest.raises(ValueError, match="give their name, e-mail and group"):
+        ProgramInput(
+            program=d, enrollment=ProgramEnrollment(employee_id="g-2", enrolled_by="office:ana")
+        )
+    async with running_worker(client, pool, task_queue):
+        started = await start_journey(client, LocalHris(pool), PROGRAM, inp, task_queue)
+        handle: Handle = client.get_workflow_handle(
+            started.workflow_id, result_type=pj.ProgramStatus
+        )
+        await stage_of(handle, Stage.ACTIVE)
+        workshops = d.part("parent-college")
+        assert workshops is not None and workshops.kind == "course"
+        sessions = workshops.sessions[:3]  # type: ignore[union-attr]
+        await advance_to(env, evening(sessions[-1].on))
+        for s in sessions:
+            mark = pj.MarkSession(
+                part_id="parent-college", session_id=s.id, status=PRESENT, recorded_by="office:ana"
+            )
+            status = await handle.execute_update(ProgramJourney.record_attendance, mark)
+        assert status.stage is Stage.COMPLETED
+        done = await handle.result()
+    assert done.full_name == "Luz Garcia" and done.stage is Stage.COMPLETED
+    mail = await pool.fetchval(
+        "SELECT subject FROM email_outbox WHERE recipient = 'luz@families.example'"
+    )
+    assert mail == f"{d.title}: completed"

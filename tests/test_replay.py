@@ -39,6 +39,13 @@ def test_there_are_golden_histories() -> None:
         "fellowship_did_not_complete",
         "fellowship_cohort_closed",
         "aspiring_principal_completed",
+        "program_evaluation_certified_after_failing_twice",
+        "program_evaluation_renewed",
+        "program_evaluation_expired",
+        "program_induction_year_closed_incomplete",
+        "program_teacher_leader_certificate_completed",
+        "program_teacher_leader_certificate_incomplete",
+        "program_site_council_short_at_review",
     } <= names
 
 

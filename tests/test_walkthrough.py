@@ -55,7 +55,7 @@ async def test_every_walkthrough_command_succeeds_on_a_dev_server(
     script = script.replace(PROGRAM, f'P="{wrapper}"', 1)
     script = (
         "set -eE\ntrap 'echo \"walkthrough command failed: $BASH_COMMAND\" >&2' ERR\n"
-        f'{script}\necho "ids: $J $F $A $C $E $T $I"\n'
+        f'{script}\necho "ids: $J $F $A $C $E $T $I $S $G"\n'
     )
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     task_queue = "walkthrough"
@@ -93,7 +93,7 @@ async def test_every_walkthrough_command_succeeds_on_a_dev_server(
     ids = re.search(r"^ids: (.*)$", stdout, re.MULTILINE)
     assert ids is not None
     built = ids.group(1).split()
-    assert len(started) == 7 and set(built) == set(started), (started, built)
+    assert len(started) == 9 and set(built) == set(started), (started, built)
     assert f"recorded: {built[0]} is closed" in stdout  # the teacher leader's year, closed early
     assert f"recorded: {built[3]} is breached" in stdout  # the commitment, left early, waived
     assert "$" in stdout and "_cents" not in stdout  # a person reads money in dollars

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         CertificationExpired,
         HoursLapsed,
         ParticipantIdentified,
+        ProgramCheckpoint,
         ProgramEnded,
         ProgramEnrolled,
         ProgramIneligible,
@@ -116,7 +117,9 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
         return self.current_status()
 
     async def _identify(self) -> None:
-        d, person = self.program, await district.employee(self.inp.enrollment.employee_id)
+        d, enrollment = self.program, self.inp.enrollment
+        # A parent or a student is enrolled with their name; HR knows every employee.
+        person = enrollment.as_employee() or await district.employee(enrollment.employee_id)
         events: list[DomainEvent] = [
             ParticipantIdentified(
                 **self.stamp(),
@@ -142,13 +145,14 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
                     effective_on=d.starts,
                 )
             )
-        self.record(events, actor="hris")
+        self.record(events, actor="hris" if enrollment.person is None else enrollment.enrolled_by)
         await self.journal.flush()
 
     # --- a program year ----------------------------------------------------------------------
 
     async def _run_year(self) -> None:
         d = self.program
+        await self._review_checkpoints()
         year_end = local_moment(d.ends + timedelta(days=1), time(0), d.time_zone)
         await self.wait_for(lambda: self.state.stage is Stage.COMPLETED, year_end)
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -165,7 +169,7 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
         more = self.carried.year_in_program < d.years or paused
         if more:
             await self._tell(
-                "year-closed",
+                f"year-closed-{d.school_year}",
                 f"{d.title}: year {self.carried.year_in_program} closed",
                 self._year_words(complete, paused),
             )
@@ -175,6 +179,34 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
             "ended", f"{d.title}: your year closed", self._year_words(complete, paused)
         )
         await self.end(ProgramEnded(**self.stamp(), outcome=Stage.INCOMPLETE.value))
+
+    async def _review_checkpoints(self) -> None:
+        """On each review day of the year (from the day the journey began), record what is
+        still missing and tell whoever the definition names when something is."""
+        d, began = self.program, self.state.began_on
+        for checkpoint in d.checkpoints:
+            if began is not None and checkpoint.on < began:
+                continue
+            moment = local_moment(checkpoint.on, time(7), d.time_zone)
+            if await self.wait_for(lambda: self.state.stage is Stage.COMPLETED, moment):
+                return
+            missing = rules.checkpoint_missing(self.state, d)
+            self.record(
+                [ProgramCheckpoint(**self.stamp(), on=checkpoint.on, title=checkpoint.title,
+                                   missing=missing)]
+            )  # fmt: skip
+            await self.journal.flush()
+            if missing:
+                who = self.state.full_name or self.state.employee_id
+                await self.notify(
+                    "oversight",
+                    checkpoint.notify,
+                    f"checkpoint-{checkpoint.on}",
+                    f"{d.title}: {who} falls short at the {checkpoint.title}",
+                    f"{d.title} {d.school_year}, {who} ({self.state.school_id or 'no school'}), "
+                    f"{checkpoint.title} on {checkpoint.on}. Still missing:\n- "
+                    + "\n- ".join(missing),
+                )
 
     def _year_words(self, complete: bool, paused: bool) -> str:
         if paused:
@@ -383,6 +415,17 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
     report_milestone = part_action(
         "report_milestone", rules.ReportMilestone, Action.REPORT_MILESTONE, "reported_by",
         rules.decide_milestone,
+    )  # fmt: skip
+    seat_member = part_action(
+        "seat_member", rules.SeatMember, Action.MANAGE_COUNCIL, "seated_by", rules.decide_seat
+    )
+    member_leaves = part_action(
+        "member_leaves", rules.MemberLeaves, Action.MANAGE_COUNCIL, "recorded_by",
+        rules.decide_member_leaves,
+    )  # fmt: skip
+    record_member_training = part_action(
+        "record_member_training", rules.RecordMemberTraining, Action.RECORD_ATTENDANCE,
+        "recorded_by", rules.decide_member_training,
     )  # fmt: skip
     withdraw = action(
         "withdraw",

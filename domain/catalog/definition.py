@@ -32,8 +32,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain import definitions
+from domain import councils, definitions
 from domain.calendar import TimeZone
+from domain.councils import StakeholderGroup
 from domain.refusals import DefinitionError
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
@@ -150,9 +151,49 @@ class Milestone(PartBase):
     reported_by: Literal["university", "hris", "office"] = "office"
 
 
+class GroupSeats(Frozen):
+    min: int = Field(0, ge=0)
+    max: int | None = Field(None, ge=1)
+
+
+class Majority(Frozen):
+    group: StakeholderGroup
+    of: tuple[StakeholderGroup, ...] = Field(min_length=2)
+
+
+class Council(PartBase):
+    """A council's membership by stakeholder group, its composition rules and each member's
+    training (`domain.councils`); complete when the composition holds and every member is
+    trained in every topic."""
+
+    kind: Literal["council"]
+    groups: dict[StakeholderGroup, GroupSeats] = Field(min_length=1)
+    parity: tuple[tuple[StakeholderGroup, ...], tuple[StakeholderGroup, ...]] | None = None
+    majority: Majority | None = None
+    topics: tuple[Slug, ...] = Field(min_length=1, description="the training each member takes")
+
+    def composition(self) -> councils.Composition:
+        return councils.Composition(
+            minimum={g: seats.min for g, seats in self.groups.items() if seats.min},
+            maximum={g: seats.max for g, seats in self.groups.items() if seats.max is not None},
+            parity=self.parity,
+            majority=(self.majority.group, self.majority.of) if self.majority else None,
+        )
+
+
 Part = Annotated[
-    Course | Log | Deliverable | Steps | Assessment | Milestone, Field(discriminator="kind")
+    Course | Log | Deliverable | Steps | Assessment | Milestone | Council,
+    Field(discriminator="kind"),
 ]
+
+
+class Checkpoint(Frozen):
+    """A day the journey's progress is reviewed: what is still missing is recorded, and sent to
+    `notify` (an oversight body, the program office) when something is."""
+
+    on: date
+    title: str = Field("progress review", min_length=1)
+    notify: str = Field(min_length=3, description="the e-mail address told of what falls short")
 
 
 class Eligibility(Frozen):
@@ -242,6 +283,15 @@ class ProgramDefinition(Frozen):
     award: Award | None = None
     stipends: tuple[Stipend, ...] = ()
     hr: HrRules = HrRules()
+    checkpoints: tuple[Checkpoint, ...] = ()
+    stakeholder_groups: tuple[StakeholderGroup, ...] = Field(
+        (), description="whom the program develops (the needs assessment reads it)"
+    )
+    participants: Literal["employees", "community"] = Field(
+        "employees",
+        description="employees HR lists, or parents, students and community members the "
+        "program office enrolls with their name and e-mail",
+    )
 
     @model_validator(mode="after")
     def _works(self) -> ProgramDefinition:
@@ -338,6 +388,8 @@ class ProgramDefinition(Frozen):
         data["ends"] = self.ends + move
         if self.enrollment_closes:
             data["enrollment_closes"] = self.enrollment_closes + move
+        for checkpoint in data["checkpoints"]:
+            checkpoint["on"] += move
         for part in data["parts"]:
             for session in part.get("sessions", ()):
                 session["on"] += move

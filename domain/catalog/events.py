@@ -14,6 +14,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from domain.attendance import SessionAttendanceRecorded
+from domain.councils import StakeholderGroup
 from domain.deliverables import DeliverableReview, DeliverableSubmission
 from domain.events import DomainEvent, Notice
 from domain.milestones import MilestoneReport
@@ -224,3 +225,42 @@ class ProgramEnded(DomainEvent):
     event_type = "program.ProgramEnded"
 
     outcome: str
+
+
+class CouncilMemberSeated(DomainEvent):
+    event_type = "program.CouncilMemberSeated"
+
+    part_id: str
+    member_id: str
+    full_name: str
+    group: StakeholderGroup
+    seated_by: str
+
+
+class CouncilMemberLeft(DomainEvent):
+    event_type = "program.CouncilMemberLeft"
+
+    part_id: str
+    member_id: str
+    reason: str
+    recorded_by: str
+
+
+class CouncilTrainingRecorded(DomainEvent):
+    event_type = "program.CouncilTrainingRecorded"
+
+    part_id: str
+    member_id: str
+    topic: str
+    on: date
+    recorded_by: str
+
+
+class ProgramCheckpoint(DomainEvent):
+    """A review day: what was still missing then (nothing, when on track)."""
+
+    event_type = "program.ProgramCheckpoint"
+
+    on: date
+    title: str
+    missing: list[str]

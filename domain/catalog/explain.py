@@ -88,4 +88,15 @@ SENTENCES: Mapping[type[DomainEvent], Callable[[Any], str]] = {
     ev.HoursLapsed: lambda e: f"{e.hours} unpaid hours from {e.earned_in} lapsed",
     ev.ProgramNoticeSent: lambda e: f"notice to the {e.recipient}: {e.subject}",
     ev.ProgramEnded: lambda e: f"journey ended: {e.outcome}",
+    ev.CouncilMemberSeated: lambda e: (
+        f"{e.part_id}: {e.full_name} ({e.member_id}) seated as {e.group.value} by {e.seated_by}"
+    ),
+    ev.CouncilMemberLeft: lambda e: f"{e.part_id}: {e.member_id} left the council: {e.reason}",
+    ev.CouncilTrainingRecorded: lambda e: (
+        f"{e.part_id}: {e.member_id} completed the {e.topic} training on {e.on}"
+    ),
+    ev.ProgramCheckpoint: lambda e: (
+        f"{e.title} on {e.on}: "
+        + ("on track" if not e.missing else "still missing " + "; ".join(e.missing))
+    ),
 }

@@ -23,7 +23,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from domain import assessments, dated_log, deliverables, milestones, ordered_steps
+from domain import assessments, councils, dated_log, deliverables, milestones, ordered_steps
 from domain.attendance import AttendanceStatus, RecordSessionAttendance, check_mark
 from domain.calendar import local_date, not_yet
 from domain.catalog import definition as defs
@@ -37,11 +37,15 @@ from domain.catalog.events import (
     AssessmentScored,
     CertificationExpired,
     CertificationRenewed,
+    CouncilMemberLeft,
+    CouncilMemberSeated,
+    CouncilTrainingRecorded,
     HoursLapsed,
     LogEntryRecorded,
     MilestoneMarked,
     PartCompleted,
     ParticipantIdentified,
+    ProgramCheckpoint,
     ProgramCompleted,
     ProgramEnded,
     ProgramEnrolled,
@@ -59,6 +63,7 @@ from domain.catalog.events import (
     YearClosed,
 )
 from domain.commands import Command
+from domain.councils import StakeholderGroup
 from domain.deliverables import DeliverableState, ReviewDeliverable, SubmitDeliverable
 from domain.events import DomainEvent
 from domain.hr import HrChange
@@ -142,6 +147,26 @@ class ReportMilestone(PartCommand):
     reference: str = ""
 
 
+class SeatMember(PartCommand):
+    member_id: str = Field(min_length=1, description="an employee id, or the school roster's id")
+    full_name: str = Field(min_length=1)
+    group: StakeholderGroup
+    seated_by: str = Field(min_length=1)
+
+
+class MemberLeaves(PartCommand):
+    member_id: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    recorded_by: str = Field(min_length=1)
+
+
+class RecordMemberTraining(PartCommand):
+    member_id: str = Field(min_length=1)
+    topic: str = Field(min_length=1)
+    on: date
+    recorded_by: str = Field(min_length=1)
+
+
 class WithdrawFromProgram(Command):
     reason: str = Field(min_length=1)
     withdrawn_by: str = Field(min_length=1)
@@ -164,6 +189,12 @@ class Attempt(BaseModel):
     taken_on: date
     score: int
     passed: bool
+
+
+class CouncilSeat(BaseModel):
+    full_name: str
+    group: StakeholderGroup
+    trained: list[str] = []
 
 
 class ProgramJourneyState(BaseModel):
@@ -190,6 +221,7 @@ class ProgramJourneyState(BaseModel):
     attempts: dict[str, list[Attempt]] = {}
     milestones: dict[str, date] = {}
     completed: dict[str, date] = {}
+    council: dict[str, dict[str, CouncilSeat]] = {}
     paid: list[str] = []
     end_reason: str = ""
     year_closed: bool = False
@@ -245,6 +277,14 @@ def fold_into(state: ProgramJourneyState | None, event: DomainEvent) -> ProgramJ
             s.milestones[event.part_id] = event.achieved_on
         case PartCompleted():
             s.completed[event.part_id] = event.completed_on
+        case CouncilMemberSeated():
+            s.council.setdefault(event.part_id, {})[event.member_id] = CouncilSeat(
+                full_name=event.full_name, group=event.group
+            )
+        case CouncilMemberLeft():
+            s.council.get(event.part_id, {}).pop(event.member_id, None)
+        case CouncilTrainingRecorded():
+            s.council[event.part_id][event.member_id].trained.append(event.topic)
         case ProgramPaused():
             s.stage, s.paused_reason = Stage.PAUSED, event.reason
         case ProgramResumed():
@@ -264,7 +304,7 @@ def fold_into(state: ProgramJourneyState | None, event: DomainEvent) -> ProgramJ
             s.stage = Stage.EXPIRED
         case StipendPaid():
             s.paid.append(event.purpose)
-        case HoursLapsed() | ProgramNoticeSent():
+        case HoursLapsed() | ProgramNoticeSent() | ProgramCheckpoint():
             pass
         case ProgramEnded():
             s.stage = Stage(event.outcome) if event.outcome in _STAGES else s.stage
@@ -335,6 +375,8 @@ def is_part_complete(s: ProgramJourneyState, part: defs.Part) -> bool:
             return assessments.is_passed(_attempts(s, part))
         case defs.Milestone():
             return part.id in s.milestones
+        case defs.Council():
+            return not council_problems(s, part)
     raise TypeError(part)  # pragma: no cover - every kind is matched above
 
 
@@ -363,7 +405,32 @@ def missing_words(s: ProgramJourneyState, part: defs.Part) -> str:
             return f"{part.title}: not passed ({len(tries)} attempt(s))"
         case defs.Milestone():
             return f"{part.title}: not reported"
+        case defs.Council():
+            return f"{part.title}: " + "; ".join(council_problems(s, part))
     raise TypeError(part)  # pragma: no cover
+
+
+def council_members(s: ProgramJourneyState, part: defs.Council) -> dict[str, councils.Member]:
+    return {
+        member_id: councils.Member(member_id, seat.full_name, seat.group, frozenset(seat.trained))
+        for member_id, seat in s.council.get(part.id, {}).items()
+    }
+
+
+def council_problems(s: ProgramJourneyState, part: defs.Council) -> list[str]:
+    members = council_members(s, part).values()
+    problems = councils.composition_problems(members, part.composition())
+    waiting = councils.untrained(members, part.topics)
+    if waiting:
+        problems.append(f"{len(waiting)} member(s) not yet trained: " + "; ".join(waiting))
+    return problems
+
+
+def checkpoint_missing(s: ProgramJourneyState, d: ProgramDefinition) -> list[str]:
+    """What a review day finds still missing among the required parts."""
+    return [
+        missing_words(s, p) for p in parts_of(s, d) if p.required and not is_part_complete(s, p)
+    ]
 
 
 def required_complete(s: ProgramJourneyState, d: ProgramDefinition) -> bool:
@@ -712,6 +779,66 @@ def decide_milestone(
         reference=cmd.reference,
     )
     return _with_completion(s, d, part, [marked], cmd.achieved_on, now, ids)
+
+
+def decide_seat(
+    s: ProgramJourneyState, d: ProgramDefinition, cmd: SeatMember, now: datetime, ids: NewId
+) -> list[DomainEvent]:
+    check_open(s)
+    part: defs.Council = _part(s, d, cmd.part_id, defs.Council)
+    councils.check_seat(
+        council_members(s, part), cmd.member_id, cmd.group, part.composition(), ProgramRefusal
+    )
+    seated = CouncilMemberSeated(
+        **_stamp(now, ids),
+        part_id=part.id,
+        member_id=cmd.member_id,
+        full_name=cmd.full_name,
+        group=cmd.group,
+        seated_by=cmd.seated_by,
+    )
+    return _with_completion(s, d, part, [seated], local_date(now, d.time_zone), now, ids)
+
+
+def decide_member_leaves(
+    s: ProgramJourneyState, d: ProgramDefinition, cmd: MemberLeaves, now: datetime, ids: NewId
+) -> list[DomainEvent]:
+    check_open(s)
+    part: defs.Council = _part(s, d, cmd.part_id, defs.Council)
+    councils.check_member(council_members(s, part), cmd.member_id, ProgramRefusal)
+    left = CouncilMemberLeft(
+        **_stamp(now, ids),
+        part_id=part.id,
+        member_id=cmd.member_id,
+        reason=cmd.reason,
+        recorded_by=cmd.recorded_by,
+    )
+    return [left]
+
+
+def decide_member_training(
+    s: ProgramJourneyState,
+    d: ProgramDefinition,
+    cmd: RecordMemberTraining,
+    now: datetime,
+    ids: NewId,
+) -> list[DomainEvent]:
+    check_open(s)
+    part: defs.Council = _part(s, d, cmd.part_id, defs.Council)
+    councils.check_training(
+        council_members(s, part), cmd.member_id, cmd.topic, part.topics, ProgramRefusal
+    )
+    if problem := not_yet("on", cmd.on, now, d.time_zone):
+        raise ProgramRefusal(problem, code="date.in_future")
+    trained = CouncilTrainingRecorded(
+        **_stamp(now, ids),
+        part_id=part.id,
+        member_id=cmd.member_id,
+        topic=cmd.topic,
+        on=cmd.on,
+        recorded_by=cmd.recorded_by,
+    )
+    return _with_completion(s, d, part, [trained], cmd.on, now, ids)
 
 
 def decide_withdrawal(

@@ -12,7 +12,8 @@ from domain.catalog.definition import ProgramDefinition
 from domain.catalog.explain import SENTENCES
 from domain.catalog.journey import HearHr, ProgramStatus, Stage, fold_into
 from domain.commands import Command
-from domain.external import Employee
+from domain.councils import StakeholderGroup
+from domain.external import Employee, HrText
 from domain.hr import HrChange, HrNews
 from domain.pathway import (
     JourneyAttributes,
@@ -24,12 +25,38 @@ from domain.pathway import (
 )
 
 
+class CommunityMember(Command):
+    """A participant HR does not list (a parent, a student, a community member), as the program
+    office enrolls them."""
+
+    full_name: HrText = Field(min_length=1)
+    email: HrText = Field(min_length=3)
+    group: StakeholderGroup
+    school_id: HrText | None = None
+
+
 class ProgramEnrollment(Command):
-    employee_id: str = Field(min_length=1)
+    employee_id: str = Field(
+        min_length=1, description="the HR employee id, or the program's id for a community member"
+    )
     enrolled_by: str = Field(min_length=1)
     year_in_program: int = Field(
         1, ge=1, description="the year to start at: 2 for a principal hired in year two of the role"
     )
+    person: CommunityMember | None = None
+
+    def as_employee(self) -> Employee | None:
+        """A community member as the start path and the journey read a participant."""
+        p = self.person
+        if p is None:
+            return None
+        return Employee(
+            employee_id=self.employee_id,
+            full_name=p.full_name,
+            email=p.email,
+            role=p.group.value,
+            school_id=p.school_id,
+        )
 
 
 class Carried(BaseModel):
@@ -57,6 +84,16 @@ class ProgramInput(BaseModel):
 
     @model_validator(mode="after")
     def _year(self) -> ProgramInput:
+        community = self.program.participants == "community"
+        if community and self.enrollment.person is None:
+            raise ValueError(
+                f"{self.program.title} enrolls parents, students or community members: give "
+                "their name, e-mail and group"
+            )
+        if not community and self.enrollment.person is not None:
+            raise ValueError(
+                f"{self.program.title} is for employees: HR gives their name and e-mail"
+            )
         if self.enrollment.year_in_program > self.program.years:
             raise ValueError(
                 f"year_in_program {self.enrollment.year_in_program} is beyond the "
@@ -133,6 +170,7 @@ PROGRAM = Pathway(
     ),
     definition_of=lambda inp: inp.program,
     employee_of=lambda inp: inp.enrollment.employee_id,
+    person_of=lambda inp: inp.enrollment.as_employee(),
     school_of=lambda inp: None,
     attributes=_attributes,
     check_start=_check_start,
