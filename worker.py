@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.db import open_database, resolve_database_url
 from activities.eventstore import EventStore
 from activities.external import ExternalActivities, build_external
+from activities.http_systems import open_http_client
 from activities.journal import JournalActivities
 from activities.orchestration import OrchestrationActivities
 from activities.readmodel import ReadModel
@@ -54,10 +54,9 @@ async def open_services(settings: Settings, dsn: str | None = None) -> AsyncIter
         url = dsn or resolve_database_url(settings.database_url, settings.data_dir)
         pool = await open_database(url)
         stack.push_async_callback(pool.close)
-        http = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
-        stack.push_async_callback(http.aclose)
-        store = EventStore(pool)
-        yield Services(pool, store, build_external(settings, pool, http), ReadModel(pool))
+        http = await stack.enter_async_context(open_http_client(settings.http_timeout_seconds))
+        external = await build_external(settings.systems, http, pool)
+        yield Services(pool, EventStore(pool), external, ReadModel(pool))
 
 
 def build_worker(

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -37,6 +37,9 @@ from domain.registry import PATHWAYS, by_workflow_type
 from pathways.config import ConfigError, Settings, load_settings
 from pathways.logs import configure_logging
 from pathways.show import emit
+
+if TYPE_CHECKING:
+    import asyncpg
 
 console = Console()
 
@@ -325,22 +328,17 @@ def school_hr_lists(school_id: str, *, refused: str) -> Callable[[Settings], Awa
 
 @asynccontextmanager
 async def command_hris(settings: Settings) -> AsyncIterator[Hris]:
-    """HR as the command line sees it: the HR system's API when `HRIS_URL` is set, otherwise
+    """HR as the command line sees it, chosen as the worker chooses it
+    (`activities.external.choose_hris`): the HR system's API when `HRIS_URL` is set, otherwise
     the local HR tables."""
-    if settings.hris_url:
-        from activities.http_systems import HttpHris, open_http_client
-
-        async with open_http_client(settings) as http:
-            yield HttpHris(settings.hris_url, http)
-        return
     from activities.db import open_database, resolve_database_url
-    from activities.local_systems import LocalHris
+    from activities.external import open_hris
 
-    pool = await open_database(resolve_database_url(settings.database_url, settings.data_dir))
-    try:
-        yield LocalHris(pool)
-    finally:
-        await pool.close()
+    async def database() -> asyncpg.Pool:
+        return await open_database(resolve_database_url(settings.database_url, settings.data_dir))
+
+    async with open_hris(settings.systems, database) as hris:
+        yield hris
 
 
 def start_command(pathway: Pathway[Any], inp: BaseModel) -> None:

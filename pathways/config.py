@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from activities.external import SystemsConfig
 from domain import policy
 
 _HOST_PORT = re.compile(r"^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
@@ -138,6 +139,16 @@ class Settings(BaseSettings):
                 "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mutual TLS)"
             )
         return self
+
+    @property
+    def systems(self) -> SystemsConfig:
+        """Where the district's systems are, as the activities take it."""
+        return SystemsConfig(
+            hris_url=self.hris_url,
+            payroll_url=self.payroll_url,
+            email_url=self.email_url,
+            http_timeout_seconds=self.http_timeout_seconds,
+        )
 
     @property
     def uses_tls(self) -> bool:
