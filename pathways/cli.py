@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -30,6 +31,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.systems import ExternalSystemError, Hris
 from domain.attendance import AttendanceStatus, RecordSessionAttendance
+from domain.hr import HrChange
 from domain.money import cents_from_dollars
 from domain.pathway import Pathway
 from domain.refusals import Refusal
@@ -54,7 +56,7 @@ class JourneyEnded(Exception):
 
 def known_failures() -> tuple[type[BaseException], ...]:
     from activities.db import DatabaseUnavailable
-    from domain.refusals import DefinitionError, Refusal
+    from domain.refusals import DefinitionError
     from pathways.deploy import DeploymentRefused
     from pathways.temporal import TemporalUnavailable
 
@@ -310,18 +312,20 @@ def dollars_option(name: str, text: str | None) -> int | None:
         raise  # unreachable
 
 
-def school_hr_lists(school_id: str, *, refused: str) -> Callable[[Settings], Awaitable[None]]:
-    """A check for `send_update`: HR lists the school, or the command is refused with
-    HR's words and `refused` (a sentence: what was not done), and nothing is sent."""
+def hr_change_holds(
+    change: HrChange, school_id: str | None
+) -> Callable[[Settings], Awaitable[None]]:
+    """A check for `send_update`: the HR change may be heard (`domain.hr.check_hr_change`: a
+    school it names is one HR lists), or it is refused and nothing is sent."""
 
     async def check(settings: Settings) -> None:
-        from activities.systems import SchoolNotFound
+        from activities.enrollment import check_hr_news
+        from domain.hr import school_named
 
+        if school_named(change, school_id) is None:
+            return  # nothing to ask HR
         async with command_hris(settings) as hris:
-            try:
-                await hris.school(school_id)
-            except SchoolNotFound as error:
-                raise Refusal(f"{error.message} {refused}", code="hr.unknown_school") from None
+            await check_hr_news(hris, change, school_id)
 
     return check
 
@@ -343,7 +347,13 @@ async def command_hris(settings: Settings) -> AsyncIterator[Hris]:
 
 def start_command(pathway: Pathway[Any], inp: BaseModel) -> None:
     """Start one journey through the start path and say what happened; a refusal (an employee
-    or school HR does not know, an ineligible title, a deadline passed) is one line."""
+    or school HR does not know, an ineligible title, a deadline passed) is one line. What the
+    input alone refuses (the registry's `check_input`) is refused before contacting anything."""
+    if pathway.check_input is not None:
+        try:
+            pathway.check_input(inp, datetime.now(UTC))
+        except Refusal as refusal:
+            fail(f"refused: {refusal} [{refusal.code}]", 1)
 
     async def work(settings: Settings) -> None:
         from activities.enrollment import start_journey

@@ -22,8 +22,8 @@ from pathways.cli import (
     By,
     build,
     dollars_option,
+    hr_change_holds,
     pathway_group,
-    school_hr_lists,
     send_update,
     show_status,
 )
@@ -72,16 +72,9 @@ def hr_event(
     command = build(
         HrEvent, change=change, effective_on=effective, role=role, school_id=school, reason=reason
     )
-    # A school HR does not list cannot count as qualifying service: it is refused here, before
-    # the commitment hears of it.
-    check = (
-        school_hr_lists(school, refused="The change was not recorded.")
-        if school is not None
-        else None
-    )
     send_update(
-        commitment, ServiceCommitment.hr_event, command, CommitmentStatus, check=check,
-        as_json=as_json,
+        commitment, ServiceCommitment.hr_event, command, CommitmentStatus,
+        check=hr_change_holds(command.change, command.school_id), as_json=as_json,
     )  # fmt: skip
 
 

@@ -7,7 +7,6 @@ pathways aspiring apply --employee e-3001 --tier1 2026-06-01
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,6 @@ from rich.table import Table
 from domain.aspiring_principals import journey as ap
 from domain.aspiring_principals.program import SAMPLE_ASPIRING, load_aspiring_year
 from domain.aspiring_principals.start import ASPIRING_PRINCIPAL, AspiringInput
-from domain.calendar import local_date
 from domain.fellowship import journey as fs
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, Milestone, load_fellowship
 from domain.fellowship.start import FELLOWSHIP, FellowshipInput
@@ -295,9 +293,6 @@ def aspiring_nominate(
     nomination = build(
         ap.AspiringNomination, employee_id=employee, tier1_credential_on=tier1, nominated_by=by
     )
-    if nomination.tier1_credential_on > local_date(datetime.now(UTC), definition.time_zone):
-        fail("--tier1: the credential date is in the future")
-
     start_command(ASPIRING_PRINCIPAL, AspiringInput(year=definition, nomination=nomination))
 
 
