@@ -31,6 +31,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.systems import ExternalSystemError, Hris
 from domain.attendance import AttendanceStatus, RecordSessionAttendance
+from domain.calendar import local_date
 from domain.hr import HrChange
 from domain.money import cents_from_dollars
 from domain.pathway import Pathway
@@ -222,7 +223,7 @@ def send_update(
         client = await command_client(settings)
         handle, described = await find_journey(client, journey, answer)
         if described.status is not WorkflowExecutionStatus.RUNNING:
-            raise await journey_ended(handle, described, answer)
+            raise await journey_ended(client, handle, described, answer)
         if check is not None:
             await check(settings)
         sent = command
@@ -233,7 +234,7 @@ def send_update(
         except (RPCError, WorkflowUpdateFailedError) as error:
             if not run_closed(error):  # it closed between the look and the update
                 raise
-            raise await journey_ended(handle, await handle.describe(), answer) from None
+            raise await journey_ended(client, handle, await handle.describe(), answer) from None
         emit(console, journey, status, as_json=as_json, after=True)
 
     run_command(work)
@@ -397,7 +398,7 @@ async def find_journey(
         if error.status is RPCStatusCode.NOT_FOUND:
             raise NoSuchJourney(f"there is no journey {journey}") from None
         raise
-    wanted = next(p for p in PATHWAYS.values() if p.status_type is answer)
+    wanted = pathway_of(answer)
     if described.workflow_type != wanted.workflow_type:
         kind, command = _kind(described.workflow_type)
         raise NoSuchJourney(
@@ -407,18 +408,44 @@ async def find_journey(
 
 
 async def journey_ended(
+    client: Client,
     handle: WorkflowHandle[Any, Any],
     described: WorkflowExecutionDescription,
     answer: type[BaseModel],
 ) -> JourneyEnded:
-    """How a closed journey ended, in words from its final state."""
-    on = described.close_time.date().isoformat() if described.close_time else "an earlier day"
+    """How a closed journey ended, in words from its final state; the day it closed is the
+    day it was in the program's time zone."""
+    on = "an earlier day"
+    if described.close_time is not None:
+        zone = await journey_time_zone(client, handle, pathway_of(answer))
+        on = local_date(described.close_time, zone).isoformat()
     if described.status is WorkflowExecutionStatus.COMPLETED:
         how = final_words(await handle.result(), on)
     else:
         status = described.status.name.lower().replace("_", " ") if described.status else "closed"
         how = f"the journey was {status} on {on}"
     return JourneyEnded(f"{handle.id}: {how}; nothing more can be recorded")
+
+
+def pathway_of(answer: type[BaseModel]) -> Pathway[Any]:
+    """The pathway whose journeys answer with `answer`."""
+    return next(p for p in PATHWAYS.values() if p.status_type is answer)
+
+
+async def journey_time_zone(
+    client: Client, handle: WorkflowHandle[Any, Any], pathway: Pathway[Any]
+) -> str:
+    """The time zone of the definition the journey's run started with (its first event)."""
+    from domain.calendar import DEFAULT_TIME_ZONE
+
+    async for event in handle.fetch_history_events(page_size=1):
+        payloads = event.workflow_execution_started_event_attributes.input.payloads
+        if not payloads:
+            break
+        [inp] = await client.data_converter.decode(payloads, [pathway.input_type])
+        zone = getattr(pathway.definition_of(inp), "time_zone", None)
+        return zone if isinstance(zone, str) else DEFAULT_TIME_ZONE
+    return DEFAULT_TIME_ZONE
 
 
 def final_words(final: BaseModel, on: str) -> str:
