@@ -346,6 +346,23 @@ async def command_hris(settings: Settings) -> AsyncIterator[Hris]:
         yield hris
 
 
+async def logged_journeys(settings: Settings, prefix: str) -> list[list[Any]]:
+    """The domain events of every journey in the event log whose id starts with `prefix`, one
+    list a journey in id order: what a `list` command folds with the pathway's own fold."""
+    from activities.db import open_database, resolve_database_url
+    from activities.eventstore import EventStore
+
+    pool = await open_database(resolve_database_url(settings.database_url, settings.data_dir))
+    try:
+        store = EventStore(pool)
+        return [
+            [e.to_domain() for e in await store.read_stream(stream)]
+            for stream in sorted(await store.stream_ids(prefix))
+        ]
+    finally:
+        await pool.close()
+
+
 def start_command(pathway: Pathway[Any], inp: BaseModel) -> None:
     """Start one journey through the start path and say what happened; a refusal (an employee
     or school HR does not know, an ineligible title, a deadline passed) is one line. What the
