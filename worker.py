@@ -52,7 +52,7 @@ def activities_for(services: Services, client: Client) -> list[Any]:
 async def open_services(settings: Settings, dsn: str | None = None) -> AsyncIterator[Services]:
     async with AsyncExitStack() as stack:
         url = dsn or resolve_database_url(settings.database_url, settings.data_dir)
-        pool = await open_database(url)
+        pool = await open_database(url, connect_timeout=settings.database_connect_timeout)
         stack.push_async_callback(pool.close)
         http = await stack.enter_async_context(open_http_client(settings.http_timeout_seconds))
         external = await build_external(settings.systems, http, pool)
@@ -101,14 +101,15 @@ async def serve(
     worker polls (`make up` makes its build current there); setting `stop` (or a signal)
     ends it. `python worker.py` and `make up` both serve with this."""
     log = get_logger("worker")
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
     # The signer first: a configured key that cannot be read stops here, before anything runs.
     background = _checkpointer(settings, services, stop)
     background += _archiver(settings, client, services, stop)
     background.append(asyncio.create_task(services.read_model.follow(stop)))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     worker = build_worker(client, services, settings.temporal_task_queue, deployment=deployment)
     try:
         async with worker:

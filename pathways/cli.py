@@ -331,28 +331,31 @@ def hr_change_holds(
     return check
 
 
+async def command_database(settings: Settings) -> asyncpg.Pool:
+    """The database a command reads: `DATABASE_URL`, or the embedded one `make up` runs."""
+    from activities.db import open_database, resolve_database_url
+
+    url = resolve_database_url(settings.database_url, settings.data_dir)
+    return await open_database(url, connect_timeout=settings.database_connect_timeout)
+
+
 @asynccontextmanager
 async def command_hris(settings: Settings) -> AsyncIterator[Hris]:
     """HR as the command line sees it, chosen as the worker chooses it
     (`activities.external.choose_hris`): the HR system's API when `HRIS_URL` is set, otherwise
     the local HR tables."""
-    from activities.db import open_database, resolve_database_url
     from activities.external import open_hris
 
-    async def database() -> asyncpg.Pool:
-        return await open_database(resolve_database_url(settings.database_url, settings.data_dir))
-
-    async with open_hris(settings.systems, database) as hris:
+    async with open_hris(settings.systems, lambda: command_database(settings)) as hris:
         yield hris
 
 
 async def logged_journeys(settings: Settings, prefix: str) -> list[list[Any]]:
     """The domain events of every journey in the event log whose id starts with `prefix`, one
     list a journey in id order: what a `list` command folds with the pathway's own fold."""
-    from activities.db import open_database, resolve_database_url
     from activities.eventstore import EventStore
 
-    pool = await open_database(resolve_database_url(settings.database_url, settings.data_dir))
+    pool = await command_database(settings)
     try:
         store = EventStore(pool)
         return [
@@ -371,7 +374,8 @@ def start_command(pathway: Pathway[Any], inp: BaseModel) -> None:
         try:
             pathway.check_input(inp, datetime.now(UTC))
         except Refusal as refusal:
-            fail(f"refused: {refusal} [{refusal.code}]", 1)
+            code, line = one_line(refusal) or (1, str(refusal))
+            fail(line, code)
 
     async def work(settings: Settings) -> None:
         from activities.enrollment import start_journey

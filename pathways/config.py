@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     temporal_tls_ca: Path | None = Field(None, alias="TEMPORAL_TLS_CA")
     temporal_api_key: str | None = Field(None, alias="TEMPORAL_API_KEY")
     database_url: str | None = Field(None, alias="DATABASE_URL")
+    database_connect_timeout: float = Field(15.0, alias="DATABASE_CONNECT_TIMEOUT", gt=0, le=300)
     data_dir: Path = Field(Path(".data"), alias="PATHWAYS_DATA_DIR")
     log_format: LogFormat = Field(LogFormat.CONSOLE, alias="LOG_FORMAT")
     log_level: LogLevel = Field(LogLevel.INFO, alias="LOG_LEVEL")
