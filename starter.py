@@ -27,7 +27,7 @@ import typer
 from domain.external import Employee, School
 from domain.teacher_leader import journey as rules
 from pathways import commands_commitment, commands_program, commands_teacher_leader
-from pathways.cli import build, command_client, console, fail, run_app, run_command
+from pathways.cli import build, command_client, command_hris, console, fail, run_app, run_command
 from pathways.commands_audit import audit_app
 from pathways.commands_deploy import deploy_app
 from pathways.commands_ops import ops_app
@@ -89,9 +89,10 @@ def separate(
         from pathways.journeys import record_separation_everywhere
 
         client = await command_client(settings)
-        told = await record_separation_everywhere(
-            client, employee, command.effective_on, command.reason
-        )
+        async with command_hris(settings) as hris:
+            told = await record_separation_everywhere(
+                client, hris, employee, command.effective_on, command.reason
+            )
         for t in told:
             outcome = f"[red]refused: {t.refused}[/red]" if t.refused else "recorded"
             console.print(f"{t.workflow_type} {t.workflow_id}: {outcome}")

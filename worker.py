@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.db import open_database, resolve_database_url
 from activities.eventstore import EventStore
 from activities.external import ExternalActivities, build_external
+from activities.http_systems import open_http_client
 from activities.journal import JournalActivities
 from activities.orchestration import OrchestrationActivities
 from activities.readmodel import ReadModel
@@ -29,7 +29,7 @@ from pathways.config import Settings
 from pathways.logs import get_logger
 from workflows.registry import WORKFLOWS
 
-__all__ = ["WORKFLOWS", "Services", "build_worker", "open_services", "run_worker"]
+__all__ = ["WORKFLOWS", "Services", "build_worker", "open_services", "run_worker", "serve"]
 
 
 @dataclass
@@ -52,12 +52,11 @@ def activities_for(services: Services, client: Client) -> list[Any]:
 async def open_services(settings: Settings, dsn: str | None = None) -> AsyncIterator[Services]:
     async with AsyncExitStack() as stack:
         url = dsn or resolve_database_url(settings.database_url, settings.data_dir)
-        pool = await open_database(url)
+        pool = await open_database(url, connect_timeout=settings.database_connect_timeout)
         stack.push_async_callback(pool.close)
-        http = httpx.AsyncClient(timeout=settings.http_timeout_seconds)
-        stack.push_async_callback(http.aclose)
-        store = EventStore(pool)
-        yield Services(pool, store, build_external(settings, pool, http), ReadModel(pool))
+        http = await stack.enter_async_context(open_http_client(settings.http_timeout_seconds))
+        external = await build_external(settings.systems, http, pool)
+        yield Services(pool, EventStore(pool), external, ReadModel(pool))
 
 
 def build_worker(
@@ -82,58 +81,81 @@ async def run_worker(settings: Settings) -> None:
     from pathways.deploy import deployment_config
     from pathways.temporal import connect
 
-    log = get_logger("worker")
     client = await connect(settings)
-    deployment = deployment_config(settings)
     async with open_services(settings) as services:
-        worker = build_worker(client, services, settings.temporal_task_queue, deployment=deployment)
+        await serve(settings, client, services, deployment=deployment_config(settings))
+
+
+async def serve(
+    settings: Settings,
+    client: Client,
+    services: Services,
+    *,
+    deployment: WorkerDeploymentConfig | None,
+    started: Callable[[], Awaitable[None]] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run what a worker process runs until SIGINT or SIGTERM: the worker on the task queue,
+    the read model's projector, the log's checkpoint signer (every AUDIT_CHECKPOINT_SECONDS)
+    and the history archive's sweep (every HISTORY_ARCHIVE_SECONDS). `started` runs once the
+    worker polls (`make up` makes its build current there); setting `stop` (or a signal)
+    ends it. `python worker.py` and `make up` both serve with this."""
+    log = get_logger("worker")
+    if stop is None:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        projector = asyncio.create_task(services.read_model.follow(stop))
-        checkpointer = _checkpointer(settings, services, stop)
-        archiver = _archiver(settings, client, services, stop)
-        log.info(
-            "worker started",
-            task_queue=settings.temporal_task_queue,
-            namespace=settings.temporal_namespace,
-            temporal=settings.temporal_address,
-            version=deployment.version.to_canonical_string() if deployment else "unversioned",
-        )
+    # The signer first: a configured key that cannot be read stops here, before anything runs.
+    background = _checkpointer(settings, services, stop)
+    background += _archiver(settings, client, services, stop)
+    background.append(asyncio.create_task(services.read_model.follow(stop)))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    worker = build_worker(client, services, settings.temporal_task_queue, deployment=deployment)
+    try:
         async with worker:
+            log.info(
+                "worker started",
+                task_queue=settings.temporal_task_queue,
+                namespace=settings.temporal_namespace,
+                temporal=settings.temporal_address,
+                version=deployment.version.to_canonical_string() if deployment else "unversioned",
+                checkpoint_seconds=settings.audit_checkpoint_seconds,
+                archive_seconds=settings.history_archive_seconds,
+            )
+            if started is not None:
+                await started()
             await stop.wait()
             log.info("worker stopping: finishing the tasks in hand")
-        await projector
-        for task in (checkpointer, archiver):
-            if task is not None:
-                await task
+    finally:
+        stop.set()
+        await asyncio.gather(*background)
 
 
 def _checkpointer(
     settings: Settings, services: Services, stop: asyncio.Event
-) -> asyncio.Task[None] | None:
-    """Sign the event log's head every AUDIT_CHECKPOINT_SECONDS (0: only on demand)."""
+) -> list[asyncio.Task[None]]:
+    """Sign the event log's head every AUDIT_CHECKPOINT_SECONDS (0: only on demand), with the
+    configured key or the embedded default, made on first use (`pathways.audit_key`)."""
     if not settings.audit_checkpoint_seconds:
-        return None
+        return []
     from activities.logchain import checkpoint_periodically
     from pathways.audit_key import signing_key
 
     key = signing_key(settings)
     every = settings.audit_checkpoint_seconds
-    return asyncio.create_task(checkpoint_periodically(services.pool, key, every, stop))
+    return [asyncio.create_task(checkpoint_periodically(services.pool, key, every, stop))]
 
 
 def _archiver(
     settings: Settings, client: Client, services: Services, stop: asyncio.Event
-) -> asyncio.Task[None] | None:
+) -> list[asyncio.Task[None]]:
     """Archive closed journeys' histories every HISTORY_ARCHIVE_SECONDS (0: only on demand)."""
     if not settings.history_archive_seconds:
-        return None
+        return []
     from pathways.archive import archive_periodically
 
     every = settings.history_archive_seconds
-    return asyncio.create_task(archive_periodically(client, services.pool, every, stop))
+    return [asyncio.create_task(archive_periodically(client, services.pool, every, stop))]
 
 
 def main() -> None:

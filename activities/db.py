@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import warnings
 from dataclasses import dataclass
@@ -111,12 +110,15 @@ def _where(dsn: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", dsn)
 
 
-async def connect_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    """Open a pool; an unreachable server or a wrong DSN becomes one clear line."""
+async def connect_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, connect_timeout: float = 15.0
+) -> asyncpg.Pool:
+    """Open a pool within `connect_timeout` seconds (the entry point's
+    `DATABASE_CONNECT_TIMEOUT`); an unreachable server or a wrong DSN becomes one clear line."""
     try:
         pool = await asyncio.wait_for(
             asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection),
-            timeout=float(os.environ.get("DATABASE_CONNECT_TIMEOUT", "15")),
+            timeout=connect_timeout,
         )
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         detail = str(error) or type(error).__name__

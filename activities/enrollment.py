@@ -25,6 +25,8 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.systems import EmployeeNotFound, ExternalDataInvalid, Hris, SchoolNotFound
+from domain.external import School
+from domain.hr import HrChange, check_hr_change, school_named
 from domain.pathway import JourneyAttributes, Pathway, StartRefused
 
 
@@ -51,6 +53,9 @@ async def check_start(
     hris: Hris, pathway: Pathway[Any], inp: Any, now: datetime | None = None
 ) -> JourneyAttributes:
     """Everything that must hold before `inp` may start; returns the journey's attributes."""
+    now = now or datetime.now(UTC)
+    if pathway.check_input is not None:
+        pathway.check_input(inp, now)
     employee_id = pathway.employee_of(inp)
     named = pathway.person_of(inp)
     try:
@@ -74,7 +79,7 @@ async def check_start(
                 message=f"HR lists {employee_id} {listed}, not at {school_id}; apply with the "
                 "school HR lists, or ask HR to record the transfer first",
             )
-    pathway.check_start(inp, employee, now or datetime.now(UTC))
+    pathway.check_start(inp, employee, now)
     return pathway.attributes(inp, employee)
 
 
@@ -104,3 +109,17 @@ async def start_journey(
         existing = client.get_workflow_handle(workflow_id, result_type=pathway.status_type)
         return Started(pathway.key, workflow_id, created=False, handle=existing)
     return Started(pathway.key, workflow_id, created=True, handle=handle)
+
+
+async def check_hr_news(hris: Hris, change: HrChange, school_id: str | None) -> None:
+    """`domain.hr.check_hr_change` against what HR lists: every way an HR change reaches a
+    journey (one journey's command, the fan-out to all of an employee's) checks it here."""
+    named = school_named(change, school_id)
+    school: School | None = None
+    said = ""
+    if named is not None:
+        try:
+            school = await hris.school(named)
+        except SchoolNotFound as error:
+            said = error.message
+    check_hr_change(change, named, school, said)

@@ -1,8 +1,10 @@
 """Temporal activities for the district's HR, payroll and e-mail systems.
 
-Workers register `build_external(settings, pool, http_client).activities()`. Each system is
-reached over HTTP when its URL setting (`HRIS_URL`, `PAYROLL_URL`, `EMAIL_URL`) is present and
-through the local PostgreSQL stand-in otherwise.
+Workers register `(await build_external(systems, http_client, pool)).activities()`, where
+`systems` (a `SystemsConfig`, built by the entry point from `HRIS_URL`, `PAYROLL_URL`,
+`EMAIL_URL` and `HTTP_TIMEOUT_SECONDS`) says where each system is: reached over HTTP when its
+URL is given and through the local PostgreSQL stand-in otherwise. `choose_hris` is the one
+place that decides it for HR; the worker and the command line both use it.
 
 A definite "no" from a system (unknown employee, school without a principal, a key that
 already stands for another payment, a refused request) fails the activity with a
@@ -14,9 +16,10 @@ retry policy; the idempotency key makes those retries safe.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 import httpx
@@ -35,9 +38,15 @@ from domain.external import (
     PaymentRequest,
     School,
 )
-from pathways.config import Settings
 
-__all__ = ["ExternalActivities", "build_external", "open_http_client"]
+__all__ = [
+    "ExternalActivities",
+    "SystemsConfig",
+    "build_external",
+    "choose_hris",
+    "open_hris",
+    "open_http_client",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -120,27 +129,72 @@ class ExternalActivities:
         return receipt
 
 
-def build_external(
-    settings: Settings, pool: asyncpg.Pool, http_client: httpx.AsyncClient
+@dataclass(frozen=True)
+class SystemsConfig:
+    """Where the district's HR, payroll and e-mail systems are: a base URL each (None: the
+    local PostgreSQL stand-in), and how long an HTTP request may take."""
+
+    hris_url: str | None = None
+    payroll_url: str | None = None
+    email_url: str | None = None
+    http_timeout_seconds: float = 10.0
+
+
+#: An open pool, or how to open one when a local stand-in first needs it (the command line
+#: opens no database for an HR it reaches over HTTP).
+PoolSource: TypeAlias = asyncpg.Pool | Callable[[], Awaitable[asyncpg.Pool]]
+System = TypeVar("System")
+
+
+async def _choose(
+    url: str | None,
+    http: httpx.AsyncClient,
+    pool: PoolSource,
+    remote: Callable[[str, httpx.AsyncClient], System],
+    local: Callable[[asyncpg.Pool], System],
+) -> System:
+    if url:
+        return remote(url, http)
+    return local(pool if isinstance(pool, asyncpg.Pool) else await pool())
+
+
+async def choose_hris(systems: SystemsConfig, http: httpx.AsyncClient, pool: PoolSource) -> Hris:
+    """HR's API when `hris_url` is set, otherwise the local HR tables."""
+    return await _choose(systems.hris_url, http, pool, HttpHris, LocalHris)
+
+
+@asynccontextmanager
+async def open_hris(
+    systems: SystemsConfig, open_pool: Callable[[], Awaitable[asyncpg.Pool]]
+) -> AsyncIterator[Hris]:
+    """HR for one short task (a command): `choose_hris` with a client of its own, and a pool
+    from `open_pool` only when HR is the local tables; both are closed on the way out."""
+    async with AsyncExitStack() as stack:
+        http = await stack.enter_async_context(open_http_client(systems.http_timeout_seconds))
+
+        async def pool() -> asyncpg.Pool:
+            opened = await open_pool()
+            stack.push_async_callback(opened.close)
+            return opened
+
+        yield await choose_hris(systems, http, pool)
+
+
+async def build_external(
+    systems: SystemsConfig, http: httpx.AsyncClient, pool: asyncpg.Pool
 ) -> ExternalActivities:
     """HTTP adapters for the systems whose URL is set, local PostgreSQL stand-ins for the rest.
 
-    `http_client` is shared by the HTTP adapters (see `activities.http_systems.open_http_client`,
-    which applies `HTTP_TIMEOUT_SECONDS`); the caller owns and closes it.
+    `http` is shared by the HTTP adapters (see `activities.http_systems.open_http_client`,
+    which takes `systems.http_timeout_seconds`); the caller owns and closes it.
     """
-    hris: Hris = HttpHris(settings.hris_url, http_client) if settings.hris_url else LocalHris(pool)
-    payroll: Payroll = (
-        HttpPayroll(settings.payroll_url, http_client)
-        if settings.payroll_url
-        else LocalPayroll(pool)
-    )
-    mailer: Mailer = (
-        HttpMailer(settings.email_url, http_client) if settings.email_url else LocalMailer(pool)
-    )
+    hris = await choose_hris(systems, http, pool)
+    payroll: Payroll = await _choose(systems.payroll_url, http, pool, HttpPayroll, LocalPayroll)
+    mailer: Mailer = await _choose(systems.email_url, http, pool, HttpMailer, LocalMailer)
     log.info(
         "external systems",
-        hris="http" if settings.hris_url else "local",
-        payroll="http" if settings.payroll_url else "local",
-        email="http" if settings.email_url else "local",
+        hris="http" if isinstance(hris, HttpHris) else "local",
+        payroll="http" if isinstance(payroll, HttpPayroll) else "local",
+        email="http" if isinstance(mailer, HttpMailer) else "local",
     )
     return ExternalActivities(hris, payroll, mailer)

@@ -1,7 +1,7 @@
 """HTTP clients for the district's HR, payroll and e-mail services.
 
-One `httpx.AsyncClient` (from `open_http_client`) is shared by all three; its timeout comes
-from `HTTP_TIMEOUT_SECONDS`. Answers map onto the failures in `activities.systems`:
+One `httpx.AsyncClient` (from `open_http_client`) is shared by all three; its timeout is the
+entry point's `HTTP_TIMEOUT_SECONDS`. Answers map onto the failures in `activities.systems`:
 
 * 2xx: the result. Payroll and e-mail answer a repeated `Idempotency-Key` with the original
   result and `"duplicate": true`; that is a success, not an error.
@@ -45,7 +45,6 @@ from domain.external import (
     PaymentRequest,
     School,
 )
-from pathways.config import Settings
 
 USER_AGENT = "pathways/0.1"
 _RETRY_LATER = {408, 425, 429}
@@ -54,10 +53,10 @@ _REASON_LIMIT = 300
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def open_http_client(settings: Settings) -> httpx.AsyncClient:
+def open_http_client(timeout_seconds: float) -> httpx.AsyncClient:
     """The client every HTTP adapter shares; the caller closes it (`async with` or `aclose`)."""
     return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.http_timeout_seconds),
+        timeout=httpx.Timeout(timeout_seconds),
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         follow_redirects=False,
     )

@@ -16,7 +16,6 @@ Each problem is one line with a stable kind: `log.entries_missing`, `log.entry_r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from activities.eventstore import (
     log_link,
     row_problem,
 )
+from activities.periodic import every
 from domain.events import canonical_json, to_utc_iso
 
 CHECKPOINT_LOCK = 7_211_004  # one checkpoint writer at a time (7_211_003 is the projection's)
@@ -139,15 +139,13 @@ async def checkpoint_periodically(
 ) -> None:
     """Sign the head every `every_seconds` while the log moves, until `stop` is set. A failed
     attempt (PostgreSQL away) is one log line and the next one tries again."""
-    while not stop.is_set():
-        try:
-            done = await write_checkpoint(pool, key, only_if_moved=True)
-            if done is not None:
-                log.info("log checkpoint signed", number=done.number, log_seq=done.log_seq)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            log.warning("log checkpoint not written", error=str(error) or type(error).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every_seconds)
+
+    async def round() -> None:
+        done = await write_checkpoint(pool, key, only_if_moved=True)
+        if done is not None:
+            log.info("log checkpoint signed", number=done.number, log_seq=done.log_seq)
+
+    await every(every_seconds, stop, round, log=log, failed="log checkpoint not written")
 
 
 # --- verification --------------------------------------------------------------------------

@@ -10,7 +10,6 @@ same transaction as the rows it changes, so a crash never applies an event twice
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
+from activities.periodic import every
 from domain.events import DomainEvent, load_event, load_event_json
 from domain.teacher_leader.events import (
     ApplicantIdentified,
@@ -191,15 +191,13 @@ class ReadModel:
 
     async def follow(self, stop: asyncio.Event, every_seconds: float = 2.0) -> None:
         """Keep the read model current until `stop` is set."""
-        while not stop.is_set():
-            try:
-                applied = await self.catch_up()
-                if applied:
-                    log.info("read model caught up", projection=PROJECTION, applied=applied)
-            except (asyncpg.PostgresError, OSError) as error:
-                log.warning("read model could not catch up", error=str(error))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), every_seconds)
+
+        async def round() -> None:
+            applied = await self.catch_up()
+            if applied:
+                log.info("read model caught up", projection=PROJECTION, applied=applied)
+
+        await every(every_seconds, stop, round, log=log, failed="read model could not catch up")
 
     async def _apply_page(self) -> int:
         # One snapshot for the page and the log's end, so that a page shorter than the page

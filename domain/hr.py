@@ -2,6 +2,8 @@
 
 HR reports changes (a role change, a transfer, a leave, a separation); every pathway hears the
 ones that matter to it in its own terms, which the pathway registry (`domain.registry`) names.
+Before any journey hears one, `check_hr_change` holds for it, whoever sends it (the command
+line's `commitment hr-event`, the fan-out to every open journey of the employee).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from enum import StrEnum
 from pydantic import Field
 
 from domain.commands import Command
+from domain.external import School
+from domain.refusals import Refusal
 
 
 class HrChange(StrEnum):
@@ -31,3 +35,31 @@ class HrNews(Command):
     role: str | None = None
     school_id: str | None = None
     reason: str | None = None
+
+
+NOT_RECORDED = "The change was not recorded."
+
+
+def school_named(change: HrChange, school_id: str | None) -> str | None:
+    """The school HR must list before the change is heard: the one the change names (a school
+    transfer must name its new school)."""
+    if change is HrChange.SCHOOL_TRANSFER and not school_id:
+        raise Refusal(
+            f"a school transfer needs the new school id. {NOT_RECORDED}", code="hr.school_required"
+        )
+    return school_id or None
+
+
+def check_hr_change(
+    change: HrChange, school_id: str | None, school: School | None, hr_says: str = ""
+) -> None:
+    """What holds before any journey hears an HR change: `school_named` holds, and a school it
+    names is one HR lists (`school` is HR's record of it, None when HR lists none, with HR's
+    words in `hr_says`). A school HR does not list cannot count as qualifying service, nor be
+    where anyone works."""
+    named = school_named(change, school_id)
+    if named is None:
+        return
+    if school is None or school.school_id != named:
+        said = hr_says or f"HR lists no school with id {named!r}."
+        raise Refusal(f"{said} {NOT_RECORDED}", code="hr.unknown_school")

@@ -129,6 +129,10 @@ class Pathway(Generic[InputT]):
     person_of: Callable[[Any], Employee | None] = lambda inp: None
     """The participant the start itself names, for pathways whose participants HR does not list
     (parents, students); None: ask HR for `employee_of`."""
+    check_input: Callable[[InputT, datetime], None] | None = None
+    """Raises `StartRefused` when the input alone says no (a window closed, a date still to
+    come): the start path checks it before asking HR, so a command can refuse before it
+    contacts anything. None: the pathway has no such rule."""
     fold_into: FoldInto | None = None
     """The same fold in place, one event at a time, for a reader that folds many journeys as
     their events arrive (a read model's rebuild) without copying the journey per event; None

@@ -9,7 +9,6 @@ what the audit commands read: Temporal's history while it has it, else the archi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 
 import asyncpg
@@ -17,6 +16,7 @@ import structlog
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.periodic import DATABASE_FAILURES, every
 from domain.refusals import Refusal
 from pathways.audit import fetch_runs
 
@@ -116,12 +116,13 @@ async def archive_periodically(
 ) -> None:
     """Archive closed journeys every `every_seconds` until `stop` is set; a failed round is
     one log line and the next round tries again."""
-    while not stop.is_set():
-        try:
-            written = await archive_closed(client, pool)
-            if written:
-                log.info("histories archived", runs=written)
-        except (OSError, RPCError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            log.warning("histories not archived", error=str(error) or type(error).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every_seconds)
+
+    async def round() -> None:
+        written = await archive_closed(client, pool)
+        if written:
+            log.info("histories archived", runs=written)
+
+    failures = (*DATABASE_FAILURES, RPCError)
+    await every(
+        every_seconds, stop, round, log=log, failed="histories not archived", failures=failures
+    )

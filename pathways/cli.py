@@ -14,7 +14,8 @@ import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -30,6 +31,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.systems import ExternalSystemError, Hris
 from domain.attendance import AttendanceStatus, RecordSessionAttendance
+from domain.calendar import local_date
+from domain.hr import HrChange
 from domain.money import cents_from_dollars
 from domain.pathway import Pathway
 from domain.refusals import Refusal
@@ -37,6 +40,9 @@ from domain.registry import PATHWAYS, by_workflow_type
 from pathways.config import ConfigError, Settings, load_settings
 from pathways.logs import configure_logging
 from pathways.show import emit
+
+if TYPE_CHECKING:
+    import asyncpg
 
 console = Console()
 
@@ -51,7 +57,7 @@ class JourneyEnded(Exception):
 
 def known_failures() -> tuple[type[BaseException], ...]:
     from activities.db import DatabaseUnavailable
-    from domain.refusals import DefinitionError, Refusal
+    from domain.refusals import DefinitionError
     from pathways.deploy import DeploymentRefused
     from pathways.temporal import TemporalUnavailable
 
@@ -217,7 +223,7 @@ def send_update(
         client = await command_client(settings)
         handle, described = await find_journey(client, journey, answer)
         if described.status is not WorkflowExecutionStatus.RUNNING:
-            raise await journey_ended(handle, described, answer)
+            raise await journey_ended(client, handle, described, answer)
         if check is not None:
             await check(settings)
         sent = command
@@ -228,7 +234,7 @@ def send_update(
         except (RPCError, WorkflowUpdateFailedError) as error:
             if not run_closed(error):  # it closed between the look and the update
                 raise
-            raise await journey_ended(handle, await handle.describe(), answer) from None
+            raise await journey_ended(client, handle, await handle.describe(), answer) from None
         emit(console, journey, status, as_json=as_json, after=True)
 
     run_command(work)
@@ -307,45 +313,69 @@ def dollars_option(name: str, text: str | None) -> int | None:
         raise  # unreachable
 
 
-def school_hr_lists(school_id: str, *, refused: str) -> Callable[[Settings], Awaitable[None]]:
-    """A check for `send_update`: HR lists the school, or the command is refused with
-    HR's words and `refused` (a sentence: what was not done), and nothing is sent."""
+def hr_change_holds(
+    change: HrChange, school_id: str | None
+) -> Callable[[Settings], Awaitable[None]]:
+    """A check for `send_update`: the HR change may be heard (`domain.hr.check_hr_change`: a
+    school it names is one HR lists), or it is refused and nothing is sent."""
 
     async def check(settings: Settings) -> None:
-        from activities.systems import SchoolNotFound
+        from activities.enrollment import check_hr_news
+        from domain.hr import school_named
 
+        if school_named(change, school_id) is None:
+            return  # nothing to ask HR
         async with command_hris(settings) as hris:
-            try:
-                await hris.school(school_id)
-            except SchoolNotFound as error:
-                raise Refusal(f"{error.message} {refused}", code="hr.unknown_school") from None
+            await check_hr_news(hris, change, school_id)
 
     return check
 
 
+async def command_database(settings: Settings) -> asyncpg.Pool:
+    """The database a command reads: `DATABASE_URL`, or the embedded one `make up` runs."""
+    from activities.db import open_database, resolve_database_url
+
+    url = resolve_database_url(settings.database_url, settings.data_dir)
+    return await open_database(url, connect_timeout=settings.database_connect_timeout)
+
+
 @asynccontextmanager
 async def command_hris(settings: Settings) -> AsyncIterator[Hris]:
-    """HR as the command line sees it: the HR system's API when `HRIS_URL` is set, otherwise
+    """HR as the command line sees it, chosen as the worker chooses it
+    (`activities.external.choose_hris`): the HR system's API when `HRIS_URL` is set, otherwise
     the local HR tables."""
-    if settings.hris_url:
-        from activities.http_systems import HttpHris, open_http_client
+    from activities.external import open_hris
 
-        async with open_http_client(settings) as http:
-            yield HttpHris(settings.hris_url, http)
-        return
-    from activities.db import open_database, resolve_database_url
-    from activities.local_systems import LocalHris
+    async with open_hris(settings.systems, lambda: command_database(settings)) as hris:
+        yield hris
 
-    pool = await open_database(resolve_database_url(settings.database_url, settings.data_dir))
+
+async def logged_journeys(settings: Settings, prefix: str) -> list[list[Any]]:
+    """The domain events of every journey in the event log whose id starts with `prefix`, one
+    list a journey in id order: what a `list` command folds with the pathway's own fold."""
+    from activities.eventstore import EventStore
+
+    pool = await command_database(settings)
     try:
-        yield LocalHris(pool)
+        store = EventStore(pool)
+        return [
+            [e.to_domain() for e in await store.read_stream(stream)]
+            for stream in sorted(await store.stream_ids(prefix))
+        ]
     finally:
         await pool.close()
 
 
 def start_command(pathway: Pathway[Any], inp: BaseModel) -> None:
     """Start one journey through the start path and say what happened; a refusal (an employee
-    or school HR does not know, an ineligible title, a deadline passed) is one line."""
+    or school HR does not know, an ineligible title, a deadline passed) is one line. What the
+    input alone refuses (the registry's `check_input`) is refused before contacting anything."""
+    if pathway.check_input is not None:
+        try:
+            pathway.check_input(inp, datetime.now(UTC))
+        except Refusal as refusal:
+            code, line = one_line(refusal) or (1, str(refusal))
+            fail(line, code)
 
     async def work(settings: Settings) -> None:
         from activities.enrollment import start_journey
@@ -389,7 +419,7 @@ async def find_journey(
         if error.status is RPCStatusCode.NOT_FOUND:
             raise NoSuchJourney(f"there is no journey {journey}") from None
         raise
-    wanted = next(p for p in PATHWAYS.values() if p.status_type is answer)
+    wanted = pathway_of(answer)
     if described.workflow_type != wanted.workflow_type:
         kind, command = _kind(described.workflow_type)
         raise NoSuchJourney(
@@ -399,18 +429,44 @@ async def find_journey(
 
 
 async def journey_ended(
+    client: Client,
     handle: WorkflowHandle[Any, Any],
     described: WorkflowExecutionDescription,
     answer: type[BaseModel],
 ) -> JourneyEnded:
-    """How a closed journey ended, in words from its final state."""
-    on = described.close_time.date().isoformat() if described.close_time else "an earlier day"
+    """How a closed journey ended, in words from its final state; the day it closed is the
+    day it was in the program's time zone."""
+    on = "an earlier day"
+    if described.close_time is not None:
+        zone = await journey_time_zone(client, handle, pathway_of(answer))
+        on = local_date(described.close_time, zone).isoformat()
     if described.status is WorkflowExecutionStatus.COMPLETED:
         how = final_words(await handle.result(), on)
     else:
         status = described.status.name.lower().replace("_", " ") if described.status else "closed"
         how = f"the journey was {status} on {on}"
     return JourneyEnded(f"{handle.id}: {how}; nothing more can be recorded")
+
+
+def pathway_of(answer: type[BaseModel]) -> Pathway[Any]:
+    """The pathway whose journeys answer with `answer`."""
+    return next(p for p in PATHWAYS.values() if p.status_type is answer)
+
+
+async def journey_time_zone(
+    client: Client, handle: WorkflowHandle[Any, Any], pathway: Pathway[Any]
+) -> str:
+    """The time zone of the definition the journey's run started with (its first event)."""
+    from domain.calendar import DEFAULT_TIME_ZONE
+
+    async for event in handle.fetch_history_events(page_size=1):
+        payloads = event.workflow_execution_started_event_attributes.input.payloads
+        if not payloads:
+            break
+        [inp] = await client.data_converter.decode(payloads, [pathway.input_type])
+        zone = getattr(pathway.definition_of(inp), "time_zone", None)
+        return zone if isinstance(zone, str) else DEFAULT_TIME_ZONE
+    return DEFAULT_TIME_ZONE
 
 
 def final_words(final: BaseModel, on: str) -> str:

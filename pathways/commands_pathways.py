@@ -7,7 +7,7 @@ pathways aspiring apply --employee e-3001 --tier1 2026-06-01
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -17,8 +17,7 @@ from rich.table import Table
 
 from domain.aspiring_principals import journey as ap
 from domain.aspiring_principals.program import SAMPLE_ASPIRING, load_aspiring_year
-from domain.aspiring_principals.start import ASPIRING_PRINCIPAL, AspiringInput
-from domain.calendar import local_date
+from domain.aspiring_principals.start import ASPIRING_PRINCIPAL, AspiringInput, aspiring_id
 from domain.fellowship import journey as fs
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, Milestone, load_fellowship
 from domain.fellowship.start import FELLOWSHIP, FellowshipInput
@@ -31,6 +30,7 @@ from pathways.cli import (
     console,
     dollars_option,
     fail,
+    logged_journeys,
     pathway_group,
     run_command,
     scores_of,
@@ -235,17 +235,11 @@ def fellowship_list(program: ProgramFile = SAMPLE_FELLOWSHIP) -> None:
     definition = load_fellowship(program)
 
     async def work(settings: Settings) -> None:
-        from worker import open_services
-
         prefix = f"fellowship/{definition.program_id}/"
-        async with open_services(settings) as services:
-            store = services.store
-            fellows = [
-                fs.status(
-                    fs.fold(e.to_domain() for e in await store.read_stream(stream)), definition
-                )
-                for stream in await store.stream_ids(prefix)
-            ]
+        fellows = [
+            fs.status(fs.fold(events), definition)
+            for events in await logged_journeys(settings, prefix)
+        ]
         table = Table(
             "fellow", "stage", "terms paid", "paid", "owed", "milestones", "why it ended",
             title=f"{definition.title}: {len(fellows)} applicants",
@@ -295,9 +289,6 @@ def aspiring_nominate(
     nomination = build(
         ap.AspiringNomination, employee_id=employee, tier1_credential_on=tier1, nominated_by=by
     )
-    if nomination.tier1_credential_on > local_date(datetime.now(UTC), definition.time_zone):
-        fail("--tier1: the credential date is in the future")
-
     start_command(ASPIRING_PRINCIPAL, AspiringInput(year=definition, nomination=nomination))
 
 
@@ -402,3 +393,38 @@ def aspiring_withdraw(
 def aspiring_status(participant: str, as_json: AsJson = False) -> None:
     """Institute days, shadowing, training, coaching, and what is complete or missing."""
     show_status(participant, ap.AspiringStatus, as_json=as_json)
+
+
+@aspiring_app.command("list")
+def aspiring_list(year: YearFile = SAMPLE_ASPIRING, as_json: AsJson = False) -> None:
+    """Every participant of a year, from the event log: stage, institute days, shadowing,
+    training, coaching, and how many components are missing (`status` names them)."""
+    definition = load_aspiring_year(year)
+
+    async def work(settings: Settings) -> None:
+        prefix = aspiring_id(definition.program_year, "")
+        people = [
+            ap.status(ap.fold(events), definition)
+            for events in await logged_journeys(settings, prefix)
+        ]
+        if as_json:
+            console.print_json(json.dumps([p.model_dump(mode="json") for p in people]))
+            return
+        table = Table(
+            "participant", "stage", "institute", "mentor", "shadowing", "training", "coaching",
+            "missing", title=f"Aspiring Principals {definition.program_year}: {len(people)}",
+        )  # fmt: skip
+        for a in people:
+            table.add_row(
+                f"{a.full_name} ({a.employee_id})",
+                a.stage.value,
+                f"{a.institute_days_present} day(s)",
+                a.mentor or "-",
+                f"{a.shadow_hours} h in {a.shadow_logs} log(s)",
+                str(a.vp_training_present),
+                str(a.coaching_sessions),
+                a.end_reason or (f"{len(a.missing)} missing" if a.missing else "complete"),
+            )
+        console.print(table)
+
+    run_command(work)

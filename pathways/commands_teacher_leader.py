@@ -74,10 +74,6 @@ def apply(
         cohort=cohort,
         submitted_by=submitted_by,
     )
-    try:  # refuse a late or malformed application before contacting anything
-        rules.check_application(definition, application, datetime.now(UTC))
-    except rules.JourneyRefusal as refusal:
-        fail(str(refusal))
     start_command(TEACHER_LEADER, TeacherLeaderInput(program=definition, application=application))
 
 

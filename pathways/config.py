@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from activities.external import SystemsConfig
 from domain import policy
 
 _HOST_PORT = re.compile(r"^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
@@ -55,6 +56,7 @@ class Settings(BaseSettings):
     temporal_tls_ca: Path | None = Field(None, alias="TEMPORAL_TLS_CA")
     temporal_api_key: str | None = Field(None, alias="TEMPORAL_API_KEY")
     database_url: str | None = Field(None, alias="DATABASE_URL")
+    database_connect_timeout: float = Field(15.0, alias="DATABASE_CONNECT_TIMEOUT", gt=0, le=300)
     data_dir: Path = Field(Path(".data"), alias="PATHWAYS_DATA_DIR")
     log_format: LogFormat = Field(LogFormat.CONSOLE, alias="LOG_FORMAT")
     log_level: LogLevel = Field(LogLevel.INFO, alias="LOG_LEVEL")
@@ -138,6 +140,16 @@ class Settings(BaseSettings):
                 "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together (mutual TLS)"
             )
         return self
+
+    @property
+    def systems(self) -> SystemsConfig:
+        """Where the district's systems are, as the activities take it."""
+        return SystemsConfig(
+            hris_url=self.hris_url,
+            payroll_url=self.payroll_url,
+            email_url=self.email_url,
+            http_timeout_seconds=self.http_timeout_seconds,
+        )
 
     @property
     def uses_tls(self) -> bool:

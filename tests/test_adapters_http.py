@@ -11,7 +11,13 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.external import ExternalActivities, build_external
+from activities.external import (
+    ExternalActivities,
+    SystemsConfig,
+    build_external,
+    choose_hris,
+    open_hris,
+)
 from activities.http_systems import HttpHris, HttpMailer, HttpPayroll, open_http_client
 from activities.local_systems import LocalHris, LocalMailer, LocalPayroll
 from activities.systems import (
@@ -52,7 +58,7 @@ def teacher(employee_id: str = "T-100", school_id: str = "S-1") -> Employee:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with open_http_client(Settings(HTTP_TIMEOUT_SECONDS=CLIENT_TIMEOUT)) as client:
+    async with open_http_client(CLIENT_TIMEOUT) as client:
         yield client
 
 
@@ -228,12 +234,13 @@ async def test_activities_make_definite_answers_non_retryable(
 async def test_build_external_follows_the_url_settings(
     pool: asyncpg.Pool, base_url: str, http: httpx.AsyncClient
 ) -> None:
-    local = build_external(Settings(PAYROLL_URL=None, HRIS_URL=None, EMAIL_URL=None), pool, http)
+    nothing = Settings(PAYROLL_URL=None, HRIS_URL=None, EMAIL_URL=None)
+    local = await build_external(nothing.systems, http, pool)
     assert isinstance(local.hris, LocalHris)
     assert isinstance(local.payroll, LocalPayroll)
     assert isinstance(local.mailer, LocalMailer)
 
-    remote = build_external(Settings(PAYROLL_URL=base_url + "/"), pool, http)
+    remote = await build_external(Settings(PAYROLL_URL=base_url + "/").systems, http, pool)
     assert isinstance(remote.hris, LocalHris)
     assert isinstance(remote.payroll, HttpPayroll)
     assert isinstance(remote.mailer, LocalMailer)
@@ -246,3 +253,39 @@ async def test_build_external_follows_the_url_settings(
         "request_payment",
         "send_email",
     ]
+
+
+async def test_the_command_line_and_the_worker_choose_hr_alike(
+    pool: asyncpg.Pool,
+    database_url: str,
+    base_url: str,
+    http: httpx.AsyncClient,
+    district: FakeDistrict,
+) -> None:
+    """One choice of HR for both: over HTTP a command opens no database at all."""
+    from activities.db import connect_pool
+    from pathways.cli import command_hris
+
+    opened: list[asyncpg.Pool] = []
+
+    async def no_database() -> asyncpg.Pool:
+        raise AssertionError("HR over HTTP needs no database")
+
+    remote = SystemsConfig(hris_url=base_url, http_timeout_seconds=CLIENT_TIMEOUT)
+    assert isinstance(await choose_hris(remote, http, pool), HttpHris)
+    async with open_hris(remote, no_database) as hris:
+        assert isinstance(hris, HttpHris)
+        district.add_employee(teacher())
+        assert (await hris.employee("T-100")).full_name == "Tom Teacher"
+    async with command_hris(Settings(HRIS_URL=base_url)) as hris:
+        assert isinstance(hris, HttpHris)
+
+    async def database() -> asyncpg.Pool:
+        opened.append(await connect_pool(database_url, max_size=1))
+        return opened[-1]
+
+    assert isinstance(await choose_hris(SystemsConfig(), http, pool), LocalHris)
+    async with open_hris(SystemsConfig(), database) as hris:
+        assert isinstance(hris, LocalHris)
+        assert len(opened) == 1
+    assert opened[0].is_closing()

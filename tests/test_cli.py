@@ -19,10 +19,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.enrollment import start_journey
 from activities.local_systems import LocalHris
+from domain.calendar import local_date
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, load_fellowship
 from domain.program import SAMPLE_PROGRAM, Role
 from domain.service_commitment.start import SERVICE_COMMITMENT, ServiceCommitmentInput
 from domain.teacher_leader.journey import Application, Withdraw
+from domain.teacher_leader.start import TEACHER_LEADER
+from pathways.cli import journey_time_zone
 from pathways.journeys import start_teacher_leader
 from tests.journey_kit import (
     OTHER_SCHOOL,
@@ -337,7 +340,8 @@ async def test_journey_ids_that_are_unknown_or_of_another_kind_or_ended_are_one_
     database_url: str,
 ) -> None:
     await seed_district(pool, ["t-cli"])
-    program = await program_near(env)
+    # Fourteen hours ahead of UTC, so the day it closed there is not UTC's for most of the day.
+    program = (await program_near(env)).model_copy(update={"time_zone": "Etc/GMT-14"})
     application = Application(
         employee_id="t-cli", role=Role.PEER_COACH, school_id=SCHOOL, submitted_by="hris"
     )
@@ -410,8 +414,10 @@ async def test_journey_ids_that_are_unknown_or_of_another_kind_or_ended_are_one_
             env, "attend", journey, "--session", "summer-1", "--status", "present",
             "--by", "office:ana",
         )  # fmt: skip
+        assert await journey_time_zone(client, handle, TEACHER_LEADER) == "Etc/GMT-14"
         assert one_error_line(ended) == (
-            f"error: {journey}: the journey ended on {closed_on.date().isoformat()} "
+            f"error: {journey}: the journey ended on "
+            f"{local_date(closed_on, 'Etc/GMT-14').isoformat()} "
             "(withdrawn: moving); nothing more can be recorded"
         )
         assert ended.returncode == 1

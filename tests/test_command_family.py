@@ -35,5 +35,5 @@ def test_each_pathway_group_starts_journeys_with_the_same_verb() -> None:
     cli = get_command(app)
     for pathway in PATHWAYS.values():
         verbs = set(cli.commands[pathway.command_group].commands)  # type: ignore[attr-defined]
-        assert "status" in verbs
+        assert "status" in verbs and "list" in verbs
         assert ("apply" in verbs) or (pathway.key == "service_commitment" and "start" in verbs)

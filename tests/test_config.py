@@ -188,3 +188,31 @@ def test_an_http_timeout_out_of_range_is_refused(monkeypatch: pytest.MonkeyPatch
     message = refused(monkeypatch, HTTP_TIMEOUT_SECONDS="0")
 
     assert message == "HTTP_TIMEOUT_SECONDS: Input should be greater than 0 (got '0')"
+
+
+def test_the_database_connect_timeout_is_configuration_and_reaches_the_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    from activities.db import DatabaseUnavailable, connect_pool
+
+    message = refused(monkeypatch, DATABASE_CONNECT_TIMEOUT="0")
+    assert message == "DATABASE_CONNECT_TIMEOUT: Input should be greater than 0 (got '0')"
+    monkeypatch.setenv("DATABASE_CONNECT_TIMEOUT", "0.5")
+    assert load_settings().database_connect_timeout == 0.5
+
+    # A server that accepts the connection and never answers: the pool gives up in time.
+    async def silent() -> None:
+        async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.read()
+
+        server = await asyncio.start_server(hold, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            with pytest.raises(DatabaseUnavailable, match="cannot connect to PostgreSQL"):
+                await asyncio.wait_for(
+                    connect_pool(f"postgresql://u@127.0.0.1:{port}/d", connect_timeout=0.3), 5
+                )
+
+    asyncio.run(silent())

@@ -31,7 +31,6 @@ from domain.service_commitment.rules import load_service_rules
 from domain.service_commitment.start import ServiceCommitmentInput
 from domain.teacher_leader.journey import Application
 from domain.teacher_leader.start import TeacherLeaderInput
-from pathways.config import Settings
 from pathways.roster import parse_roster
 from tests.fake_district import FakeDistrict
 from tests.test_cli import one_error_line, run
@@ -50,7 +49,7 @@ def hr_record_with_nul(district: FakeDistrict) -> None:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with open_http_client(Settings(HTTP_TIMEOUT_SECONDS=5)) as client:
+    async with open_http_client(5) as client:
         yield client
 
 

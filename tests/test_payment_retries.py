@@ -18,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.external import ExternalActivities
     from activities.http_systems import HttpHris, HttpMailer, HttpPayroll, open_http_client
     from domain.external import PaymentKind, PaymentReceipt, PaymentRequest
-    from pathways.config import Settings
     from tests.fake_district import FakeDistrict
 
 PAYMENT_RETRIES = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=5)
@@ -38,7 +37,7 @@ class PayOnce:
 
 @pytest.fixture
 async def worker(client: Client, task_queue: str, base_url: str) -> AsyncIterator[Worker]:
-    async with open_http_client(Settings(HTTP_TIMEOUT_SECONDS=2)) as http:
+    async with open_http_client(2) as http:
         external = ExternalActivities(
             HttpHris(base_url, http), HttpPayroll(base_url, http), HttpMailer(base_url, http)
         )

@@ -96,5 +96,11 @@ async def test_every_walkthrough_command_succeeds_on_a_dev_server(
     assert len(started) == 9 and set(built) == set(started), (started, built)
     assert f"recorded: {built[0]} is closed" in stdout  # the teacher leader's year, closed early
     assert f"recorded: {built[3]} is breached" in stdout  # the commitment, left early, waived
+    # The lists fold each pathway's journeys from the event log.
+    assert re.search(r"^\s*Aspiring Principals \S+: 1\s*$", stdout, re.MULTILINE)
+    assert re.search(r"\(e-3001\) .*\bactive\b.*\b4 missing\b", stdout)
+    title = r"^\s*Service commitments of \S+ on \d{4}-\d\d-\d\d: 1\s*$"
+    assert re.search(title, stdout, re.MULTILINE)
+    assert re.search(r"\be-1002 .*\bbreached\b.*\$15,000\.00", stdout)
     assert "$" in stdout and "_cents" not in stdout  # a person reads money in dollars
     assert "0 altered" in stdout and "0 discrepancies" in stdout

@@ -24,7 +24,7 @@ from domain.attendance import (
     SessionAttendanceRecorded,
     check_mark,
 )
-from domain.calendar import is_after_today
+from domain.calendar import is_after_today, not_yet
 from domain.commands import Command, OfficePerson
 from domain.dated_log import DatedLog
 from domain.events import DomainEvent, Notice
@@ -271,6 +271,16 @@ def check_eligibility(year: AspiringPrincipalsYear, role: str) -> str | None:
         f"HR lists the participant as {role!r}; Aspiring Principals is for "
         f"{', '.join(year.eligible_roles)} with a Tier I credential"
     )
+
+
+def check_nomination(
+    year: AspiringPrincipalsYear, nomination: AspiringNomination, now: datetime
+) -> None:
+    """A nomination names a Tier I credential already earned: a date still to come (in the
+    program's time zone) is refused, whichever way the nomination arrives."""
+    earned = nomination.tier1_credential_on
+    if problem := not_yet("the Tier I credential dated", earned, now, year.time_zone):
+        raise AspiringRefusal(problem, code="date.in_future")
 
 
 def _require_active(a: Aspiring, action: str) -> None:

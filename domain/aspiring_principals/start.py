@@ -9,10 +9,12 @@ from pydantic import BaseModel, ConfigDict
 from domain.aspiring_principals.explain import SENTENCES
 from domain.aspiring_principals.journey import (
     AspiringNomination,
+    AspiringRefusal,
     AspiringStatus,
     Stage,
     WithdrawAspiring,
     check_eligibility,
+    check_nomination,
 )
 from domain.aspiring_principals.program import AspiringPrincipalsYear
 from domain.external import Employee
@@ -20,6 +22,7 @@ from domain.hr import HrChange, HrNews
 from domain.pathway import (
     JourneyAttributes,
     Pathway,
+    StartRefused,
     Told,
     require_eligible,
     require_employed,
@@ -55,6 +58,13 @@ def _check_start(inp: AspiringInput, employee: Employee, now: datetime) -> None:
     require_eligible(check_eligibility(inp.year, employee.role))
 
 
+def _check_input(inp: AspiringInput, now: datetime) -> None:
+    try:
+        check_nomination(inp.year, inp.nomination, now)
+    except AspiringRefusal as refusal:
+        raise StartRefused(refusal.message, code=refusal.code) from None
+
+
 def _hears(news: HrNews) -> Told | None:
     if news.change is HrChange.SEPARATION:
         reason = news.reason or "separated"
@@ -80,6 +90,7 @@ ASPIRING_PRINCIPAL = Pathway(
     school_of=lambda inp: None,
     attributes=_attributes,
     check_start=_check_start,
+    check_input=_check_input,
     hears=_hears,
     explain=SENTENCES,
 )

@@ -52,12 +52,15 @@ def _attributes(inp: TeacherLeaderInput, employee: Employee) -> JourneyAttribute
     )
 
 
-def _check_start(inp: TeacherLeaderInput, employee: Employee, now: datetime) -> None:
-    require_employed(employee)
+def _check_input(inp: TeacherLeaderInput, now: datetime) -> None:
     try:
         check_application(inp.program, inp.application, now)
     except JourneyRefusal as refusal:
         raise StartRefused(str(refusal), code=refusal.code) from None
+
+
+def _check_start(inp: TeacherLeaderInput, employee: Employee, now: datetime) -> None:
+    require_employed(employee)
     if employee.role not in inp.program.eligible_roles:
         raise StartRefused(
             code="start.ineligible_title",
@@ -90,6 +93,7 @@ TEACHER_LEADER = Pathway(
     school_of=lambda inp: inp.application.school_id,
     attributes=_attributes,
     check_start=_check_start,
+    check_input=_check_input,
     hears=_hears,
     explain=SENTENCES,
     fold_into=journey.fold_into,
