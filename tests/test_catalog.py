@@ -437,3 +437,34 @@ def test_a_year_closed_says_what_is_missing() -> None:
     (closed,) = pj.close_year(s, d, at(date(2027, 6, 12)), uuid4)
     assert isinstance(closed, pj.YearClosed) and not closed.complete
     assert "Walkthroughs led in the department: 0 of 3 entries" in closed.missing
+
+
+def test_a_fold_of_the_whole_stream_reads_the_latest_year_as_its_run_does() -> None:
+    d, s = INDUCTION, journey(INDUCTION, "principal")
+    on = at(date(2026, 9, 23))
+    apply(s, d, pj.decide_mark, present("aligned-pd", "pd-sep"), on)
+    assert s.marks["aligned-pd"]
+    following = d.next_year()
+    pj.fold_into(
+        s,
+        ProgramEnrolled(
+            event_id=uuid4(), occurred_at=at(following.starts), employee_id="e-1",
+            program_key=d.key, program_title=d.title, school_year=following.school_year,
+            year_in_program=2, enrolled_by="office:ana", began_on=following.starts,
+        ),
+    )  # fmt: skip
+    assert (s.marks, s.year_in_program, s.school_year) == ({}, 2, "2027-28")
+    assert s.stage is Stage.ENROLLED
+    identified = ParticipantIdentified(
+        event_id=uuid4(), occurred_at=at(following.starts), full_name="Ana Leader",
+        email="a@x.example", role="principal", school_id="carver-ms",
+    )  # fmt: skip
+    pj.fold_into(s, identified)
+    # The same session of next year's calendar is a new mark, not a repeat.
+    assert apply(
+        s,
+        following,
+        pj.decide_mark,
+        present("aligned-pd", "pd-sep"),
+        at(following.starts.replace(month=9, day=24)),
+    )

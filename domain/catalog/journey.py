@@ -15,6 +15,7 @@ earned by completing the parts marked `renewal` again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from copy import deepcopy
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -227,10 +228,20 @@ class ProgramJourneyState(BaseModel):
     year_closed: bool = False
     program_completed_on: date | None = None
     expires_on: date | None = None
+    hours_earned: Decimal = Decimal(0)
+    """Hours of every part completed, in every year of the journey."""
 
     @property
     def is_open(self) -> bool:
         return self.stage in OPEN
+
+
+#: What one run of a journey (a year, a renewal) holds. Each run begins with its enrollment, which
+#: starts them afresh, so a fold of the whole stream reads the latest run as its workflow does.
+PER_RUN = (
+    "paused_reason", "marks", "marked_by", "made_up", "logs", "work", "steps", "attempts",
+    "milestones", "completed", "council", "end_reason", "year_closed",
+)  # fmt: skip
 
 
 def new_state() -> ProgramJourneyState:
@@ -242,6 +253,8 @@ def fold_into(state: ProgramJourneyState | None, event: DomainEvent) -> ProgramJ
     s = state if state is not None else new_state()
     match event:
         case ProgramEnrolled():
+            for name in PER_RUN:
+                setattr(s, name, deepcopy(ProgramJourneyState.model_fields[name].default))
             s.employee_id, s.program_key = event.employee_id, event.program_key
             s.school_year, s.year_in_program = event.school_year, event.year_in_program
             s.cycle, s.certified_until = event.cycle, event.certified_until
@@ -277,6 +290,7 @@ def fold_into(state: ProgramJourneyState | None, event: DomainEvent) -> ProgramJ
             s.milestones[event.part_id] = event.achieved_on
         case PartCompleted():
             s.completed[event.part_id] = event.completed_on
+            s.hours_earned += event.hours
         case CouncilMemberSeated():
             s.council.setdefault(event.part_id, {})[event.member_id] = CouncilSeat(
                 full_name=event.full_name, group=event.group
