@@ -24,7 +24,7 @@ from activities.external import ExternalActivities, build_external
 from activities.http_systems import open_http_client
 from activities.journal import JournalActivities
 from activities.orchestration import OrchestrationActivities
-from activities.readmodel import ReadModel
+from activities.readmodel import PROGRAM_JOURNEYS, ReadModel
 from pathways.config import Settings
 from pathways.logs import get_logger
 from workflows.registry import WORKFLOWS
@@ -40,6 +40,8 @@ class Services:
     store: EventStore
     external: ExternalActivities
     read_model: ReadModel
+    programs: ReadModel | None = None
+    """The catalog programs' read model (None: not followed by this process)."""
 
 
 def activities_for(services: Services, client: Client) -> list[Any]:
@@ -56,7 +58,8 @@ async def open_services(settings: Settings, dsn: str | None = None) -> AsyncIter
         stack.push_async_callback(pool.close)
         http = await stack.enter_async_context(open_http_client(settings.http_timeout_seconds))
         external = await build_external(settings.systems, http, pool)
-        yield Services(pool, EventStore(pool), external, ReadModel(pool))
+        programs = ReadModel(pool, projection=PROGRAM_JOURNEYS)
+        yield Services(pool, EventStore(pool), external, ReadModel(pool), programs)
 
 
 def build_worker(
@@ -96,7 +99,7 @@ async def serve(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run what a worker process runs until SIGINT or SIGTERM: the worker on the task queue,
-    the read model's projector, the log's checkpoint signer (every AUDIT_CHECKPOINT_SECONDS)
+    the read models' projectors, the log's checkpoint signer (every AUDIT_CHECKPOINT_SECONDS)
     and the history archive's sweep (every HISTORY_ARCHIVE_SECONDS). `started` runs once the
     worker polls (`make up` makes its build current there); setting `stop` (or a signal)
     ends it. `python worker.py` and `make up` both serve with this."""
@@ -106,7 +109,9 @@ async def serve(
     # The signer first: a configured key that cannot be read stops here, before anything runs.
     background = _checkpointer(settings, services, stop)
     background += _archiver(settings, client, services, stop)
-    background.append(asyncio.create_task(services.read_model.follow(stop)))
+    for model in (services.read_model, services.programs):
+        if model is not None:
+            background.append(asyncio.create_task(model.follow(stop)))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)

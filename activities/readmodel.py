@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,9 @@ import asyncpg
 import structlog
 
 from activities.periodic import every
+from domain.catalog.explain import SENTENCES as CATALOG_SENTENCES
+from domain.catalog.journey import ProgramJourneyState
+from domain.catalog.journey import fold_into as program_fold
 from domain.events import DomainEvent, load_event, load_event_json
 from domain.teacher_leader.events import (
     ApplicantIdentified,
@@ -107,11 +111,28 @@ def row_of(stream_id: str, j: Journey, last_position: int) -> Row:
     }
 
 
+@dataclass(frozen=True)
+class Projection:
+    """One read-model table: the events it reads, the domain fold that builds a row's journey,
+    and the row a journey makes. Each has its own checkpoint and advisory lock."""
+
+    table: str
+    lock: int
+    event_types: tuple[str, ...]
+    columns: list[str]
+    fold: Callable[[Any, DomainEvent], Any]
+    row_of: Callable[[str, Any, int], Row]
+    has_row: Callable[[Any], bool]
+    array_types: dict[str, str]
+    json_columns: frozenset[str] = frozenset()
+
+
 class _Folds:
     """Each journey's state and the log position of its last projected event."""
 
-    def __init__(self) -> None:
-        self.journeys: dict[str, Journey] = {}
+    def __init__(self, projection: Projection) -> None:
+        self.projection = projection
+        self.journeys: dict[str, Any] = {}
         self.positions: dict[str, int] = {}
 
     def apply(
@@ -128,14 +149,15 @@ class _Folds:
             event = load_event_json(event_type, version, event_id, text)
         else:
             event = load_event(event_type, version, event_id, payload)
-        self.journeys[stream_id] = _fold(self.journeys.get(stream_id), event)
+        self.journeys[stream_id] = self.projection.fold(self.journeys.get(stream_id), event)
         self.positions[stream_id] = position
 
     def rows(self) -> list[Row]:
+        p = self.projection
         return [
-            row_of(stream_id, j, self.positions[stream_id])
+            p.row_of(stream_id, j, self.positions[stream_id])
             for stream_id, j in self.journeys.items()
-            if j.employee_id  # a journey whose application is not in the log yet has no row
+            if p.has_row(j)
         ]
 
 
@@ -148,9 +170,12 @@ class SchoolReimbursement:
 
 
 class ReadModel:
-    def __init__(self, pool: asyncpg.Pool, page_size: int = 20_000) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, page_size: int = 20_000, projection: Projection | None = None
+    ) -> None:
         self._pool = pool
         self._page_size = page_size
+        self.projection = projection or TEACHER_LEADERS
 
     async def catch_up(self) -> int:
         """Apply every event after the checkpoint; returns how many were applied."""
@@ -165,28 +190,28 @@ class ReadModel:
         """Rebuild from zero in one pass and one transaction: COPY out every event this
         projection applies (one snapshot of the log), fold them in memory as they arrive, and
         COPY the finished rows in. Returns the number of events applied."""
+        p = self.projection
         async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", PROJECTION_LOCK)
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", p.lock)
             last = int(await conn.fetchval("SELECT coalesce(max(global_position), 0) FROM events"))
-            fold = _CopyFold()
+            fold = _CopyFold(p)
             await conn.copy_from_query(
                 f"SELECT {_READ} FROM events "
                 "WHERE global_position <= $1 AND event_type = ANY($2::text[]) "
                 "ORDER BY global_position",
                 last,
-                list(EVENT_TYPES),
+                list(p.event_types),
                 output=fold.feed,
                 format="text",
             )
             fold.finish()
-            await conn.execute("DELETE FROM teacher_leader_journeys")
+            await conn.execute(f"DELETE FROM {p.table}")
             rows = fold.folds.rows()
             if rows:
                 await conn.copy_records_to_table(
-                    PROJECTION, records=[tuple(r[c] for c in _COLUMNS) for r in rows],
-                    columns=_COLUMNS,
-                )  # fmt: skip
-            await _save_checkpoint(conn, last)
+                    p.table, records=[_record(p, r) for r in rows], columns=p.columns
+                )
+            await _save_checkpoint(conn, p.table, last)
         return fold.applied
 
     async def follow(self, stop: asyncio.Event, every_seconds: float = 2.0) -> None:
@@ -195,17 +220,18 @@ class ReadModel:
         async def round() -> None:
             applied = await self.catch_up()
             if applied:
-                log.info("read model caught up", projection=PROJECTION, applied=applied)
+                log.info("read model caught up", projection=self.projection.table, applied=applied)
 
         await every(every_seconds, stop, round, log=log, failed="read model could not catch up")
 
     async def _apply_page(self) -> int:
         # One snapshot for the page and the log's end, so that a page shorter than the page
         # size can move the checkpoint past events this projection does not read.
+        p = self.projection
         async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", PROJECTION_LOCK)
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", p.lock)
             position = await conn.fetchval(
-                "SELECT position FROM projection_checkpoints WHERE name = $1", PROJECTION
+                "SELECT position FROM projection_checkpoints WHERE name = $1", p.table
             )
             position = int(position or 0)
             records = await conn.fetch(
@@ -214,7 +240,7 @@ class ReadModel:
                 "ORDER BY global_position LIMIT $2",
                 position,
                 self._page_size,
-                list(EVENT_TYPES),
+                list(p.event_types),
             )
             if len(records) < self._page_size:
                 last = await conn.fetchval(
@@ -224,23 +250,36 @@ class ReadModel:
                 last = records[-1]["global_position"]
             if not records:
                 if last > position:
-                    await _save_checkpoint(conn, last)
+                    await _save_checkpoint(conn, p.table, last)
                 return 0
             # A row is its journey's fold, so each journey the page touches is folded again
             # from its first event up to the page's end.
-            folds = _Folds()
+            folds = _Folds(p)
             for r in await conn.fetch(
                 f"SELECT {_READ} FROM events WHERE stream_id = ANY($1::text[]) "
                 "AND event_type = ANY($2::text[]) AND global_position <= $3 "
                 "ORDER BY global_position",
                 list({r["stream_id"] for r in records}),
-                list(EVENT_TYPES),
+                list(p.event_types),
                 records[-1]["global_position"],
             ):
                 folds.apply(*r)
-            await _upsert(conn, folds.rows())
-            await _save_checkpoint(conn, last)
+            await _upsert(conn, p, folds.rows())
+            await _save_checkpoint(conn, p.table, last)
             return len(records)
+
+    async def rows(self, order_by: str, **equal: str | None) -> list[Row]:
+        """The projection's rows whose columns equal the values given (None: any)."""
+        p = self.projection
+        wanted = {c: v for c, v in equal.items() if v is not None}
+        assert set(wanted) <= set(p.columns) and order_by in p.columns
+        where = " AND ".join(f"{c} = ${i}" for i, c in enumerate(wanted, start=1)) or "true"
+        async with self._pool.acquire() as conn:
+            records = await conn.fetch(
+                f"SELECT {', '.join(p.columns)} FROM {p.table} WHERE {where} ORDER BY {order_by}",
+                *wanted.values(),
+            )
+        return [dict(r) for r in records]
 
     async def journeys(self, program_year: str | None = None) -> list[Row]:
         async with self._pool.acquire() as conn:
@@ -269,11 +308,11 @@ class ReadModel:
         ]
 
 
-async def _save_checkpoint(conn: asyncpg.Connection, position: int) -> None:
+async def _save_checkpoint(conn: asyncpg.Connection, name: str, position: int) -> None:
     await conn.execute(
         "INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2) "
         "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
-        PROJECTION,
+        name,
         position,
     )
 
@@ -286,8 +325,8 @@ class _CopyFold:
     inside a field arrives escaped, and COPY writes no other escapes.
     """
 
-    def __init__(self) -> None:
-        self.folds = _Folds()
+    def __init__(self, projection: Projection) -> None:
+        self.folds = _Folds(projection)
         self.applied = 0
         self._rest = b""
 
@@ -324,29 +363,110 @@ def _text(field: bytes) -> bytes:
     return _COPY_ESCAPE.sub(lambda m: _COPY_ESCAPES[m.group(1)], field)
 
 
-# The array type each column travels in when a page of rows is upserted in one statement.
-_ARRAY_TYPES = {
-    "stipend_paid": "boolean[]", "stipend_cents": "bigint[]", "withheld_reasons": "text[]",
-    "substitute_days": "numeric[]", "reimbursement_cents": "bigint[]", "ended": "boolean[]",
-    "last_position": "bigint[]",
-}  # fmt: skip
+def _record(p: Projection, row: Row) -> tuple[Any, ...]:
+    """A row as COPY takes it (JSON columns as text)."""
+    return tuple(json.dumps(row[c]) if c in p.json_columns else row[c] for c in p.columns)
 
 
-async def _upsert(conn: asyncpg.Connection, rows: list[Row]) -> None:
+async def _upsert(conn: asyncpg.Connection, p: Projection, rows: list[Row]) -> None:
     """Upsert a page of rows in one statement (one array per column)."""
     if not rows:
         return
     arrays = ", ".join(
-        f"${i}::{_ARRAY_TYPES.get(c, 'text[]')}" for i, c in enumerate(_COLUMNS, start=1)
+        f"${i}::{p.array_types.get(c, 'text[]')}" for i, c in enumerate(p.columns, start=1)
     )
-    select = ", ".join(f"{c}::jsonb" if c == "withheld_reasons" else c for c in _COLUMNS)
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c != "stream_id")
+    select = ", ".join(f"{c}::jsonb" if c in p.json_columns else c for c in p.columns)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in p.columns if c != "stream_id")
     await conn.execute(
-        f"INSERT INTO teacher_leader_journeys ({', '.join(_COLUMNS)}) "
-        f"SELECT {select} FROM unnest({arrays}) AS page ({', '.join(_COLUMNS)}) "
+        f"INSERT INTO {p.table} ({', '.join(p.columns)}) "
+        f"SELECT {select} FROM unnest({arrays}) AS page ({', '.join(p.columns)}) "
         f"ON CONFLICT (stream_id) DO UPDATE SET {updates}",
         *[
-            [json.dumps(r[c]) for r in rows] if c == "withheld_reasons" else [r[c] for r in rows]
-            for c in _COLUMNS
+            [json.dumps(r[c]) for r in rows] if c in p.json_columns else [r[c] for r in rows]
+            for c in p.columns
         ],
     )
+
+
+TEACHER_LEADERS = Projection(
+    table=PROJECTION,
+    lock=PROJECTION_LOCK,
+    event_types=EVENT_TYPES,
+    columns=_COLUMNS,
+    fold=_fold,
+    row_of=row_of,
+    has_row=lambda j: bool(j.employee_id),  # a journey whose application is not logged yet
+    array_types={
+        "stipend_paid": "boolean[]",
+        "stipend_cents": "bigint[]",
+        "withheld_reasons": "text[]",
+        "substitute_days": "numeric[]",
+        "reimbursement_cents": "bigint[]",
+        "ended": "boolean[]",
+        "last_position": "bigint[]",
+    },
+    json_columns=frozenset({"withheld_reasons"}),
+)
+
+
+def _program_row(stream_id: str, j: ProgramJourneyState, last_position: int) -> Row:
+    return {
+        "stream_id": stream_id,
+        "employee_id": j.employee_id,
+        "full_name": j.full_name,
+        "role": j.role,
+        "school_id": j.school_id,
+        "program_key": j.program_key,
+        "school_year": j.school_year,
+        "year_in_program": j.year_in_program,
+        "cycle": j.cycle,
+        "stage": j.stage.value,
+        "parts_completed": sorted(j.completed),
+        "hours_earned": j.hours_earned,
+        "completed_on": j.program_completed_on,
+        "certified_until": j.expires_on or j.certified_until,
+        "stipend_cents": j.paid_cents,
+        "end_reason": j.end_reason or j.paused_reason,
+        "last_position": last_position,
+    }
+
+
+#: The catalog programs' journeys, folded by the catalog's fold (every `program.` event).
+PROGRAM_JOURNEYS = Projection(
+    table="program_journeys",
+    lock=7_211_008,
+    event_types=tuple(sorted(kind.event_type for kind in CATALOG_SENTENCES)),
+    columns=[
+        "stream_id",
+        "employee_id",
+        "full_name",
+        "role",
+        "school_id",
+        "program_key",
+        "school_year",
+        "year_in_program",
+        "cycle",
+        "stage",
+        "parts_completed",
+        "hours_earned",
+        "completed_on",
+        "certified_until",
+        "stipend_cents",
+        "end_reason",
+        "last_position",
+    ],
+    fold=program_fold,
+    row_of=_program_row,
+    has_row=lambda j: bool(j.employee_id),
+    array_types={
+        "year_in_program": "integer[]",
+        "cycle": "integer[]",
+        "parts_completed": "text[]",
+        "hours_earned": "numeric[]",
+        "completed_on": "date[]",
+        "certified_until": "date[]",
+        "stipend_cents": "bigint[]",
+        "last_position": "bigint[]",
+    },
+    json_columns=frozenset({"parts_completed"}),
+)

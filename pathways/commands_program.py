@@ -9,7 +9,7 @@ pathways program score program/evaluation_certification/2026-27/e-4001 --part st
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
@@ -379,22 +379,28 @@ def withdraw(
 def list_journeys(
     program: Annotated[str | None, typer.Option(help="a program's key")] = None,
     employee: Annotated[str | None, typer.Option(help="HR employee id")] = None,
+    stage: Annotated[str | None, typer.Option(help="e.g. active, completed, paused")] = None,
 ) -> None:
-    """The catalog programs' journeys, newest first, with their stage."""
-    query = "WorkflowType = 'ProgramJourney'"
-    if program:
-        query += f" AND Pathway = '{program.replace(chr(39), '')}'"
-    if employee:
-        query += f" AND EmployeeId = '{employee.replace(chr(39), '')}'"
+    """The catalog programs' journeys (from the read model): stage, hours, award, stipend."""
 
     async def work(settings: Settings) -> None:
-        client = await command_client(settings)
-        table = Table("journey", "stage", "status", "started")
-        async for execution in client.list_workflows(query, limit=500):
-            stage = execution.search_attributes.get("JourneyStage") or ["-"]
-            status = execution.status.name.lower() if execution.status else "-"
-            started = execution.start_time.astimezone(UTC).date().isoformat()
-            table.add_row(execution.id, str(stage[0]), status, started)
+        from activities.readmodel import PROGRAM_JOURNEYS, ReadModel
+        from worker import open_services
+
+        async with open_services(settings) as services:
+            model = services.programs or ReadModel(services.pool, projection=PROGRAM_JOURNEYS)
+            await model.catch_up()
+            rows = await model.rows(
+                "stream_id", program_key=program, employee_id=employee, stage=stage
+            )
+        table = Table("journey", "name", "stage", "year", "hours", "completed", "until", "paid")
+        for r in rows:
+            table.add_row(
+                r["stream_id"], r["full_name"], r["stage"], str(r["year_in_program"]),
+                str(r["hours_earned"]), str(r["completed_on"] or "-"),
+                str(r["certified_until"] or "-"), dollars(r["stipend_cents"]),
+            )  # fmt: skip
         console.print(table)
+        console.print(f"{len(rows)} journey(s)", highlight=False)
 
     run_command(work)

@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.eventstore import EventStore
 from activities.local_systems import LocalHris
+from activities.readmodel import PROGRAM_JOURNEYS, ReadModel
 from domain.attendance import AttendanceStatus
 from domain.calendar import local_date, local_moment
 from domain.catalog import journey as pj
@@ -287,6 +288,23 @@ async def test_a_teacher_leader_certificate_pays_once_and_a_short_year_is_incomp
         and record.provider
         and record.competencies
     )
+
+    # The program office's list: the read model, folded by the catalog's fold, rebuilt the same.
+    model = ReadModel(pool, projection=PROGRAM_JOURNEYS)
+    await model.catch_up()
+    rows = {r["employee_id"]: r for r in await model.rows("stream_id", program_key=d.key)}
+    assert (rows["dh-1"]["stage"], rows["dh-1"]["stipend_cents"], rows["dh-1"]["hours_earned"]) == (
+        "completed",
+        75000,
+        21,
+    )
+    assert rows["dh-1"]["completed_on"] == record.completed_on
+    assert rows["t-1"]["stage"] == "incomplete" and rows["t-1"]["parts_completed"] == [
+        "facilitating-meetings"
+    ]
+    caught_up = await model.rows("stream_id")
+    await model.rebuild()
+    assert await model.rows("stream_id") == caught_up
 
 
 async def test_induction_continues_into_its_next_year_and_pauses_when_the_principal_leaves_the_role(

@@ -230,6 +230,8 @@ class ProgramJourneyState(BaseModel):
     expires_on: date | None = None
     hours_earned: Decimal = Decimal(0)
     """Hours of every part completed, in every year of the journey."""
+    paid_cents: int = 0
+    """Every stipend paid, in every year."""
 
     @property
     def is_open(self) -> bool:
@@ -318,6 +320,7 @@ def fold_into(state: ProgramJourneyState | None, event: DomainEvent) -> ProgramJ
             s.stage = Stage.EXPIRED
         case StipendPaid():
             s.paid.append(event.purpose)
+            s.paid_cents += event.amount_cents
         case HoursLapsed() | ProgramNoticeSent() | ProgramCheckpoint():
             pass
         case ProgramEnded():
