@@ -88,9 +88,9 @@ and it never changes meaning. The same reason has the same code in every pathway
 | program.part_not_applicable | the part is not for the participant's role or year, or a renewal |
 | program.paused | the journey is paused (a leave, a role left) until HR reports a return |
 | program.unknown_part | the program's definition has no part with that id |
-| program.unknown_session | the course has no session with that id |
 | program.unknown_step | the ordered part has no step of that name |
 | program.wrong_part_kind | the part is of another kind (a course, a log, an assessment...) |
+| program.year_closed | the year is summed up; send it again once the next year has begun |
 | role.not_eligible | the person's role does not take part in this (VP/AP training) |
 | selection.closed | the fellowship's selection window has closed |
 | session.unknown | no session (PD, institute day, training) has that id |

@@ -304,7 +304,7 @@ def test_two_failures_send_the_administrator_to_the_review_training() -> None:
     )
 
 
-def test_a_renewal_opens_180_days_before_expiry_and_takes_only_renewal_parts() -> None:
+def test_a_renewal_opens_180_days_before_expiry_and_takes_renewal_parts() -> None:
     d = EVALUATION
     s = journey(d, "principal", cycle=2, certified_until=date(2030, 9, 1))
     assert s.stage is Stage.CERTIFIED
@@ -313,10 +313,6 @@ def test_a_renewal_opens_180_days_before_expiry_and_takes_only_renewal_parts() -
     assert (
         refused(pj.decide_score, s, d, early, at(date(2030, 3, 4)))
         == "certification.renewal_not_open"
-    )
-    review = present("review-standards", "review-standards-oct")
-    assert (
-        refused(pj.decide_mark, s, d, review, at(date(2030, 3, 4))) == "program.part_not_applicable"
     )
     for p in (p for p in d.parts if p.renewal):
         apply(s, d, pj.decide_score, score(p.id, date(2030, 4, 1), 80), at(date(2030, 4, 1)))
@@ -391,13 +387,14 @@ def test_a_principal_who_leaves_the_role_pauses_induction_and_resumes_on_return(
 
 def test_an_administrator_who_becomes_a_teacher_no_longer_needs_certification() -> None:
     d, s = EVALUATION, journey(EVALUATION, "vice_principal")
-    (event,) = apply(
+    (changed, event) = apply(
         s,
         d,
         pj.decide_hr,
         hr(HrChange.ROLE_CHANGE, date(2026, 10, 1), "teacher"),
         at(date(2026, 10, 1)),
     )
+    assert isinstance(changed, pj.ProgramRoleChanged)
     assert isinstance(event, pj.ProgramWithdrawn) and s.stage is Stage.WITHDRAWN
 
 
@@ -468,3 +465,69 @@ def test_a_fold_of_the_whole_stream_reads_the_latest_year_as_its_run_does() -> N
         present("aligned-pd", "pd-sep"),
         at(following.starts.replace(month=9, day=24)),
     )
+
+
+def test_nothing_joins_a_year_once_it_is_summed_up() -> None:
+    d, s = CERTIFICATE, journey(CERTIFICATE, "teacher")
+    for event in pj.close_year(s, d, at(date(2027, 6, 12)), uuid4):
+        pj.fold_into(s, event)
+    mark = present("presenting-pd", "pd-1")
+    assert refused(pj.decide_mark, s, d, mark, at(date(2027, 6, 12))) == "program.year_closed"
+    leave = pj.WithdrawFromProgram(reason="moved", withdrawn_by="office:ana")
+    with pytest.raises(ProgramRefusal) as late:
+        pj.decide_withdrawal(s, leave, at(date(2027, 6, 12)), uuid4, TZ)
+    assert late.value.code == "program.year_closed"
+
+
+def test_a_new_title_brings_its_parts_and_a_leave_ends_into_the_role_rule() -> None:
+    d, s = INDUCTION, journey(INDUCTION, "vice_principal")
+    on = at(date(2026, 10, 1))
+    (changed,) = apply(
+        s, d, pj.decide_hr, hr(HrChange.ROLE_CHANGE, date(2026, 10, 1), "principal"), on
+    )
+    assert isinstance(changed, pj.ProgramRoleChanged) and s.role == "principal"
+    assert "core-evaluation" not in {p.id for p in pj.parts_of(s, d)}
+    apply(s, d, pj.decide_hr, hr(HrChange.LEAVE_START, date(2026, 10, 1)), on)
+    apply(s, d, pj.decide_hr, hr(HrChange.ROLE_CHANGE, date(2026, 10, 1), "teacher"), on)
+    assert s.stage is Stage.PAUSED and s.role == "teacher"
+    apply(s, d, pj.decide_hr, hr(HrChange.LEAVE_END, date(2026, 10, 1)), on)
+    assert s.stage is Stage.PAUSED and s.paused_reason.startswith("took the role teacher")
+
+
+def test_a_renewal_can_take_the_review_training_its_assessments_require() -> None:
+    d = EVALUATION
+    s = journey(d, "principal", cycle=2, certified_until=date(2030, 9, 1))
+    ids = {p.id for p in pj.parts_of(s, d)}
+    assert "review-writing" in ids and "writing" in ids
+
+
+def test_hourly_stipends_round_half_cents_up() -> None:
+    data = CERTIFICATE.model_dump()
+    data["stipends"] = [{"basis": "hour", "amount_cents": 2501}]
+    data["parts"][0]["sessions"][0]["hours"] = Decimal("1.5")
+    d = ProgramDefinition.model_validate(data)
+    s = journey(d, "teacher")
+    apply(s, d, pj.decide_mark, present("facilitating-meetings", "fm-1"), at(date(2026, 9, 16)))
+    (due,), _ = pj.stipends_due(s, d, completed=False, closing=True)
+    assert due.amount_cents == 3752  # 1.5 x 2501 = 3751.5, half a cent up
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (
+            lambda d: d["parts"][0].update(for_roles=["dept_head"]),
+            "for_roles dept_head may not join",
+        ),
+        (
+            lambda d: d.update(checkpoints=[{"on": date(2027, 8, 1), "notify": "o@x.example"}]),
+            "is outside the year",
+        ),
+        (lambda d: d["award"].update(renewal_opens_days_before=5000), "renewal would open before"),
+        (lambda d: d["parts"][0].update(max_attempts=2), "max_attempts leaves no attempt"),
+    ],
+)
+def test_a_definition_that_loads_but_cannot_work_is_refused(
+    change: Callable[[dict[str, Any]], None], named: str, tmp_path: Path
+) -> None:
+    assert named in broken(change, tmp_path)

@@ -332,10 +332,8 @@ async def test_induction_continues_into_its_next_year_and_pauses_when_the_princi
         goal = pj.TakeStep(
             part_id="coaching-goals", step="goal_set", note="x", recorded_by="coach:lee"
         )
-        assert await refused(principal, ProgramJourney.record_step, goal) in (
-            "program.paused",
-            "coaching.cycle_not_open",
-        )
+        # Refused for the pause, before the cycle's own dates are looked at.
+        assert await refused(principal, ProgramJourney.record_step, goal) == "program.paused"
         resumed = await principal.execute_update(
             ProgramJourney.hear_hr,
             pj.HearHr(
@@ -480,3 +478,34 @@ async def test_a_parent_is_enrolled_without_hr_and_completes_parent_college(
         "SELECT subject FROM email_outbox WHERE recipient = 'luz@families.example'"
     )
     assert mail == f"{d.title}: completed"
+
+
+async def test_a_leader_who_leaves_is_paid_the_sessions_already_attended(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    await seed_district(pool, [])
+    d = await program_near(env, "classified_staff_leadership.toml")
+    course = d.part("leading-at-the-site")
+    assert course is not None and course.kind == "course"
+    first = course.sessions[0]  # type: ignore[union-attr]
+    async with running_worker(client, pool, task_queue):
+        aide = await enroll(client, pool, d, task_queue, "c-1", "office_manager")
+        await stage_of(aide, Stage.ACTIVE)
+        await advance_to(env, evening(first.on))
+        mark = pj.MarkSession(
+            part_id=course.id, session_id=first.id, status=PRESENT, recorded_by="office:kim"
+        )
+        await aide.execute_update(ProgramJourney.record_attendance, mark)
+        await aide.execute_update(
+            ProgramJourney.hear_hr,
+            pj.HearHr(change=HrChange.SEPARATION, effective_on=first.on, reason="resigned"),
+        )
+        ended = await aide.result()
+        await keep_history(aide, "program_classified_separated_paid_sessions")
+    assert ended.stage is Stage.SEPARATED
+    paid = await pool.fetch(
+        "SELECT idempotency_key, amount_cents FROM payroll_requests WHERE payee_id = 'c-1'"
+    )
+    assert [(r["idempotency_key"], r["amount_cents"]) for r in paid] == [
+        (f"{aide.id}/stipend/{d.school_year}/session/0", 5000)
+    ]

@@ -46,6 +46,7 @@ def test_there_are_golden_histories() -> None:
         "program_teacher_leader_certificate_completed",
         "program_teacher_leader_certificate_incomplete",
         "program_site_council_short_at_review",
+        "program_classified_separated_paid_sessions",
     } <= names
 
 

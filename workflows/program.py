@@ -238,9 +238,11 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
             paused_reason=self.state.paused_reason if paused else "",
             stream_version=self.journal.version,
         )
-        self._continue(self.program.next_year(), carried)
+        await self._continue(self.program.next_year(), carried)
 
-    def _continue(self, program: ProgramDefinition, carried: Carried) -> None:
+    async def _continue(self, program: ProgramDefinition, carried: Carried) -> None:
+        # Nothing accepted may be left behind: every handler has recorded and flushed.
+        await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(
             self.inp.model_copy(
                 update={
@@ -265,7 +267,7 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
         await self._tell("completed", f"{d.title}: completed", words)
         if award is not None and award.kind is AwardKind.CERTIFICATION and expires is not None:
             await self.journal.flush()
-            self._continue(
+            await self._continue(
                 d,
                 Carried(
                     year_in_program=self.carried.year_in_program,
@@ -302,7 +304,7 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
                 f"Your {d.award.title} is renewed until {self.state.expires_on}.",
             )
             await self.journal.flush()
-            self._continue(
+            await self._continue(
                 d,
                 Carried(
                     cycle=self.carried.cycle + 1,
@@ -358,6 +360,8 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
     async def _finish(self) -> None:
         """The journey ended before its year did: ineligible, withdrawn or separated."""
         d = self.program
+        if self.state.stage in (Stage.WITHDRAWN, Stage.SEPARATED):
+            await self._pay(completed=False, closing=True)  # what was earned before leaving
         await self._tell(
             "ended",
             f"{d.title}: your journey ended",

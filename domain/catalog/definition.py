@@ -314,6 +314,29 @@ class ProgramDefinition(Frozen):
         for index, part in enumerate(self.parts):
             where = f"parts.{index} ({part.id})"
             problems += [f"{where}: {p}" for p in self._part_problems(part, by_id)]
+        for index, checkpoint in enumerate(self.checkpoints):
+            if not self.starts <= checkpoint.on <= self.ends:
+                problems.append(f"checkpoints.{index}: {checkpoint.on} is outside the year")
+        if list(self.checkpoints) != sorted(self.checkpoints, key=lambda c: c.on):
+            problems.append("checkpoints: list them in date order")
+        rules = self.eligibility
+        if (
+            rules.min_years_in_role is not None
+            and rules.max_years_in_role is not None
+            and rules.min_years_in_role >= rules.max_years_in_role
+        ):
+            problems.append("eligibility: min_years_in_role leaves nobody under max_years_in_role")
+        for index, stipend in enumerate(self.stipends):
+            strays = [r for r in stipend.for_roles if r not in rules.roles]
+            if strays:
+                problems.append(f"stipends.{index}: for_roles {', '.join(strays)} may not join")
+        award = self.award
+        if (
+            award
+            and award.valid_years
+            and award.renewal_opens_days_before >= award.valid_years * 365
+        ):
+            problems.append("award: the renewal would open before the certification is earned")
         if (
             self.award
             and self.award.kind is AwardKind.CERTIFICATION
@@ -340,6 +363,18 @@ class ProgramDefinition(Frozen):
                 problems.append(f"min_sessions {part.min_sessions} is more than its sessions")
         if isinstance(part, Steps) and not (self.starts <= part.opens and part.due <= self.ends):
             problems.append(f"opens..due {part.opens}..{part.due} is outside the year")
+        unknown = [r for r in part.for_roles if r not in self.eligibility.roles]
+        if unknown:
+            problems.append(f"for_roles {', '.join(unknown)} may not join (eligibility.roles)")
+        if isinstance(part, Deliverable) and part.due and not self.starts <= part.due <= self.ends:
+            problems.append(f"due {part.due} is outside the year")
+        if (
+            isinstance(part, Assessment)
+            and part.max_attempts is not None
+            and part.review_after_failures is not None
+            and part.max_attempts <= part.review_after_failures
+        ):
+            problems.append("max_attempts leaves no attempt after the review the failures require")
         if isinstance(part, Assessment) and part.review_part is not None:
             review = by_id.get(part.review_part)
             if not isinstance(review, Course):
@@ -354,7 +389,12 @@ class ProgramDefinition(Frozen):
     def parts_for(self, role: str | None, year: int, *, renewal: bool = False) -> list[Part]:
         """The parts a participant with HR title `role` takes in `year` of the program (or in a
         renewal cycle of its certification)."""
-        return [p for p in self.parts if p.applies_to(role, year) and (not renewal or p.renewal)]
+        taken = [p for p in self.parts if p.applies_to(role, year)]
+        if not renewal:
+            return taken
+        # A renewal takes its parts again, and the review training its assessments may need.
+        reviews = {p.review_part for p in taken if isinstance(p, Assessment) and p.renewal}
+        return [p for p in taken if p.renewal or p.id in reviews]
 
     def why_ineligible(
         self, role: str, years_in_role: int | None, credentials: tuple[str, ...]

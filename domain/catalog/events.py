@@ -141,6 +141,16 @@ class ProgramPaused(DomainEvent):
     effective_on: date
 
 
+class ProgramRoleChanged(DomainEvent):
+    """HR reported a new title: the parts and stipends for a title follow it from now on."""
+
+    event_type = "program.ProgramRoleChanged"
+
+    role: str
+    effective_on: date
+    reported_by: str
+
+
 class ProgramResumed(DomainEvent):
     event_type = "program.ProgramResumed"
 

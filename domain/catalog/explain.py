@@ -70,6 +70,9 @@ SENTENCES: Mapping[type[DomainEvent], Callable[[Any], str]] = {
         f"completed {e.title} on {e.completed_on} ({e.hours} hours, {e.provider})"
     ),
     ev.ProgramPaused: lambda e: f"paused from {e.effective_on}: {e.reason}",
+    ev.ProgramRoleChanged: lambda e: (
+        f"HR: the participant's title is {e.role} from {e.effective_on}"
+    ),
     ev.ProgramResumed: lambda e: f"resumed from {e.effective_on}: {e.reason}",
     ev.ProgramWithdrawn: lambda e: (
         ("separated" if e.separated else "withdrawn") + f" on {e.effective_on}: {e.reason}"

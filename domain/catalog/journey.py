@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from copy import deepcopy
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -54,6 +54,7 @@ from domain.catalog.events import (
     ProgramNoticeSent,
     ProgramPaused,
     ProgramResumed,
+    ProgramRoleChanged,
     ProgramWithdrawn,
     SessionMadeUp,
     SessionMarked,
@@ -303,6 +304,8 @@ def fold_into(state: ProgramJourneyState | None, event: DomainEvent) -> ProgramJ
             s.council[event.part_id][event.member_id].trained.append(event.topic)
         case ProgramPaused():
             s.stage, s.paused_reason = Stage.PAUSED, event.reason
+        case ProgramRoleChanged():
+            s.role = event.role
         case ProgramResumed():
             s.stage = Stage.CERTIFIED if s.certified_until else Stage.ACTIVE
             s.paused_reason = ""
@@ -494,10 +497,21 @@ def check_open(s: ProgramJourneyState) -> None:
             f"the journey has ended ({s.stage.value}{reason}); nothing more can be recorded",
             code="journey.ended",
         )
+    check_year_open(s)
     if s.stage is Stage.PAUSED:
         raise ProgramRefusal(
             f"the journey is paused ({s.paused_reason}); it resumes when HR reports the return",
             code="program.paused",
+        )
+
+
+def check_year_open(s: ProgramJourneyState) -> None:
+    """Once the year is summed up nothing more joins it: what comes while the journey pays
+    and continues into its next year belongs to that year."""
+    if s.year_closed:
+        raise ProgramRefusal(
+            f"the {s.school_year} year has closed; send it again once the next year has begun",
+            code="program.year_closed",
         )
 
 
@@ -562,7 +576,7 @@ def decide_mark(
         ids_ = ", ".join(x.id for x in part.sessions)
         raise ProgramRefusal(
             f"{part.title} has no session {cmd.session_id!r} (sessions: {ids_})",
-            code="program.unknown_session",
+            code="session.unknown",
         )
     if problem := not_yet(f"{part.title}, session", session.on, now, d.time_zone):
         raise ProgramRefusal(problem, code="date.in_future")
@@ -590,7 +604,7 @@ def decide_make_up(
     session = next((x for x in part.sessions if x.id == cmd.session_id), None)
     if session is None:
         raise ProgramRefusal(
-            f"{part.title} has no session {cmd.session_id!r}", code="program.unknown_session"
+            f"{part.title} has no session {cmd.session_id!r}", code="session.unknown"
         )
     if s.marks.get(part.id, {}).get(session.id) is not AttendanceStatus.ABSENT:
         raise ProgramRefusal(
@@ -863,6 +877,7 @@ def decide_withdrawal(
 ) -> list[DomainEvent]:
     if not s.is_open:
         check_open(s)
+    check_year_open(s)
     return [
         ProgramWithdrawn(
             **_stamp(now, ids),
@@ -880,11 +895,18 @@ def decide_hr(
     the program does not care (a transfer, a new title it is also for)."""
     if not s.is_open:
         check_open(s)
+    check_year_open(s)
     if problem := not_yet("effective_on", cmd.effective_on, now, d.time_zone):
         raise ProgramRefusal(problem, code="date.in_future")
     stamp = _stamp(now, ids)
     reason = cmd.reason or cmd.change.value.replace("_", " ")
     paused = s.stage is Stage.PAUSED
+    if cmd.change is HrChange.ROLE_CHANGE and cmd.role and cmd.role != s.role:
+        # The new title first: the parts and stipends for a title follow it from now on.
+        changed = ProgramRoleChanged(
+            **stamp, role=cmd.role, effective_on=cmd.effective_on, reported_by=cmd.reported_by
+        )
+        return [changed, *decide_hr(fold_into(s.model_copy(deep=True), changed), d, cmd, now, ids)]
     match cmd.change:
         case HrChange.SEPARATION:
             return [
@@ -916,6 +938,14 @@ def decide_hr(
             return _hr_rule(d.hr.leave, f"on leave: {reason}", cmd, stamp, paused)
         case HrChange.LEAVE_END:
             if paused and s.paused_reason.startswith("on leave"):
+                if s.role not in d.eligibility.roles and d.hr.role_change is OnChange.PAUSE:
+                    why = f"took the role {s.role}, which {d.title} is not for"
+                    return [
+                        ProgramPaused(
+                            **stamp, reason=why, paused_by=cmd.reported_by,
+                            effective_on=cmd.effective_on,
+                        )
+                    ]  # fmt: skip
                 return [
                     ProgramResumed(
                         **stamp,
@@ -1098,7 +1128,7 @@ def stipends_due(
         hours = year_hours(s, d) + s.carried_hours
         threshold = stipend.hours_threshold or Decimal(0)
         if hours and hours >= threshold:
-            cents = int((hours * stipend.amount_cents).to_integral_value())
+            cents = int((hours * stipend.amount_cents).quantize(Decimal(1), ROUND_HALF_UP))
             due.append(
                 Payment(
                     purpose=purpose,
