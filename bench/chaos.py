@@ -2,8 +2,8 @@
 (stipend payouts at its close) while everything around the worker fails, then a count of what
 went wrong. The goal is 0 of each; the exit status is 1 when any count is not 0.
 
-    python -m bench.chaos                         # 1,000 journeys, 20 SIGKILLs (~15 min)
-    python -m bench.chaos --journeys 60 --kills 4 # a smoke run (~2 min)
+    python -m bench.chaos                         # 1,000 journeys, 20 SIGKILLs (~25 min)
+    python -m bench.chaos --journeys 60 --kills 4 # a smoke run (~4 min)
 
 Everything is local and started here, on loopback or Unix sockets only: an embedded PostgreSQL
 in a temporary folder, the Temporal dev server (in memory), the district's HR, payroll and
@@ -166,6 +166,9 @@ class Tally:
         }
 
 
+KEPT_SESSIONS = {"summer-1", "seminar-2", "winter-institute", "peer-coach-seminar"}
+
+
 @dataclass(frozen=True)
 class Pace:
     """How long the office gets for each part of the compressed year, per journey (seconds of
@@ -173,7 +176,7 @@ class Pace:
 
     applications: tuple[float, float] = (30.0, 0.04)  # fixed, per journey
     commitments: tuple[float, float] = (30.0, 0.15)
-    year: tuple[float, float] = (60.0, 0.45)
+    year: tuple[float, float] = (60.0, 1.1)
 
     def seconds(self, part: tuple[float, float], journeys: int) -> float:
         return part[0] + part[1] * journeys
@@ -199,6 +202,9 @@ def one_day_year(now: datetime, journeys: int, pace: Pace) -> ProgramYear:
         commitment_deadline=commitments,
         year_closes_at=closes,
     )
+    # Four of the nine sessions (the ones the demo's absences, withdrawal and separation name,
+    # and the peer coaches' own): the faults, not the calendar, are what this run is about.
+    data["sessions"] = [s for s in data["sessions"] if s["session_id"] in KEPT_SESSIONS]
     for item in [*data["sessions"], *data["senior_peer_coach_duties"]]:
         item["on" if "on" in item else "due"] = today
     for cycle in data["coaching_cycles"]:
@@ -369,6 +375,7 @@ class ChaosDemo(Demo):
                 self.tally.refused_steps += 1
                 raise OfficeStepFailed(f"{name} refused: {error.cause}") from None
             except RPCError as error:
+                _unless_cancelled()
                 if error.status == RPCStatusCode.NOT_FOUND:  # the journey has ended
                     self.tally.refused_steps += 1
                     raise OfficeStepFailed(f"{name}: {error.message}") from None
@@ -392,6 +399,7 @@ class ChaosDemo(Demo):
                 status: JourneyStatus = await m.handle.query("status", result_type=JourneyStatus)
                 return status
             except (RPCError, WorkflowQueryFailedError) as error:
+                _unless_cancelled()
                 if time.monotonic() > deadline:
                     raise OfficeStepFailed(f"status unanswered: {error}") from None
                 await asyncio.sleep(OFFICE_RETRY)
@@ -472,6 +480,13 @@ class ChaosDemo(Demo):
                 note="recorded session and reflection",
             )
             await self.update(m, "record_make_up", command)
+
+
+def _unless_cancelled() -> None:
+    """A cancelled call can come back as an RPCError; the run is ending, so do not retry."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class OfficeStepFailed(Exception):
