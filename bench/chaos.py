@@ -2,7 +2,7 @@
 (stipend payouts at its close) while everything around the worker fails, then a count of what
 went wrong. The goal is 0 of each; the exit status is 1 when any count is not 0.
 
-    python -m bench.chaos                         # 1,000 journeys, 20 SIGKILLs (~25 min)
+    python -m bench.chaos                         # 1,000 journeys, 20 SIGKILLs (~30 min)
     python -m bench.chaos --journeys 60 --kills 4 # a smoke run (~4 min)
 
 Everything is local and started here, on loopback or Unix sockets only: an embedded PostgreSQL
