@@ -17,6 +17,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
+    Priority,
     SearchAttributeKey,
     SearchAttributePair,
     TypedSearchAttributes,
@@ -91,8 +92,12 @@ async def start_journey(
     task_queue: str,
     *,
     now: datetime | None = None,
+    priority: Priority = Priority.default,
 ) -> Started:
-    """Check `inp` against HR and the pathway's rules, then start its journey once."""
+    """Check `inp` against HR and the pathway's rules, then start its journey once.
+
+    `priority` is the journey's for its whole life: its workflow tasks and activities inherit
+    it (a bulk start gives its journeys `BULK_PRIORITY`, see `pathways.roster`)."""
     attributes = await check_start(hris, pathway, inp, now)
     workflow_id = pathway.journey_id(inp)
     try:
@@ -104,6 +109,7 @@ async def start_journey(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=typed_attributes(attributes),
             result_type=pathway.status_type,
+            priority=priority,
         )
     except WorkflowAlreadyStartedError:
         existing = client.get_workflow_handle(workflow_id, result_type=pathway.status_type)

@@ -25,6 +25,7 @@ SCENARIOS = {
     5: "audit replay",
     6: "failure logs in an outage",
     7: "PostgreSQL outage under a worker",
+    8: "queries and updates during a bulk start",
 }
 
 
@@ -80,6 +81,10 @@ async def main() -> None:
         from bench import outage
 
         await outage.run(options)
+    if 8 in chosen:
+        from bench import responsive
+
+        await responsive.run(options)
     console.print(f"[dim]benchmarks took {time.perf_counter() - began:.0f} s[/dim]")
 
 

@@ -88,14 +88,15 @@ class CpuUse:
 
 
 @asynccontextmanager
-async def dev_server(folder: Path) -> AsyncIterator[DevServer]:
+async def dev_server(folder: Path, *extra: str) -> AsyncIterator[DevServer]:
+    """`extra`: more arguments for `temporal server start-dev` (dynamic config values)."""
     port = free_port()
     command = [
         installed_binary("temporal"), "server", "start-dev",
         "--db-filename", str(folder / "temporal.db"),
         "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
         "--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(free_port()),
-        "--headless", "--log-level", "error",
+        "--headless", "--log-level", "error", *extra,
     ]  # fmt: skip
     for key in search.ALL:
         command += ["--search-attribute", f"{key.name}=Keyword"]

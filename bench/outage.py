@@ -315,11 +315,22 @@ async def _worker_ready(process: subprocess.Popen[bytes], log: Path) -> None:
         await asyncio.sleep(0.3)
 
 
-def _worker(folder: Path, address: str, url: str, source: Path) -> subprocess.Popen[bytes]:
+def _worker(
+    folder: Path,
+    address: str,
+    url: str,
+    source: Path,
+    *,
+    task_queue: str = TASK_QUEUE,
+    settings: dict[str, str] | None = None,
+    log: str = "worker.log",
+) -> subprocess.Popen[bytes]:
+    """`worker.py` in a process of its own (its own session, so it can be killed alone),
+    console logs to `folder / log`; `settings` adds to or overrides its environment."""
     env = {
         **os.environ,
         "TEMPORAL_ADDRESS": address,
-        "TEMPORAL_TASK_QUEUE": TASK_QUEUE,
+        "TEMPORAL_TASK_QUEUE": task_queue,
         "DATABASE_URL": url,
         "PATHWAYS_DATA_DIR": str(folder),
         "PATHWAYS_WORKER_VERSIONING": "false",
@@ -328,8 +339,9 @@ def _worker(folder: Path, address: str, url: str, source: Path) -> subprocess.Po
         "LOG_FORMAT": "console",
         "LOG_LEVEL": "info",
         "PYTHONPATH": str(source),
+        **(settings or {}),
     }
-    with (folder / "worker.log").open("wb") as out:
+    with (folder / log).open("wb") as out:
         return subprocess.Popen(
             [sys.executable, str(source / "worker.py")],
             cwd=source,

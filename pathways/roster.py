@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from temporalio.client import Client
+from temporalio.common import Priority
 from temporalio.service import RPCError
 
 from activities.enrollment import start_journey
@@ -36,6 +37,11 @@ from domain.teacher_leader.start import TEACHER_LEADER, TeacherLeaderInput
 
 COLUMNS = ("employee_id", "role", "school_id", "cohort")
 DEFAULT_CONCURRENCY = 64
+#: Journeys a roster starts run after everything at the default priority (3) whenever the task
+#: queue has a backlog, so the office's queries and updates on other journeys do not wait behind
+#: thousands of first look-ups (bench scenario 8). The server must have task priority enabled
+#: (`matching.useNewMatcher`; Temporal Cloud has it); without it the key is ignored.
+BULK_PRIORITY = Priority(priority_key=4)
 
 
 class RosterUnreadable(ValueError):
@@ -182,6 +188,7 @@ async def start_roster(
     concurrency: int = DEFAULT_CONCURRENCY,
     now: datetime | None = None,
     on_progress: ProgressHook | None = None,
+    priority: Priority = BULK_PRIORITY,
 ) -> RosterOutcome:
     """Start a journey for every row, at most `concurrency` starts in flight at once.
 
@@ -202,7 +209,7 @@ async def start_roster(
             try:
                 inp = TeacherLeaderInput(program=program, application=row.application)
                 started = await start_journey(
-                    client, hris, TEACHER_LEADER, inp, task_queue, now=moment
+                    client, hris, TEACHER_LEADER, inp, task_queue, now=moment, priority=priority
                 )
             except StartRefused as refusal:
                 outcome.refused.append(
@@ -242,6 +249,7 @@ async def apply_roster(
     concurrency: int = DEFAULT_CONCURRENCY,
     now: datetime | None = None,
     console: Console | None = None,
+    priority: Priority = BULK_PRIORITY,
 ) -> RosterOutcome:
     """Read, check and start a roster file, showing progress on `console`: a bar in a
     terminal, a line of counts every few seconds otherwise."""
@@ -279,6 +287,7 @@ async def apply_roster(
             concurrency=concurrency,
             now=moment,
             on_progress=show,
+            priority=priority,
         )
     outcome.rows += len(refused)
     outcome.refused = sorted([*refused, *outcome.refused], key=lambda p: p.line)

@@ -9,7 +9,8 @@ with a different body gets 409. Tests steer failures:
 * `fail_next(n)`: the next n requests answer 500 before anything is recorded;
 * `fail_next(n, after_recording=True)`: the next n accepted requests are recorded, then
   answered 500 (the response is lost, the payment is not);
-* `slow_next(seconds)`: the next request waits that long before being handled;
+* `slow_next(seconds)`: the next request waits that long before being handled (its body
+  already read, so a client that gave up meanwhile does not stop it);
 * `payroll.max_amount_cents`: larger payments are refused with 422, as is any bad payload.
 
 Every request that reaches a service counts in its `attempts`.
@@ -190,6 +191,7 @@ class FakeDistrict:
         field: str,
         rules: Callable[[BaseModel], str | None],
     ) -> JSONResponse:
+        body = await request.body()  # read first: a slow answer still handles the request
         failed = await service.arrive()
         if failed is not None:
             return failed
@@ -197,7 +199,7 @@ class FakeDistrict:
         if not key:
             return _error(400, "the Idempotency-Key header is required")
         try:
-            parsed = model.model_validate_json(await request.body())
+            parsed = model.model_validate_json(body)
         except ValidationError as error:
             problems = error.errors(include_url=False, include_context=False, include_input=False)
             return _error(422, problems)
