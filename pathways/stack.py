@@ -65,6 +65,8 @@ def start_temporal(settings: Settings) -> subprocess.Popen[bytes] | None:
         "--ui-port", str(UI_PORT),
         "--namespace", settings.temporal_namespace,
         "--log-level", "warn",
+        # Task priority (bulk roster starts yield to people's updates) needs the new matcher.
+        "--dynamic-config-value", "matching.useNewMatcher=true",
     ]  # fmt: skip
     for key in search.ALL:
         command += ["--search-attribute", f"{key.name}=Keyword"]
