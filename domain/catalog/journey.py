@@ -1162,7 +1162,11 @@ def status(s: ProgramJourneyState, d: ProgramDefinition) -> ProgramStatus:
                 kind=p.kind,
                 required=p.required,
                 complete=is_part_complete(s, p),
-                progress="complete" if is_part_complete(s, p) else missing_words(s, p),
+                progress=(
+                    "complete"
+                    if is_part_complete(s, p)
+                    else missing_words(s, p).removeprefix(f"{p.title}: ")
+                ),
             )
             for p in parts
         ],
