@@ -34,9 +34,9 @@ and it never changes meaning. The same reason has the same code in every pathway
 | coaching.cycle_not_open | the coaching cycle has not opened yet |
 | coaching.out_of_order | a coaching step out of planning → observation → feedback → coaching |
 | coaching.unknown_cycle | no coaching cycle has that id |
-| cohort.closed | the cohort's enrollment has ended |
-| cohort.place_given_up | the fellow already gave up a place in the cohort |
-| cohort.wrong_program | a request for another program's cohort |
+| cohort.closed | enrollment in the cohort (a fellowship's, a program's seats) has ended |
+| cohort.place_given_up | the person already gave up a seat or waitlist place in the cohort |
+| cohort.wrong_program | a request for another program's cohort or seats |
 | commitment.already_signed | that signer has already signed the joint commitment |
 | commitment.deadline_passed | the joint commitment's signature deadline has passed |
 | commitment.not_a_signer | only the teacher and the school's principal sign |
@@ -91,6 +91,7 @@ and it never changes meaning. The same reason has the same code in every pathway
 | program.unknown_step | the ordered part has no step of that name |
 | program.wrong_part_kind | the part is of another kind (a course, a log, an assessment...) |
 | program.year_closed | the year is summed up; send it again once the next year has begun |
+| program.waitlisted | the participant is on the program's waitlist, without a seat yet |
 | role.not_eligible | the person's role does not take part in this (VP/AP training) |
 | selection.closed | the fellowship's selection window has closed |
 | session.unknown | no session (PD, institute day, training) has that id |

@@ -394,6 +394,8 @@ def _kind(workflow_type: str) -> tuple[str, str]:
     """How a person names a kind of journey, and the command that shows one."""
     if workflow_type == "FellowshipCohort":
         return "a fellowship cohort", "pathways fellowship roster"
+    if workflow_type == "ProgramSeats":
+        return "a program's seats", "pathways program seats"
     pathway = by_workflow_type(workflow_type)
     if pathway is None:
         return workflow_type, ""

@@ -98,6 +98,8 @@ def check(file: Path) -> None:
     made_of = ", ".join(f"{k} × {n}" for k, n in kinds.items())
     award = f"; awards {d.award.title}" if d.award else ""
     pays = "".join(f"; pays {dollars(s.amount_cents)} per {s.basis.value}" for s in d.stipends)
+    if d.seats is not None:
+        pays += f"; {d.seats} seats, then a waitlist until {d.enrollment_closes}"
     console.print(
         f"{file}: {d.title} {d.school_year} is valid ({d.years} year(s), {made_of}{award}{pays}, "
         f"time zone {d.time_zone})",
@@ -402,5 +404,36 @@ def list_journeys(
             )  # fmt: skip
         console.print(table)
         console.print(f"{len(rows)} journey(s)", highlight=False)
+
+    run_command(work)
+
+
+@app.command("seats")
+def seats(
+    program: Annotated[str, typer.Argument(help="a definition file, or a catalog program's key")],
+) -> None:
+    """A program's seats and waitlist, in order, as its seats workflow holds them now."""
+    from domain.catalog.seats import ProgramSeatBook, seats_id
+
+    definition = resolve_program(program)
+    if definition.seats is None:
+        fail(f"{definition.title} has no seats: every eligible leader may join")
+    workflow_id = seats_id(definition.key, definition.school_year)
+
+    async def work(settings: Settings) -> None:
+        client = await command_client(settings)
+        handle = client.get_workflow_handle(workflow_id)
+        book = await handle.query("roster", result_type=ProgramSeatBook)
+        table = Table("seat / place", "employee", "journey", title=f"{workflow_id}")
+        for who in book.seated_in_order():
+            table.add_row(f"seat {book.seats[who]}", who, book.journeys.get(who, "-"))
+        for place, who in enumerate(book.waitlist, start=1):
+            table.add_row(f"waitlist {place}", who, book.journeys.get(who, "-"))
+        console.print(table)
+        state = "closed" if book.closed else f"open until {definition.enrollment_closes}"
+        console.print(
+            f"{len(book.seats)} of {book.capacity} seats taken, {len(book.waitlist)} waiting, "
+            f"{len(book.released)} gave up a place; enrollment is {state}"
+        )
 
     run_command(work)

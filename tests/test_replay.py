@@ -47,6 +47,8 @@ def test_there_are_golden_histories() -> None:
         "program_teacher_leader_certificate_incomplete",
         "program_site_council_short_at_review",
         "program_classified_separated_paid_sessions",
+        "program_seats_gave_seat_back",
+        "program_seats_never_seated",
     } <= names
 
 

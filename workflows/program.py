@@ -5,6 +5,8 @@ them: it looks the participant up in HR, takes the parts' updates until the prog
 complete or its year ends, pays what the definition says, and then ends, continues into the
 program's next year, or holds the certification it awarded until it is renewed or expires.
 Each year and each renewal is a run of its own (continue-as-new), so histories stay bounded.
+A program with seats claims one from its `ProgramSeats` as the journey starts, and waits on
+the waitlist (stage `waitlisted`) until a seat is offered or enrollment closes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import local_date, local_moment
@@ -38,6 +41,17 @@ with workflow.unsafe.imports_passed_through():
         ProgramStatus,
         Stage,
     )
+    from domain.catalog.seats import (
+        ClaimProgramSeat,
+        NotSeated,
+        Place,
+        ReleaseProgramSeat,
+        SeatOffer,
+        SeatTaken,
+        Waitlisted,
+        seats_id,
+        seats_input,
+    )
     from domain.catalog.start import (
         Carried,
         ProgramInput,
@@ -51,6 +65,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.engine import Ids, JourneyWorkflow, action
 
 __all__ = ["ProgramInput", "ProgramJourney", "program_journey_id"]
+
+SEAT_TIMEOUT = timedelta(seconds=60)
 
 Decide = Callable[[ProgramJourneyState, ProgramDefinition, Any, datetime, Ids], list[DomainEvent]]
 
@@ -85,6 +101,7 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
         self.program = inp.program
         self.carried = inp.carried or Carried(year_in_program=inp.enrollment.year_in_program)
         self.begin(rules.new_state(), self.carried.stream_version)
+        self._early_offer: SeatOffer | None = None
         self.record(
             [
                 ProgramEnrolled(
@@ -107,6 +124,8 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
     @workflow.run
     async def run(self, inp: ProgramInput) -> ProgramStatus:
         await self._identify()
+        if self.state.waiting and self.state.is_open:
+            await self._wait_for_seat()
         if not self.state.is_open:
             await self._finish()
             return self.current_status()
@@ -136,6 +155,8 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
             )
         ):
             events.append(ProgramIneligible(**self.stamp(), reason=why))
+        elif first_run and d.seats is not None:
+            events.append(await self._claim_seat())
         if self.carried.paused_reason:
             events.append(
                 ProgramPaused(
@@ -146,7 +167,105 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
                 )
             )
         self.record(events, actor="hris" if enrollment.person is None else enrollment.enrolled_by)
+        if self._early_offer is not None and self.state.waiting and self.state.is_open:
+            self._take_offered(self._early_offer)  # a seat came free while the claim answered
         await self.journal.flush()
+
+    # --- a seat --------------------------------------------------------------------------------
+
+    async def _claim_seat(self) -> DomainEvent:
+        """A seat or a waitlist place from the program's seats (the stage stays `enrolled`,
+        "still starting", until the answer is recorded)."""
+        d = self.program
+        assert d.seats is not None
+        try:
+            place: Place = await workflow.execute_activity(
+                "claim_program_seat",
+                ClaimProgramSeat(
+                    seats=seats_input(d),
+                    employee_id=self.inp.enrollment.employee_id,
+                    journey_id=workflow.info().workflow_id,
+                ),
+                result_type=Place,
+                start_to_close_timeout=SEAT_TIMEOUT,
+                retry_policy=district.EXTERNAL_RETRY,
+            )
+        except ActivityError as error:
+            cause = getattr(error.cause, "message", None) or str(error.cause or error)
+            return NotSeated(**self.stamp(), reason=f"the program's seats gave no place: {cause}")
+        if place.seat is not None:
+            return SeatTaken(**self.stamp(), seat=place.seat, capacity=d.seats, from_waitlist=False)
+        assert place.waitlist_position is not None
+        return Waitlisted(**self.stamp(), position=place.waitlist_position, capacity=d.seats)
+
+    async def _wait_for_seat(self) -> None:
+        d = self.program
+        assert d.seats is not None
+        await self._tell(
+            "waitlisted",
+            f"{d.title}: waitlist",
+            f"All {d.seats} seats of {d.title} {d.school_year} are taken: you are number "
+            f"{self.state.waitlist_position} on the waitlist until enrollment closes on "
+            f"{d.enrollment_closes}. You will hear from us as soon as a seat is yours.",
+        )
+        await self.journal.flush()
+        if await self.wait_for(lambda: self.state.seat is not None, seats_input(d).closes_at):
+            if self.state.seat is not None and self.state.is_open:
+                await self._tell(
+                    "seated",
+                    f"{d.title}: a seat is yours",
+                    f"A seat came free: you have seat {self.state.seat} of {d.seats} in "
+                    f"{d.title} {d.school_year}.",
+                )
+            await self.journal.flush()
+            return
+        self.record(
+            [
+                NotSeated(
+                    **self.stamp(),
+                    reason=f"no seat came free before enrollment closed on {d.enrollment_closes}",
+                )
+            ]
+        )
+        await self.journal.flush()
+
+    def _take_offered(self, offer: SeatOffer) -> None:
+        self._early_offer = None
+        assert self.program.seats is not None
+        self.record(
+            [
+                SeatTaken(
+                    **self.stamp(), seat=offer.seat, capacity=self.program.seats, from_waitlist=True
+                )
+            ],
+            actor="seats",
+        )
+
+    @workflow.signal
+    def seat_offered(self, offer: SeatOffer) -> None:
+        """The program's seats give this journey a seat that came free."""
+        s = self.state
+        if s.waiting and s.is_open:
+            self._take_offered(offer)
+        elif s.seat is None and s.waitlist_position is None and s.is_open:
+            self._early_offer = offer  # before the claim's answer (the waitlist) is recorded
+        # Otherwise the journey has ended: `_finish` gives the seat back.
+
+    async def _release_seat(self) -> None:
+        s, d = self.state, self.program
+        if d.seats is None or (s.seat is None and s.waitlist_position is None):
+            return
+        await workflow.execute_activity(
+            "release_program_seat",
+            ReleaseProgramSeat(
+                seats_id=seats_id(d.key, d.school_year),
+                employee_id=s.employee_id,
+                reason=f"the journey ended ({s.stage.value}): {s.end_reason}",
+            ),
+            result_type=bool,
+            start_to_close_timeout=SEAT_TIMEOUT,
+            retry_policy=district.EXTERNAL_RETRY,
+        )
 
     # --- a program year ----------------------------------------------------------------------
 
@@ -358,10 +477,12 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
         return carry, since
 
     async def _finish(self) -> None:
-        """The journey ended before its year did: ineligible, withdrawn or separated."""
+        """The journey ended before its year did: ineligible, withdrawn, separated or not
+        seated; a seat or waitlist place it held goes back to the program's seats."""
         d = self.program
         if self.state.stage in (Stage.WITHDRAWN, Stage.SEPARATED):
             await self._pay(completed=False, closing=True)  # what was earned before leaving
+        await self._release_seat()
         await self._tell(
             "ended",
             f"{d.title}: your journey ended",

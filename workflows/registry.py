@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.aspiring_principal import AspiringPrincipalJourney
 from workflows.fellowship import FellowshipCohort, FellowshipJourney
 from workflows.program import ProgramJourney
+from workflows.program_seats import ProgramSeats
 from workflows.service_commitment import ServiceCommitment
 from workflows.teacher_leader import TeacherLeaderJourney
 
@@ -24,8 +25,9 @@ JOURNEYS: dict[str, type] = {
     "program": ProgramJourney,
 }
 
-#: Workflows that serve journeys without being one (the seats of a fellowship cohort).
-HELPERS: Sequence[type] = (FellowshipCohort,)
+#: Workflows that serve journeys without being one (the seats of a fellowship cohort, of a
+#: catalog program).
+HELPERS: Sequence[type] = (FellowshipCohort, ProgramSeats)
 
 WORKFLOWS: Sequence[type] = (*JOURNEYS.values(), *HELPERS)
 

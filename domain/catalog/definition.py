@@ -15,6 +15,9 @@ A program office writes one TOML file per program and school year and checks it 
   (`domain.assessments`); complete when passed.
 - `milestone`: a fact an outside system reports (`domain.milestones`); complete when reported.
 
+A definition may limit the program to `seats = N` places and a waitlist until its
+`enrollment_closes` (`domain.catalog.seats`).
+
 A part may be for some HR titles only (`for_roles`), for some years of a program of several
 years (`from_year`, `to_year`), optional (`required = false`), and taken again at each renewal
 of a certification (`renewal = true`). The definition travels in each journey's workflow input,
@@ -276,6 +279,9 @@ class ProgramDefinition(Frozen):
     starts: date
     ends: date
     enrollment_closes: date | None = None
+    seats: int | None = Field(
+        None, ge=1, description="places for the whole program, then a waitlist (domain.seats)"
+    )
     years: int = Field(1, ge=1, le=10, description="a program of several years continues yearly")
     program_office_email: str = Field(min_length=3)
     eligibility: Eligibility
@@ -303,6 +309,10 @@ class ProgramDefinition(Frozen):
             problems.append(f"ends {self.ends} is not after starts {self.starts}")
         if self.enrollment_closes is not None and not (self.enrollment_closes <= self.ends):
             problems.append(f"enrollment_closes {self.enrollment_closes} is after ends")
+        if self.seats is not None and self.enrollment_closes is None:
+            problems.append(
+                "seats: a program with seats needs enrollment_closes (the waitlist's end)"
+            )
         repeated = [k for k, n in Counter(p.id for p in self.parts).items() if n > 1]
         if repeated:
             problems.append(f"parts: ids {', '.join(repeated)} are used twice")

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from domain.catalog import events as ev
+from domain.catalog import seats
 from domain.events import DomainEvent
 from domain.money import dollars
 
@@ -101,5 +102,24 @@ SENTENCES: Mapping[type[DomainEvent], Callable[[Any], str]] = {
     ev.ProgramCheckpoint: lambda e: (
         f"{e.title} on {e.on}: "
         + ("on track" if not e.missing else "still missing " + "; ".join(e.missing))
+    ),
+    seats.SeatTaken: lambda e: (
+        f"seat {e.seat} of {e.capacity}"
+        + (", offered from the waitlist" if e.from_waitlist else "")
+    ),
+    seats.Waitlisted: lambda e: (
+        f"all {e.capacity} seats taken: number {e.position} on the waitlist"
+    ),
+    seats.NotSeated: lambda e: f"not seated: {e.reason}",
+    # The seats' own stream (`seats/<key>/<school year>`).
+    seats.SeatClaimed: lambda e: (
+        f"{e.employee_id}: seat {e.seat}"
+        if e.seat is not None
+        else f"{e.employee_id}: waitlist place {e.waitlist_position}"
+    ),
+    seats.SeatReleased: lambda e: f"{e.employee_id} gave up a place: {e.reason}",
+    seats.SeatOffered: lambda e: f"seat {e.seat} offered to {e.employee_id} from the waitlist",
+    seats.EnrollmentClosed: lambda e: (
+        f"enrollment closed: {len(e.seated)} seated, {len(e.waitlist_expired)} still waiting"
     ),
 }

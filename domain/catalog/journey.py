@@ -64,6 +64,7 @@ from domain.catalog.events import (
     WorkSubmitted,
     YearClosed,
 )
+from domain.catalog.seats import NotSeated, SeatTaken, Waitlisted
 from domain.commands import Command
 from domain.councils import StakeholderGroup
 from domain.deliverables import DeliverableState, ReviewDeliverable, SubmitDeliverable
@@ -91,10 +92,12 @@ class Stage(StrEnum):
     WITHDRAWN = "withdrawn"
     SEPARATED = "separated"
     INELIGIBLE = "ineligible"
+    WAITLISTED = "waitlisted"
+    NOT_SEATED = "not_seated"
 
 
 _STAGES = frozenset(stage.value for stage in Stage)
-OPEN = frozenset({Stage.ENROLLED, Stage.ACTIVE, Stage.PAUSED, Stage.CERTIFIED})
+OPEN = frozenset({Stage.ENROLLED, Stage.ACTIVE, Stage.PAUSED, Stage.CERTIFIED, Stage.WAITLISTED})
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -233,10 +236,17 @@ class ProgramJourneyState(BaseModel):
     """Hours of every part completed, in every year of the journey."""
     paid_cents: int = 0
     """Every stipend paid, in every year."""
+    seat: int | None = None
+    waitlist_position: int | None = None
 
     @property
     def is_open(self) -> bool:
         return self.stage in OPEN
+
+    @property
+    def waiting(self) -> bool:
+        """On the program's waitlist (a program with seats), no seat yet."""
+        return self.seat is None and self.waitlist_position is not None
 
 
 #: What one run of a journey (a year, a renewal) holds. Each run begins with its enrollment, which
@@ -308,7 +318,19 @@ def fold_into(state: ProgramJourneyState | None, event: DomainEvent) -> ProgramJ
             s.role = event.role
         case ProgramResumed():
             s.stage = Stage.CERTIFIED if s.certified_until else Stage.ACTIVE
+            s.stage = Stage.WAITLISTED if s.waiting else s.stage
             s.paused_reason = ""
+        case SeatTaken():
+            s.seat, s.waitlist_position = event.seat, None
+            if s.stage is Stage.WAITLISTED:
+                s.stage = Stage.ACTIVE
+        case Waitlisted():
+            s.waitlist_position = event.position
+            if s.stage is Stage.ACTIVE:
+                s.stage = Stage.WAITLISTED
+        case NotSeated():
+            if s.is_open:  # a journey withdrawn while its claim was answered stays withdrawn
+                s.stage, s.end_reason = Stage.NOT_SEATED, event.reason
         case ProgramWithdrawn():
             s.stage = Stage.SEPARATED if event.separated else Stage.WITHDRAWN
             s.end_reason = event.reason
@@ -498,6 +520,12 @@ def check_open(s: ProgramJourneyState) -> None:
             code="journey.ended",
         )
     check_year_open(s)
+    if s.stage is Stage.WAITLISTED:
+        raise ProgramRefusal(
+            f"the participant is number {s.waitlist_position} on the waitlist; nothing is "
+            "recorded until a seat is theirs",
+            code="program.waitlisted",
+        )
     if s.stage is Stage.PAUSED:
         raise ProgramRefusal(
             f"the journey is paused ({s.paused_reason}); it resumes when HR reports the return",
@@ -1175,6 +1203,9 @@ def status(s: ProgramJourneyState, d: ProgramDefinition) -> ProgramStatus:
         completed_on=s.program_completed_on,
         renewal_opens=renewal_opens(s, d),
         end_reason=s.end_reason or s.paused_reason,
+        seat=s.seat,
+        waitlist_position=s.waitlist_position,
+        seats=d.seats,
     )
 
 
@@ -1203,6 +1234,9 @@ class ProgramStatus(BaseModel):
     completed_on: date | None = None
     renewal_opens: date | None = None
     end_reason: str = ""
+    seat: int | None = None
+    waitlist_position: int | None = None
+    seats: int | None = None
 
 
 __all__ = [

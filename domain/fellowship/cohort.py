@@ -1,8 +1,10 @@
 """A fellowship cohort's seats: capacity enforced, then a waitlist served in order.
 
-One cohort decides every fellow's seat, so two selections at the same moment cannot both take
-the last seat. Claims are idempotent per fellow (a retried claim gets the same answer); a seat
-released before enrollment closes goes to the first fellow still on the waitlist.
+The rules are the engine's shared seats (`domain.seats`): one cohort decides every fellow's
+seat, so two selections at the same moment cannot both take the last seat; claims are
+idempotent per fellow (a retried claim gets the same answer); a seat released before
+enrollment closes goes to the first fellow still on the waitlist. The cohort's stored event
+types (`fellowship_cohort.*`) and their fields are unchanged from before that module existed.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
+from domain import seats
 from domain.events import DomainEvent
 from domain.fellowship.program import FellowshipProgram
 from domain.refusals import Refusal
+from domain.seats import Place, SeatBook
 
 NewId = Callable[[], UUID]
 
@@ -51,12 +55,10 @@ class CohortClosed(DomainEvent):
     waitlist_expired: list[str]
 
 
-class SeatAnswer(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class SeatAnswer(Place):
+    """The cohort's answer to a claim: the fellow's seat or waitlist place."""
 
     fellow_id: str
-    seat: int | None = None
-    waitlist_position: int | None = None
 
 
 class SeatOffer(BaseModel):
@@ -65,48 +67,27 @@ class SeatOffer(BaseModel):
     seat: int
 
 
-class CohortSeats(BaseModel):
-    capacity: int
-    closes_at: datetime | None = None  # enrollment closes: no claims, no offers from then
-    seats: dict[str, int] = Field(default_factory=dict)
-    waitlist: list[str] = Field(default_factory=list)
-    released: list[str] = Field(default_factory=list)
-    closed: bool = False
+class CohortSeats(SeatBook):
+    """The cohort's book of seats (`domain.seats`), answering with the fellow's id."""
 
     def answer(self, fellow_id: str) -> SeatAnswer | None:
-        if fellow_id in self.seats:
-            return SeatAnswer(fellow_id=fellow_id, seat=self.seats[fellow_id])
-        if fellow_id in self.waitlist:
-            return SeatAnswer(
-                fellow_id=fellow_id, waitlist_position=self.waitlist.index(fellow_id) + 1
-            )
-        return None
-
-    def is_closed(self, now: datetime) -> bool:
-        return self.closed or (self.closes_at is not None and now >= self.closes_at)
-
-    def free_seat(self) -> int | None:
-        taken = set(self.seats.values())
-        return next((n for n in range(1, self.capacity + 1) if n not in taken), None)
+        place = super().answer(fellow_id)
+        return None if place is None else SeatAnswer(fellow_id=fellow_id, **place.model_dump())
 
 
 def evolve(c: CohortSeats, event: DomainEvent) -> CohortSeats:
     c = c.model_copy(deep=True)
     match event:
         case SeatClaimed(seat=int() as seat):
-            c.seats[event.fellow_id] = seat
+            seats.seated(c, event.fellow_id, seat)
         case SeatClaimed():
-            c.waitlist.append(event.fellow_id)
+            seats.waitlisted(c, event.fellow_id)
         case SeatReleased():
-            c.seats.pop(event.fellow_id, None)
-            if event.fellow_id in c.waitlist:
-                c.waitlist.remove(event.fellow_id)
-            c.released.append(event.fellow_id)
+            seats.released(c, event.fellow_id)
         case SeatOffered():
-            c.waitlist.remove(event.fellow_id)
-            c.seats[event.fellow_id] = event.seat
+            seats.offered(c, event.fellow_id, event.seat)
         case CohortClosed():
-            c.closed = True
+            seats.closed(c)
         case _:
             raise TypeError(f"a fellowship cohort has no event {event.event_type}")
     return c
@@ -127,22 +108,16 @@ class CohortRefusal(Refusal):
 
 def decide_claim(c: CohortSeats, fellow_id: str, now: datetime, new_id: NewId) -> list[DomainEvent]:
     """A seat if one is free, else the next place on the waitlist; nothing if already answered."""
-    if c.answer(fellow_id) is not None:
+    place = seats.claim(c, fellow_id, now, CohortRefusal, named="the cohort")
+    if place is None:
         return []
-    if c.is_closed(now):
-        raise CohortRefusal("the cohort is closed: enrollment has ended", code="cohort.closed")
-    if fellow_id in c.released:
-        raise CohortRefusal(
-            f"{fellow_id} already gave up a place in this cohort", code="cohort.place_given_up"
-        )
-    seat = c.free_seat()
     return [
         SeatClaimed(
             event_id=new_id(),
             occurred_at=now,
             fellow_id=fellow_id,
-            seat=seat,
-            waitlist_position=None if seat is not None else len(c.waitlist) + 1,
+            seat=place.seat,
+            waitlist_position=place.waitlist_position,
         )
     ]
 
@@ -151,15 +126,17 @@ def decide_release(
     c: CohortSeats, fellow_id: str, reason: str, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
     """Give up a seat or a waitlist place; before closing, the seat goes to the next in line."""
-    if c.answer(fellow_id) is None:
+    given = seats.give_back(c, fellow_id, now)
+    if given is None:
         return []
-    seat = c.seats.get(fellow_id)
     events: list[DomainEvent] = [
         SeatReleased(event_id=new_id(), occurred_at=now, fellow_id=fellow_id, reason=reason)
     ]
-    if seat is not None and not c.is_closed(now) and c.waitlist:
+    if given.offered_to is not None and given.seat is not None:
         events.append(
-            SeatOffered(event_id=new_id(), occurred_at=now, fellow_id=c.waitlist[0], seat=seat)
+            SeatOffered(
+                event_id=new_id(), occurred_at=now, fellow_id=given.offered_to, seat=given.seat
+            )
         )
     return events
 
