@@ -10,7 +10,9 @@ leadership training).
   (`attendance.correction_needs_reason`) and is recorded as a new event carrying that reason,
   so the log keeps the first mark and why it changed. Nothing is ever silently overwritten.
 - A missed session is made up where the pathway allows it (`MakeUpRecorded` for teacher
-  leaders); a make-up is not a correction: the session was missed.
+  leaders, `SessionMadeUp` for catalog courses); a make-up is not a correction: the session
+  was missed. It is recorded once (`make_up.already_recorded`), on a day between the session
+  and today in the program's time zone (`make_up.date_out_of_range`): `check_make_up`.
 
 Each pathway keeps its own stored event type (`teacher_leader.AttendanceRecorded`,
 `fellowship.SupplementalPDRecorded`, `aspiring_principal.InstituteAttendanceRecorded`,
@@ -21,11 +23,13 @@ when there is none, so events recorded before it existed read and hash the same.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
 
+from domain.calendar import is_after_today
 from domain.commands import Command
 from domain.events import DomainEvent
 from domain.refusals import Refusal
@@ -81,4 +85,23 @@ def check_mark(
             f"attendance for {title} is recorded as {previous.value}{by}; to correct it to "
             f"{cmd.status.value}, give the reason for the correction",
             code="attendance.correction_needs_reason",
+        )
+
+
+def check_make_up(
+    title: str,
+    session_on: date,
+    made_up_on: date,
+    already_made_up: bool,
+    now: datetime,
+    time_zone: str,
+    refusal: type[Refusal],
+) -> None:
+    """Refuse a second make-up of a session, or one dated before it or after today."""
+    if already_made_up:
+        raise refusal(f"a make-up for {title} is already recorded", code="make_up.already_recorded")
+    if made_up_on < session_on or is_after_today(made_up_on, now, time_zone):
+        raise refusal(
+            f"a make-up for {title} must be completed between {session_on} and today",
+            code="make_up.date_out_of_range",
         )

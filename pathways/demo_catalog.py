@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import asyncpg
@@ -31,6 +31,7 @@ from domain.councils import StakeholderGroup
 from domain.external import Employee
 from domain.hr import HrChange
 from domain.money import dollars
+from pathways.demo_cohort import advance_to
 from workflows.program import ProgramJourney
 
 TZ = "America/Los_Angeles"
@@ -185,22 +186,16 @@ async def run_catalog(
     # Late in the year (before the first program's year closes), every session is over: the
     # office records what happened.
     late = min(d.ends for d in programs.values()) - timedelta(days=3)
-    await _advance(env, local_moment(late, time(18), TZ))
+    await advance_to(env, local_moment(late, time(18), TZ))
     for leader, handle in handles:
         for update, command in SCRIPTS[leader.program](programs[leader.program], leader):
             await handle.execute_update(update, command)
     end = max(d.ends for d in programs.values()) + timedelta(days=2)
-    await _advance(env, local_moment(end, time(9), TZ))
+    await advance_to(env, local_moment(end, time(9), TZ))
     # A query, not the result: a certification is held for years after this one.
     finals = [await handle.query(ProgramJourney.status) for _, handle in handles]
     console.print(_table(finals, programs, await _paid(pool)))
     return finals
-
-
-async def _advance(env: WorkflowEnvironment, moment: datetime) -> None:
-    now = await env.get_current_time()
-    if moment > now:
-        await env.sleep(moment - now)
 
 
 async def _paid(pool: asyncpg.Pool) -> dict[str, int]:

@@ -71,7 +71,7 @@ APPLICANTS = [
 ]
 
 
-async def _advance(env: WorkflowEnvironment, moment: datetime) -> None:
+async def advance_to(env: WorkflowEnvironment, moment: datetime) -> None:
     now = await env.get_current_time()
     if moment > now:
         await env.sleep(moment - now)
@@ -173,7 +173,7 @@ async def run_fellowship_cohort(
             fs.RecordEnrollment(university_student_id=f"UCLA-27{n:03d}", enrolled_on=today),
         )
     first, second = program.terms[0], program.terms[1]
-    await _advance(env, first.disburse_at + timedelta(hours=2))
+    await advance_to(env, first.disburse_at + timedelta(hours=2))
     await _wait_for(h("f-4005"), paid=1)
     left_on = local_date(await env.get_current_time(), program.time_zone)
     await h("f-4005").execute_update(
@@ -191,7 +191,7 @@ async def run_fellowship_cohort(
             decided_by="director:plf", reason="documented family emergency, board approved"
         ),
     )
-    await _advance(env, second.disburse_at + timedelta(hours=2))
+    await advance_to(env, second.disburse_at + timedelta(hours=2))
     await _wait_for(h("f-4004"), paid=2)
     await h("f-4004").execute_update(
         FellowshipJourney.leave,
@@ -203,7 +203,7 @@ async def run_fellowship_cohort(
         ),
     )
     for session in program.supplemental_pd:
-        await _advance(env, datetime.combine(session.on, time(18), program.graduate_by.tzinfo))
+        await advance_to(env, datetime.combine(session.on, time(18), program.graduate_by.tzinfo))
         for employee_id in ["f-4001", "f-4002"]:
             await h(employee_id).execute_update(
                 FellowshipJourney.record_pd,
@@ -213,11 +213,11 @@ async def run_fellowship_cohort(
                     recorded_by="office:plf",
                 ),
             )
-    await _advance(env, program.terms[-1].disburse_at + timedelta(hours=2))
+    await advance_to(env, program.terms[-1].disburse_at + timedelta(hours=2))
     for employee_id in ["f-4001", "f-4002"]:
         await _wait_for(h(employee_id), paid=len(program.terms))
     conferred = program.terms[-1].ends_on + timedelta(days=5)
-    await _advance(env, datetime.combine(conferred, time(18), program.graduate_by.tzinfo))
+    await advance_to(env, datetime.combine(conferred, time(18), program.graduate_by.tzinfo))
     for employee_id in ["f-4001", "f-4002"]:
         for milestone in Milestone:
             await h(employee_id).execute_update(
@@ -293,7 +293,7 @@ async def run_aspiring(
         f"[bold]LBUSD Aspiring Principals {year.program_year}[/bold]: "
         f"{len(handles)} participants, mentor principal {people[3][1]}"
     )
-    await _advance(
+    await advance_to(
         env, datetime.combine(year.summer_institute[-1].on, time(18), year.closes_at.tzinfo)
     )
     vp, teacher = handles["a-5001"], handles["a-5002"]
@@ -313,7 +313,7 @@ async def run_aspiring(
             ap.OfferShadowing(mentor_id=MENTOR, offered_by="office:lbusd"),
         )
     start = year.school_year_starts
-    await _advance(
+    await advance_to(
         env,
         datetime.combine(
             year.vp_training[-1].on + timedelta(days=70), time(18), year.closes_at.tzinfo
@@ -357,7 +357,7 @@ async def run_aspiring(
                 focus="teacher evaluation",
             ),
         )
-    await _advance(env, year.closes_at + timedelta(hours=2))
+    await advance_to(env, year.closes_at + timedelta(hours=2))
     table = Table(title="Aspiring principals: the year summed up")
     for column in ("participant", "role", "outcome", "completed", "missing"):
         table.add_column(column)

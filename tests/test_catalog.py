@@ -409,11 +409,11 @@ def test_a_separation_in_the_future_is_refused() -> None:
 
 def test_the_certificate_pays_its_completion_stipend_once() -> None:
     d, s = CERTIFICATE, journey(CERTIFICATE, "teacher")
-    due, carry = pj.stipends_due(s, d, completed=True, closing=True)
+    due, carry = pj.stipends_due(s, d, completed=True)
     assert [(p.amount_cents, p.purpose) for p in due] == [(75000, "stipend/2026-27/completion/0")]
     assert carry == 0
     s.paid.append("stipend/2026-27/completion/0")
-    assert pj.stipends_due(s, d, completed=True, closing=True)[0] == []
+    assert pj.stipends_due(s, d, completed=True)[0] == []
 
 
 def test_hourly_stipends_wait_for_their_threshold() -> None:
@@ -422,10 +422,10 @@ def test_hourly_stipends_wait_for_their_threshold() -> None:
     d = ProgramDefinition.model_validate(data)
     s = journey(d, "teacher")
     apply(s, d, pj.decide_mark, present("facilitating-meetings", "fm-1"), at(date(2026, 9, 16)))
-    due, carry = pj.stipends_due(s, d, completed=False, closing=True)
+    due, carry = pj.stipends_due(s, d, completed=False)
     assert due == [] and carry == Decimal(3)
     apply(s, d, pj.decide_mark, present("facilitating-meetings", "fm-2"), at(date(2026, 10, 14)))
-    due, _ = pj.stipends_due(s, d, completed=False, closing=True)
+    due, _ = pj.stipends_due(s, d, completed=False)
     assert [(p.amount_cents, p.hours) for p in due] == [(27000, Decimal(6))]
 
 
@@ -508,7 +508,7 @@ def test_hourly_stipends_round_half_cents_up() -> None:
     d = ProgramDefinition.model_validate(data)
     s = journey(d, "teacher")
     apply(s, d, pj.decide_mark, present("facilitating-meetings", "fm-1"), at(date(2026, 9, 16)))
-    (due,), _ = pj.stipends_due(s, d, completed=False, closing=True)
+    (due,), _ = pj.stipends_due(s, d, completed=False)
     assert due.amount_cents == 3752  # 1.5 x 2501 = 3751.5, half a cent up
 
 

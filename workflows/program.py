@@ -77,7 +77,8 @@ def part_action(name: str, command: type[Any], may: Action, actor: str, decide: 
 
     def decision(w: ProgramJourney, cmd: Any, now: datetime, ids: Ids) -> list[DomainEvent]:
         events = decide(w.state, w.program, cmd, now, ids)
-        return events + w.completion_after(events, now, ids)
+        journey_id, missed = workflow.info().workflow_id, w.carried.incomplete_years
+        return rules.completing(w.state, w.program, events, journey_id, missed, now, ids)
 
     return action(
         name,
@@ -283,7 +284,7 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
             return
         self.record(rules.close_year(self.state, d, workflow.now(), workflow.uuid4))
         paused = self.state.stage is Stage.PAUSED
-        carry = await self._pay(completed=False, closing=True)
+        carry = await self._pay(completed=False)
         complete = rules.required_complete(self.state, d)
         more = self.carried.year_in_program < d.years or paused
         if more:
@@ -375,7 +376,7 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
 
     async def _completed(self) -> None:
         d = self.program
-        await self._pay(completed=True, closing=True)
+        await self._pay(completed=True)
         award = d.award
         expires = self.state.expires_on
         words = (
@@ -447,10 +448,10 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
 
     # --- money and words --------------------------------------------------------------------
 
-    async def _pay(self, *, completed: bool, closing: bool) -> tuple[Decimal, int]:
+    async def _pay(self, *, completed: bool) -> tuple[Decimal, int]:
         """Pay the stipends due now; returns the unpaid hours carried and since which year."""
         d = self.program
-        due, carry = rules.stipends_due(self.state, d, completed=completed, closing=closing)
+        due, carry = rules.stipends_due(self.state, d, completed=completed)
         for payment in due:
             await self.pay(
                 payment.purpose,
@@ -481,7 +482,7 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
         seated; a seat or waitlist place it held goes back to the program's seats."""
         d = self.program
         if self.state.stage in (Stage.WITHDRAWN, Stage.SEPARATED):
-            await self._pay(completed=False, closing=True)  # what was earned before leaving
+            await self._pay(completed=False)  # what was earned before leaving
         await self._release_seat()
         await self._tell(
             "ended",
@@ -492,22 +493,6 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
 
     async def _tell(self, topic: str, subject: str, body: str) -> None:
         await self.notify("participant", self.state.email, topic, subject, body)
-
-    def completion_after(
-        self, events: list[DomainEvent], now: datetime, ids: Ids
-    ) -> list[DomainEvent]:
-        """The program's completion, if `events` complete it."""
-        after = self.state.model_copy(deep=True)
-        for event in events:
-            rules.fold_into(after, event)
-        return rules.completion_events(
-            after,
-            self.program,
-            workflow.info().workflow_id,
-            self.carried.incomplete_years,
-            now,
-            ids,
-        )
 
     # --- updates ----------------------------------------------------------------------------
 

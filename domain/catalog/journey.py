@@ -25,7 +25,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain import assessments, councils, dated_log, deliverables, milestones, ordered_steps
-from domain.attendance import AttendanceStatus, RecordSessionAttendance, check_mark
+from domain.attendance import AttendanceStatus, RecordSessionAttendance, check_make_up, check_mark
 from domain.calendar import local_date, not_yet
 from domain.catalog import definition as defs
 from domain.catalog.definition import (
@@ -86,7 +86,6 @@ class Stage(StrEnum):
     CERTIFIED = "certified"
     COMPLETED = "completed"
     INCOMPLETE = "incomplete"
-    CONTINUED = "continued"
     RENEWED = "renewed"
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
@@ -594,18 +593,23 @@ def _with_completion(
     return [*events, done]
 
 
+def _session(part: defs.Course, session_id: str) -> defs.Session:
+    session = next((x for x in part.sessions if x.id == session_id), None)
+    if session is None:
+        known = ", ".join(x.id for x in part.sessions)
+        raise ProgramRefusal(
+            f"{part.title} has no session {session_id!r} (sessions: {known})",
+            code="session.unknown",
+        )
+    return session
+
+
 def decide_mark(
     s: ProgramJourneyState, d: ProgramDefinition, cmd: MarkSession, now: datetime, ids: NewId
 ) -> list[DomainEvent]:
     check_open(s)
     part: defs.Course = _part(s, d, cmd.part_id, defs.Course)
-    session = next((x for x in part.sessions if x.id == cmd.session_id), None)
-    if session is None:
-        ids_ = ", ".join(x.id for x in part.sessions)
-        raise ProgramRefusal(
-            f"{part.title} has no session {cmd.session_id!r} (sessions: {ids_})",
-            code="session.unknown",
-        )
+    session = _session(part, cmd.session_id)
     if problem := not_yet(f"{part.title}, session", session.on, now, d.time_zone):
         raise ProgramRefusal(problem, code="date.in_future")
     previous = s.marks.get(part.id, {}).get(session.id)
@@ -629,28 +633,15 @@ def decide_make_up(
     part: defs.Course = _part(s, d, cmd.part_id, defs.Course)
     if not part.make_ups:
         raise ProgramRefusal(f"{part.title} has no make-ups", code="program.no_make_ups")
-    session = next((x for x in part.sessions if x.id == cmd.session_id), None)
-    if session is None:
-        raise ProgramRefusal(
-            f"{part.title} has no session {cmd.session_id!r}", code="session.unknown"
-        )
+    session = _session(part, cmd.session_id)
     if s.marks.get(part.id, {}).get(session.id) is not AttendanceStatus.ABSENT:
         raise ProgramRefusal(
             f"only a session recorded as missed is made up; {session.id!r} is not",
             code="make_up.not_needed",
         )
-    if session.id in s.made_up.get(part.id, {}):
-        raise ProgramRefusal(
-            f"{session.id!r} was already made up on {s.made_up[part.id][session.id]}",
-            code="make_up.already_recorded",
-        )
-    today = local_date(now, d.time_zone)
-    if not session.on <= cmd.made_up_on <= today:
-        raise ProgramRefusal(
-            f"a make-up falls between the session ({session.on}) and today ({today}); "
-            f"{cmd.made_up_on} does not",
-            code="make_up.date_out_of_range",
-        )
+    already = session.id in s.made_up.get(part.id, {})
+    title = session.title or session.id
+    check_make_up(title, session.on, cmd.made_up_on, already, now, d.time_zone, ProgramRefusal)
     made_up = SessionMadeUp(
         **_stamp(now, ids),
         part_id=part.id,
@@ -733,12 +724,6 @@ def decide_review(
     return _with_completion(s, d, part, [review], local_date(now, d.time_zone), now, ids)
 
 
-class _Window(BaseModel):
-    title: str
-    opens: date
-    due: date
-
-
 def decide_step(
     s: ProgramJourneyState, d: ProgramDefinition, cmd: TakeStep, now: datetime, ids: NewId
 ) -> list[DomainEvent]:
@@ -754,10 +739,9 @@ def decide_step(
             f"{part.title}: each step is recorded with its words (the goal, the review)",
             code="program.note_required",
         )
-    window = _Window(title=part.title, opens=part.opens, due=part.due)
     today = local_date(now, d.time_zone)
     done = s.steps.get(part.id, [])
-    ordered_steps.check_step(window, done, cmd.step, part.steps, today, ProgramRefusal)
+    ordered_steps.check_step(part, done, cmd.step, part.steps, today, ProgramRefusal)
     step = StepTaken(
         **_stamp(now, ids),
         cycle_id=part.id,
@@ -1082,6 +1066,22 @@ def completion_events(
     ]
 
 
+def completing(
+    s: ProgramJourneyState,
+    d: ProgramDefinition,
+    events: list[DomainEvent],
+    journey_id: str,
+    incomplete_years: Iterable[int],
+    now: datetime,
+    ids: NewId,
+) -> list[DomainEvent]:
+    """`events` and the program's completion, if they complete it."""
+    after = s.model_copy(deep=True)
+    for event in events:
+        fold_into(after, event)
+    return events + completion_events(after, d, journey_id, incomplete_years, now, ids)
+
+
 def close_year(
     s: ProgramJourneyState, d: ProgramDefinition, now: datetime, ids: NewId
 ) -> list[DomainEvent]:
@@ -1113,10 +1113,11 @@ class Payment(BaseModel):
 
 
 def stipends_due(
-    s: ProgramJourneyState, d: ProgramDefinition, *, completed: bool, closing: bool
+    s: ProgramJourneyState, d: ProgramDefinition, *, completed: bool
 ) -> tuple[list[Payment], Decimal]:
-    """The stipends the journey owes now (at completion, or as its year closes), not yet paid,
-    and the hours carried to next year below an hourly stipend's threshold."""
+    """The stipends the journey owes as its year ends (completed, closed, or left), not yet
+    paid: the completion stipend only when `completed`; and the hours carried to next year
+    below an hourly stipend's threshold."""
     due: list[Payment] = []
     carry = Decimal(0)
     year = f"{s.school_year}"
@@ -1136,8 +1137,6 @@ def stipends_due(
                         memo=f"{d.title}: completion stipend",
                     )
                 )
-            continue
-        if not (completed or closing):
             continue
         if stipend.basis is StipendBasis.SESSION:
             sessions = sum(

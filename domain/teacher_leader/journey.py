@@ -17,7 +17,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain import deliverables, ordered_steps
-from domain.attendance import RecordSessionAttendance, check_mark
+from domain.attendance import RecordSessionAttendance, check_make_up, check_mark
 from domain.calendar import is_after_today, local_date, not_yet
 from domain.commands import Command
 from domain.deliverables import DeliverableState as DeliverableState
@@ -450,15 +450,11 @@ def decide_make_up(
         raise JourneyRefusal(
             f"{session.title} was attended; there is nothing to make up", code="make_up.not_needed"
         )
-    if mark is not None and mark.made_up_on is not None:
-        raise JourneyRefusal(
-            f"a make-up for {session.title} is already recorded", code="make_up.already_recorded"
-        )
-    if cmd.completed_on < session.on or is_after_today(cmd.completed_on, now, program.time_zone):
-        raise JourneyRefusal(
-            f"a make-up for {session.title} must be completed between {session.on} and today",
-            code="make_up.date_out_of_range",
-        )
+    already = mark is not None and mark.made_up_on is not None
+    check_make_up(
+        session.title, session.on, cmd.completed_on, already, now, program.time_zone,
+        JourneyRefusal,
+    )  # fmt: skip
     return [
         MakeUpRecorded(
             event_id=new_id(),
