@@ -26,7 +26,12 @@ import typer
 
 from domain.external import Employee, School
 from domain.teacher_leader import journey as rules
-from pathways import commands_commitment, commands_program, commands_teacher_leader
+from pathways import (
+    commands_commitment,
+    commands_program,
+    commands_records,  # noqa: F401  (adds records and badges to the program group)
+    commands_teacher_leader,
+)
 from pathways.cli import build, command_client, command_hris, console, fail, run_app, run_command
 from pathways.commands_audit import audit_app
 from pathways.commands_deploy import deploy_app

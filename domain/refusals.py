@@ -28,6 +28,10 @@ and it never changes meaning. The same reason has the same code in every pathway
 | attendance.correction_needs_reason | changing a recorded status needs the correction's reason |
 | audit.archive_altered | an archived history no longer matches the digest stored with it |
 | audit.unknown_stream | `audit verify` of a journey the event log holds no events for |
+| badge.expired | the certification expired, or a badge given to verify is past its end |
+| badge.invalid | a badge that does not verify with the district's public key |
+| badge.not_yet_valid | a badge given to verify whose validity starts later |
+| badge.not_awarded | a badge asked of a journey that has awarded no certificate or certification |
 | certification.renewal_not_open | a renewal attempt before the renewal window opens |
 | coaching.already_recorded | a coaching session on that day is already recorded |
 | coaching.cycle_complete | every step of the coaching cycle is recorded |

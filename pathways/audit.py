@@ -329,7 +329,7 @@ def _event_from_json(d: dict[str, Any]) -> StoredEvent:
     )
 
 
-async def _definition(history: WorkflowHistory) -> dict[str, Any]:
+async def run_input(history: WorkflowHistory) -> dict[str, Any]:
     """The input the journey started with: its program year, fellowship or service rules."""
     attrs = history.events[0].workflow_execution_started_event_attributes
     (raw,) = await DATA_CONVERTER.decode(attrs.input.payloads, [dict[str, Any]])
@@ -359,7 +359,7 @@ async def export_bundle(
         json.dumps(_event_json(e), sort_keys=True) + "\n" for e in stored
     ).encode()
     files["chain_head.json"] = json.dumps(head, indent=2).encode()
-    files["definition.json"] = json.dumps(await _definition(runs[0]), indent=2).encode()
+    files["definition.json"] = json.dumps(await run_input(runs[0]), indent=2).encode()
     files["code_version.json"] = json.dumps(code_version(), indent=2).encode()
     manifest = {
         "format": BUNDLE_FORMAT,

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     # The event log's checkpoint key (see pathways/audit_key.py) and how often workers sign.
     audit_signing_key: Path | None = Field(None, alias="AUDIT_SIGNING_KEY")
     audit_public_key: Path | None = Field(None, alias="AUDIT_PUBLIC_KEY")
+    # The key that signs the district's Open Badges (see pathways/badges.py), and the issuer's id.
+    badge_signing_key: Path | None = Field(None, alias="BADGE_SIGNING_KEY")
+    badge_public_key: Path | None = Field(None, alias="BADGE_PUBLIC_KEY")
+    badge_issuer_id: str | None = Field(
+        None, alias="BADGE_ISSUER_ID", pattern=r"^[a-z][a-z0-9+.-]*:\S+$"
+    )
     audit_checkpoint_seconds: float = Field(300.0, alias="AUDIT_CHECKPOINT_SECONDS", ge=0)
     history_archive_seconds: float = Field(3600.0, alias="HISTORY_ARCHIVE_SECONDS", ge=0)
     worker_versioning: bool = Field(True, alias="PATHWAYS_WORKER_VERSIONING")

@@ -55,7 +55,7 @@ async def test_every_walkthrough_command_succeeds_on_a_dev_server(
     script = script.replace(PROGRAM, f'P="{wrapper}"', 1)
     script = (
         "set -eE\ntrap 'echo \"walkthrough command failed: $BASH_COMMAND\" >&2' ERR\n"
-        f'{script}\necho "ids: $J $F $A $C $E $T $I $S $G"\n'
+        f'{script}\necho "ids: $J $F $A $C $E $T $I $S $G $B"\n'
     )
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     task_queue = "walkthrough"
@@ -93,7 +93,7 @@ async def test_every_walkthrough_command_succeeds_on_a_dev_server(
     ids = re.search(r"^ids: (.*)$", stdout, re.MULTILINE)
     assert ids is not None
     built = ids.group(1).split()
-    assert len(started) == 9 and set(built) == set(started), (started, built)
+    assert len(started) == 10 and set(built) == set(started), (started, built)
     assert f"recorded: {built[0]} is closed" in stdout  # the teacher leader's year, closed early
     assert f"recorded: {built[3]} is breached" in stdout  # the commitment, left early, waived
     # The lists fold each pathway's journeys from the event log.
@@ -103,4 +103,9 @@ async def test_every_walkthrough_command_succeeds_on_a_dev_server(
     assert re.search(title, stdout, re.MULTILINE)
     assert re.search(r"\be-1002 .*\bbreached\b.*\$15,000\.00", stdout)
     assert "$" in stdout and "_cents" not in stdout  # a person reads money in dollars
+    # Training records and a badge verified offline.
+    assert re.search(r"\bcertification\b.*\bLBUSD Certified Evaluator until \d{4}", stdout)
+    assert re.search(
+        r"^valid: LBUSD Certified Evaluator for e-1002@district\.example", stdout, re.M
+    )
     assert "0 altered" in stdout and "0 discrepancies" in stdout
