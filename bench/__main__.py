@@ -26,6 +26,7 @@ SCENARIOS = {
     6: "failure logs in an outage",
     7: "PostgreSQL outage under a worker",
     8: "queries and updates during a bulk start",
+    9: "catalog journey-years",
 }
 
 
@@ -85,6 +86,10 @@ async def main() -> None:
         from bench import responsive
 
         await responsive.run(options)
+    if 9 in chosen:
+        from bench import catalog_years
+
+        await catalog_years.run(options)
     console.print(f"[dim]benchmarks took {time.perf_counter() - began:.0f} s[/dim]")
 
 

@@ -141,11 +141,13 @@ def verify(token: str, key: Ed25519PublicKey) -> Verified:
         credential = OB3Verifier(public_pem(key)).verify(token.strip())
     except OB3VerificationError as error:
         cause = error.__cause__
-        code = "badge.invalid"
-        if isinstance(cause, jwt.ExpiredSignatureError):
-            code = "badge.expired"
-        elif isinstance(cause, jwt.ImmatureSignatureError):
-            code = "badge.not_yet_valid"
+        code = (
+            "badge.expired"
+            if isinstance(cause, jwt.ExpiredSignatureError)
+            else "badge.not_yet_valid"
+            if isinstance(cause, jwt.ImmatureSignatureError)
+            else "badge.invalid"
+        )
         raise Refusal(f"the badge does not verify: {error}", code=code) from None
     raw: dict[str, Any] = credential.raw or {}
     return Verified(
