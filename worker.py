@@ -18,6 +18,7 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
+from activities.careers import CareerActivities
 from activities.db import open_database, resolve_database_url
 from activities.eventstore import EventStore
 from activities.external import ExternalActivities, build_external
@@ -47,7 +48,13 @@ class Services:
 def activities_for(services: Services, client: Client) -> list[Any]:
     journal = JournalActivities(services.store)
     others = OrchestrationActivities(client, services.external.hris)
-    return [journal.append_events, *services.external.activities(), *others.activities()]
+    careers = CareerActivities(client)
+    return [
+        journal.append_events,
+        *services.external.activities(),
+        *others.activities(),
+        *careers.activities(),
+    ]
 
 
 @asynccontextmanager

@@ -6,7 +6,9 @@ where the pathway's start names one) and runs the pathway's own start rules; a r
 `StartRefused` with a stable code and one line, and no workflow is started. The journey id is
 the pathway's deterministic scheme and a closed id is never reused, so HR retries and double
 clicks land on the journey already started. Every journey starts with the same six search
-attributes, so `EmployeeId = '...'` finds all of a person's journeys.
+attributes, so `EmployeeId = '...'` finds all of a person's journeys, and joins its employee's
+career (`workflows.career`) first, which then tells it every HR change without a visibility
+query.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from activities.careers import join_career
 from activities.systems import EmployeeNotFound, ExternalDataInvalid, Hris, SchoolNotFound
+from domain.career.career import JoinJourney
 from domain.external import School
 from domain.hr import HrChange, check_hr_change, school_named
 from domain.pathway import JourneyAttributes, Pathway, StartRefused
@@ -100,6 +104,11 @@ async def start_journey(
     it (a bulk start gives its journeys `BULK_PRIORITY`, see `pathways.roster`)."""
     attributes = await check_start(hris, pathway, inp, now)
     workflow_id = pathway.journey_id(inp)
+    if pathway.person_of(inp) is None:  # parents and students have no career in HR
+        # Before the start, so the career can never miss a journey that runs; a journey
+        # that then fails to start is recorded as ended the first time the career tells it.
+        joining = JoinJourney(journey_id=workflow_id, pathway=pathway.key, started_by="start")
+        await join_career(client, pathway.employee_of(inp), joining, task_queue)
     try:
         handle = await client.start_workflow(
             pathway.workflow_type,

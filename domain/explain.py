@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from domain.career.explain import SENTENCES as CAREER_SENTENCES
 from domain.events import DomainEvent
 from domain.registry import PATHWAYS
 
@@ -21,9 +22,10 @@ class Line:
     what: str
 
 
-#: Every registered pathway's sentence for each of its event types.
+#: Every registered pathway's sentence for each of its event types, and the career's.
 TEMPLATES: dict[type[DomainEvent], Callable[[Any], str]] = {
-    kind: sentence for pathway in PATHWAYS.values() for kind, sentence in pathway.explain.items()
+    **{kind: s for pathway in PATHWAYS.values() for kind, s in pathway.explain.items()},
+    **CAREER_SENTENCES,
 }
 
 

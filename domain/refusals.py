@@ -32,6 +32,14 @@ and it never changes meaning. The same reason has the same code in every pathway
 | badge.invalid | a badge that does not verify with the district's public key |
 | badge.not_yet_valid | a badge given to verify whose validity starts later |
 | badge.not_awarded | a badge asked of a journey that has awarded no certificate or certification |
+| career.already_employed | a hire or return for someone the career lists as employed |
+| career.already_on_leave | a leave began for someone already on leave |
+| career.event_id_reused | an HR event id already applied with other content |
+| career.not_on_leave | a leave ended for someone the career lists as not on leave |
+| career.out_of_order | an HR event dated before the last one applied that changed the same thing |
+| career.separated | an HR event for someone separated, before HR reports their return |
+| career.unknown_credential | a credential expired that the career does not hold |
+| career.wrong_employee | an HR event sent to another employee's career |
 | certification.renewal_not_open | a renewal attempt before the renewal window opens |
 | coaching.already_recorded | a coaching session on that day is already recorded |
 | coaching.cycle_complete | every step of the coaching cycle is recorded |

@@ -10,6 +10,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.registry import PATHWAYS
 
 from workflows.aspiring_principal import AspiringPrincipalJourney
+from workflows.career import CareerWorkflow
 from workflows.fellowship import FellowshipCohort, FellowshipJourney
 from workflows.program import ProgramJourney
 from workflows.program_seats import ProgramSeats
@@ -26,8 +27,8 @@ JOURNEYS: dict[str, type] = {
 }
 
 #: Workflows that serve journeys without being one (the seats of a fellowship cohort, of a
-#: catalog program).
-HELPERS: Sequence[type] = (FellowshipCohort, ProgramSeats)
+#: catalog program; the career that follows an employee across journeys).
+HELPERS: Sequence[type] = (FellowshipCohort, ProgramSeats, CareerWorkflow)
 
 WORKFLOWS: Sequence[type] = (*JOURNEYS.values(), *HELPERS)
 

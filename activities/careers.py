@@ -1,0 +1,110 @@
+"""The career's side of Temporal: joining a journey to its employee's career, and telling a
+journey what HR reported.
+
+`join_career` runs in the start path before a journey starts (signal-with-start: the first
+journey or HR event of an employee creates the career). `tell_journey` is the career's activity:
+it sends the pathway's update under an id made of the HR event's, so a retried activity does
+not tell the journey twice, and answers what the journey said.
+"""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+
+from activities.updates import run_closed
+from domain.career.career import (
+    CareerInput,
+    HrEventAnswer,
+    JoinJourney,
+    SubmitHrEvent,
+    TellJourney,
+    TellOutcome,
+    career_id,
+)
+
+CAREER_WORKFLOW = "Career"
+
+
+def career_start(employee_id: str, task_queue: str) -> WithStartWorkflowOperation[None, None]:
+    return WithStartWorkflowOperation(
+        CAREER_WORKFLOW,
+        CareerInput(employee_id=employee_id),
+        id=career_id(employee_id),
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        task_queue=task_queue,
+    )
+
+
+async def join_career(
+    client: Client, employee_id: str, joining: JoinJourney, task_queue: str
+) -> None:
+    """Signal-with-start: recorded in the career's history at once (the career exists from
+    then on), with no wait on a worker, so a start costs one more call and nothing more."""
+    await client.start_workflow(
+        CAREER_WORKFLOW,
+        CareerInput(employee_id=employee_id),
+        id=career_id(employee_id),
+        task_queue=task_queue,
+        start_signal="join",
+        start_signal_args=[joining],
+    )
+
+
+async def submit_hr_event(
+    client: Client, submitted: SubmitHrEvent, task_queue: str
+) -> HrEventAnswer:
+    """Apply one HR event to its employee's career, creating the career if it is the first.
+    A refusal is a `WorkflowUpdateFailedError` whose cause carries the code."""
+    answer: HrEventAnswer = await client.execute_update_with_start_workflow(
+        "hr_event",
+        submitted,
+        start_workflow_operation=career_start(submitted.event.employee_id, task_queue),
+        id=f"hr:{submitted.event.event_id}",
+        result_type=HrEventAnswer,
+    )
+    return answer
+
+
+class CareerActivities:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    @activity.defn(name="tell_journey")
+    async def tell_journey(self, tell: TellJourney) -> TellOutcome:
+        handle = self.client.get_workflow_handle(tell.journey_id)
+        try:
+            await handle.execute_update(tell.update, tell.argument, id=f"career:{tell.hr_event_id}")
+        except WorkflowUpdateFailedError as error:
+            if run_closed(error):
+                return await self._ended(tell.journey_id)
+            cause = error.cause
+            code = None
+            if isinstance(cause, ApplicationError) and cause.details:
+                code = str(cause.details[0])
+            message = getattr(cause, "message", None) or str(cause)
+            return TellOutcome(outcome="refused", detail=message, code=code)
+        except Exception as error:
+            if run_closed(error):
+                return await self._ended(tell.journey_id)
+            raise
+        return TellOutcome(outcome="heard")
+
+    async def _ended(self, journey_id: str) -> TellOutcome:
+        try:
+            described = await self.client.get_workflow_handle(journey_id).describe()
+        except Exception as error:
+            if run_closed(error):
+                return TellOutcome(outcome="ended", detail="never started")
+            raise
+        status = described.status.name.lower() if described.status else "closed"
+        return TellOutcome(outcome="ended", detail=status)
+
+    def activities(self) -> list[object]:
+        return [self.tell_journey]

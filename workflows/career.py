@@ -1,0 +1,207 @@
+"""A person's career: one long-lived workflow per employee (`career/<employee_id>`).
+
+HR's events reach it by update-with-start, so the first one creates it; the update's id is
+HR's event id, and the career keeps every id it applied, so an event sent again (a retry, a
+nightly file sent twice) applies once. Every journey started through the engine's start path
+joins its employee's career first, so the career knows its journeys without asking
+visibility. An applied event is told to each open journey in the journey's own terms (the
+registry's `hears`), one at a time in the order applied; what each answered is recorded. The
+career continues as new when Temporal suggests it, carrying its state, so its history stays
+bounded over decades.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain import registry
+    from domain.career.career import (
+        CareerInput,
+        CareerRefusal,
+        CareerState,
+        CareerTimeline,
+        HrEventAnswer,
+        HrEventKind,
+        JoinJourney,
+        SubmitHrEvent,
+        Tell,
+        TellJourney,
+        TellOutcome,
+        career_id,
+        decide_hr_event,
+        decide_join,
+        fold_into,
+        timeline_of,
+        told_events,
+    )
+    from domain.events import DomainEvent
+    from workflows import steps
+    from workflows.district import ACTIVITY_TIMEOUT, EXTERNAL_RETRY, nil_id
+    from workflows.journal import Journal
+
+TELL_JOURNEY = "tell_journey"
+TELL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=2),
+)
+
+
+@workflow.defn(name="Career")
+class CareerWorkflow:
+    @workflow.init
+    def __init__(self, inp: CareerInput) -> None:
+        self.state = inp.carried or CareerState(
+            employee_id=inp.employee_id, time_zone=inp.time_zone
+        )
+        self.journal = Journal(career_id(inp.employee_id), inp.stream_version)
+        self.pending: list[Tell] = list(inp.pending)
+        self.inp = inp
+
+    @workflow.run
+    async def run(self, inp: CareerInput) -> None:
+        while True:
+            await workflow.wait_condition(
+                lambda: bool(self.pending) or workflow.info().is_continue_as_new_suggested()
+            )
+            while self.pending:
+                await self._tell(self.pending[0])
+                self.pending.pop(0)
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if self.pending:
+                    continue
+                await self.journal.flush()
+                workflow.continue_as_new(
+                    CareerInput(
+                        employee_id=inp.employee_id,
+                        time_zone=inp.time_zone,
+                        carried=self.state,
+                        stream_version=self.journal.version,
+                    )
+                )
+
+    # --- HR ---------------------------------------------------------------------------------
+
+    @workflow.update(name="hr_event")
+    async def hr_event(self, submitted: SubmitHrEvent) -> HrEventAnswer:
+        event = submitted.event
+        if event.school_id is not None and event.kind in (
+            HrEventKind.SCHOOL_TRANSFER, HrEventKind.HIRE, HrEventKind.RETURN
+        ):  # fmt: skip
+            await self._school_listed(event.school_id)
+        decided = steps.decide(
+            lambda ids: decide_hr_event(
+                self.state,
+                event,
+                submitted.source,
+                {"event_id": ids(), "occurred_at": workflow.now()},
+            ),
+            CareerRefusal,
+        )
+        answer = HrEventAnswer(
+            career_id=career_id(self.state.employee_id), hr_event_id=event.event_id,
+            applied=bool(decided),
+        )  # fmt: skip
+        if not decided:
+            return answer
+        self._record(decided, submitted.source)
+        await self.journal.flush()
+        news = event.news()
+        if news is None:
+            return answer
+        told = self.state.open_journeys()
+        self.pending += [Tell(journey_id=j, hr_event_id=event.event_id, news=news) for j in told]
+        return answer.model_copy(update={"journeys_told": told})
+
+    @hr_event.validator
+    @steps.refuses
+    def _check_hr_event(self, submitted: SubmitHrEvent) -> None:
+        decide_hr_event(self.state, submitted.event, submitted.source, self._probe())
+
+    # --- journeys ---------------------------------------------------------------------------
+
+    @workflow.signal(name="join")
+    async def join(self, joining: JoinJourney) -> None:
+        decided = decide_join(
+            self.state, joining.journey_id, joining.pathway, joining.started_by, self._stamp()
+        )
+        if not decided:
+            return
+        self._record(decided, joining.started_by)
+        await self.journal.flush()
+        # A journey that joins after a separation or during a leave still hears it.
+        for news in self.state.last_news.values():
+            self.pending.append(
+                Tell(journey_id=joining.journey_id, hr_event_id=f"joined:{news.change}", news=news)
+            )
+
+    @workflow.query(name="timeline")
+    def timeline(self) -> CareerTimeline:
+        return timeline_of(self.state)
+
+    # --- inside -----------------------------------------------------------------------------
+
+    async def _tell(self, tell: Tell) -> None:
+        outcome = TellOutcome(outcome="not_told")
+        try:
+            pathway = registry.by_journey_id(tell.journey_id)
+        except registry.UnknownJourney:
+            pathway = None
+        update = pathway.hears(tell.news) if pathway is not None else None
+        if update is not None:
+            name, command = update
+            outcome = await workflow.execute_activity(
+                TELL_JOURNEY,
+                TellJourney(
+                    journey_id=tell.journey_id,
+                    hr_event_id=tell.hr_event_id,
+                    update=name,
+                    argument=command.model_dump(mode="json"),
+                ),
+                result_type=TellOutcome,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=TELL_RETRY,
+            )
+        self._record(told_events(self.state, tell, outcome, self._stamp), "system")
+        await self.journal.flush()
+
+    async def _school_listed(self, school_id: str) -> None:
+        try:
+            await workflow.execute_activity(
+                "hris_school",
+                school_id,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=EXTERNAL_RETRY,
+            )
+        except ActivityError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError) and cause.type == "SchoolNotFound":
+                raise steps.refused(
+                    CareerRefusal(
+                        f"{cause.message} The HR event was not applied.", code="hr.unknown_school"
+                    )
+                ) from error
+            raise
+
+    def _record(self, events: list[DomainEvent], actor: str) -> None:
+        for event in events:
+            self.state = fold_into(self.state, event)
+        update = workflow.current_update_info()
+        self.journal.add(events, actor, update.id if update else None)
+
+    @staticmethod
+    def _stamp(event_id: UUID | None = None) -> dict[str, Any]:
+        return {"event_id": event_id or workflow.uuid4(), "occurred_at": workflow.now()}
+
+    @staticmethod
+    def _probe() -> dict[str, Any]:
+        """A stamp for the validator, which must not draw on the workflow's random stream."""
+        return {"event_id": nil_id(), "occurred_at": workflow.now()}
