@@ -33,7 +33,9 @@ from pathways import (
     commands_teacher_leader,
 )
 from pathways.cli import build, command_client, command_hris, console, fail, run_app, run_command
+from pathways.commands_api import api_app
 from pathways.commands_audit import audit_app
+from pathways.commands_career import career_app, hr_app
 from pathways.commands_deploy import deploy_app
 from pathways.commands_ops import ops_app
 from pathways.commands_pathways import aspiring_app, fellowship_app
@@ -54,6 +56,9 @@ for group in (
 ):
     app.add_typer(group)
 app.add_typer(audit_app, name="audit")
+app.add_typer(api_app, name="api")
+app.add_typer(hr_app, name="hr")
+app.add_typer(career_app, name="career")
 app.add_typer(deploy_app, name="deploy")
 app.add_typer(ops_app, name="ops")
 

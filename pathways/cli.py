@@ -57,6 +57,7 @@ class JourneyEnded(Exception):
 
 def known_failures() -> tuple[type[BaseException], ...]:
     from activities.db import DatabaseUnavailable
+    from domain.oneroster import OneRosterError
     from domain.refusals import DefinitionError
     from pathways.deploy import DeploymentRefused
     from pathways.temporal import TemporalUnavailable
@@ -71,6 +72,7 @@ def known_failures() -> tuple[type[BaseException], ...]:
         DeploymentRefused,
         ExternalSystemError,
         FileNotFoundError,
+        OneRosterError,
     )
 
 

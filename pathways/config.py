@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # The event log's checkpoint key (see pathways/audit_key.py) and how often workers sign.
     audit_signing_key: Path | None = Field(None, alias="AUDIT_SIGNING_KEY")
     audit_public_key: Path | None = Field(None, alias="AUDIT_PUBLIC_KEY")
+    # The HTTP API (pathways/api.py): `make up` and `pathways api serve` listen here.
+    api_host: str = Field("127.0.0.1", alias="API_HOST", min_length=1)
+    api_port: int = Field(8000, alias="API_PORT", ge=1, le=65535)
     # The key that signs the district's Open Badges (see pathways/badges.py), and the issuer's id.
     badge_signing_key: Path | None = Field(None, alias="BADGE_SIGNING_KEY")
     badge_public_key: Path | None = Field(None, alias="BADGE_PUBLIC_KEY")

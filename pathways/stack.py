@@ -4,7 +4,8 @@
 on :8233, the project's search attributes registered), an embedded PostgreSQL from `pgserver`
 in the data folder when `DATABASE_URL` is unset, applies migrations and serves what
 `python worker.py` serves (`worker.serve`: the worker, the read model's projector, the log's
-checkpoint signer and the history archive's sweep). Ctrl-C stops all of it; the next `up` finds
+checkpoint signer and the history archive's sweep) and the HTTP API (`pathways.api`, on
+API_HOST:API_PORT). Ctrl-C stops all of it; the next `up` finds
 the same data.
 """
 
@@ -120,6 +121,7 @@ def embedded_postgres(settings: Settings) -> tuple[str, object | None]:
 
 
 async def up(settings: Settings) -> None:
+    from pathways.api import Backend, create_app, serve_api
     from pathways.temporal import connect
     from worker import open_services, serve
 
@@ -138,6 +140,7 @@ async def up(settings: Settings) -> None:
                 f"  Web UI     http://localhost:{UI_PORT}\n"
                 f"  PostgreSQL {dsn}\n"
                 f"  worker     task queue {settings.temporal_task_queue}\n"
+                f"  HTTP API   http://{settings.api_host}:{settings.api_port} (OpenAPI at /docs)\n"
                 "Use `.venv/bin/pathways --help` in another shell. Ctrl-C stops everything.",
                 flush=True,
             )
@@ -152,7 +155,25 @@ async def up(settings: Settings) -> None:
                 )
                 log.info("worker versioning", build=build, current=current)
 
-            await serve(settings, client, services, deployment=deployment, started=make_current)
+            stop = asyncio.Event()
+            backend = Backend(
+                client,
+                services.pool,
+                services.external.hris,
+                settings.temporal_task_queue,
+                local_hr=settings.hris_url is None,
+            )
+            api = asyncio.create_task(
+                serve_api(create_app(settings, backend), settings.api_host, settings.api_port, stop)
+            )
+            try:
+                await serve(
+                    settings, client, services, deployment=deployment, started=make_current,
+                    stop=stop,
+                )  # fmt: skip
+            finally:
+                stop.set()
+                await api
     finally:
         stop_process(temporal, "temporal")
         if server is not None:

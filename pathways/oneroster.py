@@ -1,0 +1,142 @@
+"""Importing a OneRoster zip: read, compare with the last import, send the differences as HR
+events to the careers, and report per row. Used by `pathways hr import-oneroster` and the API.
+
+Nothing is sent when the file cannot be read (a missing file or column). Rows with a problem
+are reported by file and line and their employees left as the last import had them; every other
+difference is sent. Each employee's row in the last import changes once their events were
+accepted, so an import stopped halfway and run again sends only what was not yet accepted, and
+the same file twice sends nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import PurePosixPath
+
+import asyncpg
+from pydantic import BaseModel, Field
+from temporalio.client import Client, WorkflowUpdateFailedError
+
+from activities.careers import submit_hr_event
+from activities.oneroster import OneRosterStore
+from domain.career.career import HrEvent, SubmitHrEvent
+from domain.oneroster import OneRosterError, diff, read_roster
+from pathways.refusals import refusal_of
+
+MAX_BYTES = 200 * 1024 * 1024
+
+
+class EventResult(BaseModel):
+    hr_event_id: str
+    employee_id: str
+    kind: str
+    detail: str
+    status: str
+    """would_send (a dry run), accepted, already (a hire the career had) or refused."""
+    code: str | None = None
+
+
+class ImportReport(BaseModel):
+    dry_run: bool
+    users: int
+    staff: int
+    administrators: int
+    problems: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    events: list[EventResult] = Field(default_factory=list)
+
+    @property
+    def refused(self) -> int:
+        return sum(1 for e in self.events if e.status == "refused")
+
+
+def files_of(data: bytes) -> dict[str, str]:
+    """The CSV files of a OneRoster zip, by file name (folders inside the zip are ignored)."""
+    if len(data) > MAX_BYTES:
+        raise OneRosterError(f"the file is larger than {MAX_BYTES // 1024 // 1024} MB")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise OneRosterError("the file is not a zip archive") from None
+    files: dict[str, str] = {}
+    with archive:
+        for info in archive.infolist():
+            name = PurePosixPath(info.filename).name.lower()
+            if not name.endswith(".csv") or info.is_dir():
+                continue
+            try:
+                files[name] = archive.read(info).decode("utf-8-sig")
+            except UnicodeDecodeError as error:
+                raise OneRosterError(f"{name} is not UTF-8 text: {error.reason}") from None
+    return files
+
+
+def _detail(event: HrEvent) -> str:
+    return event.role or event.school_id or event.reason or ""
+
+
+async def import_oneroster(
+    client: Client,
+    pool: asyncpg.Pool,
+    data: bytes,
+    *,
+    effective_on: date,
+    source: str,
+    task_queue: str,
+    local_hr: bool,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    roster = read_roster(files_of(data))
+    store = OneRosterStore(pool)
+    previous = await store.last_import()
+    events = diff(previous, roster.staff, effective_on, roster.skipped)
+    report = ImportReport(
+        dry_run=dry_run, users=roster.users, staff=len(roster.staff),
+        administrators=roster.administrators, problems=[p.text() for p in roster.problems],
+        warnings=roster.warnings,
+    )  # fmt: skip
+    if dry_run:
+        report.events = [
+            EventResult(hr_event_id=e.event_id, employee_id=e.employee_id, kind=e.kind.value,
+                        detail=_detail(e), status="would_send")
+            for e in events
+        ]  # fmt: skip
+        return report
+    if local_hr and roster.schools:
+        await store.add_schools(roster.schools)
+    by_employee: dict[str, list[HrEvent]] = {}
+    for event in events:
+        by_employee.setdefault(event.employee_id, []).append(event)
+    for done, (employee_id, theirs) in enumerate(by_employee.items(), start=1):
+        accepted = True
+        for event in theirs:
+            result = EventResult(
+                hr_event_id=event.event_id, employee_id=employee_id, kind=event.kind.value,
+                detail=_detail(event), status="accepted",
+            )  # fmt: skip
+            try:
+                await submit_hr_event(client, SubmitHrEvent(event=event, source=source), task_queue)
+            except WorkflowUpdateFailedError as error:
+                refusal = refusal_of(error)
+                if refusal is None:
+                    raise
+                if refusal.code == "career.already_employed" and event.kind.value == "hire":
+                    report.events.append(result.model_copy(update={"status": "already"}))
+                    continue  # the career had the hire already (from the API, an earlier file)
+                accepted = False
+                result = result.model_copy(
+                    update={"status": "refused", "code": refusal.code, "detail": str(refusal)}
+                )
+            report.events.append(result)
+        if accepted:
+            record = roster.staff.get(employee_id)
+            if local_hr:
+                await store.write_local_hr(employee_id, record)
+            await store.keep(employee_id, record)
+        if progress is not None:
+            progress(done, len(by_employee))
+    return report
