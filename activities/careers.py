@@ -9,20 +9,26 @@ not tell the journey twice, and answers what the journey said.
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import activity
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.updates import run_closed
 from domain.career.career import (
     CareerInput,
+    CareerTimeline,
     HrEventAnswer,
     JoinJourney,
+    JourneyEntry,
     SubmitHrEvent,
     TellJourney,
     TellOutcome,
@@ -70,6 +76,31 @@ async def submit_hr_event(
         result_type=HrEventAnswer,
     )
     return answer
+
+
+async def current_timeline(client: Client, employee_id: str) -> CareerTimeline:
+    """The career's timeline, with each journey it still lists as open checked against
+    Temporal now: one that has closed since the career last told it is shown with how it
+    closed. Raises the RPCError of a career that does not exist."""
+    timeline: CareerTimeline = await client.get_workflow_handle(career_id(employee_id)).query(
+        "timeline", result_type=CareerTimeline
+    )
+
+    async def now(entry: JourneyEntry) -> JourneyEntry:
+        if not entry.open:
+            return entry
+        try:
+            described = await client.get_workflow_handle(entry.journey_id).describe()
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                return entry.model_copy(update={"open": False, "outcome": "never started"})
+            raise
+        if described.status in (None, WorkflowExecutionStatus.RUNNING):
+            return entry
+        return entry.model_copy(update={"open": False, "outcome": described.status.name.lower()})
+
+    journeys = await asyncio.gather(*(now(j) for j in timeline.journeys))
+    return timeline.model_copy(update={"journeys": list(journeys)})
 
 
 class CareerActivities:

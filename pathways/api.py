@@ -36,7 +36,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.api_keys import ApiKey, ApiKeys, Scope
-from activities.careers import submit_hr_event
+from activities.careers import current_timeline, submit_hr_event
 from activities.systems import Hris
 from domain import registry
 from domain.calendar import local_date
@@ -320,9 +320,8 @@ def create_app(
         _: CareerReader,
     ) -> CareerTimeline:
         """The career's timeline: roles, schools, credentials, every journey and its outcome."""
-        handle = backend.client.get_workflow_handle(career_id(employee_id))
         try:
-            timeline: CareerTimeline = await handle.query("timeline", result_type=CareerTimeline)
+            timeline = await current_timeline(backend.client, employee_id)
         except RPCError as error:
             raise _rpc(error, f"no career for {employee_id}") from None
         return timeline

@@ -18,7 +18,6 @@ from rich.table import Table
 from domain.calendar import local_date
 from domain.career.career import (
     DEFAULT_TIME_ZONE,
-    CareerTimeline,
     HrEvent,
     HrEventKind,
     SubmitHrEvent,
@@ -143,11 +142,11 @@ def show(employee: Annotated[str, typer.Argument(help="HR employee id")]) -> Non
     async def work(settings: Settings) -> None:
         from temporalio.service import RPCError, RPCStatusCode
 
+        from activities.careers import current_timeline
+
         client = await command_client(settings)
         try:
-            timeline = await client.get_workflow_handle(career_id(employee)).query(
-                "timeline", result_type=CareerTimeline
-            )
+            timeline = await current_timeline(client, employee)
         except RPCError as error:
             if error.status is RPCStatusCode.NOT_FOUND:
                 fail(f"no career for {employee}: no HR event or journey has reached it")

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.careers import submit_hr_event
+from activities.careers import current_timeline, submit_hr_event
 from activities.enrollment import start_journey
 from activities.eventstore import EventStore
 from activities.local_systems import LocalHris
@@ -26,7 +26,7 @@ from domain.catalog.start import PROGRAM, ProgramEnrollment, ProgramInput
 from domain.external import Employee, School
 from domain.refusals import Refusal
 from pathways.refusals import refusal_of
-from tests.journey_kit import running_worker
+from tests.journey_kit import keep_history, running_worker
 from workflows.program import ProgramJourney
 
 NOW = datetime(2026, 10, 1, 17, tzinfo=UTC)
@@ -224,6 +224,10 @@ async def test_a_separation_reaches_a_journey_started_a_moment_before(
                 break
             await asyncio.sleep(0.05)
         status = await journey.query(ProgramJourney.status)
+        await journey.result()
+        current = await current_timeline(client, who)
+        await keep_history(client.get_workflow_handle(c.career_id(who)), "career_separated")
+    assert [(j.open, j.outcome) for j in current.journeys] == [(False, "completed")]
     assert answer.journeys_told == [started.workflow_id]
     told = [e.to_domain() for e in stored if e.event_type == "career.JourneyTold"]
     assert isinstance(told[0], CareerJourneyTold) and told[0].outcome == "heard", told

@@ -49,6 +49,7 @@ def test_there_are_golden_histories() -> None:
         "program_classified_separated_paid_sessions",
         "program_seats_gave_seat_back",
         "program_seats_never_seated",
+        "career_separated",
     } <= names
 
 

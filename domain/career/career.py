@@ -309,9 +309,11 @@ def _apply(s: CareerState, e: CareerHrApplied) -> None:
             s.last_news.clear()
             what = f"{what} as {e.role}" + (f" at {e.school_id}" if e.school_id else "")
         case HrEventKind.ROLE_CHANGE:
-            what, s.role = f"role changed from {s.role or 'unknown'} to {e.role}", e.role
+            what = f"role changed from {s.role} to {e.role}" if s.role else f"role: {e.role}"
+            s.role = e.role
         case HrEventKind.SCHOOL_TRANSFER:
-            what = f"transferred from {s.school_id or 'no school'} to {e.school_id}"
+            what = f"transferred from {s.school_id} to {e.school_id}"
+            what = what if s.school_id else f"school: {e.school_id}"
             s.school_id = e.school_id
         case HrEventKind.CREDENTIAL_EARNED:
             assert e.credential is not None
