@@ -88,9 +88,13 @@ def separate(
     employee: Annotated[str, typer.Option(help="HR employee id")],
     effective: Annotated[str, typer.Option("--on", help="YYYY-MM-DD")],
     reason: Annotated[str, typer.Option()],
+    event_id: Annotated[
+        str | None, typer.Option("--id", help="HR's id for the event (default: made of the date)")
+    ] = None,
 ) -> None:
-    """HR: an employee left the district; every open journey of theirs hears it (teacher
-    leader, fellowship, aspiring principal, service commitment)."""
+    """HR: an employee left the district. The separation goes to the employee's career, which
+    tells every journey of theirs (teacher leader, fellowship, aspiring principal, service
+    commitment, catalog programs) and records what each answered."""
     command = build(rules.RecordSeparation, effective_on=effective, reason=reason)
     if not isinstance(command.effective_on, date):
         fail("--on takes a date")
@@ -101,8 +105,9 @@ def separate(
         client = await command_client(settings)
         async with command_hris(settings) as hris:
             told = await record_separation_everywhere(
-                client, hris, employee, command.effective_on, command.reason
-            )
+                client, hris, employee, command.effective_on, command.reason,
+                task_queue=settings.temporal_task_queue, event_id=event_id, source="hris",
+            )  # fmt: skip
         for t in told:
             outcome = f"[red]refused: {t.refused}[/red]" if t.refused else "recorded"
             console.print(f"{t.workflow_type} {t.workflow_id}: {outcome}")

@@ -4,6 +4,7 @@ helpers here build each pathway's input and hand back a typed handle."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -25,7 +26,7 @@ from domain.aspiring_principals.start import ASPIRING_PRINCIPAL, AspiringInput
 from domain.fellowship.journey import FellowshipApplication, FellowshipStatus
 from domain.fellowship.program import FellowshipProgram
 from domain.fellowship.start import FELLOWSHIP, FellowshipInput
-from domain.hr import HrChange, HrNews
+from domain.hr import HrNews
 from domain.program import ProgramYear
 from domain.teacher_leader.journey import Application, JourneyStatus
 from domain.teacher_leader.start import TEACHER_LEADER, TeacherLeaderInput
@@ -120,16 +121,44 @@ async def tell_open_journeys(client: Client, hris: Hris, news: HrNews) -> list[T
 
 
 async def record_separation_everywhere(
-    client: Client, hris: Hris, employee_id: str, effective_on: date, reason: str
+    client: Client,
+    hris: Hris,
+    employee_id: str,
+    effective_on: date,
+    reason: str,
+    *,
+    task_queue: str = "pathways",
+    event_id: str | None = None,
+    source: str = "hris",
+    wait_seconds: float = 60,
 ) -> list[Told]:
-    """HR: an employee left the district; every open journey of theirs hears it."""
-    news = HrNews(
-        employee_id=employee_id,
-        change=HrChange.SEPARATION,
-        effective_on=effective_on,
-        reason=reason,
-    )
-    return await tell_open_journeys(client, hris, news)
+    """HR: an employee left the district. The separation goes to the employee's career (one
+    HR event, applied once), which tells every journey it follows, exactly (no search); this
+    waits until each has answered and returns what each said."""
+    from activities.careers import submit_hr_event
+    from domain.career.career import CareerTimeline, HrEvent, HrEventKind, SubmitHrEvent
+
+    event = HrEvent(
+        event_id=event_id or f"separation:{employee_id}:{effective_on}",
+        employee_id=employee_id, kind=HrEventKind.SEPARATION, effective_on=effective_on,
+        reason=reason or None,
+    )  # fmt: skip
+    answer = await submit_hr_event(client, SubmitHrEvent(event=event, source=source), task_queue)
+    career = client.get_workflow_handle(answer.career_id)
+    timeline = await career.query("timeline", result_type=CareerTimeline)
+    for _ in range(int(wait_seconds / 0.1)):
+        if timeline.telling == 0:
+            break
+        await asyncio.sleep(0.1)
+        timeline = await career.query("timeline", result_type=CareerTimeline)
+    told: list[Told] = []
+    entries = {j.journey_id: j for j in timeline.journeys}
+    for journey_id in answer.journeys_told:
+        entry = entries.get(journey_id)
+        mine = [r for r in (entry.refused if entry else []) if r.startswith(f"{event.event_id}:")]
+        refused = mine[-1].split(": ", 1)[1] if mine else None
+        told.append(Told(journey_id, registry.by_journey_id(journey_id).workflow_type, refused))
+    return told
 
 
 __all__ = [

@@ -97,7 +97,7 @@ async def test_one_separation_reaches_the_fellowship_the_aspiring_year_and_the_c
             raise AssertionError(f"the three journeys were not all listed and running: {found}")
         left_on = local_date(now, sample.time_zone)
         told = await record_separation_everywhere(
-            client, hris, "e-77", left_on, "moved out of state"
+            client, hris, "e-77", left_on, "moved out of state", task_queue=queue
         )
         assert [t.refused for t in told] == [None, None, None]
         assert sorted(t.workflow_type for t in told) == [

@@ -145,7 +145,7 @@ class CareerWorkflow:
 
     @workflow.query(name="timeline")
     def timeline(self) -> CareerTimeline:
-        return timeline_of(self.state)
+        return timeline_of(self.state).model_copy(update={"telling": len(self.pending)})
 
     # --- inside -----------------------------------------------------------------------------
 

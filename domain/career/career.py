@@ -350,6 +350,8 @@ class CareerTimeline(BaseModel):
     journeys: list[JourneyEntry]
     timeline: list[TimelineEntry]
     hr_events_applied: int
+    telling: int = 0
+    """Journeys still to be told an applied change (0: every journey has answered)."""
 
 
 def timeline_of(s: CareerState) -> CareerTimeline:
