@@ -26,6 +26,9 @@ class Scope(StrEnum):
     """Start journeys through the engine's start path."""
 
 
+KNOWN = {s.value for s in Scope}
+
+
 class ApiKeyError(ValueError):
     """A key that cannot be made or changed as asked (a name taken, no such key)."""
 
@@ -49,7 +52,7 @@ def _key(row: asyncpg.Record) -> ApiKey:
     return ApiKey(
         name=row["name"],
         prefix=row["prefix"],
-        scopes=frozenset(Scope(s) for s in row["scopes"]),
+        scopes=frozenset(Scope(s) for s in row["scopes"] if s in KNOWN),
         created_by=row["created_by"],
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],

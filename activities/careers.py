@@ -24,6 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.updates import run_closed
 from domain.career.career import (
+    NEVER_STARTED,
     CareerInput,
     CareerTimeline,
     HrEventAnswer,
@@ -36,6 +37,9 @@ from domain.career.career import (
 )
 
 CAREER_WORKFLOW = "Career"
+#: Attempts (about 30 s with the career's backoff) before a journey that joined is taken for
+#: one that never started.
+NOT_STARTED_ATTEMPTS = 6
 
 
 def career_start(employee_id: str, task_queue: str) -> WithStartWorkflowOperation[None, None]:
@@ -72,7 +76,9 @@ async def submit_hr_event(
         "hr_event",
         submitted,
         start_workflow_operation=career_start(submitted.event.employee_id, task_queue),
-        id=f"hr:{submitted.event.event_id}",
+        # The content is in the id: the same event again is answered as the first time, and
+        # the same id with other content reaches the career, which refuses it.
+        id=f"hr:{submitted.event.event_id}:{submitted.event.digest()}",
         result_type=HrEventAnswer,
     )
     return answer
@@ -93,7 +99,7 @@ async def current_timeline(client: Client, employee_id: str) -> CareerTimeline:
             described = await client.get_workflow_handle(entry.journey_id).describe()
         except RPCError as error:
             if error.status is RPCStatusCode.NOT_FOUND:
-                return entry.model_copy(update={"open": False, "outcome": "never started"})
+                return entry.model_copy(update={"open": False, "outcome": NEVER_STARTED})
             raise
         if described.status in (None, WorkflowExecutionStatus.RUNNING):
             return entry
@@ -131,9 +137,12 @@ class CareerActivities:
         try:
             described = await self.client.get_workflow_handle(journey_id).describe()
         except Exception as error:
-            if run_closed(error):
-                return TellOutcome(outcome="ended", detail="never started")
-            raise
+            if not run_closed(error):
+                raise
+            # It joined its career before its start: give the start a moment to go through.
+            if activity.info().attempt < NOT_STARTED_ATTEMPTS:
+                raise ApplicationError(f"{journey_id} has not started (yet)") from None
+            return TellOutcome(outcome="ended", detail=NEVER_STARTED)
         status = described.status.name.lower() if described.status else "closed"
         return TellOutcome(outcome="ended", detail=status)
 

@@ -110,21 +110,31 @@ def read_roster(files: Mapping[str, str]) -> Roster:
         schools[row["sourcedId"]] = school_id
         roster.schools[school_id] = row["name"] or school_id
     primary: dict[str, tuple[str, str]] = {}
+    doubtful: set[str] = set()  # users behind a roles.csv row with a problem
     for line, row in _rows(
         "roles.csv", files["roles.csv"], {"userSourcedId", "role", "roleType", "orgSourcedId"}
     ):
         if row["role"] not in ROLES:
             roster.problems.append(RowProblem("roles.csv", line, f"unknown role {row['role']!r}"))
+            doubtful.add(row["userSourcedId"])
             continue
         if row.get("status", "").lower() in GONE:
             continue
-        if row["roleType"] == "primary" or row["userSourcedId"] not in primary:
+        held = primary.get(row["userSourcedId"])
+        staff_held = held is not None and held[0] not in NOT_STAFF
+        if held is None or (row["roleType"] == "primary" and not (
+            staff_held and row["role"] in NOT_STAFF
+        )):  # fmt: skip
+            # A staff member who is also a parent at the school stays staff.
             primary[row["userSourcedId"]] = (row["role"], row["orgSourcedId"])
     users = _rows(
         "users.csv", files["users.csv"], {"sourcedId", "enabledUser", "givenName", "familyName"}
     )
     roster.users = len(users)
     for line, row in users:
+        if row["sourcedId"] in doubtful:
+            roster.skipped.add(row.get("identifier") or row["sourcedId"])
+            continue
         role = primary.get(row["sourcedId"])
         if role is None or role[0] in NOT_STAFF:
             continue
@@ -160,7 +170,17 @@ def _staff(
             role=title,
             school_id=school,
         )
-    except (ValueError, ValidationError) as error:
+        HrEvent(
+            event_id="check", employee_id=employee_id, kind=HrEventKind.HIRE,
+            effective_on=date(2000, 1, 1), role=title, school_id=school,
+        )  # fmt: skip
+    except ValidationError as error:
+        roster.skipped.add(employee_id)
+        fields = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in error.errors()
+        )
+        return f"user {row['sourcedId']}: {fields}"
+    except ValueError as error:
         roster.skipped.add(employee_id)
         return f"user {row['sourcedId']}: {error}"
     if not record.full_name:

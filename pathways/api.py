@@ -32,12 +32,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, ValidationError
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.api_keys import ApiKey, ApiKeys, Scope
 from activities.careers import current_timeline, submit_hr_event
-from activities.systems import Hris
+from activities.systems import ExternalSystemError, Hris
 from domain import registry
 from domain.calendar import local_date
 from domain.career.career import (
@@ -51,7 +56,7 @@ from domain.career.career import (
 from domain.pathway import StartRefused
 from pathways.config import Settings
 from pathways.logs import get_logger
-from pathways.oneroster import ImportReport
+from pathways.oneroster import MAX_BYTES, ImportReport
 from pathways.refusals import refusal_of
 
 log = get_logger("api")
@@ -282,12 +287,15 @@ def create_app(
         key: HrWriter,
         dry_run: bool = False,
         effective_on: date | None = None,
+        allow_mass_separation: bool = False,
     ) -> ImportReport:
         """A OneRoster 1.2 CSV zip (orgs.csv, users.csv, roles.csv): its staff compared with
         the last import, the differences sent as HR events. `dry_run` shows them only."""
         from domain.oneroster import OneRosterError
         from pathways.oneroster import import_oneroster
 
+        if int(request.headers.get("content-length") or 0) > MAX_BYTES:
+            raise ApiProblem(413, "oneroster.too_large", f"the file is over {MAX_BYTES} bytes")
         data = await request.body()
         try:
             report = await import_oneroster(
@@ -295,6 +303,7 @@ def create_app(
                 effective_on=effective_on or local_date(datetime.now(UTC), DEFAULT_TIME_ZONE),
                 source=f"api:{key.name}", task_queue=backend.task_queue,
                 local_hr=backend.local_hr, dry_run=dry_run,
+                allow_mass_separation=allow_mass_separation,
             )  # fmt: skip
         except OneRosterError as error:
             raise RequestValidationError(
@@ -324,6 +333,8 @@ def create_app(
             timeline = await current_timeline(backend.client, employee_id)
         except RPCError as error:
             raise _rpc(error, f"no career for {employee_id}") from None
+        except WorkflowQueryFailedError as error:
+            raise ApiProblem(503, "temporal.query_failed", str(error)) from None
         return timeline
 
     @app.get(
@@ -346,6 +357,8 @@ def create_app(
             status: BaseModel = await handle.query("status", result_type=pathway.status_type)
         except RPCError as error:
             raise _rpc(error, f"no journey {journey_id}") from None
+        except WorkflowQueryFailedError as error:
+            raise ApiProblem(503, "temporal.query_failed", str(error)) from None
         return status.model_dump(mode="json")
 
     @app.post(
@@ -383,6 +396,8 @@ def create_app(
             )
         except StartRefused as refused:
             raise ApiProblem(409, refused.code, refused.message) from None
+        except ExternalSystemError as error:
+            raise ApiProblem(503, "hr.unavailable", str(error)) from None
         except RPCError as error:
             raise _rpc(error, "") from None
         log.info(
@@ -400,10 +415,18 @@ async def _submit(backend: Backend, event: HrEvent, key: ApiKey) -> HrEventAnswe
     submitted = SubmitHrEvent(event=event, source=f"api:{key.name}")
     try:
         answer = await submit_hr_event(backend.client, submitted, backend.task_queue)
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        raise ApiProblem(
+            503, "temporal.unavailable", "the career did not answer in time; send it again"
+        ) from None
     except WorkflowUpdateFailedError as error:
         refusal = refusal_of(error)
         if refusal is None:
-            raise
+            cause = getattr(error.cause, "message", None) or str(error.cause or error)
+            log.warning("hr event failed", key=key.name, hr_event_id=event.event_id, error=cause)
+            raise ApiProblem(
+                503, "career.update_failed", f"the event was not applied ({cause}); send it again"
+            ) from None
         log.info(
             "hr event refused", key=key.name, hr_event_id=event.event_id, code=refusal.code,
             career_id=career_id(event.employee_id),

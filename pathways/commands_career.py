@@ -75,6 +75,9 @@ def import_oneroster(
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="effective date (today)")
     ] = None,
     dry_run: Annotated[bool, typer.Option(help="show what would change; send nothing")] = False,
+    allow_mass_separation: Annotated[
+        bool, typer.Option(help="send it even if it separates over 20% of the staff")
+    ] = False,
 ) -> None:
     """Compare the file's staff with the last import and send the differences (hires, role
     changes, transfers, separations) as HR events; a report of every row with a problem."""
@@ -96,6 +99,7 @@ def import_oneroster(
                 report = await run_import(
                     client, pool, data, source=by, task_queue=settings.temporal_task_queue,
                     effective_on=on.date() if on else district_today(), dry_run=dry_run,
+                    allow_mass_separation=allow_mass_separation,
                     local_hr=settings.hris_url is None,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )  # fmt: skip

@@ -22,8 +22,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 
 from activities.careers import submit_hr_event
 from activities.oneroster import OneRosterStore
-from domain.career.career import HrEvent, SubmitHrEvent
-from domain.oneroster import OneRosterError, diff, read_roster
+from domain.career.career import HrEvent, HrEventKind, SubmitHrEvent
+from domain.oneroster import OneRosterError, StaffRecord, diff, read_roster
 from pathways.refusals import refusal_of
 
 MAX_BYTES = 200 * 1024 * 1024
@@ -63,6 +63,8 @@ def files_of(data: bytes) -> dict[str, str]:
         raise OneRosterError("the file is not a zip archive") from None
     files: dict[str, str] = {}
     with archive:
+        if sum(info.file_size for info in archive.infolist()) > MAX_BYTES:
+            raise OneRosterError(f"the files unpack to more than {MAX_BYTES // 1024 // 1024} MB")
         for info in archive.infolist():
             name = PurePosixPath(info.filename).name.lower()
             if not name.endswith(".csv") or info.is_dir():
@@ -72,6 +74,20 @@ def files_of(data: bytes) -> dict[str, str]:
             except UnicodeDecodeError as error:
                 raise OneRosterError(f"{name} is not UTF-8 text: {error.reason}") from None
     return files
+
+
+def _with(kept: StaffRecord | None, event: HrEvent, now: StaffRecord | None) -> StaffRecord | None:
+    """The last import's record of the employee once `event` is applied."""
+    match event.kind:
+        case HrEventKind.SEPARATION:
+            return None
+        case HrEventKind.HIRE:
+            return now
+        case HrEventKind.ROLE_CHANGE if kept is not None:
+            return kept.model_copy(update={"role": event.role})
+        case HrEventKind.SCHOOL_TRANSFER if kept is not None:
+            return kept.model_copy(update={"school_id": event.school_id})
+    return kept
 
 
 def _detail(event: HrEvent) -> str:
@@ -88,12 +104,20 @@ async def import_oneroster(
     task_queue: str,
     local_hr: bool,
     dry_run: bool = False,
+    allow_mass_separation: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     roster = read_roster(files_of(data))
     store = OneRosterStore(pool)
     previous = await store.last_import()
     events = diff(previous, roster.staff, effective_on, roster.skipped)
+    leaving = sum(1 for e in events if e.kind is HrEventKind.SEPARATION)
+    if not allow_mass_separation and len(previous) >= 20 and leaving > 0.2 * len(previous):
+        raise OneRosterError(
+            f"the file would separate {leaving} of the {len(previous)} staff of the last import: "
+            "a file cut short looks like this; check it, or import with the mass separation "
+            "allowed"
+        )
     report = ImportReport(
         dry_run=dry_run, users=roster.users, staff=len(roster.staff),
         administrators=roster.administrators, problems=[p.text() for p in roster.problems],
@@ -112,6 +136,7 @@ async def import_oneroster(
     for event in events:
         by_employee.setdefault(event.employee_id, []).append(event)
     for done, (employee_id, theirs) in enumerate(by_employee.items(), start=1):
+        kept = previous.get(employee_id)
         accepted = True
         for event in theirs:
             result = EventResult(
@@ -125,18 +150,19 @@ async def import_oneroster(
                 if refusal is None:
                     raise
                 if refusal.code == "career.already_employed" and event.kind.value == "hire":
-                    report.events.append(result.model_copy(update={"status": "already"}))
-                    continue  # the career had the hire already (from the API, an earlier file)
-                accepted = False
-                result = result.model_copy(
-                    update={"status": "refused", "code": refusal.code, "detail": str(refusal)}
-                )
+                    result = result.model_copy(update={"status": "already"})
+                else:
+                    accepted = False
+                    result = result.model_copy(
+                        update={"status": "refused", "code": refusal.code, "detail": str(refusal)}
+                    )
             report.events.append(result)
-        if accepted:
-            record = roster.staff.get(employee_id)
-            if local_hr:
-                await store.write_local_hr(employee_id, record)
-            await store.keep(employee_id, record)
+            if result.status != "refused":  # the last import now has this change
+                kept = _with(kept, event, roster.staff.get(employee_id))
+        record = roster.staff.get(employee_id) if accepted else kept
+        if local_hr:
+            await store.write_local_hr(employee_id, record)
+        await store.keep(employee_id, record)
         if progress is not None:
             progress(done, len(by_employee))
     return report

@@ -235,3 +235,20 @@ async def test_a_separation_reaches_a_journey_started_a_moment_before(
     assert [j.journey_id for j in timeline.journeys] == [started.workflow_id]
     applied = [e.to_domain() for e in stored if e.event_type == "career.HrApplied"]
     assert isinstance(applied[0], CareerHrApplied) and applied[0].source == "test-hr"
+
+
+async def test_an_id_reused_for_other_content_is_refused_at_once(
+    client: Client, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    who = employee("ru")
+    first = c.HrEvent(
+        event_id=f"{who}-1", employee_id=who, kind=c.HrEventKind.CREDENTIAL_EARNED,
+        effective_on=date(2026, 9, 1), credential="clear_credential",
+    )  # fmt: skip
+    other = first.model_copy(update={"credential": "tier1"})
+    async with running_worker(client, pool, task_queue):
+        await submit(client, task_queue, first)
+        with pytest.raises(WorkflowUpdateFailedError) as reused:
+            await submit(client, task_queue, other)
+    refusal = refusal_of(reused.value)
+    assert refusal is not None and refusal.code == "career.event_id_reused"

@@ -51,6 +51,7 @@ TELL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=2),
+    maximum_attempts=20,  # about half an hour; then the tell is recorded as failed
 )
 
 
@@ -75,16 +76,19 @@ class CareerWorkflow:
                 await self._tell(self.pending[0])
                 self.pending.pop(0)
             if workflow.info().is_continue_as_new_suggested():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                if self.pending:
-                    continue
+                # Nothing accepted may be left behind: every handler has finished, every tell
+                # is told and every event stored (a handler may have run during the flush).
                 await self.journal.flush()
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if self.pending or self.journal.pending:
+                    continue
                 workflow.continue_as_new(
                     CareerInput(
                         employee_id=inp.employee_id,
                         time_zone=inp.time_zone,
                         carried=self.state,
                         stream_version=self.journal.version,
+                        pending=list(self.pending),
                     )
                 )
 
@@ -112,13 +116,16 @@ class CareerWorkflow:
         )  # fmt: skip
         if not decided:
             return answer
-        self._record(decided, submitted.source)
-        await self.journal.flush()
+        # The journeys to tell are those open when the event applies, queued before any await,
+        # so a journey joining meanwhile is told once (by its join) and none is missed.
         news = event.news()
-        if news is None:
-            return answer
-        told = self.state.open_journeys()
-        self.pending += [Tell(journey_id=j, hr_event_id=event.event_id, news=news) for j in told]
+        told = self.state.open_journeys() if news is not None else []
+        self._record(decided, submitted.source)
+        if news is not None:
+            self.pending += [
+                Tell(journey_id=j, hr_event_id=event.event_id, news=news) for j in told
+            ]
+        await self.journal.flush()
         return answer.model_copy(update={"journeys_told": told})
 
     @hr_event.validator
@@ -136,12 +143,12 @@ class CareerWorkflow:
         if not decided:
             return
         self._record(decided, joining.started_by)
-        await self.journal.flush()
         # A journey that joins after a separation or during a leave still hears it.
         for news in self.state.last_news.values():
             self.pending.append(
                 Tell(journey_id=joining.journey_id, hr_event_id=f"joined:{news.change}", news=news)
             )
+        await self.journal.flush()
 
     @workflow.query(name="timeline")
     def timeline(self) -> CareerTimeline:
@@ -158,7 +165,15 @@ class CareerWorkflow:
         update = pathway.hears(tell.news) if pathway is not None else None
         if update is not None:
             name, command = update
-            outcome = await workflow.execute_activity(
+            outcome = await self._ask(tell, name, command)
+        self._record(told_events(self.state, tell, outcome, self._stamp), "system")
+        await self.journal.flush()
+
+    async def _ask(self, tell: Tell, name: str, command: Any) -> TellOutcome:
+        """The journey's answer; a journey Temporal kept failing to reach is recorded as
+        failed (with the error), so one journey cannot hold the career's queue for good."""
+        try:
+            outcome: TellOutcome = await workflow.execute_activity(
                 TELL_JOURNEY,
                 TellJourney(
                     journey_id=tell.journey_id,
@@ -170,8 +185,12 @@ class CareerWorkflow:
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=TELL_RETRY,
             )
-        self._record(told_events(self.state, tell, outcome, self._stamp), "system")
-        await self.journal.flush()
+        except ActivityError as error:
+            cause = error.cause
+            detail = getattr(cause, "message", None) or str(cause or error)
+            workflow.logger.warning("a journey could not be told", extra={"detail": detail})
+            return TellOutcome(outcome="failed", detail=detail)
+        return outcome
 
     async def _school_listed(self, school_id: str) -> None:
         try:

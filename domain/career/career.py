@@ -140,6 +140,7 @@ class TimelineEntry(BaseModel):
 
 
 DEFAULT_TIME_ZONE = "America/Los_Angeles"
+NEVER_STARTED = "never started"
 
 
 class CareerState(BaseModel):
@@ -260,8 +261,10 @@ def _check_state(s: CareerState, event: HrEvent) -> None:
 def decide_join(
     s: CareerState, journey_id: str, pathway: str, by: str, stamp: dict[str, Any]
 ) -> list[DomainEvent]:
-    """A journey of the employee started; joining twice records nothing."""
-    if journey_id in s.journeys:
+    """A journey of the employee started; joining twice records nothing (but a journey the
+    career took for one that never started, told before its start went through, joins again)."""
+    entry = s.journeys.get(journey_id)
+    if entry is not None and (entry.open or entry.outcome != NEVER_STARTED):
         return []
     return [CareerJourneyJoined(**stamp, journey_id=journey_id, pathway=pathway, started_by=by)]
 
@@ -278,8 +281,9 @@ def fold_into(s: CareerState, event: DomainEvent) -> CareerState:
             s.timeline.append(TimelineEntry(on=on, what=f"began {event.journey_id}"))
         case CareerJourneyTold():
             entry = s.journeys.get(event.journey_id)
-            if entry is not None and event.outcome == "refused":
-                entry.refused.append(f"{event.hr_event_id}: {event.detail}")
+            if entry is not None and event.outcome in ("refused", "failed"):
+                could_not = "could not be told: " if event.outcome == "failed" else ""
+                entry.refused.append(f"{event.hr_event_id}: {could_not}{event.detail}")
         case CareerJourneyFinished():
             entry = s.journeys.get(event.journey_id)
             if entry is not None:
@@ -329,6 +333,7 @@ def _apply(s: CareerState, e: CareerHrApplied) -> None:
             s.last_news.pop("leave", None)
         case HrEventKind.SEPARATION:
             s.employed, s.on_leave = False, False
+            s.last_news.pop("leave", None)
             what = "separated from the district" + (f": {e.reason}" if e.reason else "")
     news = event.news()
     if kind is HrEventKind.SEPARATION and news is not None:
@@ -422,7 +427,8 @@ class TellJourney(BaseModel):
 
 class TellOutcome(BaseModel):
     outcome: str
-    """heard, refused, ended or not_told (the pathway does not hear this change)."""
+    """heard, refused, ended, failed (Temporal kept failing to reach it) or not_told (the
+    pathway does not hear this change)."""
     detail: str = ""
     code: str | None = None
 

@@ -26,6 +26,8 @@ def _told(e: ev.CareerJourneyTold) -> str:
         return f"{e.journey_id} heard HR event {e.hr_event_id}"
     if e.outcome == "ended":
         return f"{e.journey_id} had ended ({e.detail}) when told HR event {e.hr_event_id}"
+    if e.outcome == "failed":
+        return f"{e.journey_id} could not be told HR event {e.hr_event_id}: {e.detail}"
     return f"{e.journey_id} refused HR event {e.hr_event_id}: {e.detail}"
 
 
