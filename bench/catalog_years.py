@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import Counter
 from datetime import time as clock_time
 from datetime import timedelta
 from typing import Any
 
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
-from bench.cohort import BILLED
+from bench.cohort import billed
 from bench.common import Figure, Options, Ratio, console, show
 from domain.calendar import local_date, local_moment
 from domain.catalog.definition import CATALOG, ProgramDefinition, load_program
@@ -57,14 +55,7 @@ def for_year(d: ProgramDefinition, role: str, year: int, steps: list[Any]) -> li
 
 def run_figures(history: Any) -> tuple[int, int]:
     """A run's history events and the actions Temporal Cloud would bill for it."""
-    kinds: Counter[str] = Counter()
-    for event in history.events:
-        label = BILLED.get(EventType.ValueType(event.event_type))
-        if label is not None:
-            kinds[label] += 2 if label.startswith("child") else 1
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-            kinds["retry"] += max(0, event.activity_task_started_event_attributes.attempt - 1)
-    return len(history.events), sum(kinds.values())
+    return len(history.events), sum(billed(history).values())
 
 
 async def one_run(per_program: int) -> dict[str, dict[str, list[int]]]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from rich.console import Console
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
 
 from bench.common import Figure, Options, console, peak_rss_mib, show
 from pathways.config import load_settings
@@ -48,6 +49,22 @@ BILLED = {
     EventType.EVENT_TYPE_MARKER_RECORDED: "marker",
     EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: "child workflow (2)",
 }
+
+
+def billed(history: WorkflowHistory) -> Counter[str]:
+    """The actions Temporal Cloud would bill for one run's history, by kind."""
+    kinds: Counter[str] = Counter()
+    for event in history.events:
+        label = BILLED.get(EventType.ValueType(event.event_type))
+        if label == "activity":
+            scheduled = event.activity_task_scheduled_event_attributes
+            label = f"activity {scheduled.activity_type.name}"
+        if label is not None:
+            kinds[label] += 2 if label.startswith("child") else 1
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            retries = event.activity_task_started_event_attributes.attempt - 1
+            kinds["activity retry"] += max(0, retries)
+    return kinds
 
 
 def members(count: int, rng: random.Random) -> list[Member]:
@@ -82,16 +99,7 @@ async def one_run(count: int) -> dict[str, Any]:
             assert m.handle is not None
             history = await m.handle.fetch_history()
             events.append(len(history.events))
-            for event in history.events:
-                label = BILLED.get(EventType.ValueType(event.event_type))
-                if label == "activity":
-                    scheduled = event.activity_task_scheduled_event_attributes
-                    label = f"activity {scheduled.activity_type.name}"
-                if label is not None:
-                    kinds[label] += 2 if label.startswith("child") else 1
-                if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-                    retries = event.activity_task_started_event_attributes.attempt - 1
-                    kinds["activity retry"] += max(0, retries)
+            kinds += billed(history)
     # Queries are billed too but leave no history: the demo asks one per principal signature
     # and one per journey when it collects the result.
     signing = sum(1 for m in cohort if m.scenario.principal_signs and m.final is not None)

@@ -22,7 +22,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 import asyncpg
@@ -44,9 +44,8 @@ from activities.api_keys import ApiKey, ApiKeys, Scope
 from activities.careers import current_timeline, submit_hr_event
 from activities.systems import ExternalSystemError, Hris
 from domain import registry
-from domain.calendar import local_date
 from domain.career.career import (
-    DEFAULT_TIME_ZONE,
+    ID_PATTERN,
     CareerTimeline,
     HrEvent,
     HrEventAnswer,
@@ -56,11 +55,11 @@ from domain.career.career import (
 from domain.pathway import StartRefused
 from pathways.config import Settings
 from pathways.logs import get_logger
-from pathways.oneroster import MAX_BYTES, ImportReport
+from pathways.oneroster import MAX_BYTES, ImportReport, district_today
 from pathways.refusals import refusal_of
 
 log = get_logger("api")
-EMPLOYEE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$"
+EMPLOYEE_ID = ID_PATTERN.replace("/", "")  # an id in a path segment has no slash
 
 
 class Problem(BaseModel):
@@ -80,7 +79,7 @@ class HrEventIn(HrEvent):
     """An HR event as sent: `event_id` may instead come in the `Idempotency-Key` header."""
 
     event_id: str | None = Field(  # type: ignore[assignment]
-        None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$"
+        None, min_length=1, max_length=128, pattern=ID_PATTERN
     )
 
 
@@ -213,9 +212,7 @@ def create_app(
         event: HrEventIn,
         backend: Backed,
         key: HrWriter,
-        idempotency_key: Annotated[
-            str | None, Header(max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$")
-        ] = None,
+        idempotency_key: Annotated[str | None, Header(max_length=128, pattern=ID_PATTERN)] = None,
     ) -> HrEventAnswer:
         """Apply one HR event to the employee's career (created by the first event). The same
         event again answers as the first time and changes nothing."""
@@ -300,7 +297,7 @@ def create_app(
         try:
             report = await import_oneroster(
                 backend.client, backend.pool, data,
-                effective_on=effective_on or local_date(datetime.now(UTC), DEFAULT_TIME_ZONE),
+                effective_on=effective_on or district_today(),
                 source=f"api:{key.name}", task_queue=backend.task_queue,
                 local_hr=backend.local_hr, dry_run=dry_run,
                 allow_mass_separation=allow_mass_separation,
@@ -442,9 +439,8 @@ async def _submit(backend: Backend, event: HrEvent, key: ApiKey) -> HrEventAnswe
 
 
 def _rpc(error: RPCError, not_found: str) -> ApiProblem:
-    if error.status is RPCStatusCode.NOT_FOUND and not_found:
-        return ApiProblem(404, "not_found", not_found)
-    if error.status is RPCStatusCode.INVALID_ARGUMENT and not_found:
+    missing = (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT)
+    if error.status in missing and not_found:
         return ApiProblem(404, "not_found", not_found)
     log.warning("temporal did not answer", status=error.status.name, error=error.message)
     return ApiProblem(503, "temporal.unavailable", f"Temporal did not answer: {error.message}")

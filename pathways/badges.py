@@ -80,20 +80,17 @@ class Badge:
     credential_id: str
 
 
-def issue(
-    settings: Settings, records: list[TrainingRecord], email: str, signed_on: date | None = None
-) -> Badge:
+def issue(settings: Settings, records: list[TrainingRecord], email: str) -> Badge:
     """Sign the journey's award for the person with `email`."""
     award = award_of(records)
     parts = [r.title for r in records if r.kind is RecordKind.PART]
-    hours = award.hours
     issuer = issuer_id(settings, award.provider)
     kind = "Certification" if award.kind is not RecordKind.CERTIFICATE else "Certificate"
     achievement = Achievement(
         id=f"{issuer}/achievements/{award.program_key}",
         name=award.credential or award.title,
         description=(
-            f"{award.program_title}, {award.school_year}: {hours} hours of professional "
+            f"{award.program_title}, {award.school_year}: {award.hours} hours of professional "
             f"learning provided by {award.provider}."
         ),
         criteria_narrative=(

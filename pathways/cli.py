@@ -352,18 +352,22 @@ async def command_hris(settings: Settings) -> AsyncIterator[Hris]:
         yield hris
 
 
-async def logged_journeys(settings: Settings, prefix: str) -> list[list[Any]]:
-    """The domain events of every journey in the event log whose id starts with `prefix`, one
-    list a journey in id order: what a `list` command folds with the pathway's own fold."""
+async def logged_journeys(
+    settings: Settings, prefix: str, keep: Callable[[str], bool] = lambda _: True
+) -> dict[str, list[Any]]:
+    """The domain events of every journey in the event log whose id starts with `prefix` (and
+    that `keep` keeps), by journey id in id order: what a `list` command folds with the
+    pathway's own fold."""
     from activities.eventstore import EventStore
 
     pool = await command_database(settings)
     try:
         store = EventStore(pool)
-        return [
-            [e.to_domain() for e in await store.read_stream(stream)]
+        return {
+            stream: [e.to_domain() for e in await store.read_stream(stream)]
             for stream in sorted(await store.stream_ids(prefix))
-        ]
+            if keep(stream)
+        }
     finally:
         await pool.close()
 

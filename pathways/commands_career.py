@@ -8,16 +8,14 @@ pathways career show e-1002
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from domain.calendar import local_date
 from domain.career.career import (
-    DEFAULT_TIME_ZONE,
     HrEvent,
     HrEventKind,
     SubmitHrEvent,
@@ -25,11 +23,6 @@ from domain.career.career import (
 )
 from pathways.cli import build, command_client, command_database, console, fail, run_command
 from pathways.config import Settings
-
-
-def district_today() -> date:
-    return local_date(datetime.now(UTC), DEFAULT_TIME_ZONE)
-
 
 hr_app = typer.Typer(help="HR events into each employee's career (as the HTTP API takes them).")
 career_app = typer.Typer(help="A person's career: roles, schools, credentials and journeys.")
@@ -89,6 +82,7 @@ def import_oneroster(
         fail(f"cannot read {file}: {error.strerror}")
 
     async def work(settings: Settings) -> None:
+        from pathways.oneroster import district_today
         from pathways.oneroster import import_oneroster as run_import
 
         client = await command_client(settings)
@@ -169,7 +163,8 @@ def show(employee: Annotated[str, typer.Argument(help="HR employee id")]) -> Non
         journeys = Table("journey", "pathway", "began", "state", "refused", title="journeys")
         for j in timeline.journeys:
             state = "open" if j.open else f"ended: {j.outcome}"
-            journeys.add_row(j.journey_id, j.pathway, str(j.joined_on), state, "; ".join(j.refused))
+            refused = "; ".join(f"{hr}: {why}" for hr, why in j.refused.items())
+            journeys.add_row(j.journey_id, j.pathway, str(j.joined_on), state, refused)
         console.print(journeys)
 
     run_command(work)

@@ -135,7 +135,7 @@ def list_commitments(
         prefix = commitment_id(program, "")
         found = [
             sc.status(sc.fold(events, rules), rules, today)
-            for events in await logged_journeys(settings, prefix)
+            for events in (await logged_journeys(settings, prefix)).values()
         ]
         if as_json:
             console.print_json(json.dumps([c.model_dump(mode="json") for c in found]))

@@ -238,7 +238,7 @@ def fellowship_list(program: ProgramFile = SAMPLE_FELLOWSHIP) -> None:
         prefix = f"fellowship/{definition.program_id}/"
         fellows = [
             fs.status(fs.fold(events), definition)
-            for events in await logged_journeys(settings, prefix)
+            for events in (await logged_journeys(settings, prefix)).values()
         ]
         table = Table(
             "fellow", "stage", "terms paid", "paid", "owed", "milestones", "why it ended",
@@ -405,7 +405,7 @@ def aspiring_list(year: YearFile = SAMPLE_ASPIRING, as_json: AsJson = False) -> 
         prefix = aspiring_id(definition.program_year, "")
         people = [
             ap.status(ap.fold(events), definition)
-            for events in await logged_journeys(settings, prefix)
+            for events in (await logged_journeys(settings, prefix)).values()
         ]
         if as_json:
             console.print_json(json.dumps([p.model_dump(mode="json") for p in people]))

@@ -21,7 +21,7 @@ from domain.catalog.events import ParticipantIdentified
 from domain.catalog.records import TrainingRecord, total_hours, training_records
 from domain.events import DomainEvent
 from domain.refusals import Refusal
-from pathways.cli import command_client, command_database, console, fail, run_command
+from pathways.cli import command_client, console, fail, logged_journeys, run_command
 from pathways.commands_program import app
 from pathways.config import Settings
 
@@ -30,15 +30,7 @@ PREFIX = "program/"
 
 async def journeys_of(settings: Settings, employee: str) -> dict[str, list[DomainEvent]]:
     """Every catalog journey of the employee, with its events, from the event log."""
-    from activities.eventstore import EventStore
-
-    pool = await command_database(settings)
-    try:
-        store = EventStore(pool)
-        streams = [s for s in await store.stream_ids(PREFIX) if s.endswith(f"/{employee}")]
-        return {s: [e.to_domain() for e in await store.read_stream(s)] for s in sorted(streams)}
-    finally:
-        await pool.close()
+    return await logged_journeys(settings, PREFIX, lambda stream: stream.endswith(f"/{employee}"))
 
 
 async def definitions_of(settings: Settings, journey_id: str) -> dict[str, ProgramDefinition]:

@@ -155,8 +155,7 @@ async def record_separation_everywhere(
     entries = {j.journey_id: j for j in timeline.journeys}
     for journey_id in answer.journeys_told:
         entry = entries.get(journey_id)
-        mine = [r for r in (entry.refused if entry else []) if r.startswith(f"{event.event_id}:")]
-        refused = mine[-1].split(": ", 1)[1] if mine else None
+        refused = entry.refused.get(event.event_id) if entry else None
         told.append(Told(journey_id, registry.by_journey_id(journey_id).workflow_type, refused))
     return told
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import PurePosixPath
 
 import asyncpg
@@ -22,7 +22,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 
 from activities.careers import submit_hr_event
 from activities.oneroster import OneRosterStore
-from domain.career.career import HrEvent, HrEventKind, SubmitHrEvent
+from domain.calendar import local_date
+from domain.career.career import DEFAULT_TIME_ZONE, HrEvent, HrEventKind, SubmitHrEvent
 from domain.oneroster import OneRosterError, StaffRecord, diff, read_roster
 from pathways.refusals import refusal_of
 
@@ -74,6 +75,11 @@ def files_of(data: bytes) -> dict[str, str]:
             except UnicodeDecodeError as error:
                 raise OneRosterError(f"{name} is not UTF-8 text: {error.reason}") from None
     return files
+
+
+def district_today() -> date:
+    """Today in the district (the careers' time zone): an import's default effective date."""
+    return local_date(datetime.now(UTC), DEFAULT_TIME_ZONE)
 
 
 def _with(kept: StaffRecord | None, event: HrEvent, now: StaffRecord | None) -> StaffRecord | None:

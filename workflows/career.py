@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -41,10 +40,9 @@ with workflow.unsafe.imports_passed_through():
         timeline_of,
         told_events,
     )
-    from domain.events import DomainEvent
     from workflows import steps
     from workflows.district import ACTIVITY_TIMEOUT, EXTERNAL_RETRY, nil_id
-    from workflows.journal import Journal
+    from workflows.engine import JourneyWorkflow
 
 TELL_JOURNEY = "tell_journey"
 TELL_RETRY = RetryPolicy(
@@ -56,15 +54,17 @@ TELL_RETRY = RetryPolicy(
 
 
 @workflow.defn(name="Career")
-class CareerWorkflow:
+class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
+    """Records through the engine's `record` (fold, journal, causing update); a career has no
+    stage and is never closed."""
+
+    fold = staticmethod(fold_into)
+
     @workflow.init
     def __init__(self, inp: CareerInput) -> None:
-        self.state = inp.carried or CareerState(
-            employee_id=inp.employee_id, time_zone=inp.time_zone
-        )
-        self.journal = Journal(career_id(inp.employee_id), inp.stream_version)
+        fresh = CareerState(employee_id=inp.employee_id, time_zone=inp.time_zone)
+        self.begin(inp.carried or fresh, inp.stream_version)
         self.pending: list[Tell] = list(inp.pending)
-        self.inp = inp
 
     @workflow.run
     async def run(self, inp: CareerInput) -> None:
@@ -120,7 +120,7 @@ class CareerWorkflow:
         # so a journey joining meanwhile is told once (by its join) and none is missed.
         news = event.news()
         told = self.state.open_journeys() if news is not None else []
-        self._record(decided, submitted.source)
+        self.record(decided, submitted.source)
         if news is not None:
             self.pending += [
                 Tell(journey_id=j, hr_event_id=event.event_id, news=news) for j in told
@@ -138,11 +138,11 @@ class CareerWorkflow:
     @workflow.signal(name="join")
     async def join(self, joining: JoinJourney) -> None:
         decided = decide_join(
-            self.state, joining.journey_id, joining.pathway, joining.started_by, self._stamp()
+            self.state, joining.journey_id, joining.pathway, joining.started_by, self.stamp()
         )
         if not decided:
             return
-        self._record(decided, joining.started_by)
+        self.record(decided, joining.started_by)
         # A journey that joins after a separation or during a leave still hears it.
         for news in self.state.last_news.values():
             self.pending.append(
@@ -166,7 +166,7 @@ class CareerWorkflow:
         if update is not None:
             name, command = update
             outcome = await self._ask(tell, name, command)
-        self._record(told_events(self.state, tell, outcome, self._stamp), "system")
+        self.record(told_events(self.state, tell, outcome, self.stamp), "system")
         await self.journal.flush()
 
     async def _ask(self, tell: Tell, name: str, command: Any) -> TellOutcome:
@@ -209,16 +209,6 @@ class CareerWorkflow:
                     )
                 ) from error
             raise
-
-    def _record(self, events: list[DomainEvent], actor: str) -> None:
-        for event in events:
-            self.state = fold_into(self.state, event)
-        update = workflow.current_update_info()
-        self.journal.add(events, actor, update.id if update else None)
-
-    @staticmethod
-    def _stamp(event_id: UUID | None = None) -> dict[str, Any]:
-        return {"event_id": event_id or workflow.uuid4(), "occurred_at": workflow.now()}
 
     @staticmethod
     def _probe() -> dict[str, Any]:

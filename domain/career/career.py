@@ -80,7 +80,9 @@ AS_HR_CHANGE: dict[HrEventKind, HrChange | None] = {
     HrEventKind.SEPARATION: HrChange.SEPARATION,
 }
 
-Id = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$")
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@-]*$"
+"""HR's ids (events, employees): printable, no spaces, at most 128 characters."""
+Id = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
 
 
 class HrEvent(BaseModel):
@@ -130,8 +132,8 @@ class JourneyEntry(BaseModel):
     joined_on: date
     open: bool = True
     outcome: str = ""
-    refused: list[str] = Field(default_factory=list)
-    """The HR events it refused, with its reason."""
+    refused: dict[str, str] = Field(default_factory=dict)
+    """HR event id -> why the journey refused it (or could not be told it)."""
 
 
 class TimelineEntry(BaseModel):
@@ -283,7 +285,7 @@ def fold_into(s: CareerState, event: DomainEvent) -> CareerState:
             entry = s.journeys.get(event.journey_id)
             if entry is not None and event.outcome in ("refused", "failed"):
                 could_not = "could not be told: " if event.outcome == "failed" else ""
-                entry.refused.append(f"{event.hr_event_id}: {could_not}{event.detail}")
+                entry.refused[event.hr_event_id] = f"{could_not}{event.detail}"
         case CareerJourneyFinished():
             entry = s.journeys.get(event.journey_id)
             if entry is not None:
