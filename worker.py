@@ -8,6 +8,7 @@ Scale out by running more of these against the same task queue.
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -20,12 +21,14 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.careers import CareerActivities
 from activities.db import open_database, resolve_database_url
+from activities.enrollment_rules import RuleActivities, rule_book
 from activities.eventstore import EventStore
 from activities.external import ExternalActivities, build_external
 from activities.http_systems import open_http_client
 from activities.journal import JournalActivities
 from activities.orchestration import OrchestrationActivities
 from activities.readmodel import PROGRAM_JOURNEYS, ReadModel
+from domain.career.rules import SHIPPED_RULES, RuleBook
 from pathways.config import Settings
 from pathways.logs import get_logger
 from workflows.registry import WORKFLOWS
@@ -43,18 +46,27 @@ class Services:
     read_model: ReadModel
     programs: ReadModel | None = None
     """The catalog programs' read model (None: not followed by this process)."""
+    rules: RuleBook | None = None
+    """The district's enrollment rules (None: the rules the product ships)."""
 
 
 def activities_for(services: Services, client: Client) -> list[Any]:
     journal = JournalActivities(services.store)
     others = OrchestrationActivities(client, services.external.hris)
     careers = CareerActivities(client)
+    rules = RuleActivities(client, services.external.hris, services.rules or shipped_rules())
     return [
+        *rules.activities(),
         journal.append_events,
         *services.external.activities(),
         *others.activities(),
         *careers.activities(),
     ]
+
+
+@functools.cache
+def shipped_rules() -> RuleBook:
+    return rule_book(SHIPPED_RULES)
 
 
 @asynccontextmanager
@@ -66,7 +78,8 @@ async def open_services(settings: Settings, dsn: str | None = None) -> AsyncIter
         http = await stack.enter_async_context(open_http_client(settings.http_timeout_seconds))
         external = await build_external(settings.systems, http, pool)
         programs = ReadModel(pool, projection=PROGRAM_JOURNEYS)
-        yield Services(pool, EventStore(pool), external, ReadModel(pool), programs)
+        rules = rule_book(settings.enrollment_rules)
+        yield Services(pool, EventStore(pool), external, ReadModel(pool), programs, rules)
 
 
 def build_worker(

@@ -29,12 +29,14 @@ from domain.career.career import (
     CareerTimeline,
     HrEventAnswer,
     JoinJourney,
+    JourneyEnded,
     JourneyEntry,
     SubmitHrEvent,
     TellJourney,
     TellOutcome,
     career_id,
 )
+from domain.career.nominations import AnswerNomination, Nominate
 
 CAREER_WORKFLOW = "Career"
 #: Attempts (about 30 s with the career's backoff) before a journey that joined is taken for
@@ -146,5 +148,41 @@ class CareerActivities:
         status = described.status.name.lower() if described.status else "closed"
         return TellOutcome(outcome="ended", detail=status)
 
+    @activity.defn(name="tell_career")
+    async def tell_career(self, ended: JourneyEnded) -> bool:
+        """Signal the employee's career that a journey ended; False when there is no career
+        (a journey started before careers, or directly on Temporal)."""
+        handle = self.client.get_workflow_handle(career_id(ended.employee_id))
+        try:
+            await handle.signal("journey_ended", ended)
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
     def activities(self) -> list[object]:
-        return [self.tell_journey]
+        return [self.tell_journey, self.tell_career]
+
+
+async def nominate(
+    client: Client, employee_id: str, nomination: Nominate, task_queue: str
+) -> CareerTimeline:
+    """Record a nomination on the nominee's career (created if it is the first thing to reach
+    it) and invite them; a refusal is a `WorkflowUpdateFailedError` with the code."""
+    timeline: CareerTimeline = await client.execute_update_with_start_workflow(
+        "nominate",
+        nomination,
+        start_workflow_operation=career_start(employee_id, task_queue),
+        result_type=CareerTimeline,
+    )
+    return timeline
+
+
+async def answer_nomination(
+    client: Client, employee_id: str, answer: AnswerNomination
+) -> CareerTimeline:
+    timeline: CareerTimeline = await client.get_workflow_handle(
+        career_id(employee_id)
+    ).execute_update("answer_nomination", answer, result_type=CareerTimeline)
+    return timeline

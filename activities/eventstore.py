@@ -193,6 +193,21 @@ class EventStore:
             )
         return [_stored(r) for r in records]
 
+    async def read_prefix(
+        self, prefix: str, event_types: Sequence[str] | None = None
+    ) -> list[StoredEvent]:
+        """Every event of the streams whose id begins with `prefix` (of `event_types` only,
+        when given), in position order."""
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        async with self._pool.acquire() as conn:
+            records = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM events WHERE stream_id LIKE $1 "
+                "AND ($2::text[] IS NULL OR event_type = ANY($2)) ORDER BY global_position",
+                like,
+                list(event_types) if event_types is not None else None,
+            )
+        return [_stored(r) for r in records]
+
     async def iter_all(self, after: int = 0, batch_size: int = 5000) -> AsyncIterator[StoredEvent]:
         while True:
             page = await self.read_all(after, batch_size)

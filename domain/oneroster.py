@@ -204,7 +204,10 @@ def diff(
     keep: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[HrEvent]:
     """The HR events that turn the previous import into this one, in employee id order;
-    employees in `keep` (rows with a problem) are left as they were."""
+    employees in `keep` (rows with a problem) are left as they were. With no previous import
+    the hires are the district's baseline (HR's record as it stands), which enrollment rules
+    do not read as people taking new roles."""
+    baseline = not previous
 
     def _event_id(employee_id: str, kind: HrEventKind, before: object, after: object) -> str:
         text = f"{employee_id}|{kind}|{before}|{after}|{effective_on}"
@@ -217,7 +220,7 @@ def diff(
             events.append(HrEvent(
                 event_id=_event_id(employee_id, HrEventKind.HIRE, None, now.sourced_id),
                 employee_id=employee_id, kind=HrEventKind.HIRE, effective_on=effective_on,
-                role=now.role, school_id=now.school_id,
+                role=now.role, school_id=now.school_id, baseline=baseline,
             ))  # fmt: skip
         elif was is not None and now is None:
             events.append(HrEvent(

@@ -123,6 +123,8 @@ class Action(StrEnum):
     KEEP_LOG = "keep a program log"
     RECORD_SCORE = "record an assessment score"
     MANAGE_COUNCIL = "seat or unseat a council member"
+    NOMINATE = "nominate a colleague"
+    ANSWER_NOMINATION = "answer a nomination"
 
 
 STAFF = frozenset({ActorRole.PROGRAM_OFFICE, ActorRole.PROGRAM_DIRECTOR})
@@ -150,6 +152,9 @@ MAY: Mapping[Action, frozenset[ActorRole]] = {
     Action.KEEP_LOG: STAFF | {R.PARTICIPANT, R.COACH},
     Action.RECORD_SCORE: STAFF,
     Action.MANAGE_COUNCIL: STAFF | {R.PARTICIPANT},
+    # Anyone in the district brings a colleague along, with or without a title.
+    Action.NOMINATE: STAFF | {R.PRINCIPAL, R.OTHER_PERSON, R.COACH},
+    Action.ANSWER_NOMINATION: frozenset({R.PARTICIPANT}),
 }
 
 _WHO = {
@@ -161,6 +166,7 @@ _WHO = {
     R.UNIVERSITY: "the university",
     R.HRIS: "HR (hris)",
     R.PAYROLL: "payroll",
+    R.OTHER_PERSON: "another employee",
 }
 
 

@@ -90,6 +90,10 @@ and it never changes meaning. The same reason has the same code in every pathway
 | make_up.date_out_of_range | a make-up must fall between the session and today |
 | make_up.not_needed | the session was attended; there is nothing to make up |
 | milestone.already_reported | the milestone was reported with another date |
+| nomination.answered | the nomination was already accepted or declined |
+| nomination.self | a nomination of oneself: a colleague nominates, or the person applies |
+| nomination.unknown | the career has no nomination with that id |
+| nomination.unknown_target | a nomination for something that is neither a pathway nor a program |
 | milestone.before_enrollment | a milestone dated before the fellow enrolled |
 | milestone.out_of_order | a milestone before those the program orders ahead of it |
 | policy.not_permitted | this actor may not take this action (domain.policy) |
@@ -104,6 +108,8 @@ and it never changes meaning. The same reason has the same code in every pathway
 | program.wrong_part_kind | the part is of another kind (a course, a log, an assessment...) |
 | program.year_closed | the year is summed up; send it again once the next year has begun |
 | program.waitlisted | the participant is on the program's waitlist, without a seat yet |
+| rule.beyond_program | a rule's start for someone longer in the role than the program's years |
+| rules.unknown_program | the enrollment rules name a program the catalog does not have |
 | role.not_eligible | the person's role does not take part in this (VP/AP training) |
 | selection.closed | the fellowship's selection window has closed |
 | session.unknown | no session (PD, institute day, training) has that id |

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from activities.external import SystemsConfig
 from domain import policy
+from domain.career.rules import SHIPPED_RULES
 
 _HOST_PORT = re.compile(r"^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
 
@@ -76,6 +77,8 @@ class Settings(BaseSettings):
     badge_issuer_id: str | None = Field(
         None, alias="BADGE_ISSUER_ID", pattern=r"^[a-z][a-z0-9+.-]*:\S+$"
     )
+    # The district's enrollment rules (which HR facts start, offer or require which pathway).
+    enrollment_rules: Path = Field(SHIPPED_RULES, alias="ENROLLMENT_RULES")
     audit_checkpoint_seconds: float = Field(300.0, alias="AUDIT_CHECKPOINT_SECONDS", ge=0)
     history_archive_seconds: float = Field(3600.0, alias="HISTORY_ARCHIVE_SECONDS", ge=0)
     worker_versioning: bool = Field(True, alias="PATHWAYS_WORKER_VERSIONING")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -19,6 +21,7 @@ from activities.external import ExternalActivities
 from activities.local_systems import LocalHris, LocalMailer, LocalPayroll
 from activities.readmodel import ReadModel
 from domain.calendar import local_date
+from domain.career.career import CareerTimeline
 from domain.external import Employee, School
 from domain.program import SAMPLE_PROGRAM, ProgramYear, load_program_year
 from worker import Services, build_worker
@@ -100,7 +103,30 @@ async def running_worker(
     time-skipping server that wait does not end while a client waits for an update)."""
     worker = build_worker(client, services_for(pool), task_queue, cache=cache)
     async with worker:
-        yield worker
+        try:
+            yield worker
+        finally:
+            await careers_settled(client, pool)
+
+
+async def careers_settled(client: Client, pool: asyncpg.Pool) -> None:
+    """End the test's careers with its worker, once each has settled (told its journeys, read
+    the rules, stored its events): a career told a journey ended just before the worker stops
+    would otherwise leave an activity on a queue nobody polls, and the time-skipping server
+    holds its clock for an activity in flight (also one whose workflow is terminated under
+    it), which every later test would wait on."""
+    rows = await pool.fetch("SELECT DISTINCT stream_id FROM events WHERE stream_id LIKE 'career/%'")
+    for row in rows:
+        handle = client.get_workflow_handle(row["stream_id"])
+        try:
+            for _ in range(200):
+                timeline = await handle.query("timeline", result_type=CareerTimeline)
+                if not timeline.settling:
+                    break
+                await asyncio.sleep(0.05)
+            await handle.terminate("the test's worker stopped")
+        except (RPCError, WorkflowQueryFailedError):
+            continue  # closed already, or on another server
 
 
 HISTORIES = Path(__file__).parent / "histories"

@@ -12,7 +12,7 @@ bounded over decades.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -21,6 +21,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import registry
+    from domain.calendar import local_date
     from domain.career.career import (
         CareerInput,
         CareerRefusal,
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         HrEventAnswer,
         HrEventKind,
         JoinJourney,
+        JourneyEnded,
         SubmitHrEvent,
         Tell,
         TellJourney,
@@ -36,15 +38,42 @@ with workflow.unsafe.imports_passed_through():
         career_id,
         decide_hr_event,
         decide_join,
+        end_trigger,
         fold_into,
+        hr_trigger,
+        role_held,
         timeline_of,
         told_events,
     )
-    from workflows import steps
+    from domain.career.events import CareerJourneyFinished
+    from domain.career.nominations import (
+        AnswerNomination,
+        Nominate,
+        decide_answer,
+        decide_nominate,
+        nomination_id,
+        open_nomination,
+    )
+    from domain.career.rules import (
+        Decision,
+        Do,
+        RuleBook,
+        RuleStart,
+        RuleStartOutcome,
+        RuleTrigger,
+        applied_event,
+        decide_rule,
+        notice_for,
+    )
+    from domain.events import DomainEvent
+    from domain.refusals import Refusal
+    from workflows import district, steps
     from workflows.district import ACTIVITY_TIMEOUT, EXTERNAL_RETRY, nil_id
     from workflows.engine import JourneyWorkflow
 
 TELL_JOURNEY = "tell_journey"
+#: Careers that began before enrollment rules replay without reading them.
+RULES_PATCH = "enrollment-rules"
 TELL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -65,22 +94,30 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
         fresh = CareerState(employee_id=inp.employee_id, time_zone=inp.time_zone)
         self.begin(inp.carried or fresh, inp.stream_version)
         self.pending: list[Tell] = list(inp.pending)
+        self.rules_due: list[RuleTrigger] = list(inp.rules_due)
 
     @workflow.run
     async def run(self, inp: CareerInput) -> None:
         while True:
             await workflow.wait_condition(
-                lambda: bool(self.pending) or workflow.info().is_continue_as_new_suggested()
+                lambda: (
+                    bool(self.pending or self.rules_due)
+                    or workflow.info().is_continue_as_new_suggested()
+                )
             )
-            while self.pending:
-                await self._tell(self.pending[0])
-                self.pending.pop(0)
+            while self.pending or self.rules_due:
+                if self.pending:
+                    await self._tell(self.pending[0])
+                    self.pending.pop(0)
+                else:
+                    await self._read_rules(self.rules_due[0])
+                    self.rules_due.pop(0)
             if workflow.info().is_continue_as_new_suggested():
                 # Nothing accepted may be left behind: every handler has finished, every tell
                 # is told and every event stored (a handler may have run during the flush).
                 await self.journal.flush()
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                if self.pending or self.journal.pending:
+                if self.pending or self.rules_due or self.journal.pending:
                     continue
                 workflow.continue_as_new(
                     CareerInput(
@@ -89,6 +126,7 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
                         carried=self.state,
                         stream_version=self.journal.version,
                         pending=list(self.pending),
+                        rules_due=list(self.rules_due),
                     )
                 )
 
@@ -120,7 +158,11 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
         # so a journey joining meanwhile is told once (by its join) and none is missed.
         news = event.news()
         told = self.state.open_journeys() if news is not None else []
+        was = role_held(self.state)
         self.record(decided, submitted.source)
+        trigger = hr_trigger(was, self.state, event)
+        if trigger is not None and workflow.patched(RULES_PATCH):
+            self.rules_due.append(trigger)
         if news is not None:
             self.pending += [
                 Tell(journey_id=j, hr_event_id=event.event_id, news=news) for j in told
@@ -150,9 +192,81 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
             )
         await self.journal.flush()
 
+    @workflow.signal(name="journey_ended")
+    async def journey_ended(self, ended: JourneyEnded) -> None:
+        """A journey the career follows ended: recorded, and read against the rules."""
+        entry = self.state.journeys.get(ended.journey_id)
+        if entry is None or not entry.open:
+            return
+        trigger = end_trigger(self.state, ended, self._today())
+        self.record(
+            [
+                CareerJourneyFinished(
+                    **self.stamp(), journey_id=ended.journey_id, outcome=ended.outcome
+                )
+            ]
+        )
+        if trigger is not None:
+            self.rules_due.append(trigger)
+        await self.journal.flush()
+
+    # --- nominations ------------------------------------------------------------------------
+
+    @workflow.update(name="nominate")
+    async def nominate(self, cmd: Nominate) -> CareerTimeline:
+        """Record the nomination and invite the nominee (once: the same nominator's open
+        nomination for the target answers as it stands)."""
+        if open_nomination(self.state, cmd.nominated_by, cmd.target) is None:
+            employee = await district.employee(self.state.employee_id)
+            nid = nomination_id(self.state, cmd.nominated_by, cmd.target)
+            key = await district.send_notice(
+                self.state.employee_id, employee.email, f"nomination/{nid}",
+                f"You are nominated for {cmd.target}",
+                f"{cmd.nominated_by} nominated you for {cmd.target}: {cmd.reason}\n\nAccept or "
+                f"decline the nomination {nid} with the program office.",
+            )  # fmt: skip
+            self.record(
+                steps.decide(
+                    lambda ids: decide_nominate(
+                        self.state, cmd, key, {"event_id": ids(), "occurred_at": workflow.now()}
+                    ),
+                    Refusal,
+                ),
+                cmd.nominated_by,
+            )
+            await self.journal.flush()
+        return self.timeline()
+
+    @nominate.validator
+    @steps.refuses
+    def _check_nominate(self, cmd: Nominate) -> None:
+        decide_nominate(self.state, cmd, "", self._probe())
+
+    @workflow.update(name="answer_nomination")
+    async def answer_nomination(self, cmd: AnswerNomination) -> CareerTimeline:
+        self.record(
+            steps.decide(
+                lambda ids: decide_answer(
+                    self.state, cmd, {"event_id": ids(), "occurred_at": workflow.now()}
+                ),
+                Refusal,
+            ),
+            cmd.by,
+        )
+        await self.journal.flush()
+        return self.timeline()
+
+    @answer_nomination.validator
+    @steps.refuses
+    def _check_answer(self, cmd: AnswerNomination) -> None:
+        decide_answer(self.state, cmd, self._probe())
+
     @workflow.query(name="timeline")
     def timeline(self) -> CareerTimeline:
-        return timeline_of(self.state).model_copy(update={"telling": len(self.pending)})
+        busy = bool(self.pending or self.rules_due) or self.journal.busy
+        return timeline_of(self.state).model_copy(
+            update={"telling": len(self.pending), "settling": busy}
+        )
 
     # --- inside -----------------------------------------------------------------------------
 
@@ -191,6 +305,62 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
             workflow.logger.warning("a journey could not be told", extra={"detail": detail})
             return TellOutcome(outcome="failed", detail=detail)
         return outcome
+
+    async def _read_rules(self, trigger: RuleTrigger) -> None:
+        """Read the district's enrollment rules against `trigger`, recording each rule's
+        outcome before the next is read (so two rules on one target act once)."""
+        book: RuleBook = await workflow.execute_activity(
+            "enrollment_rules",
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=EXTERNAL_RETRY,
+            result_type=RuleBook,
+        )
+        for rule in book.rules.rules:
+            decision = decide_rule(self.state, rule, trigger)
+            if decision is None:
+                continue
+            self.record([await self._act(decision, book)], f"rule:{rule.id}")
+            await self.journal.flush()
+
+    async def _act(self, decision: Decision, book: RuleBook) -> DomainEvent:
+        if decision.skip:
+            return applied_event(decision, "skipped", decision.skip, self.stamp())
+        rule, employee = decision.rule, self.state.employee_id
+        try:
+            if rule.action is Do.START:
+                started: RuleStartOutcome = await workflow.execute_activity(
+                    "start_by_rule",
+                    RuleStart(
+                        employee_id=employee,
+                        program_key=rule.target.removeprefix("program:"),
+                        on=decision.trigger.on,
+                        year_in_program=decision.year_in_program,
+                        rule_id=rule.id,
+                    ),
+                    start_to_close_timeout=timedelta(minutes=2),
+                    retry_policy=EXTERNAL_RETRY,
+                    result_type=RuleStartOutcome,
+                )
+                detail = f"{started.detail} [{started.code}]" if started.code else started.detail
+                return applied_event(
+                    decision, started.outcome, detail, self.stamp(), started.journey_id
+                )
+            subject, body = notice_for(decision, employee, book)
+            await district.send_notice(
+                "program_office", book.rules.program_office_email,
+                f"rule/{rule.id}/{decision.trigger.key}", subject, body,
+            )  # fmt: skip
+        except ActivityError as error:
+            cause = error.cause
+            detail = getattr(cause, "message", None) or str(cause or error)
+            workflow.logger.warning("an enrollment rule could not act", extra={"detail": detail})
+            return applied_event(decision, "failed", detail, self.stamp())
+        return applied_event(
+            decision, "offered" if rule.action is Do.OFFER else "due", "", self.stamp()
+        )
+
+    def _today(self) -> date:
+        return local_date(workflow.now(), self.state.time_zone)
 
     async def _school_listed(self, school_id: str) -> None:
         try:

@@ -13,7 +13,8 @@ program description.
   `pay(...)` requests a payment under `<workflow>/<purpose>`; each records its event once sent.
 - **Repayment**: `waiver_window(...)` then `request_repayment(...)`: a person may waive within
   the window; once the request goes to payroll, `refuse_while_paying()` refuses waivers.
-- **End**: `end(event)` records the closing event and flushes.
+- **End**: `end(event)` records the closing event and flushes; `tell_career(...)`, the last
+  step of a run, tells the employee's career how the journey ended.
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain import policy
+    from domain.career.career import JourneyEnded
     from domain.events import DomainEvent, Notice
     from domain.external import PaymentKind
     from domain.payments import PaymentSent, payment_key
@@ -40,6 +44,17 @@ State = TypeVar("State")
 Status = TypeVar("Status")
 Command = TypeVar("Command")
 Ids = Callable[[], UUID]
+
+
+#: Journeys that ended before careers heard of ends replay without telling them.
+CAREER_HEARS_END = "career-hears-end"
+#: A few minutes at most: the journey's end does not wait on its career for long.
+TELL_CAREER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=8,
+)
 
 
 class JourneyWorkflow(Generic[State, Status]):
@@ -180,6 +195,28 @@ class JourneyWorkflow(Generic[State, Status]):
     async def end(self, event: DomainEvent) -> None:
         self.record([event])
         await self.journal.flush()
+
+    async def tell_career(self, employee_id: str | None, outcome: str) -> None:
+        """Tell the employee's career that the journey ended and how, so the enrollment rules
+        read it at once (`employee_id` None: a parent or student, who has no career). The
+        `tell_career` activity signals it; a journey started before careers has none, and the
+        career of one that could not be reached learns of the end when it next reads it."""
+        if not employee_id or not workflow.patched(CAREER_HEARS_END):
+            return
+        ended = JourneyEnded(
+            journey_id=workflow.info().workflow_id, employee_id=employee_id, outcome=outcome
+        )
+        try:
+            await workflow.execute_activity(
+                "tell_career",
+                ended,
+                start_to_close_timeout=district.ACTIVITY_TIMEOUT,
+                retry_policy=TELL_CAREER_RETRY,
+            )
+        except ActivityError as error:
+            workflow.logger.info(
+                "the career was not told the journey ended", extra={"detail": str(error.cause)}
+            )
 
 
 def action(

@@ -40,6 +40,11 @@ class Journal:
     def pending(self) -> int:
         return len(self._pending)
 
+    @property
+    def busy(self) -> bool:
+        """Events wait to be appended, or an append is under way."""
+        return bool(self._pending) or self._lock.locked()
+
     async def flush(self) -> None:
         """Append what is pending, in order; concurrent callers queue behind one another."""
         async with self._lock:

@@ -129,11 +129,12 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
             await self._wait_for_seat()
         if not self.state.is_open:
             await self._finish()
-            return self.current_status()
-        if rules.renewing(self.state):
+        elif rules.renewing(self.state):
             await self._hold_certification()
         else:
             await self._run_year()
+        employee = None if inp.enrollment.person is not None else inp.enrollment.employee_id
+        await self.tell_career(employee, self.state.stage.value)
         return self.current_status()
 
     async def _identify(self) -> None:

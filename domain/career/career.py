@@ -28,7 +28,12 @@ from domain.career.events import (
     CareerJourneyFinished,
     CareerJourneyJoined,
     CareerJourneyTold,
+    CareerNominated,
+    CareerNominationAnswered,
+    CareerRuleApplied,
 )
+from domain.career.nominations import Nomination
+from domain.career.rules import RuleTrigger, When, applied_key, target_of
 from domain.events import DomainEvent
 from domain.external import HrText
 from domain.hr import HrChange, HrNews
@@ -99,6 +104,11 @@ class HrEvent(BaseModel):
     school_id: HrText | None = Field(None, min_length=1, max_length=100)
     credential: HrText | None = Field(None, min_length=1, max_length=100)
     reason: HrText | None = Field(None, min_length=1, max_length=500)
+    baseline: bool = Field(
+        False,
+        description="HR's record as it stood when the district began sending it (a first "
+        "import): the career learns it, and enrollment rules, which read changes, do not fire",
+    )
 
     @model_validator(mode="after")
     def _needs(self) -> HrEvent:
@@ -110,6 +120,8 @@ class HrEvent(BaseModel):
     def digest(self) -> str:
         """The event's content, to tell a repeat from another event under the same id."""
         body = self.model_dump(mode="json")
+        if not self.baseline:  # events sent before baselines existed keep their digest
+            del body["baseline"]
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
 
     def news(self) -> HrNews | None:
@@ -141,6 +153,17 @@ class TimelineEntry(BaseModel):
     what: str
 
 
+class Obligation(BaseModel):
+    """An offer or a requirement an enrollment rule made, until a journey of it joins."""
+
+    rule_id: str
+    action: str
+    target: str
+    since: date
+    due_on: date | None = None
+    met_by: str | None = None
+
+
 DEFAULT_TIME_ZONE = "America/Los_Angeles"
 NEVER_STARTED = "never started"
 
@@ -165,6 +188,13 @@ class CareerState(BaseModel):
     timeline: list[TimelineEntry] = Field(default_factory=list)
     last_news: dict[str, HrNews] = Field(default_factory=dict)
     """The separation or leave in force, for a journey that joins after it."""
+    role_since: date | None = None
+    """When the current role began, as HR's events dated it."""
+    obligations: dict[str, Obligation] = Field(default_factory=dict)
+    """Target -> the latest offer or requirement an enrollment rule made of it."""
+    rules_applied: dict[str, str] = Field(default_factory=dict)
+    """`rule|trigger` -> what the rule did, so one trigger sets a rule off once."""
+    nominations: dict[str, Nomination] = Field(default_factory=dict)
 
     def open_journeys(self) -> list[str]:
         return [j for j, entry in self.journeys.items() if entry.open]
@@ -232,6 +262,7 @@ def decide_hr_event(
             credential=event.credential,
             reason=event.reason,
             source=source,
+            baseline=event.baseline,
         )
     ]
 
@@ -281,6 +312,36 @@ def fold_into(s: CareerState, event: DomainEvent) -> CareerState:
                 journey_id=event.journey_id, pathway=event.pathway, joined_on=on
             )
             s.timeline.append(TimelineEntry(on=on, what=f"began {event.journey_id}"))
+            _met(s, event.journey_id, target_of(event.journey_id, event.pathway))
+        case CareerRuleApplied():
+            s.rules_applied[applied_key(event.rule_id, event.trigger)] = event.outcome
+            if event.outcome in ("offered", "due"):
+                s.obligations[event.target] = Obligation(
+                    rule_id=event.rule_id, action=event.action, target=event.target,
+                    since=event.trigger_on, due_on=event.due_on,
+                )  # fmt: skip
+            s.timeline.append(TimelineEntry(on=on, what=_rule_sentence(event)))
+        case CareerNominated():
+            s.nominations[event.nomination_id] = Nomination(
+                nomination_id=event.nomination_id, nominated_by=event.nominated_by,
+                nominator_title=event.nominator_title, target=event.target,
+                reason=event.reason, on=on,
+            )  # fmt: skip
+            title = f" ({event.nominator_title})" if event.nominator_title else ""
+            s.timeline.append(
+                TimelineEntry(
+                    on=on, what=f"nominated for {event.target} by {event.nominated_by}{title}"
+                )
+            )
+        case CareerNominationAnswered():
+            nomination = s.nominations.get(event.nomination_id)
+            if nomination is not None:
+                nomination.answer = "accepted" if event.accepted else "declined"
+                s.timeline.append(
+                    TimelineEntry(
+                        on=on, what=f"{nomination.answer} the nomination {event.nomination_id}"
+                    )
+                )
         case CareerJourneyTold():
             entry = s.journeys.get(event.journey_id)
             if entry is not None and event.outcome in ("refused", "failed"):
@@ -298,11 +359,38 @@ def fold_into(s: CareerState, event: DomainEvent) -> CareerState:
     return s
 
 
+def _met(s: CareerState, journey_id: str, target: str) -> None:
+    """A journey of `target` joined: the offer or requirement of it is met, and the open
+    nominations for it led to the journey."""
+    item = s.obligations.get(target)
+    if item is not None and item.met_by is None:
+        item.met_by = journey_id
+    for nomination in s.nominations.values():
+        if nomination.target == target and nomination.open:
+            nomination.led_to = journey_id
+
+
+def _rule_sentence(e: CareerRuleApplied) -> str:
+    match e.outcome:
+        case "started" | "exists":
+            done = "started" if e.outcome == "started" else "found already started"
+            return f"rule {e.rule_id} {done} {e.journey_id}"
+        case "offered":
+            return f"rule {e.rule_id} offered {e.target}"
+        case "due":
+            return f"rule {e.rule_id}: {e.target} due by {e.due_on}"
+        case "skipped":
+            return f"rule {e.rule_id} did not {e.action} {e.target}: {e.detail}"
+        case _:
+            return f"rule {e.rule_id} could not {e.action} {e.target}: {e.detail}"
+
+
 def _apply(s: CareerState, e: CareerHrApplied) -> None:
     kind = HrEventKind(e.kind)
     event = HrEvent(
         event_id=e.hr_event_id, employee_id=s.employee_id, kind=kind, effective_on=e.effective_on,
         role=e.role, school_id=e.school_id, credential=e.credential, reason=e.reason,
+        baseline=e.baseline,
     )  # fmt: skip
     s.applied[e.hr_event_id] = event.digest()
     for what in changes(event):
@@ -310,12 +398,16 @@ def _apply(s: CareerState, e: CareerHrApplied) -> None:
     what = kind.value.replace("_", " ")
     match kind:
         case HrEventKind.HIRE | HrEventKind.RETURN:
+            if e.role != s.role or not s.employed:
+                s.role_since = e.effective_on
             s.employed, s.role, s.on_leave = True, e.role, False
             s.school_id = e.school_id or s.school_id
             s.last_news.clear()
             what = f"{what} as {e.role}" + (f" at {e.school_id}" if e.school_id else "")
         case HrEventKind.ROLE_CHANGE:
             what = f"role changed from {s.role} to {e.role}" if s.role else f"role: {e.role}"
+            if e.role != s.role:
+                s.role_since = e.effective_on
             s.role = e.role
         case HrEventKind.SCHOOL_TRANSFER:
             what = f"transferred from {s.school_id} to {e.school_id}"
@@ -359,6 +451,11 @@ class CareerTimeline(BaseModel):
     hr_events_applied: int
     telling: int = 0
     """Journeys still to be told an applied change (0: every journey has answered)."""
+    settling: bool = False
+    """The career is still telling journeys, reading the enrollment rules or storing events."""
+    obligations: list[Obligation] = Field(default_factory=list)
+    """Offers and requirements the enrollment rules made that no journey has met yet."""
+    nominations: list[Nomination] = Field(default_factory=list)
 
 
 def timeline_of(s: CareerState) -> CareerTimeline:
@@ -366,6 +463,8 @@ def timeline_of(s: CareerState) -> CareerTimeline:
         employee_id=s.employee_id, employed=s.employed, role=s.role, school_id=s.school_id,
         on_leave=s.on_leave, credentials=dict(s.credentials), journeys=list(s.journeys.values()),
         timeline=sorted(s.timeline, key=lambda t: t.on), hr_events_applied=len(s.applied),
+        obligations=[o for o in s.obligations.values() if o.met_by is None],
+        nominations=list(s.nominations.values()),
     )  # fmt: skip
 
 
@@ -406,6 +505,16 @@ class Tell(BaseModel):
     news: HrNews
 
 
+class JourneyEnded(BaseModel):
+    """What a journey tells its career when it ends (the career's signal `journey_ended`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    journey_id: str
+    employee_id: str = ""
+    outcome: str
+
+
 class CareerInput(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -414,6 +523,46 @@ class CareerInput(BaseModel):
     carried: CareerState | None = None
     stream_version: int = 0
     pending: list[Tell] = Field(default_factory=list)
+    rules_due: list[RuleTrigger] = Field(default_factory=list)
+    """What is still to be read against the enrollment rules."""
+
+
+#: The kinds of HR event enrollment rules read.
+_RULE_WHEN = {
+    HrEventKind.HIRE: When.ROLE,
+    HrEventKind.RETURN: When.ROLE,
+    HrEventKind.ROLE_CHANGE: When.ROLE,
+    HrEventKind.CREDENTIAL_EARNED: When.CREDENTIAL_EARNED,
+    HrEventKind.CREDENTIAL_EXPIRED: When.CREDENTIAL_EXPIRED,
+}
+
+
+def role_held(s: CareerState) -> str | None:
+    """The role the career holds now (None: not employed), before an event changes it."""
+    return s.role if s.employed else None
+
+
+def hr_trigger(previous_role: str | None, after: CareerState, event: HrEvent) -> RuleTrigger | None:
+    """What an applied HR event sets off in the enrollment rules (None: nothing they read)."""
+    when = _RULE_WHEN.get(event.kind)
+    if when is None or event.baseline:
+        return None
+    return RuleTrigger(
+        when=when, key=event.event_id, on=event.effective_on, role=after.role,
+        previous_role=previous_role if when is When.ROLE else None, credential=event.credential,
+    )  # fmt: skip
+
+
+def end_trigger(s: CareerState, ended: JourneyEnded, on: date) -> RuleTrigger | None:
+    """What a journey's end sets off (None: a journey the career does not follow)."""
+    entry = s.journeys.get(ended.journey_id)
+    if entry is None:
+        return None
+    return RuleTrigger(
+        when=When.JOURNEY_FINISHED, key=f"ended:{ended.journey_id}", on=on, role=role_held(s),
+        target=target_of(ended.journey_id, entry.pathway), outcome=ended.outcome,
+        journey_id=ended.journey_id,
+    )  # fmt: skip
 
 
 class TellJourney(BaseModel):

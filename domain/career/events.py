@@ -25,6 +25,8 @@ class CareerHrApplied(DomainEvent):
     reason: str | None = None
     source: str
     """Who sent it: the API key's name, `hris`, or an operator."""
+    baseline: bool = False
+    """HR's record as it stood at a first import, not a change (rules do not read it)."""
 
 
 class CareerJourneyJoined(DomainEvent):
@@ -57,3 +59,47 @@ class CareerJourneyFinished(DomainEvent):
 
     journey_id: str
     outcome: str
+
+
+class CareerRuleApplied(DomainEvent):
+    """An enrollment rule set off by an HR event or a journey's end, and what it did: started a
+    journey (or found it there), offered or required a program, or nothing (`skipped`, with
+    why), or `refused` / `failed` with the start path's reason."""
+
+    event_type = "career.RuleApplied"
+
+    rule_id: str
+    why: str
+    action: str
+    target: str
+    trigger: str
+    """The HR event id, or `ended:<journey id>`."""
+    trigger_on: date
+    outcome: str
+    detail: str = ""
+    journey_id: str | None = None
+    due_on: date | None = None
+
+
+class CareerNominated(DomainEvent):
+    """A colleague nominated the employee for a pathway ("who will you bring along")."""
+
+    event_type = "career.Nominated"
+
+    nomination_id: str
+    nominated_by: str
+    nominator_title: str | None = None
+    """The nominator's role as HR lists it (None: a colleague without a leadership title)."""
+    target: str
+    reason: str
+    invitation_key: str
+
+
+class CareerNominationAnswered(DomainEvent):
+    """The nominee accepted or declined a nomination."""
+
+    event_type = "career.NominationAnswered"
+
+    nomination_id: str
+    accepted: bool
+    note: str = ""

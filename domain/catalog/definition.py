@@ -451,6 +451,14 @@ class ProgramDefinition(Frozen):
         data["school_year"] = f"{year}-{(year + 1) % 100:02d}"
         return ProgramDefinition.model_validate(data)
 
+    def year_of(self, on: date) -> ProgramDefinition:
+        """The school year of this program that `on` falls in, or the next to start after it
+        (the definition itself when it has not ended by then)."""
+        d = self
+        while d.ends < on:
+            d = d.next_year()
+        return d
+
     def next_year(self) -> ProgramDefinition:
         """Next school year's calendar of the same program: every date a year on."""
         following = _a_year_on(self.starts)
