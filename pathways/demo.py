@@ -61,6 +61,7 @@ from domain.teacher_leader.journey import (
     Withdraw,
 )
 from pathways.config import Settings
+from pathways.demo_careers import run_careers
 from pathways.demo_catalog import run_catalog
 from pathways.demo_cohort import run_aspiring, run_fellowship_cohort
 from pathways.demo_fellows import run_fellowship
@@ -547,6 +548,7 @@ async def run_demo(settings: Settings) -> None:
                         await run_aspiring(env, env.client, services.pool, task_queue, console)
                         await run_fellowship(env, env.client, services.pool, task_queue, console)
                         await run_catalog(env, env.client, services.pool, task_queue, console)
+                        await run_careers(env, env.client, services.pool, task_queue, console)
                     async with services.pool.acquire() as conn:
                         payroll = await conn.fetch(
                             "SELECT kind, count(*) AS n, sum(amount_cents) AS cents "
