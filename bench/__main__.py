@@ -27,6 +27,7 @@ SCENARIOS = {
     7: "PostgreSQL outage under a worker",
     8: "queries and updates during a bulk start",
     9: "catalog journey-years",
+    10: "OneRoster diff and HR event delivery",
 }
 
 
@@ -90,6 +91,10 @@ async def main() -> None:
         from bench import catalog_years
 
         await catalog_years.run(options)
+    if 10 in chosen:
+        from bench import oneroster
+
+        await oneroster.run(options)
     console.print(f"[dim]benchmarks took {time.perf_counter() - began:.0f} s[/dim]")
 
 
