@@ -3,6 +3,7 @@ program started by a rule through the engine's one start path."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from temporalio import activity
@@ -18,7 +19,7 @@ from domain.career.rules import (
     RuleStartOutcome,
     load_rules,
 )
-from domain.catalog.definition import ProgramDefinition, catalog_files, load_program
+from domain.catalog.definition import ProgramDefinition, catalog_programs
 from domain.catalog.start import PROGRAM, ProgramEnrollment, ProgramInput, years_in_role
 from domain.pathway import StartRefused
 from domain.registry import by_key
@@ -27,11 +28,17 @@ from domain.registry import by_key
 RULE_ACTOR = "rule:"
 
 
+@functools.cache
+def shipped_programs() -> dict[str, ProgramDefinition]:
+    """The catalog's programs, read once: they ship with the code and never change under it."""
+    return catalog_programs()
+
+
 def rule_book(path: Path) -> RuleBook:
     """The rules file checked against the catalog, with the titles of what it names. A file
     that cannot work stops the worker at start, with one line naming each problem."""
     rules = load_rules(path)
-    programs = {d.key: d for d in (load_program(f) for f in catalog_files())}
+    programs = shipped_programs()
     rules.check_programs(set(programs))
     titles = {f"{PROGRAM_TARGET}{key}": d.title for key, d in programs.items()}
     titles |= {key: by_key(key).title for key in PATHWAY_TARGETS}
@@ -43,9 +50,7 @@ class RuleActivities:
         self.client = client
         self.hris = hris
         self.book = book
-        self.programs: dict[str, ProgramDefinition] = {
-            d.key: d for d in (load_program(f) for f in catalog_files())
-        }
+        self.programs = shipped_programs()
 
     @activity.defn(name="enrollment_rules")
     async def enrollment_rules(self) -> RuleBook:

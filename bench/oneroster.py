@@ -26,6 +26,7 @@ from datetime import date
 from pathlib import Path
 
 import asyncpg
+from temporalio.client import Client
 
 from activities.careers import submit_hr_event
 from activities.db import open_database
@@ -120,16 +121,12 @@ async def copy_seconds(pool: asyncpg.Pool, tonight: bytes) -> float:
         return time.perf_counter() - began
 
 
-async def deliver(client: object, events: list[HrEvent], in_flight: int) -> float:
+async def deliver(client: Client, events: list[HrEvent], in_flight: int) -> float:
     gate = asyncio.Semaphore(in_flight)
 
     async def one(event: HrEvent) -> None:
         async with gate:
-            await submit_hr_event(
-                client,  # type: ignore[arg-type]
-                SubmitHrEvent(event=event, source="bench"),
-                TASK_QUEUE,
-            )
+            await submit_hr_event(client, SubmitHrEvent(event=event, source="bench"), TASK_QUEUE)
 
     began = time.perf_counter()
     await asyncio.gather(*(one(e) for e in events))

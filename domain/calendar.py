@@ -35,6 +35,12 @@ TimeZone = Annotated[
 ]
 
 
+def full_years(since: date, on: date) -> int:
+    """Whole years from `since` to `on` (0 before the first anniversary, or before `since`)."""
+    years = on.year - since.year - ((on.month, on.day) < (since.month, since.day))
+    return max(years, 0)
+
+
 def local_date(moment: datetime, time_zone: str) -> date:
     """The calendar day it is in `time_zone` at `moment` (an aware datetime)."""
     if moment.tzinfo is None:

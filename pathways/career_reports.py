@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from activities.eventstore import EventStore
-from domain.career.career import CAREER_PREFIX, CareerState, fold_into
+from domain.career.career import CAREER_PREFIX, CareerState, career_id, fold_into
 from domain.career.events import CareerRuleApplied
 from domain.events import load_event
 
@@ -42,12 +42,15 @@ class RuleLine(BaseModel):
 
 
 async def rule_log(store: EventStore, employee_id: str | None = None) -> list[RuleLine]:
-    prefix = CAREER_PREFIX + (employee_id or "")
+    """What the rules did, in every career or in one employee's."""
+    kind = CareerRuleApplied.event_type
+    if employee_id is None:
+        found = await store.read_prefix(CAREER_PREFIX, [kind])
+    else:
+        found = [e for e in await store.read_stream(career_id(employee_id)) if e.event_type == kind]
     lines = []
-    for stored in await store.read_prefix(prefix, [CareerRuleApplied.event_type]):
+    for stored in found:
         employee = stored.stream_id.removeprefix(CAREER_PREFIX)
-        if employee_id is not None and employee != employee_id:
-            continue
         e = load_event(stored.event_type, stored.schema_version, stored.event_id, stored.payload)
         assert isinstance(e, CareerRuleApplied)
         lines.append(

@@ -24,6 +24,7 @@ from domain.catalog.definition import (
     ProgramDefinition,
     ProgramDefinitionError,
     catalog_files,
+    catalog_programs,
     load_program,
 )
 from domain.catalog.start import PROGRAM, CommunityMember, ProgramEnrollment, ProgramInput
@@ -63,14 +64,14 @@ def resolve_program(program: str) -> ProgramDefinition:
     path = Path(program)
     if path.suffix == ".toml" or path.exists():
         return load_program(path)
-    shipped = {load_program(f).key: f for f in catalog_files()}
+    shipped = catalog_programs()
     if program not in shipped:
         raise ProgramDefinitionError(
             f"{program!r} is neither a definition file nor a program of the catalog "
             f"({', '.join(sorted(shipped))})",
             code="definition.unknown_program",
         )
-    return load_program(shipped[program])
+    return shipped[program]
 
 
 @app.command("catalog")

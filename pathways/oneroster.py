@@ -23,8 +23,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 
 from activities.careers import submit_hr_event
 from activities.oneroster import OneRosterStore
-from domain.calendar import local_date
-from domain.career.career import DEFAULT_TIME_ZONE, HrEvent, HrEventKind, SubmitHrEvent
+from domain.calendar import DEFAULT_TIME_ZONE, local_date
+from domain.career.career import HrEvent, HrEventKind, SubmitHrEvent
 from domain.oneroster import OneRosterError, StaffRecord, diff, read_roster
 from pathways.refusals import refusal_of
 
@@ -103,17 +103,14 @@ IN_FLIGHT = 32
 
 async def _deliver(client: Client, event: HrEvent, source: str, task_queue: str) -> EventResult:
     """Send one HR event to its career; a refusal is the result, with its code."""
-    result = EventResult(
-        hr_event_id=event.event_id, employee_id=event.employee_id, kind=event.kind.value,
-        detail=_detail(event), status="accepted",
-    )  # fmt: skip
+    result = _result(event, "accepted")
     try:
         await submit_hr_event(client, SubmitHrEvent(event=event, source=source), task_queue)
     except WorkflowUpdateFailedError as error:
         refusal = refusal_of(error)
         if refusal is None:
             raise
-        if refusal.code == "career.already_employed" and event.kind.value == "hire":
+        if refusal.code == "career.already_employed" and event.kind is HrEventKind.HIRE:
             return result.model_copy(update={"status": "already"})
         return result.model_copy(
             update={"status": "refused", "code": refusal.code, "detail": str(refusal)}
@@ -121,8 +118,12 @@ async def _deliver(client: Client, event: HrEvent, source: str, task_queue: str)
     return result
 
 
-def _detail(event: HrEvent) -> str:
-    return event.role or event.school_id or event.reason or ""
+def _result(event: HrEvent, status: str) -> EventResult:
+    detail = event.role or event.school_id or event.reason or ""
+    return EventResult(
+        hr_event_id=event.event_id, employee_id=event.employee_id, kind=event.kind.value,
+        detail=detail, status=status,
+    )  # fmt: skip
 
 
 async def import_oneroster(
@@ -155,11 +156,7 @@ async def import_oneroster(
         warnings=roster.warnings,
     )  # fmt: skip
     if dry_run:
-        report.events = [
-            EventResult(hr_event_id=e.event_id, employee_id=e.employee_id, kind=e.kind.value,
-                        detail=_detail(e), status="would_send")
-            for e in events
-        ]  # fmt: skip
+        report.events = [_result(e, "would_send") for e in events]
         return report
     if local_hr and roster.schools:
         await store.add_schools(roster.schools)

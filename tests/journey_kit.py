@@ -21,7 +21,7 @@ from activities.external import ExternalActivities
 from activities.local_systems import LocalHris, LocalMailer, LocalPayroll
 from activities.readmodel import ReadModel
 from domain.calendar import local_date
-from domain.career.career import CareerTimeline
+from domain.career.career import CAREER_PREFIX, CareerTimeline
 from domain.external import Employee, School
 from domain.program import SAMPLE_PROGRAM, ProgramYear, load_program_year
 from worker import Services, build_worker
@@ -115,7 +115,9 @@ async def careers_settled(client: Client, pool: asyncpg.Pool) -> None:
     would otherwise leave an activity on a queue nobody polls, and the time-skipping server
     holds its clock for an activity in flight (also one whose workflow is terminated under
     it), which every later test would wait on."""
-    rows = await pool.fetch("SELECT DISTINCT stream_id FROM events WHERE stream_id LIKE 'career/%'")
+    rows = await pool.fetch(
+        "SELECT DISTINCT stream_id FROM events WHERE stream_id LIKE $1", f"{CAREER_PREFIX}%"
+    )
     for row in rows:
         handle = client.get_workflow_handle(row["stream_id"])
         try:

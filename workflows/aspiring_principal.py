@@ -81,7 +81,7 @@ class AspiringPrincipalJourney(JourneyWorkflow[Aspiring, AspiringStatus]):
                 f"Your year ended ({self.state.stage.value}): {self.state.end_reason}.",
             )
         await self.end(AspiringEnded(**self.stamp(), outcome=self.state.stage.value))
-        await self.tell_career(inp.nomination.employee_id, self.state.stage.value)
+        await self.tell_career(inp.nomination.employee_id)
         return self.current_status()
 
     async def _sum_up(self) -> None:

@@ -12,6 +12,7 @@ bounded over decades.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -36,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         TellJourney,
         TellOutcome,
         career_id,
+        coded,
         decide_hr_event,
         decide_join,
         end_trigger,
@@ -55,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         open_nomination,
     )
     from domain.career.rules import (
+        PROGRAM_TARGET,
         Decision,
         Do,
         RuleBook,
@@ -66,7 +69,6 @@ with workflow.unsafe.imports_passed_through():
         notice_for,
     )
     from domain.events import DomainEvent
-    from domain.refusals import Refusal
     from workflows import district, steps
     from workflows.district import ACTIVITY_TIMEOUT, EXTERNAL_RETRY, nil_id
     from workflows.engine import JourneyWorkflow
@@ -139,14 +141,8 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
             HrEventKind.SCHOOL_TRANSFER, HrEventKind.HIRE, HrEventKind.RETURN
         ):  # fmt: skip
             await self._school_listed(event.school_id)
-        decided = steps.decide(
-            lambda ids: decide_hr_event(
-                self.state,
-                event,
-                submitted.source,
-                {"event_id": ids(), "occurred_at": workflow.now()},
-            ),
-            CareerRefusal,
+        decided = self._decide(
+            lambda stamp: decide_hr_event(self.state, event, submitted.source, stamp)
         )
         answer = HrEventAnswer(
             career_id=career_id(self.state.employee_id), hr_event_id=event.event_id,
@@ -199,6 +195,7 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
         if entry is None or not entry.open:
             return
         trigger = end_trigger(self.state, ended, self._today())
+        assert trigger is not None  # the career follows the journey
         self.record(
             [
                 CareerJourneyFinished(
@@ -206,8 +203,7 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
                 )
             ]
         )
-        if trigger is not None:
-            self.rules_due.append(trigger)
+        self.rules_due.append(trigger)
         await self.journal.flush()
 
     # --- nominations ------------------------------------------------------------------------
@@ -226,12 +222,7 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
                 f"decline the nomination {nid} with the program office.",
             )  # fmt: skip
             self.record(
-                steps.decide(
-                    lambda ids: decide_nominate(
-                        self.state, cmd, key, {"event_id": ids(), "occurred_at": workflow.now()}
-                    ),
-                    Refusal,
-                ),
+                self._decide(lambda stamp: decide_nominate(self.state, cmd, key, stamp)),
                 cmd.nominated_by,
             )
             await self.journal.flush()
@@ -244,22 +235,15 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
 
     @workflow.update(name="answer_nomination")
     async def answer_nomination(self, cmd: AnswerNomination) -> CareerTimeline:
-        self.record(
-            steps.decide(
-                lambda ids: decide_answer(
-                    self.state, cmd, {"event_id": ids(), "occurred_at": workflow.now()}
-                ),
-                Refusal,
-            ),
-            cmd.by,
-        )
-        await self.journal.flush()
-        return self.timeline()
+        return await self.apply(lambda _ids: decide_answer(self.state, cmd, self.stamp()), cmd.by)
 
     @answer_nomination.validator
     @steps.refuses
     def _check_answer(self, cmd: AnswerNomination) -> None:
         decide_answer(self.state, cmd, self._probe())
+
+    def current_status(self) -> CareerTimeline:
+        return self.timeline()
 
     @workflow.query(name="timeline")
     def timeline(self) -> CareerTimeline:
@@ -300,10 +284,9 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
                 retry_policy=TELL_RETRY,
             )
         except ActivityError as error:
-            cause = error.cause
-            detail = getattr(cause, "message", None) or str(cause or error)
-            workflow.logger.warning("a journey could not be told", extra={"detail": detail})
-            return TellOutcome(outcome="failed", detail=detail)
+            return TellOutcome(
+                outcome="failed", detail=_gave_up("a journey could not be told", error)
+            )
         return outcome
 
     async def _read_rules(self, trigger: RuleTrigger) -> None:
@@ -332,7 +315,7 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
                     "start_by_rule",
                     RuleStart(
                         employee_id=employee,
-                        program_key=rule.target.removeprefix("program:"),
+                        program_key=rule.target.removeprefix(PROGRAM_TARGET),
                         on=decision.trigger.on,
                         year_in_program=decision.year_in_program,
                         rule_id=rule.id,
@@ -341,7 +324,7 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
                     retry_policy=EXTERNAL_RETRY,
                     result_type=RuleStartOutcome,
                 )
-                detail = f"{started.detail} [{started.code}]" if started.code else started.detail
+                detail = coded(started.detail, started.code)
                 return applied_event(
                     decision, started.outcome, detail, self.stamp(), started.journey_id
                 )
@@ -351,9 +334,7 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
                 f"rule/{rule.id}/{decision.trigger.key}", subject, body,
             )  # fmt: skip
         except ActivityError as error:
-            cause = error.cause
-            detail = getattr(cause, "message", None) or str(cause or error)
-            workflow.logger.warning("an enrollment rule could not act", extra={"detail": detail})
+            detail = _gave_up("an enrollment rule could not act", error)
             return applied_event(decision, "failed", detail, self.stamp())
         return applied_event(
             decision, "offered" if rule.action is Do.OFFER else "due", "", self.stamp()
@@ -380,7 +361,20 @@ class CareerWorkflow(JourneyWorkflow[CareerState, CareerTimeline]):
                 ) from error
             raise
 
+    def _decide(self, decision: Callable[[dict[str, Any]], list[DomainEvent]]) -> list[DomainEvent]:
+        """Run a career decision with the workflow's stamp; a refusal (the career moved on
+        since the validator) fails the update with its code."""
+        return steps.decide(lambda _ids: decision(self.stamp()), self.refusal)
+
     @staticmethod
     def _probe() -> dict[str, Any]:
         """A stamp for the validator, which must not draw on the workflow's random stream."""
         return {"event_id": nil_id(), "occurred_at": workflow.now()}
+
+
+def _gave_up(what: str, error: ActivityError) -> str:
+    """The words of an activity Temporal stopped retrying, logged once as an expected failure."""
+    cause = error.cause
+    detail = getattr(cause, "message", None) or str(cause or error)
+    workflow.logger.warning(what, extra={"detail": detail})
+    return detail

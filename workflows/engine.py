@@ -196,15 +196,17 @@ class JourneyWorkflow(Generic[State, Status]):
         self.record([event])
         await self.journal.flush()
 
-    async def tell_career(self, employee_id: str | None, outcome: str) -> None:
-        """Tell the employee's career that the journey ended and how, so the enrollment rules
+    async def tell_career(self, employee_id: str | None) -> None:
+        """Tell the employee's career that the journey ended and how (its stage), so the rules
         read it at once (`employee_id` None: a parent or student, who has no career). The
         `tell_career` activity signals it; a journey started before careers has none, and the
         career of one that could not be reached learns of the end when it next reads it."""
         if not employee_id or not workflow.patched(CAREER_HEARS_END):
             return
         ended = JourneyEnded(
-            journey_id=workflow.info().workflow_id, employee_id=employee_id, outcome=outcome
+            journey_id=workflow.info().workflow_id,
+            employee_id=employee_id,
+            outcome=self.stage() or "ended",
         )
         try:
             await workflow.execute_activity(

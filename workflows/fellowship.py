@@ -237,7 +237,7 @@ class FellowshipJourney(JourneyWorkflow[Fellow, FellowshipStatus]):
             await self._study()
         await self._finish()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self.tell_career(inp.application.employee_id, self.state.stage.value)
+        await self.tell_career(inp.application.employee_id)
         return self.current_status()
 
     async def _claim_seat(self) -> None:

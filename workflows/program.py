@@ -134,7 +134,7 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
         else:
             await self._run_year()
         employee = None if inp.enrollment.person is not None else inp.enrollment.employee_id
-        await self.tell_career(employee, self.state.stage.value)
+        await self.tell_career(employee)
         return self.current_status()
 
     async def _identify(self) -> None:

@@ -83,7 +83,7 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
                     initial_versioning_behavior=workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE,
                 )
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self.tell_career(inp.fellow_id, self.state.standing.value)
+        await self.tell_career(inp.fellow_id)
         return self.current_status()
 
     async def _start(self) -> None:

@@ -101,7 +101,7 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
             await self._program_year()
         await self._settle()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self.tell_career(self.application.employee_id, self.state.stage.value)
+        await self.tell_career(self.application.employee_id)
         return self.current_status()
 
     async def _joint_commitment(self) -> None:

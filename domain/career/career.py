@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.calendar import local_date
+from domain.calendar import DEFAULT_TIME_ZONE, local_date
 from domain.career.events import (
     CareerHrApplied,
     CareerJourneyFinished,
@@ -164,7 +164,6 @@ class Obligation(BaseModel):
     met_by: str | None = None
 
 
-DEFAULT_TIME_ZONE = "America/Los_Angeles"
 NEVER_STARTED = "never started"
 
 
@@ -561,7 +560,6 @@ def end_trigger(s: CareerState, ended: JourneyEnded, on: date) -> RuleTrigger | 
     return RuleTrigger(
         when=When.JOURNEY_FINISHED, key=f"ended:{ended.journey_id}", on=on, role=role_held(s),
         target=target_of(ended.journey_id, entry.pathway), outcome=ended.outcome,
-        journey_id=ended.journey_id,
     )  # fmt: skip
 
 
@@ -584,13 +582,18 @@ class TellOutcome(BaseModel):
     code: str | None = None
 
 
+def coded(detail: str, code: str | None) -> str:
+    """A refusal's words with its code, as a career records what a journey or a start said."""
+    return f"{detail} [{code}]" if code else detail
+
+
 def told_events(
     s: CareerState, tell: Tell, outcome: TellOutcome, stamp: Callable[[], dict[str, Any]]
 ) -> list[DomainEvent]:
     """What the career records of one journey's answer."""
     if outcome.outcome == "not_told":
         return []
-    detail = f"{outcome.detail} [{outcome.code}]" if outcome.code else outcome.detail
+    detail = coded(outcome.detail, outcome.code)
     events: list[DomainEvent] = [
         CareerJourneyTold(
             **stamp(), journey_id=tell.journey_id, hr_event_id=tell.hr_event_id,

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain import definitions
+from domain.calendar import full_years
 from domain.career.events import CareerRuleApplied
 from domain.events import DomainEvent
 from domain.refusals import DefinitionError
@@ -207,7 +208,6 @@ class RuleTrigger(BaseModel):
     credential: str | None = None
     target: str | None = None
     outcome: str | None = None
-    journey_id: str | None = None
 
 
 class RuleStart(BaseModel):
@@ -254,12 +254,6 @@ def decide_rule(s: CareerState, rule: Rule, trigger: RuleTrigger) -> Decision | 
     )  # fmt: skip
 
 
-def decide_rules(s: CareerState, book: EnrollmentRules, trigger: RuleTrigger) -> list[Decision]:
-    """Every rule `trigger` sets off on the career as it is (the career records each before
-    reading the next, so two rules on one target act once)."""
-    return [d for rule in book.rules if (d := decide_rule(s, rule, trigger)) is not None]
-
-
 def _why_not(s: CareerState, rule: Rule) -> str:
     if s.employed is False:
         return f"{s.employee_id} has separated from the district"
@@ -279,12 +273,7 @@ def _why_not(s: CareerState, rule: Rule) -> str:
 
 def _year_in_role(s: CareerState, on: date) -> int:
     """The program year that fits the full years served in the current role on `on`."""
-    if s.role_since is None or on < s.role_since:
-        return 1
-    years = (
-        on.year - s.role_since.year - ((on.month, on.day) < (s.role_since.month, s.role_since.day))
-    )
-    return years + 1
+    return 1 if s.role_since is None else full_years(s.role_since, on) + 1
 
 
 def applied_event(

@@ -482,3 +482,8 @@ CATALOG = Path(__file__).resolve().parent.parent / "programs" / "catalog"
 def catalog_files() -> list[Path]:
     """The catalog's definition files shipped with the product, one per program."""
     return sorted(CATALOG.glob("*.toml"))
+
+
+def catalog_programs() -> dict[str, ProgramDefinition]:
+    """The catalog's programs by key, as their definition files say."""
+    return {d.key: d for d in map(load_program, catalog_files())}

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.calendar import local_date
+from domain.calendar import full_years, local_date
 from domain.catalog.definition import ProgramDefinition
 from domain.catalog.explain import SENTENCES
 from domain.catalog.journey import HearHr, ProgramStatus, Stage, fold_into
@@ -112,11 +112,7 @@ def program_journey_id(program_key: str, school_year: str, employee_id: str) -> 
 
 def years_in_role(employee: Employee, on: date) -> int | None:
     """Full years in the current role on `on`, as HR lists its start (None: HR does not say)."""
-    since = employee.role_since
-    if since is None:
-        return None
-    years = on.year - since.year - ((on.month, on.day) < (since.month, since.day))
-    return max(years, 0)
+    return None if employee.role_since is None else full_years(employee.role_since, on)
 
 
 def _attributes(inp: ProgramInput, employee: Employee) -> JourneyAttributes:
