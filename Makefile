@@ -18,19 +18,31 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python starter.py demo
 
-test: $(STAMP)
+# Debian's Chromium for the web app's tests in a real browser (Playwright drives it through its
+# path; nothing is downloaded). Installed when missing; CHROMIUM=... names another one.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium \
+	  || ($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -q --no-install-recommends chromium)
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 	$(BIN)/mypy
 
+# The embedded default signs people in to the web app as anyone in the local HR tables, on
+# localhost only; a district sets OIDC_ISSUER (and WEB_LOCAL_SIGN_IN=false) instead.
+WEB_LOCAL_SIGN_IN ?= true
 up: $(STAMP)
-	$(BIN)/python -m pathways.stack up
+	WEB_LOCAL_SIGN_IN=$(WEB_LOCAL_SIGN_IN) $(BIN)/python -m pathways.stack up
 
 down: $(STAMP)
 	$(BIN)/python -m pathways.stack down

@@ -39,6 +39,7 @@ from pathways.commands_career import career_app, hr_app
 from pathways.commands_deploy import deploy_app
 from pathways.commands_ops import ops_app
 from pathways.commands_pathways import aspiring_app, fellowship_app
+from pathways.commands_web import web_app
 from pathways.config import Settings
 
 app = typer.Typer(
@@ -57,6 +58,7 @@ for group in (
     app.add_typer(group)
 app.add_typer(audit_app, name="audit")
 app.add_typer(api_app, name="api")
+app.add_typer(web_app, name="web")
 app.add_typer(hr_app, name="hr")
 app.add_typer(career_app, name="career")
 app.add_typer(deploy_app, name="deploy")

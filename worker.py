@@ -27,7 +27,7 @@ from activities.external import ExternalActivities, build_external
 from activities.http_systems import open_http_client
 from activities.journal import JournalActivities
 from activities.orchestration import OrchestrationActivities
-from activities.readmodel import PROGRAM_JOURNEYS, ReadModel
+from activities.readmodel import PROGRAM_JOURNEYS, TEACHER_LEADER_PROGRESS, ReadModel
 from domain.career.rules import SHIPPED_RULES, RuleBook
 from pathways.config import Settings
 from pathways.logs import get_logger
@@ -48,6 +48,8 @@ class Services:
     """The catalog programs' read model (None: not followed by this process)."""
     rules: RuleBook | None = None
     """The district's enrollment rules (None: the rules the product ships)."""
+    progress: ReadModel | None = None
+    """The teacher leaders' progress for the web app (None: not followed by this process)."""
 
 
 def activities_for(services: Services, client: Client) -> list[Any]:
@@ -79,7 +81,8 @@ async def open_services(settings: Settings, dsn: str | None = None) -> AsyncIter
         external = await build_external(settings.systems, http, pool)
         programs = ReadModel(pool, projection=PROGRAM_JOURNEYS)
         rules = rule_book(settings.enrollment_rules)
-        yield Services(pool, EventStore(pool), external, ReadModel(pool), programs, rules)
+        progress = ReadModel(pool, projection=TEACHER_LEADER_PROGRESS)
+        yield Services(pool, EventStore(pool), external, ReadModel(pool), programs, rules, progress)
 
 
 def build_worker(
@@ -129,7 +132,7 @@ async def serve(
     # The signer first: a configured key that cannot be read stops here, before anything runs.
     background = _checkpointer(settings, services, stop)
     background += _archiver(settings, client, services, stop)
-    for model in (services.read_model, services.programs):
+    for model in (services.read_model, services.programs, services.progress):
         if model is not None:
             background.append(asyncio.create_task(model.follow(stop)))
     loop = asyncio.get_running_loop()

@@ -470,3 +470,80 @@ PROGRAM_JOURNEYS = Projection(
     },
     json_columns=frozenset({"parts_completed"}),
 )
+
+
+def _progress_row(stream_id: str, j: Journey, last_position: int) -> Row:
+    return {
+        "stream_id": stream_id,
+        "employee_id": j.employee_id,
+        "full_name": j.full_name,
+        "role": j.role.value if j.role else None,
+        "school_id": j.school_id,
+        "principal_id": j.principal_id,
+        "program_year": j.program_year,
+        "stage": j.stage.value,
+        "state": j.model_dump(mode="json"),
+        "last_position": last_position,
+    }
+
+
+#: The teacher leader journeys with their whole state, folded from every event of the pathway:
+#: what the web app's roster, attendance sheets and review queues read.
+TEACHER_LEADER_PROGRESS = Projection(
+    table="teacher_leader_progress",
+    lock=7_211_011,
+    event_types=tuple(sorted(kind.event_type for kind in TEACHER_LEADER.explain)),
+    columns=[
+        "stream_id",
+        "employee_id",
+        "full_name",
+        "role",
+        "school_id",
+        "principal_id",
+        "program_year",
+        "stage",
+        "state",
+        "last_position",
+    ],
+    fold=_fold,
+    row_of=_progress_row,
+    has_row=lambda j: bool(j.employee_id),
+    array_types={"state": "text[]", "last_position": "bigint[]"},
+    json_columns=frozenset({"state"}),
+)
+
+
+@dataclass(frozen=True)
+class StipendOutcomes:
+    """A program year's stipend decisions: how many paid and withheld, and why withheld."""
+
+    paid: int
+    paid_cents: int
+    withheld: int
+    undecided: int
+    reasons: list[tuple[str, int]]
+
+
+async def stipend_outcomes(pool: asyncpg.Pool, program_year: str) -> StipendOutcomes:
+    """From the teacher leader read model: every decided stipend of the year, and the count of
+    each reason a stipend was withheld, the most frequent first."""
+    async with pool.acquire() as conn:
+        totals = await conn.fetchrow(
+            "SELECT count(*) FILTER (WHERE stipend_paid) AS paid, "
+            "coalesce(sum(stipend_cents) FILTER (WHERE stipend_paid), 0) AS cents, "
+            "count(*) FILTER (WHERE stipend_paid = false) AS withheld, "
+            "count(*) FILTER (WHERE stipend_paid IS NULL AND stage IN ('active', 'closed')) "
+            "AS undecided FROM teacher_leader_journeys WHERE program_year = $1",
+            program_year,
+        )
+        reasons = await conn.fetch(
+            "SELECT reason, count(*) AS n FROM teacher_leader_journeys, "
+            "jsonb_array_elements_text(withheld_reasons) AS reason "
+            "WHERE program_year = $1 AND stipend_paid = false "
+            "GROUP BY reason ORDER BY n DESC, reason",
+            program_year,
+        )
+    return StipendOutcomes(
+        paid=totals["paid"], paid_cents=int(totals["cents"]), withheld=totals["withheld"],
+        undecided=totals["undecided"], reasons=[(r["reason"], r["n"]) for r in reasons],
+    )  # fmt: skip

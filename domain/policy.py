@@ -249,3 +249,85 @@ def resolve_actor(text: str, employee: Employee | None, non_hr_actors: Collectio
     if titles is None and employee.role in _AS_STAFF:
         return f"{_AS_STAFF[employee.role]}:{employee.employee_id}"
     return text
+
+
+# --- what a signed-in person sees ------------------------------------------------------------
+
+
+class Standing(StrEnum):
+    """How the web app treats a signed-in person, from their actor and HR title."""
+
+    PROGRAM_OFFICE = "program office"
+    PROGRAM_DIRECTOR = "program director"
+    PRINCIPAL = "principal"
+    COACH = "coach"
+    TEACHER = "teacher"
+    AUDITOR = "auditor"
+
+
+#: HR titles that make an employee the principal of their school for the app.
+PRINCIPAL_TITLES = frozenset({"principal"})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A signed-in person: the actor every action of theirs records (as `resolve_actor` made
+    it), their name, and HR's title and school for them (None for an auditor)."""
+
+    actor: str
+    name: str
+    title: str | None = None
+    school_id: str | None = None
+
+    @property
+    def standing(self) -> Standing:
+        role = actor_of(self.actor, Case(employee_id="")).role
+        if role is R.PROGRAM_DIRECTOR:
+            return Standing.PROGRAM_DIRECTOR
+        if role is R.PROGRAM_OFFICE:
+            return Standing.PROGRAM_OFFICE
+        if role is R.COACH:
+            return Standing.COACH
+        if role in (R.AUDITOR, R.OPERATOR):
+            return Standing.AUDITOR
+        if self.title in PRINCIPAL_TITLES:
+            return Standing.PRINCIPAL
+        return Standing.TEACHER
+
+    @property
+    def person_id(self) -> str:
+        found = actor_of(self.actor, Case(employee_id="")).person_id
+        return found or self.actor
+
+    @property
+    def sees_everyone(self) -> bool:
+        """Program office, directors and auditors see every journey; coaches see every journey
+        too, as the district does not yet record who coaches whom."""
+        return self.standing in (
+            Standing.PROGRAM_OFFICE, Standing.PROGRAM_DIRECTOR, Standing.AUDITOR, Standing.COACH
+        )  # fmt: skip
+
+
+def sees(viewer: Viewer, employee_id: str, school_id: str | None, principal_id: str | None) -> bool:
+    """Whether `viewer` may see the journey (or career) of `employee_id`: their own; a
+    principal their school's people (or those whose principal they are); staff, coaches and
+    auditors everyone."""
+    if viewer.sees_everyone or viewer.person_id == employee_id:
+        return True
+    if viewer.standing is Standing.PRINCIPAL:
+        return principal_id == viewer.person_id or (
+            viewer.school_id is not None and school_id == viewer.school_id
+        )
+    return False
+
+
+def may(action: Action, viewer: Viewer, case: Case) -> bool:
+    """Whether the policy lets `viewer` take `action` on `case` (what the page offers; the
+    journey checks again when the action arrives). Auditors take none."""
+    if viewer.standing is Standing.AUDITOR:
+        return False
+    try:
+        authorize(action, viewer.actor, case)
+    except PolicyRefusal:
+        return False
+    return True

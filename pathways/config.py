@@ -33,6 +33,7 @@ class LogLevel(StrEnum):
     ERROR = "error"
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 #: The people HR does not list who may still act when the configuration names them.
 NON_HR_PEOPLE = (policy.ActorRole.AUDITOR.value, policy.ActorRole.OPERATOR.value)
 
@@ -89,6 +90,50 @@ class Settings(BaseSettings):
     non_hr_actors_text: str = Field("hris,university,payroll", alias="NON_HR_ACTORS")
     """Actors HR does not list who may act: systems, `auditor:<id>`, `operator:<id>`."""
 
+    # The program office's web app (pathways/web): `make up` and `pathways web serve` listen here.
+    web_host: str = Field("127.0.0.1", alias="WEB_HOST", min_length=1)
+    web_port: int = Field(8080, alias="WEB_PORT", ge=1, le=65535)
+    web_base_url: str | None = Field(None, alias="WEB_BASE_URL")
+    """The address people reach the app at (the sign-in's return address); unset: host:port."""
+    web_local_sign_in: bool = Field(False, alias="WEB_LOCAL_SIGN_IN")
+    """Sign in as anyone in the local HR tables, without a password: for trying Pathways on one
+    computer only (refused unless WEB_HOST is a loopback address)."""
+    web_session_secret: Path | None = Field(None, alias="WEB_SESSION_SECRET")
+    web_session_idle_minutes: int = Field(30, alias="WEB_SESSION_IDLE_MINUTES", ge=1, le=1440)
+    web_session_max_hours: int = Field(10, alias="WEB_SESSION_MAX_HOURS", ge=1, le=72)
+    web_program_dirs_text: str = Field("", alias="WEB_PROGRAM_DIRS")
+    """Folders of program year definitions the app reads sessions and rules from (besides the
+    shipped samples and `sample-year`'s folder), separated by commas."""
+    oidc_issuer: str | None = Field(None, alias="OIDC_ISSUER")
+    oidc_client_id: str | None = Field(None, alias="OIDC_CLIENT_ID")
+    oidc_client_secret: str | None = Field(None, alias="OIDC_CLIENT_SECRET")
+    oidc_employee_claim: str = Field("employee_id", alias="OIDC_EMPLOYEE_CLAIM", min_length=1)
+    """The ID token claim that holds the person's employee id (or `auditor:<id>`)."""
+
+    @property
+    def web_program_dirs(self) -> tuple[Path, ...]:
+        return tuple(Path(p) for p in _listed(self.web_program_dirs_text))
+
+    @property
+    def oidc_configured(self) -> bool:
+        return self.oidc_issuer is not None
+
+    @model_validator(mode="after")
+    def _web_sign_in(self) -> Settings:
+        if self.web_local_sign_in and self.web_host not in LOOPBACK:
+            raise ValueError(
+                f"WEB_LOCAL_SIGN_IN lets anyone act as anyone: it needs WEB_HOST on this computer "
+                f"only ({', '.join(sorted(LOOPBACK))}), not {self.web_host}"
+            )
+        oidc = (self.oidc_issuer, self.oidc_client_id, self.oidc_client_secret)
+        if any(v is not None for v in oidc) and not all(v is not None for v in oidc):
+            raise ValueError("OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together")
+        if self.oidc_issuer is not None and not self.oidc_issuer.startswith(
+            ("https://", "http://127.0.0.1", "http://localhost")
+        ):
+            raise ValueError("OIDC_ISSUER must be an https:// URL")
+        return self
+
     @field_validator("non_hr_actors_text")
     @classmethod
     def _non_hr_actors(cls, value: str) -> str:
@@ -123,7 +168,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("payroll_url", "hris_url", "email_url")
+    @field_validator("payroll_url", "hris_url", "email_url", "web_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

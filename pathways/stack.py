@@ -123,6 +123,12 @@ def embedded_postgres(settings: Settings) -> tuple[str, object | None]:
 async def up(settings: Settings) -> None:
     from pathways.api import Backend, create_app, serve_api
     from pathways.temporal import connect
+    from pathways.web.app import (
+        WebBackend,
+        create_web_app,
+        default_program_folders,
+        program_years,
+    )
     from worker import open_services, serve
 
     temporal = start_temporal(settings)
@@ -141,6 +147,8 @@ async def up(settings: Settings) -> None:
                 f"  PostgreSQL {dsn}\n"
                 f"  worker     task queue {settings.temporal_task_queue}\n"
                 f"  HTTP API   http://{settings.api_host}:{settings.api_port} (OpenAPI at /docs)\n"
+                f"  web app    http://{settings.web_host}:{settings.web_port}"
+                f"{' (local sign-in)' if settings.web_local_sign_in else ''}\n"
                 "Use `.venv/bin/pathways --help` in another shell. Ctrl-C stops everything.",
                 flush=True,
             )
@@ -166,6 +174,14 @@ async def up(settings: Settings) -> None:
             api = asyncio.create_task(
                 serve_api(create_app(settings, backend), settings.api_host, settings.api_port, stop)
             )
+            web_backend = WebBackend(
+                client, services.pool, services.external.hris, settings.temporal_task_queue,
+                settings.non_hr_actors, program_years(default_program_folders(settings)),
+            )  # fmt: skip
+            web = asyncio.create_task(
+                serve_api(create_web_app(settings, web_backend), settings.web_host,
+                          settings.web_port, stop)
+            )  # fmt: skip
             try:
                 await serve(
                     settings, client, services, deployment=deployment, started=make_current,
@@ -174,6 +190,7 @@ async def up(settings: Settings) -> None:
             finally:
                 stop.set()
                 await api
+                await web
     finally:
         stop_process(temporal, "temporal")
         if server is not None:

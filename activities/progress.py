@@ -1,0 +1,175 @@
+"""Reading the teacher leaders' progress (`readmodel.TEACHER_LEADER_PROGRESS`) for the web app:
+a page of a program year's roster, a session's people, the review queues and the figures of the
+reports. Every list is paginated or bounded by a program year; none reads Temporal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from domain.teacher_leader.journey import Journey
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose journeys a reader may list (None: no limit of that kind): one employee's own, or
+    a school's and the people whose principal the reader is."""
+
+    employee_id: str | None = None
+    school_id: str | None = None
+    principal_id: str | None = None
+
+
+EVERYONE = Scope()
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    journey_id: str
+    journey: Journey
+
+
+@dataclass(frozen=True)
+class RosterPage:
+    rows: list[ProgressRow]
+    total: int
+    offset: int
+    limit: int
+
+
+def _scope_sql(scope: Scope, params: list[Any]) -> str:
+    if scope.employee_id is not None:
+        params.append(scope.employee_id)
+        return f"employee_id = ${len(params)}"
+    if scope.school_id is not None or scope.principal_id is not None:
+        params += [scope.school_id, scope.principal_id]
+        return f"(school_id = ${len(params) - 1} OR principal_id = ${len(params)})"
+    return "true"
+
+
+def _rows(records: list[asyncpg.Record]) -> list[ProgressRow]:
+    return [ProgressRow(r["stream_id"], Journey.model_validate_json(r["state"])) for r in records]
+
+
+class Progress:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def program_years(self, scope: Scope = EVERYONE) -> list[tuple[str, int]]:
+        params: list[Any] = []
+        where = _scope_sql(scope, params)
+        records = await self._pool.fetch(
+            f"SELECT program_year, count(*) AS n FROM teacher_leader_progress WHERE {where} "
+            "GROUP BY program_year ORDER BY program_year DESC",
+            *params,
+        )
+        return [(r["program_year"], r["n"]) for r in records]
+
+    async def roster(
+        self,
+        program_year: str,
+        scope: Scope = EVERYONE,
+        *,
+        school_id: str | None = None,
+        stage: str | None = None,
+        role: str | None = None,
+        search: str | None = None,
+        offset: int = 0,
+        limit: int = PAGE_SIZE,
+    ) -> RosterPage:
+        """One page of the year's journeys, by school and name, with the filters given."""
+        params: list[Any] = [program_year]
+        where = ["program_year = $1", _scope_sql(scope, params)]
+        for column, value in (("school_id", school_id), ("stage", stage), ("role", role)):
+            if value:
+                params.append(value)
+                where.append(f"{column} = ${len(params)}")
+        if search:
+            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+            where.append(f"(full_name ILIKE ${len(params)} OR employee_id ILIKE ${len(params)})")
+        clause = " AND ".join(where)
+        async with self._pool.acquire() as conn:
+            total = await conn.fetchval(
+                f"SELECT count(*) FROM teacher_leader_progress WHERE {clause}", *params
+            )
+            records = await conn.fetch(
+                f"SELECT stream_id, state::text AS state FROM teacher_leader_progress "
+                f"WHERE {clause} ORDER BY school_id, full_name, stream_id "
+                f"OFFSET ${len(params) + 1} LIMIT ${len(params) + 2}",
+                *params, offset, limit,
+            )  # fmt: skip
+        return RosterPage(_rows(records), int(total), offset, limit)
+
+    async def active(self, program_year: str, scope: Scope = EVERYONE) -> list[ProgressRow]:
+        """The year's active teacher leaders: the people of its attendance sheets."""
+        params: list[Any] = [program_year]
+        where = _scope_sql(scope, params)
+        records = await self._pool.fetch(
+            "SELECT stream_id, state::text AS state FROM teacher_leader_progress "
+            f"WHERE program_year = $1 AND stage = 'active' AND {where} "
+            "ORDER BY school_id, full_name, stream_id",
+            *params,
+        )
+        return _rows(records)
+
+    async def waiting(self, scope: Scope = EVERYONE, limit: int = 500) -> list[ProgressRow]:
+        """Journeys something waits on: an application to decide, signatures, or a submitted
+        deliverable to review (at most `limit`, the oldest changes first)."""
+        params: list[Any] = []
+        where = _scope_sql(scope, params)
+        params.append(limit)
+        records = await self._pool.fetch(
+            "SELECT stream_id, state::text AS state FROM teacher_leader_progress "
+            "WHERE (stage IN ('applied', 'waitlisted', 'commitment_pending') "
+            "OR jsonb_path_exists(state, '$.deliverables.* ? (@.status == \"submitted\")')) "
+            f"AND {where} ORDER BY last_position LIMIT ${len(params)}",
+            *params,
+        )
+        return _rows(records)
+
+    async def one(self, journey_id: str) -> ProgressRow | None:
+        record = await self._pool.fetchrow(
+            "SELECT stream_id, state::text AS state FROM teacher_leader_progress "
+            "WHERE stream_id = $1",
+            journey_id,
+        )
+        return _rows([record])[0] if record else None
+
+    async def of_employee(self, employee_id: str) -> list[ProgressRow]:
+        records = await self._pool.fetch(
+            "SELECT stream_id, state::text AS state FROM teacher_leader_progress "
+            "WHERE employee_id = $1 ORDER BY program_year DESC",
+            employee_id,
+        )
+        return _rows(records)
+
+    async def attendance_counts(self, program_year: str) -> dict[str, dict[str, int]]:
+        """Per session id: how many were marked present, absent, and absent but made up."""
+        records = await self._pool.fetch(
+            "SELECT mark.key AS session_id, mark.value->>'status' AS status, "
+            "(mark.value->>'made_up_on') IS NOT NULL AS made_up, count(*) AS n "
+            "FROM teacher_leader_progress, jsonb_each(state->'attendance') AS mark "
+            "WHERE program_year = $1 GROUP BY 1, 2, 3",
+            program_year,
+        )
+        counts: dict[str, dict[str, int]] = {}
+        for r in records:
+            kind = "made_up" if r["made_up"] else r["status"]
+            per = counts.setdefault(r["session_id"], {})
+            per[kind] = per.get(kind, 0) + r["n"]
+        return counts
+
+    async def expected_by_role(self, program_year: str) -> dict[str, int]:
+        """How many teacher leaders of each role were (or are) in the year's sessions."""
+        records = await self._pool.fetch(
+            "SELECT role, count(*) AS n FROM teacher_leader_progress WHERE program_year = $1 "
+            "AND stage IN ('active', 'closed', 'withdrawn', 'separated') AND role IS NOT NULL "
+            "GROUP BY role",
+            program_year,
+        )
+        return {r["role"]: r["n"] for r in records}

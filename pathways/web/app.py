@@ -1,0 +1,899 @@
+"""The program office's web app: server-rendered pages (FastAPI and Jinja2) for the daily work.
+
+Every page needs a signed-in person (`pathways.web.auth`), who is the actor of every action:
+no form has a "by" field. What a page lists follows `domain.policy.sees` (staff, coaches and
+auditors everyone; a principal their school; a teacher their own journeys); what it offers
+follows `domain.policy.may`, and the journey's update validators check it again, so a refusal
+is shown in words and changes nothing. Lists read the read models (paginated); a journey's page
+asks the journey itself. Every asset is served by the app: it works offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+from starlette.middleware.sessions import SessionMiddleware
+from temporalio.client import (
+    Client,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.service import RPCError
+
+from activities.actors import resolve
+from activities.careers import current_timeline
+from activities.eventstore import EventStore
+from activities.progress import EVERYONE, Progress, ProgressRow, Scope
+from activities.systems import EmployeeNotFound, ExternalSystemError, Hris
+from domain import registry
+from domain.attendance import AttendanceStatus
+from domain.calendar import DEFAULT_TIME_ZONE
+from domain.definitions import problems
+from domain.explain import explain
+from domain.money import dollars
+from domain.policy import Action, Case, PolicyRefusal, Standing, Viewer, may, sees
+from domain.program import ProgramYear, Role, load_program_year
+from domain.teacher_leader import journey as tl
+from domain.teacher_leader import worklist
+from domain.teacher_leader.events import CoachingStep, DecisionOutcome, SelectionScores, Signer
+from domain.teacher_leader.start import TEACHER_LEADER
+from pathways.config import Settings
+from pathways.logs import get_logger
+from pathways.refusals import refusal_of
+from pathways.web import auth
+from pathways.web.reports import REPORTS
+
+log = get_logger("web")
+HERE = Path(__file__).parent
+SHEET_CONCURRENCY = 8
+MARKS = frozenset(s.value for s in AttendanceStatus)
+
+
+@dataclass
+class WebBackend:
+    """What the app talks to: Temporal (journeys' state, actions), the database (read models,
+    the event log, local sign-in) and HR (who is acting)."""
+
+    client: Client
+    pool: asyncpg.Pool
+    hris: Hris
+    task_queue: str
+    non_hr_actors: tuple[str, ...]
+    programs: dict[str, ProgramYear] = field(default_factory=dict)
+    """The program years the app knows the calendar and rules of, by `program_year`."""
+
+
+def program_years(folders: tuple[Path, ...]) -> dict[str, ProgramYear]:
+    """Every teacher leader program year defined in the folders (a later folder's file for the
+    same year wins); files of other kinds are passed over."""
+    found: dict[str, ProgramYear] = {}
+    for folder in folders:
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
+            try:
+                program = load_program_year(path)
+            except Exception:  # not a teacher leader year: another kind of definition file
+                continue
+            found[program.program_year] = program
+    return found
+
+
+def default_program_folders(settings: Settings) -> tuple[Path, ...]:
+    from domain.program import SAMPLE_PROGRAM
+
+    return (SAMPLE_PROGRAM.parent, settings.data_dir / "sample", *settings.web_program_dirs)
+
+
+def scope_of(viewer: Viewer) -> Scope:
+    """What `sees` lets the viewer list, as the read model filters it."""
+    if viewer.sees_everyone:
+        return EVERYONE
+    if viewer.standing is Standing.PRINCIPAL:
+        return Scope(school_id=viewer.school_id or "", principal_id=viewer.person_id)
+    return Scope(employee_id=viewer.person_id)
+
+
+class NotAllowed(Exception):
+    """The signed-in person may not see this page."""
+
+
+class NotFound(Exception):
+    pass
+
+
+# --- the actions a teacher leader journey's page offers ---------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    key: str
+    update: str
+    action: Action
+    label: str
+    build: Callable[[FormData, str], BaseModel]
+    stages: frozenset[tl.Stage]
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _decide(form: FormData, actor: str) -> BaseModel:
+    scores = {k: _text(form, k) for k in ("time", "mindset", "skillset", "experience")}
+    return tl.DecideApplication(
+        outcome=_text(form, "outcome"), scores=SelectionScores.model_validate(scores),
+        decided_by=actor, note=_text(form, "note"),
+    )  # fmt: skip
+
+
+ACTIONS: dict[str, ActionForm] = {
+    a.key: a
+    for a in (
+        ActionForm(
+            "decide", "decide", Action.DECIDE_APPLICATION, "Decide the application", _decide,
+            frozenset({tl.Stage.APPLIED, tl.Stage.WAITLISTED}),
+        ),
+        ActionForm(
+            "sign", "sign_commitment", Action.SIGN_COMMITMENT, "Sign the joint commitment",
+            lambda f, actor: tl.SignCommitment(signer_id=actor),
+            frozenset({tl.Stage.COMMITMENT_PENDING}),
+        ),
+        ActionForm(
+            "submit", "submit_deliverable", Action.SUBMIT_DELIVERABLE, "Submit a deliverable",
+            lambda f, actor: tl.SubmitDeliverable(
+                deliverable_id=_text(f, "deliverable_id"), submitted_by=actor,
+                note=_text(f, "note"),
+            ),
+            frozenset({tl.Stage.ACTIVE}),
+        ),
+        ActionForm(
+            "review", "review_deliverable", Action.REVIEW_DELIVERABLE, "Review a deliverable",
+            lambda f, actor: tl.ReviewDeliverable(
+                deliverable_id=_text(f, "deliverable_id"),
+                accepted=_text(f, "verdict") == "accept", reviewed_by=actor,
+                comment=_text(f, "comment"),
+            ),
+            frozenset({tl.Stage.ACTIVE}),
+        ),
+        ActionForm(
+            "coaching", "record_coaching_step", Action.RECORD_COACHING, "Record a coaching step",
+            lambda f, actor: tl.RecordCoachingStep(
+                cycle_id=_text(f, "cycle_id"), step=_text(f, "step"), recorded_by=actor,
+                note=_text(f, "note"),
+            ),
+            frozenset({tl.Stage.ACTIVE}),
+        ),
+        ActionForm(
+            "make_up", "record_make_up", Action.RECORD_MAKE_UP, "Record a make-up",
+            lambda f, actor: tl.RecordMakeUp(
+                session_id=_text(f, "session_id"), completed_on=_text(f, "completed_on"),
+                recorded_by=actor, note=_text(f, "note"),
+            ),
+            frozenset({tl.Stage.ACTIVE}),
+        ),
+        ActionForm(
+            "close", "close_year", Action.CLOSE_YEAR, "Close the year",
+            lambda f, actor: tl.CloseYear(closed_by=actor), frozenset({tl.Stage.ACTIVE}),
+        ),
+        ActionForm(
+            "withdraw", "withdraw", Action.WITHDRAW, "Withdraw from the program",
+            lambda f, actor: tl.Withdraw(withdrawn_by=actor, reason=_text(f, "reason")),
+            frozenset(tl.OPEN_STAGES),
+        ),
+    )
+}  # fmt: skip
+
+
+def offered(viewer: Viewer, status: tl.JourneyStatus) -> list[ActionForm]:
+    """The actions the page shows this person on this journey: the policy allows them and the
+    journey's stage has them. (A signer who has signed is not offered signing again.)"""
+    case = Case(employee_id=status.employee_id, principal_id=status.principal_id)
+    found = []
+    for a in ACTIONS.values():
+        if status.stage not in a.stages or not may(a.action, viewer, case):
+            continue
+        if a.key == "sign":
+            signer = Signer.TEACHER if viewer.person_id == status.employee_id else Signer.PRINCIPAL
+            if signer not in status.awaiting_signatures:
+                continue
+        found.append(a)
+    return found
+
+
+# --- the app ----------------------------------------------------------------------------------
+
+
+def get_backend(request: Request) -> WebBackend:
+    found: WebBackend = request.app.state.backend
+    return found
+
+
+def signed_in(request: Request) -> Viewer:
+    rules: auth.SessionRules = request.app.state.session_rules
+    return auth.signed_in(request, rules)
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token is the session's (`CsrfRefused` otherwise)."""
+    form = await request.form()
+    csrf = form.get("csrf")
+    auth.check_csrf(request, csrf if isinstance(csrf, str) else None)
+    return form
+
+
+Backed = Annotated[WebBackend, Depends(get_backend)]
+Signed = Annotated[Viewer, Depends(signed_in)]
+Posted = Annotated[FormData, Depends(checked_form)]
+
+
+def create_web_app(settings: Settings, backend: WebBackend | None = None) -> FastAPI:
+    """The web app; without `backend` it connects to Temporal, the database and HR on startup."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if backend is not None:
+            app.state.backend = backend
+            yield
+            return
+        async with AsyncExitStack() as stack:
+            app.state.backend = await stack.enter_async_context(open_web_backend(settings))
+            yield
+
+    app = FastAPI(title="Pathways", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)  # fmt: skip
+    rules = auth.SessionRules(
+        idle_seconds=settings.web_session_idle_minutes * 60,
+        max_seconds=settings.web_session_max_hours * 3600,
+    )
+    app.state.session_rules = rules
+    base_url = settings.web_base_url or f"http://{settings.web_host}:{settings.web_port}"
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=auth.session_secret(settings.web_session_secret, settings.data_dir),
+        session_cookie=auth.SESSION_COOKIE,
+        max_age=rules.idle_seconds,
+        same_site="lax",
+        https_only=base_url.startswith("https://"),
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["dollars"] = dollars
+    templates.env.globals["local_sign_in"] = settings.web_local_sign_in
+    templates.env.globals["oidc"] = settings.oidc_configured
+    oauth = _oauth(settings)
+
+    def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        context.setdefault("viewer", None)
+        return templates.TemplateResponse(
+            request,
+            name,
+            {
+                **context,
+                "csrf": auth.csrf_token(request),
+                "flash": auth.take_flash(request),
+                "standing": Standing,
+            },
+            status_code=status_code,
+        )
+
+    @app.exception_handler(auth.SignInNeeded)
+    async def _sign_in(request: Request, error: auth.SignInNeeded) -> Response:
+        if error.why:
+            auth.flash(request, "info", [error.why])
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/sign-in?{urlencode({'next': target})}", status_code=303)
+
+    @app.exception_handler(auth.CsrfRefused)
+    async def _csrf(request: Request, _: auth.CsrfRefused) -> Response:
+        return page(
+            request, "problem.html", 403, title="This form has expired",
+            lines=["The form was sent without this session's token, so nothing was changed. "
+                   "Go back, reload the page and send it again."],
+        )  # fmt: skip
+
+    @app.exception_handler(NotAllowed)
+    async def _not_allowed(request: Request, error: NotAllowed) -> Response:
+        return page(request, "problem.html", 403, title="Not yours to see", lines=[str(error)],
+                    viewer=_maybe_viewer(request, rules))  # fmt: skip
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, error: NotFound) -> Response:
+        return page(request, "problem.html", 404, title="Not found", lines=[str(error)],
+                    viewer=_maybe_viewer(request, rules))  # fmt: skip
+
+    @app.get("/healthz", include_in_schema=False)
+    async def health() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    # --- signing in and out ---------------------------------------------------------------
+
+    @app.get("/sign-in", response_class=HTMLResponse)
+    async def sign_in_page(request: Request, backend: Backed, next: str = "/",
+                           q: str = "") -> HTMLResponse:  # fmt: skip
+        people: list[dict[str, Any]] = []
+        if settings.web_local_sign_in:
+            people = await _local_people(backend.pool, q)
+            people += [
+                {"employee_id": a, "full_name": a, "role": "auditor", "school_id": None}
+                for a in backend.non_hr_actors
+                if a.startswith("auditor:") and (not q or q.lower() in a.lower())
+            ]
+        return page(request, "sign_in.html", people=people, next=_safe_next(next), q=q)
+
+    @app.post("/sign-in/local")
+    async def sign_in_local(request: Request, form: Posted, backend: Backed) -> Response:
+        if not settings.web_local_sign_in:
+            raise NotFound("local sign-in is off (WEB_LOCAL_SIGN_IN)")
+        who = _text(form, "employee_id")
+        next_url = _safe_next(_text(form, "next") or "/")
+        try:
+            viewer = await _viewer_for(backend, who)
+        except PolicyRefusal as refusal:
+            auth.flash(request, "refused", [str(refusal)])
+            return RedirectResponse(f"/sign-in?{urlencode({'next': next_url})}", status_code=303)
+        auth.sign_in(request, viewer, "local")
+        log.info("signed in", actor=viewer.actor, via="local")
+        return RedirectResponse(next_url, status_code=303)
+
+    @app.get("/sign-in/oidc")
+    async def sign_in_oidc(request: Request, next: str = "/") -> Response:
+        if oauth is None:
+            raise NotFound("sign-in with the district's identity provider is not configured")
+        request.session["next"] = _safe_next(next)
+        redirect: Response = await oauth.district.authorize_redirect(
+            request, f"{base_url}/auth/callback"
+        )
+        return redirect
+
+    @app.get("/auth/callback")
+    async def oidc_callback(request: Request, backend: Backed) -> Response:
+        from authlib.integrations.starlette_client import OAuthError
+
+        if oauth is None:
+            raise NotFound("sign-in with the district's identity provider is not configured")
+        next_url = _safe_next(str(request.session.get("next") or "/"))
+        try:
+            token = await oauth.district.authorize_access_token(request)
+        except OAuthError as error:
+            auth.flash(request, "refused", [f"The identity provider refused: {error.description}"])
+            return RedirectResponse("/sign-in", status_code=303)
+        claims = token.get("userinfo") or {}
+        who = claims.get(settings.oidc_employee_claim)
+        if not isinstance(who, str) or not who:
+            auth.flash(request, "refused", [
+                f"Your account at the identity provider has no {settings.oidc_employee_claim!r}; "
+                "ask the district's IT to add your employee id to it."
+            ])  # fmt: skip
+            return RedirectResponse("/sign-in", status_code=303)
+        try:
+            viewer = await _viewer_for(backend, who)
+        except PolicyRefusal as refusal:
+            auth.flash(request, "refused", [str(refusal)])
+            return RedirectResponse("/sign-in", status_code=303)
+        auth.sign_in(request, viewer, "oidc")
+        log.info("signed in", actor=viewer.actor, via="oidc", subject=claims.get("sub"))
+        return RedirectResponse(next_url, status_code=303)
+
+    @app.post("/sign-out")
+    async def sign_out(request: Request, _: Posted) -> Response:
+        request.session.clear()
+        auth.flash(request, "info", ["You are signed out."])
+        return RedirectResponse("/sign-in", status_code=303)
+
+    # --- home, rosters, sheets, queues ----------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse)
+    async def home(request: Request, viewer: Signed, backend: Backed) -> HTMLResponse:
+        progress = Progress(backend.pool)
+        scope = scope_of(viewer)
+        years = await progress.program_years(scope)
+        own = await progress.of_employee(viewer.person_id)
+        waiting = await _queues(backend, viewer, limit=200)
+        return page(request, "home.html", viewer=viewer, years=years, own=own,
+                    waiting=waiting, show_reports=_reports_for(viewer))  # fmt: skip
+
+    @app.get("/years/{program_year}", response_class=HTMLResponse)
+    async def roster(
+        request: Request, program_year: str, viewer: Signed, backend: Backed,
+        school: str = "", stage: str = "", role: str = "", q: str = "", page_no: int = 1,
+    ) -> HTMLResponse:  # fmt: skip
+        program = backend.programs.get(program_year)
+        page_no = max(1, page_no)
+        found = await Progress(backend.pool).roster(
+            program_year, scope_of(viewer), school_id=school or None, stage=stage or None,
+            role=role or None, search=q or None, offset=(page_no - 1) * 50,
+        )  # fmt: skip
+        rows = [(r, worklist.blockers(r.journey, program)) for r in found.rows]
+        pages = max(1, -(-found.total // found.limit))
+        query = {"school": school, "stage": stage, "role": role, "q": q}
+        return page(
+            request, "roster.html", viewer=viewer, program_year=program_year, program=program,
+            rows=rows, total=found.total, page_no=page_no, pages=pages, filters=query,
+            stages=list(tl.Stage), roles=list(Role),
+            link=lambda n: f"/years/{quote(program_year)}?" + urlencode({**query, "page_no": n}),
+            may_mark=viewer.standing in (Standing.PROGRAM_OFFICE, Standing.PROGRAM_DIRECTOR),
+        )  # fmt: skip
+
+    @app.get("/years/{program_year}/sessions/{session_id}", response_class=HTMLResponse)
+    async def sheet(
+        request: Request, program_year: str, session_id: str, viewer: Signed, backend: Backed
+    ) -> HTMLResponse:
+        program, session = _session(backend, program_year, session_id)
+        lines = await _sheet_lines(backend, viewer, program_year, session)
+        return page(request, "sheet.html", viewer=viewer, program=program, session=session,
+                    lines=lines, statuses=list(AttendanceStatus),
+                    may_mark=_may_mark(viewer), results=None)  # fmt: skip
+
+    @app.post("/years/{program_year}/sessions/{session_id}", response_class=HTMLResponse)
+    async def save_sheet(
+        request: Request, program_year: str, session_id: str, viewer: Signed, form: Posted,
+        backend: Backed,
+    ) -> HTMLResponse:  # fmt: skip
+        program, session = _session(backend, program_year, session_id)
+        if not _may_mark(viewer):
+            raise NotAllowed(f"{viewer.name} cannot {Action.RECORD_ATTENDANCE.value}: only "
+                             "program office staff can")  # fmt: skip
+        lines = {
+            ln.journey_id: ln for ln in await _sheet_lines(backend, viewer, program_year, session)
+        }
+        everyone_present = bool(_text(form, "all_present"))
+        reason = _text(form, "correction_reason") or None
+        wanted: list[tuple[worklist.SheetLine, AttendanceStatus | None, str]] = []
+        count = int(_text(form, "count") or 0)
+        for i in range(min(count, 10_000)):
+            line = lines.get(_text(form, f"journey-{i}"))
+            if line is None:
+                continue
+            chosen = _text(form, f"status-{i}")
+            status = AttendanceStatus(chosen) if chosen in MARKS else None
+            if status is None and everyone_present and line.recorded is None:
+                status = AttendanceStatus.PRESENT
+            wanted.append((line, status, _text(form, f"made-up-{i}")))
+        results = await _save_marks(backend, viewer, session, wanted, reason)
+        log.info("attendance sheet saved", actor=viewer.actor, session_id=session_id,
+                 program_year=program_year, lines=len(results))  # fmt: skip
+        fresh = await _sheet_lines(backend, viewer, program_year, session)
+        return page(request, "sheet.html", viewer=viewer, program=program, session=session,
+                    lines=_overlay(fresh, wanted, results), statuses=list(AttendanceStatus),
+                    may_mark=True, results=results)  # fmt: skip
+
+    @app.get("/queues", response_class=HTMLResponse)
+    async def queues(request: Request, viewer: Signed, backend: Backed) -> HTMLResponse:
+        waiting = await _queues(backend, viewer, limit=500)
+        return page(request, "queues.html", viewer=viewer, waiting=waiting)
+
+    # --- a journey, a person ------------------------------------------------------------
+
+    @app.get("/journeys/{journey_id:path}", response_class=HTMLResponse)
+    async def journey_page(
+        request: Request, journey_id: str, viewer: Signed, backend: Backed
+    ) -> HTMLResponse:
+        status, pathway_key = await _journey_status(backend, journey_id)
+        _check_sees(viewer, status, journey_id)
+        stored = await EventStore(backend.pool).read_stream(journey_id)
+        zone = ZoneInfo(_zone_of(backend, status))
+        lines = explain((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored)
+        timeline = [(_local(line.when, zone), line.actor, line.what) for line in lines]
+        context: dict[str, Any] = {}
+        if isinstance(status, tl.JourneyStatus):
+            program = backend.programs.get(status.program_year)
+            context = {
+                "tl": status, "program": program, "actions": offered(viewer, status),
+                "outcomes": list(DecisionOutcome), "steps": list(CoachingStep),
+                "deliverables": program.deliverables_for(status.role)
+                if program and status.role else [],
+            }  # fmt: skip
+        return page(
+            request, "journey.html", viewer=viewer, journey_id=journey_id, pathway=pathway_key,
+            status=status.model_dump(mode="json"), timeline=timeline, zone=zone.key, **context,
+        )  # fmt: skip
+
+    @app.post("/journeys/{journey_id:path}/actions/{key}")
+    async def journey_action(
+        request: Request, journey_id: str, key: str, viewer: Signed, form: Posted,
+        backend: Backed,
+    ) -> Response:  # fmt: skip
+        action = ACTIONS.get(key)
+        back = f"/journeys/{quote(journey_id)}"
+        if action is None or not TEACHER_LEADER.owns(journey_id):
+            raise NotFound(f"no action {key!r} on {journey_id}")
+        status, _ = await _journey_status(backend, journey_id)
+        _check_sees(viewer, status, journey_id)
+        kind, words = await _act(backend, viewer, journey_id, action, form)
+        auth.flash(request, kind, [words])
+        return RedirectResponse(back, status_code=303)
+
+    @app.get("/people/{employee_id}", response_class=HTMLResponse)
+    async def person(
+        request: Request, employee_id: str, viewer: Signed, backend: Backed
+    ) -> HTMLResponse:
+        try:
+            employee = await backend.hris.employee(employee_id)
+        except EmployeeNotFound:
+            raise NotFound(f"HR has no employee {employee_id}") from None
+        principal = await _principal_of(backend, employee.school_id)
+        if not sees(viewer, employee_id, employee.school_id, principal):
+            raise NotAllowed(f"{employee.full_name}'s career is not yours to see.")
+        try:
+            career = await current_timeline(backend.client, employee_id)
+        except (RPCError, WorkflowQueryFailedError):
+            career = None
+        journeys = await Progress(backend.pool).of_employee(employee_id)
+        return page(request, "person.html", viewer=viewer, employee=employee, career=career,
+                    journeys=journeys)  # fmt: skip
+
+    # --- reports ----------------------------------------------------------------------------
+
+    @app.get("/reports", response_class=HTMLResponse)
+    async def reports(request: Request, viewer: Signed, backend: Backed) -> HTMLResponse:
+        _check_reports(viewer)
+        return page(request, "reports.html", viewer=viewer, reports=REPORTS,
+                    years=sorted(backend.programs, reverse=True))  # fmt: skip
+
+    @app.get("/reports/{key}.csv")
+    async def report_csv(key: str, viewer: Signed, backend: Backed, year: str = "") -> Response:
+        _check_reports(viewer)
+        report = await _report(backend, key, year)
+        name = f"{key}-{year or 'all'}.csv"
+        disposition = f'attachment; filename="{name}"'
+        return Response(
+            report.csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": disposition},
+        )
+
+    @app.get("/reports/{key}", response_class=HTMLResponse)
+    async def report_page(
+        request: Request, key: str, viewer: Signed, backend: Backed, year: str = ""
+    ) -> HTMLResponse:
+        _check_reports(viewer)
+        report = await _report(backend, key, year)
+        return page(request, "report.html", viewer=viewer, report=report, year=year,
+                    years=sorted(backend.programs, reverse=True))  # fmt: skip
+
+    return app
+
+
+# --- helpers the routes share ------------------------------------------------------------------
+
+
+def _maybe_viewer(request: Request, rules: auth.SessionRules) -> Viewer | None:
+    try:
+        return auth.signed_in(request, rules)
+    except auth.SignInNeeded:
+        return None
+
+
+def _safe_next(target: str) -> str:
+    """Only a path of this app (no other site after sign-in)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+async def _local_people(pool: asyncpg.Pool, search: str, limit: int = 200) -> list[dict[str, Any]]:
+    pattern = f"%{search}%" if search else "%"
+    records = await pool.fetch(
+        "SELECT employee_id, full_name, role, school_id FROM hris_employees "
+        "WHERE status <> 'separated' AND (full_name ILIKE $1 OR employee_id ILIKE $1) "
+        "ORDER BY full_name LIMIT $2",
+        pattern,
+        limit,
+    )
+    return [dict(r) for r in records]
+
+
+async def _viewer_for(backend: WebBackend, who: str) -> Viewer:
+    """The viewer HR (or the configuration) vouches for, or `PolicyRefusal`."""
+    actor = await resolve(backend.hris, who, backend.non_hr_actors)
+    viewer = Viewer(actor=actor, name=actor)
+    if viewer.standing is Standing.AUDITOR:
+        return viewer
+    employee = await backend.hris.employee(viewer.person_id)
+    return Viewer(actor, employee.full_name, employee.role, employee.school_id)
+
+
+async def _principal_of(backend: WebBackend, school_id: str | None) -> str | None:
+    if not school_id:
+        return None
+    try:
+        return (await backend.hris.school(school_id)).principal_id
+    except (EmployeeNotFound, ExternalSystemError, LookupError):
+        return None
+
+
+def _may_mark(viewer: Viewer) -> bool:
+    return viewer.standing in (Standing.PROGRAM_OFFICE, Standing.PROGRAM_DIRECTOR)
+
+
+def _reports_for(viewer: Viewer) -> bool:
+    return viewer.standing in (
+        Standing.PROGRAM_OFFICE, Standing.PROGRAM_DIRECTOR, Standing.AUDITOR
+    )  # fmt: skip
+
+
+def _check_reports(viewer: Viewer) -> None:
+    if not _reports_for(viewer):
+        raise NotAllowed("Reports are for program office staff, directors and auditors.")
+
+
+async def _report(backend: WebBackend, key: str, year: str) -> Any:
+    if key not in REPORTS:
+        raise NotFound(f"no report {key!r}; reports: {', '.join(REPORTS)}")
+    program = backend.programs.get(year) if year else None
+    if program is None:
+        if not backend.programs:
+            raise NotFound("no program year is defined (WEB_PROGRAM_DIRS)")
+        program = backend.programs[max(backend.programs)]
+    return await REPORTS[key][1](backend.pool, program)
+
+
+def _session(backend: WebBackend, program_year: str, session_id: str) -> tuple[ProgramYear, Any]:
+    program = backend.programs.get(program_year)
+    if program is None:
+        raise NotFound(
+            f"no definition of the {program_year} program year in the app's folders "
+            "(WEB_PROGRAM_DIRS)"
+        )
+    session = program.session(session_id)
+    if session is None:
+        raise NotFound(f"no session {session_id!r} in {program_year}")
+    return program, session
+
+
+async def _sheet_lines(
+    backend: WebBackend, viewer: Viewer, program_year: str, session: Any
+) -> list[worklist.SheetLine]:
+    rows = await Progress(backend.pool).active(program_year, scope_of(viewer))
+    return [
+        worklist.sheet_line(r.journey_id, r.journey, session)
+        for r in rows
+        if worklist.on_sheet(r.journey, session)
+    ]
+
+
+@dataclass(frozen=True)
+class LineResult:
+    journey_id: str
+    full_name: str
+    outcome: str
+    """recorded, unchanged or refused."""
+    words: str
+
+
+async def _save_marks(
+    backend: WebBackend,
+    viewer: Viewer,
+    session: Any,
+    wanted: list[tuple[worklist.SheetLine, AttendanceStatus | None, str]],
+    reason: str | None,
+) -> list[LineResult]:
+    """Each person's mark (and make-up) sent to their journey, a few at a time; one result per
+    person, in the sheet's order. A mark equal to the one recorded is not sent again."""
+    try:
+        actor = await resolve(backend.hris, viewer.actor, backend.non_hr_actors)
+    except PolicyRefusal as refusal:
+        return [
+            LineResult(ln.journey_id, ln.full_name, "refused", str(refusal)) for ln, *_ in wanted
+        ]
+    gate = asyncio.Semaphore(SHEET_CONCURRENCY)
+
+    async def one(
+        line: worklist.SheetLine, status: AttendanceStatus | None, made_up: str
+    ) -> LineResult:
+        said: list[str] = []
+        async with gate:
+            if status is not None and status != line.recorded:
+                cmd = {"session_id": session.session_id, "status": status, "recorded_by": actor,
+                       "correction_reason": reason if line.recorded else None}  # fmt: skip
+                kind, words = await _send(backend, line.journey_id, "record_attendance",
+                                          tl.RecordAttendance, cmd)  # fmt: skip
+                if kind == "refused":
+                    return LineResult(line.journey_id, line.full_name, "refused", words)
+                said.append(f"{status.value} recorded")
+            elif status is not None:
+                said.append(f"already {status.value}")
+            absent = (status or line.recorded) is AttendanceStatus.ABSENT
+            if made_up and absent and not line.made_up_on:
+                cmd = {"session_id": session.session_id, "completed_on": made_up,
+                       "recorded_by": actor}  # fmt: skip
+                kind, words = await _send(backend, line.journey_id, "record_make_up",
+                                          tl.RecordMakeUp, cmd)  # fmt: skip
+                if kind == "refused":
+                    return LineResult(line.journey_id, line.full_name, "refused", words)
+                said.append(f"made up on {made_up}")
+        if not said:
+            return LineResult(line.journey_id, line.full_name, "unchanged", "nothing marked")
+        changed = any(not s.startswith("already") for s in said)
+        return LineResult(line.journey_id, line.full_name,
+                          "recorded" if changed else "unchanged", "; ".join(said))  # fmt: skip
+
+    return list(await asyncio.gather(*(one(*w) for w in wanted)))
+
+
+def _overlay(
+    lines: list[worklist.SheetLine],
+    wanted: list[tuple[worklist.SheetLine, AttendanceStatus | None, str]],
+    results: list[LineResult],
+) -> list[worklist.SheetLine]:
+    """The sheet as it stands after the save (the read model catches up a moment later)."""
+    from dataclasses import replace
+
+    done = {r.journey_id for r in results if r.outcome == "recorded"}
+    marks = {line.journey_id: (status, made_up) for line, status, made_up in wanted}
+    shown = []
+    for line in lines:
+        status, made_up = marks.get(line.journey_id, (None, ""))
+        if line.journey_id in done:
+            line = replace(line, recorded=status or line.recorded,
+                           made_up_on=line.made_up_on or made_up or None)  # fmt: skip
+        shown.append(line)
+    return shown
+
+
+async def _send(
+    backend: WebBackend, journey_id: str, update: str, command: type[BaseModel],
+    fields: dict[str, Any],
+) -> tuple[str, str]:  # fmt: skip
+    """Build the command and send it: ("ok", "done"), or ("refused", why in words)."""
+    try:
+        cmd = command.model_validate(fields)
+    except ValidationError as error:
+        return "refused", f"Nothing was sent: {problems(error)}"
+    return await _send_command(backend, journey_id, update, cmd)
+
+
+async def _send_command(
+    backend: WebBackend, journey_id: str, update: str, cmd: BaseModel
+) -> tuple[str, str]:
+    from pathways.cli import execute_patiently
+
+    handle = backend.client.get_workflow_handle(journey_id)
+    try:
+        await execute_patiently(handle, update, cmd)
+    except WorkflowUpdateFailedError as error:
+        refusal = refusal_of(error)
+        if refusal is not None:
+            return "refused", f"{refusal} [{refusal.code}]"
+        cause = getattr(error.cause, "message", None) or str(error.cause or error)
+        return "refused", f"the journey did not take it: {cause}"
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        return (
+            "refused",
+            "the journey did not answer in time; nothing is known to have changed, "
+            "so send it again",
+        )
+    except RPCError as error:
+        return "refused", f"the journey has ended or Temporal did not answer: {error.message}"
+    return "ok", "done"
+
+
+async def _act(
+    backend: WebBackend, viewer: Viewer, journey_id: str, action: ActionForm, form: FormData
+) -> tuple[str, str]:
+    try:
+        actor = await resolve(backend.hris, viewer.actor, backend.non_hr_actors)
+        cmd = action.build(form, actor)
+    except PolicyRefusal as refusal:
+        return "refused", f"{refusal} [{refusal.code}]"
+    except ValidationError as error:
+        return "refused", f"Nothing was sent: {problems(error)}"
+    kind, words = await _send_command(backend, journey_id, action.update, cmd)
+    log.info("web action", actor=actor, journey_id=journey_id, action=action.key, result=kind)
+    if kind == "ok":
+        return "ok", f"{action.label}: done."
+    return kind, words
+
+
+async def _journey_status(backend: WebBackend, journey_id: str) -> tuple[BaseModel, str]:
+    try:
+        pathway = registry.by_journey_id(journey_id)
+    except registry.UnknownJourney as error:
+        raise NotFound(str(error)) from None
+    handle = backend.client.get_workflow_handle(journey_id)
+    try:
+        status: BaseModel = await handle.query("status", result_type=pathway.status_type)
+    except RPCError:
+        raise NotFound(f"no journey {journey_id}") from None
+    except WorkflowQueryFailedError as error:
+        raise NotFound(f"{journey_id} did not answer: {error}") from None
+    return status, pathway.key
+
+
+def _check_sees(viewer: Viewer, status: BaseModel, journey_id: str) -> None:
+    employee = str(getattr(status, "employee_id", "") or "")
+    school = getattr(status, "school_id", None)
+    principal = getattr(status, "principal_id", None)
+    if not sees(viewer, employee, school, principal):
+        raise NotAllowed(f"{journey_id} is not yours to see: it is neither your journey nor "
+                         "one of your school's.")  # fmt: skip
+
+
+def _zone_of(backend: WebBackend, status: BaseModel) -> str:
+    program = backend.programs.get(str(getattr(status, "program_year", "")))
+    return program.time_zone if program else DEFAULT_TIME_ZONE
+
+
+def _local(when: str, zone: ZoneInfo) -> str:
+    try:
+        moment = datetime.fromisoformat(when)
+    except ValueError:
+        return when
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+async def _queues(backend: WebBackend, viewer: Viewer, limit: int) -> dict[str, list[Any]]:
+    """What waits on this person: for staff the decisions and reviews; for a signer the
+    signatures they owe."""
+    rows = await Progress(backend.pool).waiting(scope_of(viewer), limit)
+    office: list[worklist.Waiting] = []
+    signatures: list[worklist.Waiting] = []
+    staff = viewer.standing in (Standing.PROGRAM_OFFICE, Standing.PROGRAM_DIRECTOR,
+                                Standing.AUDITOR)  # fmt: skip
+    for r in rows:
+        program = backend.programs.get(r.journey.program_year)
+        if staff:
+            office += worklist.waiting_on_office(r.journey_id, r.journey, program)
+        for item in worklist.awaiting_signatures(r.journey_id, r.journey):
+            mine = (
+                item.item_id == Signer.TEACHER and r.journey.employee_id == viewer.person_id
+            ) or (item.item_id == Signer.PRINCIPAL and r.journey.principal_id == viewer.person_id)
+            if staff or mine:
+                signatures.append(item)
+    return {
+        "applications": [w for w in office if w.what == "application to decide"],
+        "deliverables": [w for w in office if w.item_id and w.what != "application to decide"],
+        "signatures": signatures,
+    }
+
+
+def _oauth(settings: Settings) -> Any:
+    if not settings.oidc_configured:
+        return None
+    from authlib.integrations.starlette_client import OAuth
+
+    oauth = OAuth()
+    issuer = str(settings.oidc_issuer).rstrip("/")
+    oauth.register(
+        "district",
+        server_metadata_url=f"{issuer}/.well-known/openid-configuration",
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        client_kwargs={"scope": "openid profile email"},
+    )
+    return oauth
+
+
+@asynccontextmanager
+async def open_web_backend(settings: Settings) -> AsyncIterator[WebBackend]:
+    from activities.external import open_hris
+    from pathways.cli import command_database
+    from pathways.temporal import connect
+
+    client = await connect(settings)
+    pool = await command_database(settings)
+    try:
+        async with open_hris(settings.systems, lambda: command_database(settings)) as hris:
+            yield WebBackend(
+                client, pool, hris, settings.temporal_task_queue, settings.non_hr_actors,
+                program_years(default_program_folders(settings)),
+            )  # fmt: skip
+    finally:
+        await pool.close()
+
+
+__all__ = ["ProgressRow", "WebBackend", "create_web_app", "program_years"]

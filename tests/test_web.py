@@ -1,0 +1,397 @@
+"""The web app in a real browser: Playwright driving Debian's Chromium against the app served by
+uvicorn on a free port, a time-skipping Temporal server with a worker, and a real PostgreSQL.
+
+With SCREENSHOTS=1 the main pages are saved to docs/screenshots/ for the README.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from activities.local_systems import LocalHris
+from activities.readmodel import TEACHER_LEADER_PROGRESS, ReadModel
+from domain.external import Employee
+from domain.program import ProgramYear, Role
+from domain.teacher_leader.events import DecisionOutcome, SelectionScores
+from domain.teacher_leader.journey import (
+    Application,
+    DecideApplication,
+    JourneyStatus,
+    SignCommitment,
+    Stage,
+    SubmitDeliverable,
+)
+from pathways.api import serve_api
+from pathways.config import Settings
+from pathways.journeys import start_teacher_leader
+from pathways.sample_year import teacher_leader_year
+from pathways.web.app import WebBackend, create_web_app
+from tests.journey_kit import (
+    OTHER_PRINCIPAL,
+    PRINCIPAL,
+    SCHOOL,
+    local_today,
+    running_worker,
+    seed_district,
+)
+from tests.test_api import free_port
+from workflows.teacher_leader import TeacherLeaderJourney
+
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+HAVE_CHROMIUM = os.path.exists(CHROMIUM)
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+SHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
+ACTIVE = [f"t-{n:02d}" for n in range(1, 31)]
+APPLIED, PENDING = "t-31", "t-32"
+SCORES = SelectionScores(time=4, mindset=3, skillset=3, experience=3)
+
+
+@dataclass
+class Web:
+    url: str
+    client: Client
+    pool: asyncpg.Pool
+    program: ProgramYear
+    journeys: dict[str, str]
+    browser: Browser
+
+    async def page_as(self, who: str) -> Page:
+        page = await (await self.browser.new_context()).new_page()
+        answer = await page.goto(f"{self.url}/sign-in?q={who}")
+        assert answer is not None and answer.ok, await page.content()
+        await page.select_option("#employee_id", value=who)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_url(f"{self.url}/")
+        return page
+
+    async def status(self, teacher: str) -> JourneyStatus:
+        handle = self.client.get_workflow_handle(self.journeys[teacher])
+        answer: JourneyStatus = await handle.query(TeacherLeaderJourney.status)
+        return answer
+
+
+async def _seed(pool: asyncpg.Pool) -> None:
+    await seed_district(pool, [*ACTIVE, APPLIED, PENDING])
+    hris = LocalHris(pool)
+    for employee_id, name, role in (
+        ("ana", "Ana Torres", "program_office"),
+        ("maya", "Maya Patel", "program_director"),
+        ("lee", "Jordan Lee", "coach"),
+    ):
+        await hris.upsert_employee(
+            Employee(employee_id=employee_id, full_name=name, role=role,
+                     email=f"{employee_id}@district.example")
+        )  # fmt: skip
+
+
+async def _journeys(
+    client: Client, pool: asyncpg.Pool, program: ProgramYear, queue: str
+) -> dict[str, str]:
+    hris = LocalHris(pool)
+    gate = asyncio.Semaphore(8)
+
+    async def one(teacher: str) -> tuple[str, str]:
+        async with gate:
+            application = Application(employee_id=teacher, role=Role.PEER_COACH, school_id=SCHOOL)
+            handle, _ = await start_teacher_leader(client, hris, program, application, queue)
+            if teacher == APPLIED:
+                return teacher, handle.id
+            decide = DecideApplication(
+                outcome=DecisionOutcome.ACCEPTED, scores=SCORES, decided_by="office:ana"
+            )
+            await handle.execute_update(TeacherLeaderJourney.decide, decide)
+            if teacher == PENDING:
+                return teacher, handle.id
+            for signer in (teacher, PRINCIPAL):
+                await handle.execute_update(
+                    TeacherLeaderJourney.sign_commitment, SignCommitment(signer_id=signer)
+                )
+            return teacher, handle.id
+
+    return dict(await asyncio.gather(*(one(t) for t in [*ACTIVE, APPLIED, PENDING])))
+
+
+@pytest.fixture
+async def web(
+    own_env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str, tmp_path: Path
+) -> AsyncIterator[Web]:
+    assert HAVE_CHROMIUM, f"no Chromium at {CHROMIUM}: `make test` installs it"
+    await _seed(pool)
+    program = teacher_leader_year(await local_today(own_env))
+    client = own_env.client
+    port, stop = free_port(), asyncio.Event()
+    settings = Settings.model_validate(
+        {"PATHWAYS_DATA_DIR": tmp_path, "WEB_LOCAL_SIGN_IN": True, "WEB_PORT": port,
+         "NON_HR_ACTORS": "hris,university,payroll,auditor:kay"}
+    )  # fmt: skip
+    backend = WebBackend(
+        client, pool, LocalHris(pool), task_queue, settings.non_hr_actors,
+        {program.program_year: program},
+    )  # fmt: skip
+    model = ReadModel(pool, projection=TEACHER_LEADER_PROGRESS)
+    async with running_worker(client, pool, task_queue), async_playwright() as playwright:
+        journeys = await _journeys(client, pool, program, task_queue)
+        following = asyncio.create_task(model.follow(stop, every_seconds=0.2))
+        server = asyncio.create_task(
+            serve_api(create_web_app(settings, backend), "127.0.0.1", port, stop)
+        )
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for _ in range(200):  # the read model has every journey at its stage
+                n = await pool.fetchval(
+                    "SELECT count(*) FROM teacher_leader_progress WHERE stage = 'active'"
+                )
+                if n == len(ACTIVE):
+                    break
+                await asyncio.sleep(0.1)
+            yield Web(f"http://127.0.0.1:{port}", client, pool, program, journeys, browser)
+        finally:
+            await browser.close()
+            stop.set()
+            await server
+            await following
+
+
+async def unlabelled(page: Page) -> list[str]:
+    """Every visible form control without a label (or aria-label)."""
+    found: list[str] = await page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea')]
+            .filter(el => el.type !== 'hidden')
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                          && !el.getAttribute('aria-labelledby'))
+            .map(el => el.name || el.id)"""
+    )
+    return found
+
+
+async def shot(page: Page, name: str) -> None:
+    if os.environ.get("SCREENSHOTS") == "1":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+async def csrf_of(page: Page) -> str:
+    token: str = await page.locator("input[name=csrf]").first.get_attribute("value") or ""
+    return token
+
+
+def past_session(program: ProgramYear, today: Any) -> Any:
+    return next(
+        s for s in sorted(program.sessions, key=lambda s: s.on)
+        if s.on < today and s.applies_to(Role.PEER_COACH)
+    )  # fmt: skip
+
+
+async def test_the_program_office_works_a_day_in_the_browser(
+    web: Web, own_env: WorkflowEnvironment
+) -> None:
+    first = web.journeys[ACTIVE[0]]
+    await web.client.get_workflow_handle(first).execute_update(
+        TeacherLeaderJourney.submit_deliverable,
+        SubmitDeliverable(deliverable_id=_deliverable(web.program), submitted_by=ACTIVE[0]),
+    )
+    page = await web.page_as("ana")
+    year = web.program.program_year
+    assert await page.get_by_text("Local sign-in is on").is_visible()
+    assert await unlabelled(page) == []
+
+    # The roster: every journey, what blocks each stipend, a filter.
+    await page.get_by_role("link", name=year).click()
+    assert await page.locator("#roster-count").inner_text() == "32 journeys"
+    assert await page.locator("table.roster tbody tr").count() == 32
+    assert "not yet attended" in await page.locator("table.roster").inner_text()
+    assert await unlabelled(page) == []
+    await shot(page, "roster")
+    await page.select_option("#f-stage", "applied")
+    await page.get_by_role("button", name="Filter").click()
+    assert await page.locator("#roster-count").inner_text() == "1 journeys"
+
+    # The attendance sheet of 30, by keyboard only: two absent (one made up), the rest present.
+    session = past_session(web.program, await local_today(own_env))
+    await page.goto(f"{web.url}/years/{year}/sessions/{session.session_id}")
+    assert await page.locator("table tbody tr").count() == 30
+    assert await unlabelled(page) == []
+    for row in (0, 1):
+        await page.locator(f"input[name=status-{row}][value='']").focus()
+        await page.keyboard.press("ArrowRight")  # present
+        await page.keyboard.press("ArrowRight")  # absent
+    await page.locator("#made-up-1").focus()
+    await page.keyboard.type(session.on.strftime("%m%d%Y"))
+    await shot(page, "attendance-sheet")
+    await page.get_by_role("button", name="Save: everyone not marked is present").focus()
+    await page.keyboard.press("Enter")
+    heading = page.locator("#results-h")
+    await heading.wait_for()
+    assert await heading.inner_text() == "Saved: 30 recorded, 0 unchanged, 0 refused"
+    assert await page.locator(".results li").count() == 30
+    marks = [
+        (await web.status(t)).attendance.get(session.session_id) for t in ACTIVE
+    ]  # fmt: skip
+    assert marks[0] == "absent"
+    assert marks[1] is not None and marks[1].startswith("made up")
+    assert marks[2:] == ["present"] * 28
+
+    # The queues: one application to decide, one deliverable to review.
+    await page.get_by_role("link", name="Queues", exact=True).click()
+    assert "Applications to decide (1)" in await page.content()
+    assert "Deliverables to review (1)" in await page.content()
+    await shot(page, "queues")
+
+    # Review the deliverable on its journey's page; decide the application.
+    await page.goto(f"{web.url}/journeys/{first}")
+    assert await unlabelled(page) == []
+    await shot(page, "journey")
+    review = page.locator("form", has=page.get_by_role("heading", name="Review a deliverable"))
+    await review.get_by_role("button", name="Review a deliverable").click()
+    assert "Review a deliverable: done." in await page.locator(".flash").inner_text()
+    status = await web.status(ACTIVE[0])
+    assert status.deliverables[_deliverable(web.program)] == "accepted"
+
+    await page.goto(f"{web.url}/journeys/{web.journeys[APPLIED]}")
+    for name in ("time", "mindset", "skillset", "experience"):
+        await page.fill(f"#score-{name}", "3")
+    await page.get_by_role("button", name="Decide the application").click()
+    assert "done" in await page.locator(".flash").inner_text()
+    assert (await web.status(APPLIED)).stage is Stage.COMMITMENT_PENDING
+
+    # A refusal is words on the page, and changes nothing: this session is already recorded.
+    await page.goto(f"{web.url}/years/{year}/sessions/{session.session_id}")
+    await page.locator("input[name=status-2][value=absent]").check()
+    await page.get_by_role("button", name="Save only the marks given").click()
+    refused = page.locator(".results li.refused")
+    assert await refused.count() == 1
+    assert "give the reason for the correction" in await refused.inner_text()
+    assert (await web.status(ACTIVE[2])).attendance[session.session_id] == "present"
+
+    # A form without this session's token is refused before anything is sent.
+    answer = await page.request.post(
+        f"{web.url}/journeys/{first}/actions/withdraw", form={"reason": "forged"}
+    )
+    assert answer.status == 403
+    assert (await web.status(ACTIVE[0])).stage is Stage.ACTIVE
+
+    # A report: its chart, its table, and a CSV that matches the table.
+    await page.goto(f"{web.url}/reports/attendance?year={year}")
+    assert await page.locator("svg.chart rect").count() > 0
+    assert await unlabelled(page) == []
+    await shot(page, "report-attendance")
+    cells = await page.locator("#report-table").evaluate(
+        "t => [...t.rows].map(r => [...r.cells].map(c => c.innerText))"
+    )
+    download = await page.request.get(f"{web.url}/reports/attendance.csv?year={year}")
+    assert list(csv.reader(io.StringIO(await download.text()))) == cells
+    row = next(r for r in cells if r[1] == session.title)
+    assert row[2:7] == ["30", "28", "1", "1", "0"]
+
+
+async def test_auditors_read_and_change_nothing(web: Web) -> None:
+    page = await web.page_as("auditor:kay")
+    first = web.journeys[ACTIVE[0]]
+    await page.goto(f"{web.url}/journeys/{first}")
+    assert await page.get_by_role("heading", name="What you can do").count() == 0
+    assert await page.locator("table.timeline tbody tr").count() > 0
+    token = await csrf_of(page)
+    await page.request.post(
+        f"{web.url}/journeys/{first}/actions/withdraw",
+        form={"csrf": token, "reason": "audit"},
+        max_redirects=0,
+    )
+    await page.goto(f"{web.url}/journeys/{first}")
+    assert "auditor:kay cannot" in await page.locator(".flash").inner_text()
+    assert (await web.status(ACTIVE[0])).stage is Stage.ACTIVE
+    await page.goto(f"{web.url}/reports/stipends?year={web.program.program_year}")
+    assert await page.locator("svg.chart").count() == 1
+
+
+async def test_teachers_and_principals_see_and_do_only_their_own(web: Web) -> None:
+    own, other = web.journeys[ACTIVE[0]], web.journeys[ACTIVE[1]]
+    teacher = await web.page_as(ACTIVE[0])
+    assert "Your journeys" in await teacher.content()
+    await teacher.goto(f"{web.url}/journeys/{own}")
+    await teacher.get_by_role("button", name="Submit a deliverable").click()
+    assert "Submit a deliverable: done." in await teacher.locator(".flash").inner_text()
+    assert await teacher.get_by_role("heading", name="Review a deliverable").count() == 0
+    # Reviewing her own deliverable by a forged form is refused by the policy, in words.
+    token = await csrf_of(teacher)
+    await teacher.request.post(
+        f"{web.url}/journeys/{own}/actions/review",
+        form={"csrf": token, "deliverable_id": _deliverable(web.program), "verdict": "accept"},
+        max_redirects=0,
+    )
+    await teacher.goto(f"{web.url}/journeys/{own}")
+    flash = await teacher.locator(".flash").inner_text()
+    assert "cannot review a deliverable" in flash and "policy.not_permitted" in flash
+    assert (await web.status(ACTIVE[0])).deliverables[_deliverable(web.program)] == "submitted"
+    # Another teacher's journey is not hers to see.
+    answer = await teacher.goto(f"{web.url}/journeys/{other}")
+    assert answer is not None and answer.status == 403
+    assert "not yours to see" in await teacher.content()
+    roster = await teacher.goto(f"{web.url}/years/{web.program.program_year}")
+    assert roster is not None
+    assert await teacher.locator("table.roster tbody tr").count() == 1
+
+    # The other school's principal cannot see or sign this school's commitment.
+    pending = web.journeys[PENDING]
+    stranger = await web.page_as(OTHER_PRINCIPAL)
+    answer = await stranger.goto(f"{web.url}/journeys/{pending}")
+    assert answer is not None and answer.status == 403
+    token = await csrf_of(stranger)
+    forged = await stranger.request.post(
+        f"{web.url}/journeys/{pending}/actions/sign", form={"csrf": token}
+    )
+    assert forged.status == 403
+    assert (await web.status(PENDING)).awaiting_signatures == ["teacher", "principal"]
+
+    # The school's principal finds the commitment in the queue and signs; then the teacher.
+    principal = await web.page_as(PRINCIPAL)
+    await principal.get_by_role("link", name="Queues", exact=True).click()
+    queue = principal.locator("section", has=principal.get_by_role("heading", name="Commitments"))
+    await queue.get_by_role("link", name=f"Teacher {PENDING}").click()
+    await principal.get_by_role("button", name="Sign the joint commitment").click()
+    assert "done" in await principal.locator(".flash").inner_text()
+    signer = await web.page_as(PENDING)
+    await signer.goto(f"{web.url}/journeys/{pending}")
+    await signer.get_by_role("button", name="Sign the joint commitment").click()
+    await signer.locator("#stage").filter(has_text="active").wait_for()
+    assert (await web.status(PENDING)).stage is Stage.ACTIVE
+
+
+def _deliverable(program: ProgramYear) -> str:
+    return program.deliverables_for(Role.PEER_COACH)[0].deliverable_id
+
+
+async def test_a_session_ends_when_idle_and_after_its_longest() -> None:
+    from starlette.requests import Request
+
+    from domain.policy import Viewer
+    from pathways.web import auth
+
+    rules = auth.SessionRules(idle_seconds=60, max_seconds=3600)
+    request = Request({"type": "http", "session": {}})
+    auth.sign_in(request, Viewer("office:ana", "Ana Torres", "program_office"), "local")
+    assert auth.signed_in(request, rules).actor == "office:ana"
+    request.session["seen"] -= 61
+    with pytest.raises(auth.SignInNeeded, match="without activity"):
+        auth.signed_in(request, rules)
+    auth.sign_in(request, Viewer("office:ana", "Ana Torres", "program_office"), "local")
+    request.session["since"] -= int(timedelta(hours=2).total_seconds())
+    with pytest.raises(auth.SignInNeeded, match="has ended"):
+        auth.signed_in(request, rules)
