@@ -124,10 +124,10 @@ async def up(settings: Settings) -> None:
     from pathways.api import Backend, create_app, serve_api
     from pathways.temporal import connect
     from pathways.web.app import (
+        ProgramShelf,
         WebBackend,
         create_web_app,
         default_program_folders,
-        program_years,
     )
     from worker import open_services, serve
 
@@ -176,7 +176,7 @@ async def up(settings: Settings) -> None:
             )
             web_backend = WebBackend(
                 client, services.pool, services.external.hris, settings.temporal_task_queue,
-                settings.non_hr_actors, program_years(default_program_folders(settings)),
+                settings.non_hr_actors, ProgramShelf(default_program_folders(settings)),
             )  # fmt: skip
             web = asyncio.create_task(
                 serve_api(create_web_app(settings, web_backend), settings.web_host,

@@ -40,7 +40,7 @@ from pathways.api import serve_api
 from pathways.config import Settings
 from pathways.journeys import start_teacher_leader
 from pathways.sample_year import teacher_leader_year
-from pathways.web.app import WebBackend, create_web_app
+from pathways.web.app import ProgramShelf, WebBackend, create_web_app
 from tests.journey_kit import (
     OTHER_PRINCIPAL,
     PRINCIPAL,
@@ -144,7 +144,7 @@ async def web(
     )  # fmt: skip
     backend = WebBackend(
         client, pool, LocalHris(pool), task_queue, settings.non_hr_actors,
-        {program.program_year: program},
+        ProgramShelf((), {program.program_year: program}),
     )  # fmt: skip
     model = ReadModel(pool, projection=TEACHER_LEADER_PROGRESS)
     async with running_worker(client, pool, task_queue), async_playwright() as playwright:
@@ -185,7 +185,7 @@ async def unlabelled(page: Page) -> list[str]:
 async def shot(page: Page, name: str) -> None:
     if os.environ.get("SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        await page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 async def csrf_of(page: Page) -> str:
@@ -395,3 +395,52 @@ async def test_a_session_ends_when_idle_and_after_its_longest() -> None:
     request.session["since"] -= int(timedelta(hours=2).total_seconds())
     with pytest.raises(auth.SignInNeeded, match="has ended"):
         auth.signed_in(request, rules)
+
+
+async def test_staff_sign_in_with_the_districts_identity_provider(
+    client: Client, pool: asyncpg.Pool, task_queue: str, tmp_path: Path
+) -> None:
+    from tests.fake_idp import CLIENT_ID, CLIENT_SECRET, FakeIdp
+
+    await _seed(pool)
+    idp, stop = FakeIdp(), asyncio.Event()
+    idp_port, port = free_port(), free_port()
+    idp.issuer = f"http://127.0.0.1:{idp_port}"
+    settings = Settings.model_validate(
+        {"PATHWAYS_DATA_DIR": tmp_path, "WEB_PORT": port, "OIDC_ISSUER": idp.issuer,
+         "OIDC_CLIENT_ID": CLIENT_ID, "OIDC_CLIENT_SECRET": CLIENT_SECRET}
+    )  # fmt: skip
+    backend = WebBackend(client, pool, LocalHris(pool), task_queue, settings.non_hr_actors)
+    url = f"http://127.0.0.1:{port}"
+    servers = [
+        asyncio.create_task(serve_api(idp.app, "127.0.0.1", idp_port, stop)),
+        asyncio.create_task(serve_api(create_web_app(settings, backend), "127.0.0.1", port, stop)),
+    ]
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = await browser.new_page()
+            await page.goto(f"{url}/queues")  # a page that needs a session sends to sign-in
+            assert "/sign-in?next=%2Fqueues" in page.url
+            assert await page.get_by_text("Local sign-in is on").count() == 0
+            assert await page.locator("#employee_id").count() == 0  # no list of people
+
+            idp.signs_in = {"employee_id": "ana"}
+            await page.get_by_role("link", name="Sign in with the district's account").click()
+            await page.wait_for_url(f"{url}/queues")
+            assert "Ana Torres · program office" in await page.locator(".who").inner_text()
+            await page.get_by_role("button", name="Sign out").click()
+
+            idp.signs_in = {"employee_id": "e-0404"}  # someone HR does not list
+            await page.get_by_role("link", name="Sign in with the district's account").click()
+            await page.wait_for_url(f"{url}/sign-in")
+            assert "HR has no employee 'e-0404'" in await page.locator(".flash").inner_text()
+
+            idp.signs_in = {"email": "ana@district.example"}  # no employee id in the token
+            await page.get_by_role("link", name="Sign in with the district's account").click()
+            await page.wait_for_url(f"{url}/sign-in")
+            assert "has no 'employee_id'" in await page.locator(".flash").inner_text()
+            await browser.close()
+    finally:
+        stop.set()
+        await asyncio.gather(*servers)

@@ -75,22 +75,40 @@ class WebBackend:
     hris: Hris
     task_queue: str
     non_hr_actors: tuple[str, ...]
-    programs: dict[str, ProgramYear] = field(default_factory=dict)
-    """The program years the app knows the calendar and rules of, by `program_year`."""
+    shelf: ProgramShelf = field(default_factory=lambda: ProgramShelf(()))
+
+    @property
+    def programs(self) -> dict[str, ProgramYear]:
+        """The program years the app knows the calendar and rules of, by `program_year`."""
+        return self.shelf.programs()
 
 
-def program_years(folders: tuple[Path, ...]) -> dict[str, ProgramYear]:
-    """Every teacher leader program year defined in the folders (a later folder's file for the
-    same year wins); files of other kinds are passed over."""
-    found: dict[str, ProgramYear] = {}
-    for folder in folders:
-        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
-            try:
-                program = load_program_year(path)
-            except Exception:  # not a teacher leader year: another kind of definition file
-                continue
-            found[program.program_year] = program
-    return found
+class ProgramShelf:
+    """Every teacher leader program year defined in some folders (a later folder's file for the
+    same year wins; files of other kinds are passed over), read again when a file changes, so
+    a definition written while the app runs (`pathways sample-year`) is there on the next page."""
+
+    def __init__(self, folders: tuple[Path, ...], fixed: dict[str, ProgramYear] | None = None):
+        self._folders = folders
+        self._fixed = fixed or {}
+        self._seen: tuple[tuple[str, int], ...] | None = None
+        self._found: dict[str, ProgramYear] = {}
+
+    def programs(self) -> dict[str, ProgramYear]:
+        if not self._folders:
+            return self._fixed
+        files = [p for f in self._folders if f.is_dir() for p in sorted(f.glob("*.toml"))]
+        seen = tuple((str(p), p.stat().st_mtime_ns) for p in files)
+        if seen != self._seen:
+            found: dict[str, ProgramYear] = {}
+            for path in files:
+                try:
+                    program = load_program_year(path)
+                except Exception:  # not a teacher leader year: another kind of definition file
+                    continue
+                found[program.program_year] = program
+            self._seen, self._found = seen, found
+        return {**self._found, **self._fixed}
 
 
 def default_program_folders(settings: Settings) -> tuple[Path, ...]:
@@ -890,10 +908,10 @@ async def open_web_backend(settings: Settings) -> AsyncIterator[WebBackend]:
         async with open_hris(settings.systems, lambda: command_database(settings)) as hris:
             yield WebBackend(
                 client, pool, hris, settings.temporal_task_queue, settings.non_hr_actors,
-                program_years(default_program_folders(settings)),
+                ProgramShelf(default_program_folders(settings)),
             )  # fmt: skip
     finally:
         await pool.close()
 
 
-__all__ = ["ProgressRow", "WebBackend", "create_web_app", "program_years"]
+__all__ = ["ProgramShelf", "ProgressRow", "WebBackend", "create_web_app"]
