@@ -28,6 +28,7 @@ SCENARIOS = {
     8: "queries and updates during a bulk start",
     9: "catalog journey-years",
     10: "OneRoster diff and HR event delivery",
+    11: "web pages with 10,000 journeys",
 }
 
 
@@ -95,6 +96,10 @@ async def main() -> None:
         from bench import oneroster
 
         await oneroster.run(options)
+    if 11 in chosen:
+        from bench import web_pages
+
+        await web_pages.run(options)
     console.print(f"[dim]benchmarks took {time.perf_counter() - began:.0f} s[/dim]")
 
 

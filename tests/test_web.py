@@ -444,3 +444,63 @@ async def test_staff_sign_in_with_the_districts_identity_provider(
     finally:
         stop.set()
         await asyncio.gather(*servers)
+
+
+async def test_fellowship_seats_waitlist_and_service_commitments(
+    own_env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str, tmp_path: Path
+) -> None:
+    from activities.enrollment import start_journey
+    from domain.program import SERVICE_RULES
+    from domain.service_commitment.rules import load_service_rules
+    from domain.service_commitment.start import SERVICE_COMMITMENT, ServiceCommitmentInput
+    from tests.test_fellowship import apply, program_near, seed_fellows, select
+
+    fellows = {f"f-{n}": "teacher" for n in range(1, 4)}
+    await seed_fellows(pool, fellows)
+    await _seed(pool)
+    client = own_env.client
+    program = await program_near(own_env, task_queue, cohort_capacity=2)
+    port, stop = free_port(), asyncio.Event()
+    settings = Settings.model_validate(
+        {"PATHWAYS_DATA_DIR": tmp_path, "WEB_LOCAL_SIGN_IN": True, "WEB_PORT": port}
+    )
+    backend = WebBackend(client, pool, LocalHris(pool), task_queue, settings.non_hr_actors)
+    async with running_worker(client, pool, task_queue), async_playwright() as playwright:
+        for who in fellows:
+            await select(await apply(client, program, task_queue, who))
+        today = await local_today(own_env)
+        commitment = ServiceCommitmentInput(
+            program=program.program_id, fellow_id="f-1", graduated_on=today,
+            assistance_cents=3_000_000, rules=load_service_rules(SERVICE_RULES),
+            program_office_email="office@district.example",
+        )  # fmt: skip
+        await start_journey(client, LocalHris(pool), SERVICE_COMMITMENT, commitment, task_queue)
+        for _ in range(100):  # its first events are in the log
+            if await pool.fetchval(
+                "SELECT count(*) FROM events WHERE stream_id LIKE 'service-commitment/%'"
+            ):
+                break
+            await asyncio.sleep(0.1)
+        server = asyncio.create_task(
+            serve_api(create_web_app(settings, backend), "127.0.0.1", port, stop)
+        )
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        web = Web(f"http://127.0.0.1:{port}", client, pool, teacher_leader_year(today), {}, browser)
+        try:
+            page = await web.page_as("ana")
+            await page.get_by_role("link", name="Fellowships").click()
+            await page.get_by_role("link", name=program.program_id).click()
+            assert await page.locator("#seat-count").inner_text() == (
+                "2 of 2 seats taken, 1 waiting, 0 gave up a place; enrollment is open."
+            )
+            rows = await page.locator("#commitments tbody tr").all_inner_texts()
+            assert len(rows) == 1 and rows[0].startswith("f-1")
+            assert "$30,000.00" in rows[0]  # leaving now repays all the assistance
+            assert await unlabelled(page) == []
+            teacher = await web.page_as("f-2")
+            answer = await teacher.goto(f"{web.url}/fellowships/{program.program_id}")
+            assert answer is not None and answer.status == 403
+        finally:
+            await browser.close()
+            stop.set()
+            await server

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -556,6 +556,38 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         return page(request, "person.html", viewer=viewer, employee=employee, career=career,
                     journeys=journeys)  # fmt: skip
 
+    # --- fellowships: seats, waitlist and service commitments -------------------------------
+
+    @app.get("/fellowships", response_class=HTMLResponse)
+    async def fellowships(request: Request, viewer: Signed, backend: Backed) -> HTMLResponse:
+        _check_reports(viewer)
+        from domain.fellowship.cohort import cohort_id
+
+        prefix = cohort_id("")
+        ids = await EventStore(backend.pool).stream_ids(prefix)
+        return page(request, "fellowships.html", viewer=viewer,
+                    programs=[i.removeprefix(prefix) for i in ids])  # fmt: skip
+
+    @app.get("/fellowships/{program_id}", response_class=HTMLResponse)
+    async def fellowship(
+        request: Request, program_id: str, viewer: Signed, backend: Backed
+    ) -> HTMLResponse:
+        _check_reports(viewer)
+        from domain.fellowship.cohort import CohortSeats, cohort_id
+
+        try:
+            handle = backend.client.get_workflow_handle(cohort_id(program_id))
+            seats: CohortSeats | None = await handle.query("roster", result_type=CohortSeats)
+        except (RPCError, WorkflowQueryFailedError):
+            seats = None
+        commitments = await _commitments(backend, program_id)
+        if seats is None and not commitments:
+            raise NotFound(f"no fellowship cohort {program_id!r}")
+        return page(request, "fellowship.html", viewer=viewer, program_id=program_id,
+                    seats=seats, commitments=commitments,
+                    owed=sum(c.owed_cents for c in commitments),
+                    at_risk=sum(c.owed_if_left_today_cents for c in commitments))  # fmt: skip
+
     # --- reports ----------------------------------------------------------------------------
 
     @app.get("/reports", response_class=HTMLResponse)
@@ -877,6 +909,25 @@ async def _queues(backend: WebBackend, viewer: Viewer, limit: int) -> dict[str, 
         "deliverables": [w for w in office if w.item_id and w.what != "application to decide"],
         "signatures": signatures,
     }
+
+
+async def _commitments(backend: WebBackend, program_id: str) -> list[Any]:
+    """Every service commitment of the program, from the event log, as of the district's
+    today: served, remaining, the deadline, and what leaving now would cost."""
+    from domain.calendar import local_date
+    from domain.program import SERVICE_RULES
+    from domain.service_commitment import journey as sc
+    from domain.service_commitment.rules import load_service_rules
+    from domain.service_commitment.start import commitment_id
+
+    rules = load_service_rules(SERVICE_RULES)
+    today = local_date(datetime.now(UTC), rules.time_zone)
+    store = EventStore(backend.pool)
+    found = []
+    for stream in await store.stream_ids(commitment_id(program_id, "")):
+        events = [e.to_domain() for e in await store.read_stream(stream)]
+        found.append(sc.status(sc.fold(events, rules), rules, today))
+    return found
 
 
 def _oauth(settings: Settings) -> Any:
