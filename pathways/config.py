@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from activities.external import SystemsConfig
 from domain import policy
 from domain.career.rules import SHIPPED_RULES
+from domain.needs import SAMPLE_NEEDS
+from domain.success_factors import SHIPPED_FACTORS
 
 _HOST_PORT = re.compile(r"^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
 
@@ -80,6 +82,10 @@ class Settings(BaseSettings):
     )
     # The district's enrollment rules (which HR facts start, offer or require which pathway).
     enrollment_rules: Path = Field(SHIPPED_RULES, alias="ENROLLMENT_RULES")
+    needs_file: Path = Field(SAMPLE_NEEDS, alias="NEEDS_FILE")
+    """The district's leadership needs by stakeholder group (the needs assessment's CSV)."""
+    success_factors: Path = Field(SHIPPED_FACTORS, alias="SUCCESS_FACTORS")
+    """The success-factor placement's rules (TOML)."""
     audit_checkpoint_seconds: float = Field(300.0, alias="AUDIT_CHECKPOINT_SECONDS", ge=0)
     history_archive_seconds: float = Field(3600.0, alias="HISTORY_ARCHIVE_SECONDS", ge=0)
     worker_versioning: bool = Field(True, alias="PATHWAYS_WORKER_VERSIONING")

@@ -149,7 +149,9 @@ async def web(
     model = ReadModel(pool, projection=TEACHER_LEADER_PROGRESS)
     async with running_worker(client, pool, task_queue), async_playwright() as playwright:
         journeys = await _journeys(client, pool, program, task_queue)
-        following = asyncio.create_task(model.follow(stop, every_seconds=0.2))
+        following = asyncio.gather(
+            model.follow(stop, every_seconds=0.2), ReadModel(pool).follow(stop, every_seconds=0.2)
+        )
         server = asyncio.create_task(
             serve_api(create_web_app(settings, backend), "127.0.0.1", port, stop)
         )
@@ -300,6 +302,28 @@ async def test_the_program_office_works_a_day_in_the_browser(
     assert list(csv.reader(io.StringIO(await download.text()))) == cells
     row = next(r for r in cells if r[1] == session.title)
     assert row[2:7] == ["30", "28", "1", "1", "0"]
+
+    # Every report has its chart, and a CSV equal to its table.
+    for key in ("stipends", "reimbursements", "nominations", "certification", "needs",
+                "success-factors"):  # fmt: skip
+        answer = await page.goto(f"{web.url}/reports/{key}?year={year}")
+        assert answer is not None and answer.ok, key
+        assert await page.locator("svg.chart").count() == 1, key
+        cells = await page.locator("#report-table").evaluate(
+            "t => [...t.rows].map(r => [...r.cells].map(c => c.innerText))"
+        )
+        download = await page.request.get(f"{web.url}/reports/{key}.csv?year={year}")
+        assert list(csv.reader(io.StringIO(await download.text()))) == cells, key
+        if key == "certification":  # the principals and the director HR lists, none certified
+            assert sorted(r[0] for r in cells[1:]) == sorted([PRINCIPAL, OTHER_PRINCIPAL, "maya"])
+            assert {r[5] for r in cells[1:]} == {"not certified"}
+        if key == "needs":
+            teachers = next(r for r in cells[1:] if r[0] == "teachers")
+            assert "(32)" in teachers[1]  # the 32 teacher leaders
+        if key == "success-factors":
+            placed = {r[0]: r[1] for r in cells[1:4]}
+            assert placed["School leaders as instructional leaders"] == "less effective practices"
+            await shot(page, "report-success-factors")
 
 
 async def test_auditors_read_and_change_nothing(web: Web) -> None:

@@ -305,3 +305,14 @@ def notice_for(decision: Decision, employee_id: str, book: RuleBook) -> tuple[st
         subject = f"{name} due for {employee_id} by {decision.due_on}"
         body = f"{employee_id} must take {name} by {decision.due_on}: {rule.why} (rule {rule.id})."
     return subject, body
+
+
+def required_of(rules: EnrollmentRules, target: str) -> frozenset[str]:
+    """The HR titles whose holders the district's rules require `target` of (the roles of its
+    role-triggered `require` rules): for the certification coverage of administrators."""
+    return frozenset(
+        role
+        for r in rules.rules
+        if r.action is Do.REQUIRE and r.when is When.ROLE and r.target == target
+        for role in r.roles
+    )

@@ -44,11 +44,14 @@ from activities.systems import EmployeeNotFound, ExternalSystemError, Hris
 from domain import registry
 from domain.attendance import AttendanceStatus
 from domain.calendar import DEFAULT_TIME_ZONE
+from domain.career.rules import SHIPPED_RULES
 from domain.definitions import problems
 from domain.explain import explain
 from domain.money import dollars
+from domain.needs import SAMPLE_NEEDS
 from domain.policy import Action, Case, PolicyRefusal, Standing, Viewer, may, sees
 from domain.program import ProgramYear, Role, load_program_year
+from domain.success_factors import SHIPPED_FACTORS
 from domain.teacher_leader import journey as tl
 from domain.teacher_leader import worklist
 from domain.teacher_leader.events import CoachingStep, DecisionOutcome, SelectionScores, Signer
@@ -57,7 +60,7 @@ from pathways.config import Settings
 from pathways.logs import get_logger
 from pathways.refusals import refusal_of
 from pathways.web import auth
-from pathways.web.reports import REPORTS
+from pathways.web.reports import REPORTS, Context, NoProgramYear
 
 log = get_logger("web")
 HERE = Path(__file__).parent
@@ -76,6 +79,9 @@ class WebBackend:
     task_queue: str
     non_hr_actors: tuple[str, ...]
     shelf: ProgramShelf = field(default_factory=lambda: ProgramShelf(()))
+    needs_file: Path = SAMPLE_NEEDS
+    factors_file: Path = SHIPPED_FACTORS
+    rules_file: Path = SHIPPED_RULES
 
     @property
     def programs(self) -> dict[str, ProgramYear]:
@@ -684,12 +690,19 @@ def _check_reports(viewer: Viewer) -> None:
 async def _report(backend: WebBackend, key: str, year: str) -> Any:
     if key not in REPORTS:
         raise NotFound(f"no report {key!r}; reports: {', '.join(REPORTS)}")
-    program = backend.programs.get(year) if year else None
-    if program is None:
-        if not backend.programs:
-            raise NotFound("no program year is defined (WEB_PROGRAM_DIRS)")
-        program = backend.programs[max(backend.programs)]
-    return await REPORTS[key][1](backend.pool, program)
+    programs = backend.programs
+    program = programs.get(year) if year else None
+    if program is None and programs:
+        program = programs[max(programs)]
+    zone = program.time_zone if program else DEFAULT_TIME_ZONE
+    context = Context(
+        backend.pool, program, datetime.now(ZoneInfo(zone)).date(), backend.needs_file,
+        backend.factors_file, backend.rules_file,
+    )  # fmt: skip
+    try:
+        return await REPORTS[key][1](context)
+    except NoProgramYear:
+        raise NotFound("no program year is defined (WEB_PROGRAM_DIRS)") from None
 
 
 def _session(backend: WebBackend, program_year: str, session_id: str) -> tuple[ProgramYear, Any]:
@@ -959,7 +972,8 @@ async def open_web_backend(settings: Settings) -> AsyncIterator[WebBackend]:
         async with open_hris(settings.systems, lambda: command_database(settings)) as hris:
             yield WebBackend(
                 client, pool, hris, settings.temporal_task_queue, settings.non_hr_actors,
-                ProgramShelf(default_program_folders(settings)),
+                ProgramShelf(default_program_folders(settings)), settings.needs_file,
+                settings.success_factors, settings.enrollment_rules,
             )  # fmt: skip
     finally:
         await pool.close()

@@ -8,15 +8,30 @@ import io
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 
 import asyncpg
 from markupsafe import Markup
 
 from activities.eventstore import EventStore
+from activities.indicators import (
+    CERTIFICATION,
+    catalog_participants,
+    certification_of,
+    pathway_participants,
+    success_figures,
+)
 from activities.progress import Progress
 from activities.readmodel import ReadModel, stipend_outcomes
+from domain.career.rules import SHIPPED_RULES, load_rules, required_of
+from domain.catalog.definition import catalog_files, load_program
+from domain.councils import StakeholderGroup
 from domain.money import dollars
+from domain.needs import GROUP_LABELS, PATHWAY_GROUPS, SAMPLE_NEEDS, Offered, assess, load_needs
 from domain.program import ProgramYear, Role
+from domain.registry import PATHWAYS
+from domain.success_factors import FIGURES, SHIPPED_FACTORS, Level, load_factors, place
 from pathways.career_reports import career_states, nominations_graph
 from pathways.web.charts import Series, bars
 
@@ -39,10 +54,33 @@ class Report:
         return out.getvalue()
 
 
-Builder = Callable[[asyncpg.Pool, ProgramYear], Awaitable[Report]]
+@dataclass(frozen=True)
+class Context:
+    """What a report reads: the database, the program year asked for, the district's today,
+    and the district's files (its needs, the success-factor rules, the enrollment rules)."""
+
+    pool: asyncpg.Pool
+    program: ProgramYear | None
+    today: date
+    needs_file: Path = SAMPLE_NEEDS
+    factors_file: Path = SHIPPED_FACTORS
+    rules_file: Path = SHIPPED_RULES
+
+    def year(self) -> ProgramYear:
+        if self.program is None:
+            raise NoProgramYear("this report is of a program year, and the app knows none")
+        return self.program
 
 
-async def attendance(pool: asyncpg.Pool, program: ProgramYear) -> Report:
+class NoProgramYear(LookupError):
+    pass
+
+
+Builder = Callable[[Context], Awaitable[Report]]
+
+
+async def attendance(ctx: Context) -> Report:
+    pool, program = ctx.pool, ctx.year()
     progress = Progress(pool)
     counts = await progress.attendance_counts(program.program_year)
     expected = await progress.expected_by_role(program.program_year)
@@ -80,7 +118,8 @@ async def attendance(pool: asyncpg.Pool, program: ProgramYear) -> Report:
     )
 
 
-async def stipends(pool: asyncpg.Pool, program: ProgramYear) -> Report:
+async def stipends(ctx: Context) -> Report:
+    pool, program = ctx.pool, ctx.year()
     outcomes = await stipend_outcomes(pool, program.program_year)
     rows = [
         ["paid", "", str(outcomes.paid), dollars(outcomes.paid_cents)],
@@ -113,7 +152,8 @@ async def stipends(pool: asyncpg.Pool, program: ProgramYear) -> Report:
     )
 
 
-async def reimbursements(pool: asyncpg.Pool, program: ProgramYear) -> Report:
+async def reimbursements(ctx: Context) -> Report:
+    pool, program = ctx.pool, ctx.year()
     found = await ReadModel(pool).reimbursements_by_school(program.program_year)
     rows = [
         [r.school_id, str(r.teacher_leaders), f"{r.substitute_days:g}", dollars(r.amount_cents)]
@@ -135,7 +175,8 @@ async def reimbursements(pool: asyncpg.Pool, program: ProgramYear) -> Report:
     )
 
 
-async def nominations(pool: asyncpg.Pool, program: ProgramYear) -> Report:
+async def nominations(ctx: Context) -> Report:
+    pool = ctx.pool
     graph = nominations_graph(await career_states(EventStore(pool)))
     edges = graph["edges"]
     rows = [
@@ -161,9 +202,118 @@ async def nominations(pool: asyncpg.Pool, program: ProgramYear) -> Report:
     )
 
 
+async def certification(ctx: Context) -> Report:
+    titles = required_of(load_rules(ctx.rules_file), f"program:{CERTIFICATION}")
+    admins = await certification_of(ctx.pool, titles)
+    standings = [(a, a.standing(ctx.today)) for a in admins]
+    order = ["current", "expiring", "expired", "not certified"]
+    counts = Counter(s for _, s in standings)
+    covered = counts["current"] + counts["expiring"]
+    rows = [
+        [a.employee_id, a.full_name, a.role, a.school_id or "",
+         a.certified_until.isoformat() if a.certified_until else "", standing]
+        for a, standing in standings
+    ]  # fmt: skip
+    return Report(
+        key="certification",
+        title=f"Evaluation Certification of administrators on {ctx.today}",
+        about=f"Every administrator HR lists with a title the enrollment rules require "
+        f"Evaluation Certification of ({', '.join(sorted(titles))}): certified until when, and "
+        "whether it is current, expiring in the next 90 days, expired, or never held.",
+        columns=["employee", "name", "role", "school", "certified until", "standing"],
+        rows=rows,
+        chart=bars(
+            "Administrators by certification standing",
+            order,
+            [Series("administrators", [counts[o] for o in order])],
+        ),
+        notes=[
+            f"Coverage: {covered} of {len(admins)} administrators hold a current "
+            f"certification; {counts['expiring']} expire within 90 days."
+        ],
+    )
+
+
+async def needs(ctx: Context) -> Report:
+    definitions = [load_program(path) for path in catalog_files()]
+    taking = await catalog_participants(ctx.pool)
+    pathways = await pathway_participants(ctx.pool)
+    offered: dict[StakeholderGroup, list[Offered]] = {g: [] for g in StakeholderGroup}
+    for d in definitions:
+        for group in d.stakeholder_groups:
+            offered[group].append(Offered(d.key, d.title, taking.get(d.key, 0)))
+    for key, groups in PATHWAY_GROUPS.items():
+        for group in groups:
+            offered[group].append(Offered(key, PATHWAYS[key].title, pathways.get(key, 0)))
+    assessed = assess(offered, load_needs(ctx.needs_file))
+    rows = []
+    for a in assessed:
+        label = GROUP_LABELS[a.group]
+        programs = "; ".join(f"{o.title} ({o.participants})" for o in a.offered) or "none"
+        if not a.verdicts:
+            rows.append([label, programs, str(a.participants), "(no need recorded)", ""])
+        for v in a.verdicts:
+            rows.append([label, programs, str(a.participants), v.need.need,
+                         ("met: " if v.met else "not met: ") + v.why])  # fmt: skip
+    return Report(
+        key="needs",
+        title="Leadership needs assessment by stakeholder group",
+        about="For each stakeholder group (seed 000): the programs that develop it and how many "
+        "take part, and each need the district recorded, met or not and why.",
+        columns=["group", "programs (people taking part)", "taking part", "need", "assessment"],
+        rows=rows,
+        chart=bars(
+            "Needs per stakeholder group, met and not met",
+            [GROUP_LABELS[a.group] for a in assessed],
+            [
+                Series("met", [len(a.verdicts) - a.unmet for a in assessed]),
+                Series("not met", [a.unmet for a in assessed]),
+            ],
+        ),
+        notes=[
+            f"The needs are the district's file {ctx.needs_file.name} "
+            "(NEEDS_FILE; columns group, need, programs, source)."
+        ],
+    )
+
+
+async def success_factors(ctx: Context) -> Report:
+    titles = required_of(load_rules(ctx.rules_file), f"program:{CERTIFICATION}")
+    figures = await success_figures(ctx.pool, titles, ctx.today)
+    factors = load_factors(ctx.factors_file)
+    placed = place(factors, figures)
+    rank = {Level.LESS_EFFECTIVE: 1, Level.STATE_STANDARDS: 2, Level.COLLEGE_AND_CAREER: 3}
+    rows = [[p.criterion.title, p.level.value, "; ".join(p.why)] for p in placed]
+    rows += [
+        [f"figure: {name}", "" if value is None else f"{value:.2f}", FIGURES[name]]
+        for name, value in figures.items()
+    ]
+    return Report(
+        key="success-factors",
+        title=f"Success-factor placement, {factors.theme}",
+        about="For each criterion of seed 004, the level the pathway data supports (1 less "
+        "effective practices, 2 meeting state standards, 3 college and career readiness), "
+        "the conditions that put it there, and the figures.",
+        columns=["criterion", "level", "why"],
+        rows=rows,
+        chart=bars(
+            "Level supported (1 to 3)",
+            [p.criterion.title for p in placed],
+            [Series("level", [rank[p.level] for p in placed])],
+        ),
+        notes=[f"The rules are the district's file {ctx.factors_file.name} (SUCCESS_FACTORS)."],
+    )
+
+
 REPORTS: dict[str, tuple[str, Builder]] = {
     "attendance": ("Attendance across the year's sessions", attendance),
     "stipends": ("Stipends paid and withheld, and why", stipends),
     "reimbursements": ("Substitute reimbursement per school", reimbursements),
     "nominations": ("Nominations graph", nominations),
+    "certification": (
+        "Certification coverage of administrators, and what expires in 90 days",
+        certification,
+    ),
+    "needs": ("Needs assessment by stakeholder group (seed 000)", needs),
+    "success-factors": ("Success-factor placement (seed 004)", success_factors),
 }
