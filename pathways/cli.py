@@ -173,10 +173,19 @@ def build(model: type[BaseModel], **fields: Any) -> Any:
         fail(f"invalid input: {problems(error)}")
 
 
+def operator_identity(settings: Settings) -> str:
+    """Who runs this command, as Temporal records the sender of every start and update it
+    makes (beside the actor the journey records): `PATHWAYS_OPERATOR`, or the account and host."""
+    import getpass
+    import socket
+
+    return f"pathways-cli {settings.operator or getpass.getuser()}@{socket.gethostname()}"
+
+
 async def command_client(settings: Settings) -> Client:
     from pathways.temporal import connect
 
-    return await connect(settings, forward_core_logs=False)
+    return await connect(settings, forward_core_logs=False, identity=operator_identity(settings))
 
 
 #: How long a command waits for a journey that is still starting (looking its person up in HR)

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
         "pathways", alias="PATHWAYS_DEPLOYMENT_NAME", min_length=1, max_length=255
     )
     build_id: str | None = Field(None, alias="PATHWAYS_BUILD_ID", min_length=1, max_length=255)
+    operator: str | None = Field(None, alias="PATHWAYS_OPERATOR", min_length=1, max_length=100)
+    """Who runs `pathways` commands (e.g. operator:jo), recorded by Temporal as the sender of each
+    start and update; unset: the account running it."""
     non_hr_actors_text: str = Field("hris,university,payroll", alias="NON_HR_ACTORS")
     """Actors HR does not list who may act: systems, `auditor:<id>`, `operator:<id>`."""
 

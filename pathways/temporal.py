@@ -84,10 +84,13 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     )
 
 
-async def connect(settings: Settings, *, forward_core_logs: bool = True) -> Client:
+async def connect(
+    settings: Settings, *, forward_core_logs: bool = True, identity: str | None = None
+) -> Client:
     """A client for a long-running process forwards the SDK core's logs through structlog; a
     short command-line call keeps the SDK's default runtime, whose threads stop cleanly at exit
-    (a forwarding thread that outlives the interpreter would crash it)."""
+    (a forwarding thread that outlives the interpreter would crash it). `identity` is what
+    Temporal records as the sender of each start, signal and update (default: pid@host)."""
     try:
         return await Client.connect(
             settings.temporal_address,
@@ -96,6 +99,7 @@ async def connect(settings: Settings, *, forward_core_logs: bool = True) -> Clie
             api_key=settings.temporal_api_key,
             data_converter=DATA_CONVERTER,
             runtime=runtime() if forward_core_logs else None,
+            identity=identity,
         )
     except (RuntimeError, RPCError, OSError) as error:
         raise TemporalUnavailable(

@@ -323,13 +323,13 @@ def test_a_missing_definition_file_is_one_line(tmp_path: Path) -> None:
 
 
 async def run_against(
-    env: WorkflowEnvironment, *args: str, database_url: str = ""
+    env: WorkflowEnvironment, *args: str, database_url: str = "", **more: str
 ) -> subprocess.CompletedProcess[str]:
     """The command line against the test's Temporal server (and HR tables, where given),
     while the test's worker runs."""
     address = env.client.service_client.config.target_host
     database = {"DATABASE_URL": database_url} if database_url else {}
-    return await asyncio.to_thread(run, *args, TEMPORAL_ADDRESS=address, **database)
+    return await asyncio.to_thread(run, *args, TEMPORAL_ADDRESS=address, **database, **more)
 
 
 async def test_journey_ids_that_are_unknown_or_of_another_kind_or_ended_are_one_line(
@@ -483,7 +483,7 @@ async def test_a_command_sent_while_the_journey_is_still_starting_is_sent_again(
         run_against(
             dev_env, "commitment", "hr-event", started.workflow_id, "--change",
             "school_transfer", "--on", "2025-09-01", "--school", OTHER_SCHOOL,
-            database_url=database_url,
+            database_url=database_url, PATHWAYS_OPERATOR="operator:jo",
         )
     )  # fmt: skip
     await asyncio.sleep(3)
@@ -492,3 +492,11 @@ async def test_a_command_sent_while_the_journey_is_still_starting_is_sent_again(
         status = await started.handle.query(ServiceCommitment.status)
     assert result.returncode == 0, result.stderr
     assert status.school_id == OTHER_SCHOOL
+    # Temporal recorded who ran the command as the update's sender.
+    history = await started.handle.fetch_history()
+    senders = {
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.meta.identity
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    }
+    assert any(s.startswith("pathways-cli operator:jo@") for s in senders), senders
