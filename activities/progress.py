@@ -4,6 +4,7 @@ reports. Every list is paginated or bounded by a program year; none reads Tempor
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,14 +42,24 @@ class RosterPage:
     limit: int
 
 
-def _scope_sql(scope: Scope, params: list[Any]) -> str:
+def _scope_sql(scope: Scope, params: list[Any], *, principals: bool = True) -> str:
+    """The scope as SQL (`principals`: the table records each journey's principal; where it
+    does not, a principal's scope is their school)."""
     if scope.employee_id is not None:
         params.append(scope.employee_id)
         return f"employee_id = ${len(params)}"
+    if not principals and (scope.school_id is not None or scope.principal_id is not None):
+        params.append(scope.school_id)
+        return f"school_id = ${len(params)}"
     if scope.school_id is not None or scope.principal_id is not None:
         params += [scope.school_id, scope.principal_id]
         return f"(school_id = ${len(params) - 1} OR principal_id = ${len(params)})"
     return "true"
+
+
+def _like(search: str) -> str:
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _rows(records: list[asyncpg.Record]) -> list[ProgressRow]:
@@ -89,8 +100,7 @@ class Progress:
                 params.append(value)
                 where.append(f"{column} = ${len(params)}")
         if search:
-            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params.append(f"%{escaped}%")
+            params.append(_like(search))
             where.append(f"(full_name ILIKE ${len(params)} OR employee_id ILIKE ${len(params)})")
         clause = " AND ".join(where)
         async with self._pool.acquire() as conn:
@@ -173,3 +183,65 @@ class Progress:
             program_year,
         )
         return {r["role"]: r["n"] for r in records}
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    rows: list[dict[str, Any]]
+    total: int
+    offset: int
+    limit: int
+
+
+async def catalog_years(pool: asyncpg.Pool, scope: Scope = EVERYONE) -> list[tuple[str, str, int]]:
+    """Each catalog program's school years with journeys the reader may list, and how many."""
+    params: list[Any] = []
+    where = _scope_sql(scope, params, principals=False)
+    records = await pool.fetch(
+        f"SELECT program_key, school_year, count(*) AS n FROM program_journeys WHERE {where} "
+        "GROUP BY program_key, school_year ORDER BY program_key, school_year DESC",
+        *params,
+    )
+    return [(r["program_key"], r["school_year"], r["n"]) for r in records]
+
+
+async def catalog_roster(
+    pool: asyncpg.Pool,
+    program_key: str,
+    school_year: str,
+    scope: Scope = EVERYONE,
+    *,
+    stage: str | None = None,
+    search: str | None = None,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> CatalogPage:
+    """One page of a catalog program's journeys in a school year, by school and name."""
+    params: list[Any] = [program_key, school_year]
+    where = ["program_key = $1", "school_year = $2", _scope_sql(scope, params, principals=False)]
+    if stage:
+        params.append(stage)
+        where.append(f"stage = ${len(params)}")
+    if search:
+        params.append(_like(search))
+        where.append(f"(full_name ILIKE ${len(params)} OR employee_id ILIKE ${len(params)})")
+    clause = " AND ".join(where)
+    async with pool.acquire() as conn:
+        total = await conn.fetchval(
+            f"SELECT count(*) FROM program_journeys WHERE {clause}", *params
+        )
+        records = await conn.fetch(
+            "SELECT stream_id, employee_id, full_name, role, school_id, year_in_program, cycle, "
+            "stage, parts_completed, hours_earned, completed_on, certified_until, stipend_cents, "
+            f"end_reason FROM program_journeys WHERE {clause} "
+            f"ORDER BY school_id NULLS FIRST, full_name, stream_id "
+            f"OFFSET ${len(params) + 1} LIMIT ${len(params) + 2}",
+            *params, offset, limit,
+        )  # fmt: skip
+    rows = []
+    for r in records:
+        row = dict(r)
+        parts = row["parts_completed"]
+        row["parts_completed"] = json.loads(parts) if isinstance(parts, str) else list(parts)
+        rows.append(row)
+    return CatalogPage(rows, int(total), offset, limit)

@@ -24,7 +24,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.local_systems import LocalHris
-from activities.readmodel import TEACHER_LEADER_PROGRESS, ReadModel
+from activities.readmodel import PROGRAM_JOURNEYS, TEACHER_LEADER_PROGRESS, ReadModel
 from domain.external import Employee
 from domain.program import ProgramYear, Role
 from domain.teacher_leader.events import DecisionOutcome, SelectionScores
@@ -150,7 +150,9 @@ async def web(
     async with running_worker(client, pool, task_queue), async_playwright() as playwright:
         journeys = await _journeys(client, pool, program, task_queue)
         following = asyncio.gather(
-            model.follow(stop, every_seconds=0.2), ReadModel(pool).follow(stop, every_seconds=0.2)
+            model.follow(stop, every_seconds=0.2),
+            ReadModel(pool).follow(stop, every_seconds=0.2),
+            ReadModel(pool, projection=PROGRAM_JOURNEYS).follow(stop, every_seconds=0.2),
         )
         server = asyncio.create_task(
             serve_api(create_web_app(settings, backend), "127.0.0.1", port, stop)
@@ -345,10 +347,43 @@ async def test_auditors_read_and_change_nothing(web: Web) -> None:
     assert await page.locator("svg.chart").count() == 1
 
 
-async def test_teachers_and_principals_see_and_do_only_their_own(web: Web) -> None:
+async def test_teachers_and_principals_see_and_do_only_their_own(
+    web: Web, own_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    from activities.enrollment import start_journey
+    from domain.calendar import local_date
+    from domain.catalog.definition import CATALOG, load_program
+    from domain.catalog.start import PROGRAM, ProgramEnrollment, ProgramInput
+
+    certificate = load_program(CATALOG / "teacher_leader_certificate.toml")
+    today = local_date(await own_env.get_current_time(), certificate.time_zone)
+    certificate = certificate.shifted((today - timedelta(days=1) - certificate.starts).days)
+    enrollment = ProgramEnrollment(employee_id=ACTIVE[0], enrolled_by="office:ana")
+    started = await start_journey(
+        web.client, LocalHris(web.pool), PROGRAM,
+        ProgramInput(program=certificate, enrollment=enrollment), task_queue,
+    )  # fmt: skip
+    for _ in range(100):
+        if await web.pool.fetchval("SELECT count(*) FROM program_journeys"):
+            break
+        await asyncio.sleep(0.1)
     own, other = web.journeys[ACTIVE[0]], web.journeys[ACTIVE[1]]
     teacher = await web.page_as(ACTIVE[0])
     assert "Your journeys" in await teacher.content()
+    # Her catalog program, with what is still to complete; and her career's page.
+    await teacher.get_by_role("link", name="Programs", exact=True).click()
+    await teacher.get_by_role("link", name=certificate.title).click()
+    assert await teacher.locator("#program-count").inner_text() == "1 journeys"
+    row = await teacher.locator("table.roster tbody tr").inner_text()
+    assert certificate.parts[0].title in row
+    assert await unlabelled(teacher) == []
+    await teacher.goto(f"{web.url}/journeys/{started.workflow_id}")
+    assert await teacher.locator("table.timeline tbody tr").count() > 0
+    mine = await teacher.goto(f"{web.url}/people/{ACTIVE[0]}")
+    assert mine is not None and mine.ok
+    assert started.workflow_id in await teacher.content()
+    theirs = await teacher.goto(f"{web.url}/people/{ACTIVE[1]}")
+    assert theirs is not None and theirs.status == 403
     await teacher.goto(f"{web.url}/journeys/{own}")
     await teacher.get_by_role("button", name="Submit a deliverable").click()
     assert "Submit a deliverable: done." in await teacher.locator(".flash").inner_text()
@@ -371,6 +406,9 @@ async def test_teachers_and_principals_see_and_do_only_their_own(web: Web) -> No
     roster = await teacher.goto(f"{web.url}/years/{web.program.program_year}")
     assert roster is not None
     assert await teacher.locator("table.roster tbody tr").count() == 1
+    colleague = await web.page_as(ACTIVE[1])
+    await colleague.goto(f"{web.url}/programs")
+    assert "No catalog program journeys you can see yet." in await colleague.content()
 
     # The other school's principal cannot see or sign this school's commitment.
     pending = web.journeys[PENDING]

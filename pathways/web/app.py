@@ -38,13 +38,23 @@ from temporalio.service import RPCError
 
 from activities.actors import resolve
 from activities.careers import current_timeline
+from activities.enrollment_rules import shipped_programs
 from activities.eventstore import EventStore
-from activities.progress import EVERYONE, Progress, ProgressRow, Scope
+from activities.progress import (
+    EVERYONE,
+    Progress,
+    ProgressRow,
+    Scope,
+    catalog_roster,
+    catalog_years,
+)
 from activities.systems import EmployeeNotFound, ExternalSystemError, Hris
 from domain import registry
 from domain.attendance import AttendanceStatus
 from domain.calendar import DEFAULT_TIME_ZONE
 from domain.career.rules import SHIPPED_RULES
+from domain.catalog.journey import OPEN as CATALOG_OPEN
+from domain.catalog.journey import Stage as CatalogStage
 from domain.definitions import problems
 from domain.explain import explain
 from domain.money import dollars
@@ -562,6 +572,38 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         return page(request, "person.html", viewer=viewer, employee=employee, career=career,
                     journeys=journeys)  # fmt: skip
 
+    # --- the catalog's programs ------------------------------------------------------------
+
+    @app.get("/programs", response_class=HTMLResponse)
+    async def catalog(request: Request, viewer: Signed, backend: Backed) -> HTMLResponse:
+        years = await catalog_years(backend.pool, scope_of(viewer))
+        titles = {k: d.title for k, d in shipped_programs().items()}
+        return page(request, "programs.html", viewer=viewer, years=years, titles=titles)
+
+    @app.get("/programs/{program_key}/{school_year}", response_class=HTMLResponse)
+    async def catalog_program(
+        request: Request, program_key: str, school_year: str, viewer: Signed, backend: Backed,
+        stage: str = "", q: str = "", page_no: int = 1,
+    ) -> HTMLResponse:  # fmt: skip
+        definition = shipped_programs().get(program_key)
+        if definition is None:
+            raise NotFound(f"no catalog program {program_key!r}")
+        page_no = max(1, page_no)
+        found = await catalog_roster(
+            backend.pool, program_key, school_year, scope_of(viewer), stage=stage or None,
+            search=q or None, offset=(page_no - 1) * 50,
+        )  # fmt: skip
+        rows = [(r, _still_to_complete(definition, r)) for r in found.rows]
+        pages = max(1, -(-found.total // found.limit))
+        query = {"stage": stage, "q": q}
+        base = f"/programs/{quote(program_key)}/{quote(school_year)}"
+        return page(
+            request, "program.html", viewer=viewer, definition=definition,
+            school_year=school_year, rows=rows, total=found.total, page_no=page_no, pages=pages,
+            filters=query, stages=[s.value for s in CatalogStage],
+            link=lambda n: f"{base}?" + urlencode({**query, "page_no": n}),
+        )  # fmt: skip
+
     # --- fellowships: seats, waitlist and service commitments -------------------------------
 
     @app.get("/fellowships", response_class=HTMLResponse)
@@ -922,6 +964,19 @@ async def _queues(backend: WebBackend, viewer: Viewer, limit: int) -> dict[str, 
         "deliverables": [w for w in office if w.item_id and w.what != "application to decide"],
         "signatures": signatures,
     }
+
+
+def _still_to_complete(definition: Any, row: dict[str, Any]) -> list[str]:
+    """The required parts of the leader's year not yet complete (nothing once the program is
+    completed, certified or has ended)."""
+    if row["stage"] not in {s.value for s in CATALOG_OPEN} or row["completed_on"]:
+        return []
+    done = set(row["parts_completed"])
+    return [
+        p.title
+        for p in definition.parts_for(row["role"], row["year_in_program"])
+        if p.required and p.id not in done
+    ]
 
 
 async def _commitments(backend: WebBackend, program_id: str) -> list[Any]:
