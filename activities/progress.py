@@ -17,8 +17,8 @@ PAGE_SIZE = 50
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose journeys a reader may list (None: no limit of that kind): one employee's own, or
-    a school's and the people whose principal the reader is."""
+    """Whose journeys a reader may list (all None: everyone's): one employee's own; with a
+    school or principal, also that school's and the people whose principal the reader is."""
 
     employee_id: str | None = None
     school_id: str | None = None
@@ -44,17 +44,19 @@ class RosterPage:
 
 def _scope_sql(scope: Scope, params: list[Any], *, principals: bool = True) -> str:
     """The scope as SQL (`principals`: the table records each journey's principal; where it
-    does not, a principal's scope is their school)."""
-    if scope.employee_id is not None:
+    does not, a principal's scope is their school and their own journeys)."""
+    wide = scope.school_id is not None or scope.principal_id is not None
+    if not wide:
+        if scope.employee_id is None:
+            return "true"
         params.append(scope.employee_id)
         return f"employee_id = ${len(params)}"
-    if not principals and (scope.school_id is not None or scope.principal_id is not None):
-        params.append(scope.school_id)
-        return f"school_id = ${len(params)}"
-    if scope.school_id is not None or scope.principal_id is not None:
-        params += [scope.school_id, scope.principal_id]
-        return f"(school_id = ${len(params) - 1} OR principal_id = ${len(params)})"
-    return "true"
+    params += [scope.school_id, scope.employee_id]
+    found = [f"school_id = ${len(params) - 1}", f"employee_id = ${len(params)}"]
+    if principals:
+        params.append(scope.principal_id)
+        found.append(f"principal_id = ${len(params)}")
+    return f"({' OR '.join(found)})"
 
 
 def _like(search: str) -> str:

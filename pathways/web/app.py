@@ -138,7 +138,11 @@ def scope_of(viewer: Viewer) -> Scope:
     if viewer.sees_everyone:
         return EVERYONE
     if viewer.standing is Standing.PRINCIPAL:
-        return Scope(school_id=viewer.school_id or "", principal_id=viewer.person_id)
+        return Scope(
+            employee_id=viewer.person_id,
+            school_id=viewer.school_id,
+            principal_id=viewer.person_id,
+        )
     return Scope(employee_id=viewer.person_id)
 
 
@@ -680,7 +684,9 @@ def _maybe_viewer(request: Request, rules: auth.SessionRules) -> Viewer | None:
 
 def _safe_next(target: str) -> str:
     """Only a path of this app (no other site after sign-in)."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"  # a browser reads "/\\host" as "//host"
+    return target if target.isprintable() else "/"
 
 
 async def _local_people(pool: asyncpg.Pool, search: str, limit: int = 200) -> list[dict[str, Any]]:
