@@ -559,6 +559,15 @@ async def test_fellowship_seats_waitlist_and_service_commitments(
             assert len(rows) == 1 and rows[0].startswith("f-1")
             assert "$30,000.00" in rows[0]  # leaving now repays all the assistance
             assert await unlabelled(page) == []
+            # The report of commitments at risk: the same commitment, its chart and its CSV.
+            await page.goto(f"{web.url}/reports/commitments")
+            assert await page.locator("svg.chart").count() == 1
+            cells = await page.locator("#report-table").evaluate(
+                "t => [...t.rows].map(r => [...r.cells].map(c => c.innerText))"
+            )
+            assert [r[0] for r in cells[1:]] == ["f-1"] and cells[1][1] == "serving"
+            download = await page.request.get(f"{web.url}/reports/commitments.csv")
+            assert list(csv.reader(io.StringIO(await download.text()))) == cells
             teacher = await web.page_as("f-2")
             answer = await teacher.goto(f"{web.url}/fellowships/{program.program_id}")
             assert answer is not None and answer.status == 403

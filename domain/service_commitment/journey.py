@@ -480,3 +480,24 @@ def status(c: Commitment, rules: ServiceRules, today: date) -> CommitmentStatus:
         waivers=c.waivers,
         ended=c.ended,
     )
+
+
+def risks(c: CommitmentStatus) -> list[str]:
+    """Why a commitment still being served is at risk of ending in repayment, in words (empty:
+    on track): not in a qualifying role now, on leave, or more months left to serve than months
+    left before the deadline."""
+    if c.standing is not Standing.SERVING:
+        return []
+    found = []
+    if not c.qualifying_now:
+        found.append("not in a qualifying role now")
+    if c.on_leave:
+        found.append("on leave")
+    if c.deadline is not None:
+        left = (c.deadline.year - c.as_of.year) * 12 + c.deadline.month - c.as_of.month
+        if c.remaining_months > left:
+            found.append(
+                f"not enough months before the deadline ({c.remaining_months} still to serve, "
+                f"{max(0, left)} left)"
+            )
+    return found

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -60,7 +60,7 @@ from domain.explain import explain
 from domain.money import dollars
 from domain.needs import SAMPLE_NEEDS
 from domain.policy import Action, Case, PolicyRefusal, Standing, Viewer, may, sees
-from domain.program import ProgramYear, Role, load_program_year
+from domain.program import SERVICE_RULES, ProgramYear, Role, load_program_year
 from domain.success_factors import SHIPPED_FACTORS
 from domain.teacher_leader import journey as tl
 from domain.teacher_leader import worklist
@@ -70,7 +70,7 @@ from pathways.config import Settings
 from pathways.logs import get_logger
 from pathways.refusals import refusal_of
 from pathways.web import auth
-from pathways.web.reports import REPORTS, Context, NoProgramYear
+from pathways.web.reports import REPORTS, Context, NoProgramYear, commitment_statuses
 
 log = get_logger("web")
 HERE = Path(__file__).parent
@@ -632,7 +632,11 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
             seats: CohortSeats | None = await handle.query("roster", result_type=CohortSeats)
         except (RPCError, WorkflowQueryFailedError):
             seats = None
-        commitments = await _commitments(backend, program_id)
+        from domain.service_commitment.rules import load_service_rules
+
+        zone = load_service_rules(SERVICE_RULES).time_zone
+        today = datetime.now(ZoneInfo(zone)).date()
+        commitments = await commitment_statuses(backend.pool, today, program_id)
         if seats is None and not commitments:
             raise NotFound(f"no fellowship cohort {program_id!r}")
         return page(request, "fellowship.html", viewer=viewer, program_id=program_id,
@@ -983,25 +987,6 @@ def _still_to_complete(definition: Any, row: dict[str, Any]) -> list[str]:
         for p in definition.parts_for(row["role"], row["year_in_program"])
         if p.required and p.id not in done
     ]
-
-
-async def _commitments(backend: WebBackend, program_id: str) -> list[Any]:
-    """Every service commitment of the program, from the event log, as of the district's
-    today: served, remaining, the deadline, and what leaving now would cost."""
-    from domain.calendar import local_date
-    from domain.program import SERVICE_RULES
-    from domain.service_commitment import journey as sc
-    from domain.service_commitment.rules import load_service_rules
-    from domain.service_commitment.start import commitment_id
-
-    rules = load_service_rules(SERVICE_RULES)
-    today = local_date(datetime.now(UTC), rules.time_zone)
-    store = EventStore(backend.pool)
-    found = []
-    for stream in await store.stream_ids(commitment_id(program_id, "")):
-        events = [e.to_domain() for e in await store.read_stream(stream)]
-        found.append(sc.status(sc.fold(events, rules), rules, today))
-    return found
 
 
 def _oauth(settings: Settings) -> Any:

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from markupsafe import Markup
@@ -29,8 +30,11 @@ from domain.catalog.definition import catalog_files, load_program
 from domain.councils import StakeholderGroup
 from domain.money import dollars
 from domain.needs import GROUP_LABELS, PATHWAY_GROUPS, SAMPLE_NEEDS, Offered, assess, load_needs
-from domain.program import ProgramYear, Role
+from domain.program import SERVICE_RULES, ProgramYear, Role
 from domain.registry import PATHWAYS
+from domain.service_commitment import journey as sc
+from domain.service_commitment.rules import load_service_rules
+from domain.service_commitment.start import SERVICE_COMMITMENT, commitment_id
 from domain.success_factors import FIGURES, SHIPPED_FACTORS, Level, load_factors, place
 from pathways.career_reports import career_states, nominations_graph
 from pathways.web.charts import Series, bars
@@ -305,11 +309,62 @@ async def success_factors(ctx: Context) -> Report:
     )
 
 
+async def commitment_statuses(pool: asyncpg.Pool, today: date, program_id: str = "") -> list[Any]:
+    """Every service commitment (of one fellowship program, or all), from the event log, as of
+    `today`: served, remaining, the deadline, and what leaving now would cost."""
+    rules = load_service_rules(SERVICE_RULES)
+    store = EventStore(pool)
+    prefix = commitment_id(program_id, "") if program_id else SERVICE_COMMITMENT.id_prefix
+    found = []
+    for stream in await store.stream_ids(prefix):
+        events = [e.to_domain() for e in await store.read_stream(stream)]
+        found.append(sc.status(sc.fold(events, rules), rules, today))
+    return found
+
+
+async def commitments(ctx: Context) -> Report:
+    found = await commitment_statuses(ctx.pool, ctx.today)
+    risks = {c.fellow_id: sc.risks(c) for c in found}
+    serving = [c for c in found if c.standing is sc.Standing.SERVING]
+    at_risk = [c for c in serving if risks[c.fellow_id]]
+    merged = Counter(reason.split(" (")[0] for c in at_risk for reason in risks[c.fellow_id])
+    rows = []
+    for c in found:
+        why = "; ".join(risks[c.fellow_id])
+        if not why and c.standing is sc.Standing.SERVING:
+            why = "on track"
+        rows.append([
+            c.fellow_id, c.standing.value, f"{c.role or ''} {c.school_id or ''}".strip(),
+            str(c.served_months), str(c.remaining_months),
+            c.deadline.isoformat() if c.deadline else "", dollars(c.owed_if_left_today_cents),
+            dollars(c.owed_cents), why,
+        ])  # fmt: skip
+    owed = sum(c.owed_if_left_today_cents for c in at_risk)
+    categories = ["on track", *sorted(merged)]
+    counts = [len(serving) - len(at_risk), *(merged[k] for k in sorted(merged))]
+    return Report(
+        key="commitments",
+        title=f"Service commitments at risk on {ctx.today}",
+        about="Every fellow's service commitment: months served and remaining, the deadline, "
+        "what they would owe if they left today, and why a commitment still being served is at "
+        "risk (not in a qualifying role, on leave, or more months to serve than are left "
+        "before the deadline).",
+        columns=["fellow", "standing", "role and school", "served (months)",
+                 "remaining (months)", "deadline", "owed if they left today", "owed", "risk"],
+        rows=rows,
+        chart=bars("Commitments being served, by risk", categories,
+                   [Series("commitments", counts)]),
+        notes=[f"{len(at_risk)} of {len(serving)} commitments being served are at risk; "
+               f"{dollars(owed)} would be owed if those fellows left today."],
+    )  # fmt: skip
+
+
 REPORTS: dict[str, tuple[str, Builder]] = {
     "attendance": ("Attendance across the year's sessions", attendance),
     "stipends": ("Stipends paid and withheld, and why", stipends),
     "reimbursements": ("Substitute reimbursement per school", reimbursements),
     "nominations": ("Nominations graph", nominations),
+    "commitments": ("Service commitments at risk", commitments),
     "certification": (
         "Certification coverage of administrators, and what expires in 90 days",
         certification,
