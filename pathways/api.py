@@ -471,6 +471,23 @@ class _Server(uvicorn.Server):
         yield
 
 
+def serve_until_signalled(app: FastAPI, host: str, port: int, what: str) -> None:
+    """Serve `app` in this process until SIGINT or SIGTERM (`pathways api serve`, `web serve`)."""
+    import signal
+
+    from pathways.cli import console
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        console.print(f"{what} on http://{host}:{port}")
+        await serve_api(app, host, port, stop)
+
+    asyncio.run(main())
+
+
 async def serve_api(app: FastAPI, host: str, port: int, stop: asyncio.Event) -> None:
     """Serve `app` until `stop` is set."""
     server = _Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False))

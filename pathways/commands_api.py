@@ -8,7 +8,6 @@ pathways api key revoke hr-feed --by operator:it
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -31,22 +30,11 @@ def serve(
     port: Annotated[int | None, typer.Option(help="default API_PORT")] = None,
 ) -> None:
     """Serve the API (Temporal, the database and HR as configured) until Ctrl-C."""
-    import signal
-
-    from pathways.api import create_app, serve_api
+    from pathways.api import create_app, serve_until_signalled
 
     settings = load_or_exit()
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        where = (host or settings.api_host, port or settings.api_port)
-        console.print(f"API on http://{where[0]}:{where[1]} (OpenAPI at /docs)")
-        await serve_api(create_app(settings), *where, stop)
-
-    asyncio.run(main())
+    where = (host or settings.api_host, port or settings.api_port)
+    serve_until_signalled(create_app(settings), *where, "API (OpenAPI at /docs)")
 
 
 def _operator(by: str) -> str:

@@ -1008,21 +1008,15 @@ def _oauth(settings: Settings) -> Any:
 
 @asynccontextmanager
 async def open_web_backend(settings: Settings) -> AsyncIterator[WebBackend]:
-    from activities.external import open_hris
-    from pathways.cli import command_database
-    from pathways.temporal import connect
+    """Temporal, the database and HR as the HTTP API opens them, with the app's files."""
+    from pathways.api import open_backend
 
-    client = await connect(settings)
-    pool = await command_database(settings)
-    try:
-        async with open_hris(settings.systems, lambda: command_database(settings)) as hris:
-            yield WebBackend(
-                client, pool, hris, settings.temporal_task_queue, settings.non_hr_actors,
-                ProgramShelf(default_program_folders(settings)), settings.needs_file,
-                settings.success_factors, settings.enrollment_rules,
-            )  # fmt: skip
-    finally:
-        await pool.close()
+    async with open_backend(settings) as b:
+        yield WebBackend(
+            b.client, b.pool, b.hris, b.task_queue, settings.non_hr_actors,
+            ProgramShelf(default_program_folders(settings)), settings.needs_file,
+            settings.success_factors, settings.enrollment_rules,
+        )  # fmt: skip
 
 
 __all__ = ["ProgramShelf", "ProgressRow", "WebBackend", "create_web_app"]
