@@ -12,6 +12,14 @@ from domain.policy import hr_id_of, resolve_actor
 async def resolve(hris: Hris, text: str, non_hr_actors: Collection[str]) -> str:
     """The actor as journeys record it; `PolicyRefusal` for one HR or the configuration does
     not vouch for."""
+    actor, _ = await resolve_person(hris, text, non_hr_actors)
+    return actor
+
+
+async def resolve_person(
+    hris: Hris, text: str, non_hr_actors: Collection[str]
+) -> tuple[str, Employee | None]:
+    """The actor, and HR's record of them (None for a system, auditor or operator)."""
     employee: Employee | None = None
     person = hr_id_of(text)
     if person is not None:
@@ -19,4 +27,4 @@ async def resolve(hris: Hris, text: str, non_hr_actors: Collection[str]) -> str:
             employee = await hris.employee(person)
         except EmployeeNotFound:
             employee = None
-    return resolve_actor(text, employee, non_hr_actors)
+    return resolve_actor(text, employee, non_hr_actors), employee

@@ -20,8 +20,6 @@ from domain.catalog.journey import OPEN
 CERTIFICATION = "evaluation_certification"
 INDUCTION = "induction"
 NEW_IN_ROLE = timedelta(days=3 * 365)
-#: The titles of the people Induction is for (its enrollment rule's roles).
-INDUCTION_TITLES = ("principal", "vice_principal", "assistant_principal")
 _OPEN = [s.value for s in OPEN]
 
 
@@ -90,9 +88,14 @@ def _share(part: int, whole: int) -> float | None:
 
 
 async def success_figures(
-    pool: asyncpg.Pool, administrator_titles: Collection[str], today: date
+    pool: asyncpg.Pool,
+    administrator_titles: Collection[str],
+    induction_titles: Collection[str],
+    today: date,
 ) -> dict[str, float | None]:
-    """The figures `domain.success_factors.FIGURES` names, from HR and the pathways' data."""
+    """The figures `domain.success_factors.FIGURES` names, from HR and the pathways' data.
+    `administrator_titles` are whom Evaluation Certification is required of and
+    `induction_titles` whom Induction is for, as the district's enrollment rules say."""
     admins = await certification_of(pool, administrator_titles)
     certified = sum(1 for a in admins if a.certified_until and a.certified_until >= today)
     new = await pool.fetch(
@@ -100,7 +103,7 @@ async def success_figures(
         "p.employee_id = e.employee_id AND p.program_key = $3) AS inducted "
         "FROM hris_employees e WHERE e.status <> 'separated' AND e.role = ANY($1::text[]) "
         "AND e.role_since IS NOT NULL AND e.role_since > $2",
-        list(INDUCTION_TITLES),
+        sorted(induction_titles),
         today - NEW_IN_ROLE,
         INDUCTION,
     )

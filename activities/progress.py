@@ -64,6 +64,35 @@ def _like(search: str) -> str:
     return f"%{escaped}%"
 
 
+def _filters(
+    where: list[str], params: list[Any], equal: dict[str, str | None], search: str | None
+) -> str:
+    """`where` with a column = value clause for each value given and the name-or-id search."""
+    for column, value in equal.items():
+        if value:
+            params.append(value)
+            where.append(f"{column} = ${len(params)}")
+    if search:
+        params.append(_like(search))
+        where.append(f"(full_name ILIKE ${len(params)} OR employee_id ILIKE ${len(params)})")
+    return " AND ".join(where)
+
+
+async def _page(
+    pool: asyncpg.Pool, table: str, columns: str, clause: str, order: str, params: list[Any],
+    offset: int, limit: int,
+) -> tuple[int, list[asyncpg.Record]]:  # fmt: skip
+    """How many rows match, and the page of them from `offset`."""
+    async with pool.acquire() as conn:
+        total = await conn.fetchval(f"SELECT count(*) FROM {table} WHERE {clause}", *params)
+        records = await conn.fetch(
+            f"SELECT {columns} FROM {table} WHERE {clause} ORDER BY {order} "
+            f"OFFSET ${len(params) + 1} LIMIT ${len(params) + 2}",
+            *params, offset, limit,
+        )  # fmt: skip
+    return int(total), records
+
+
 def _rows(records: list[asyncpg.Record]) -> list[ProgressRow]:
     return [ProgressRow(r["stream_id"], Journey.model_validate_json(r["state"])) for r in records]
 
@@ -96,26 +125,13 @@ class Progress:
     ) -> RosterPage:
         """One page of the year's journeys, by school and name, with the filters given."""
         params: list[Any] = [program_year]
-        where = ["program_year = $1", _scope_sql(scope, params)]
-        for column, value in (("school_id", school_id), ("stage", stage), ("role", role)):
-            if value:
-                params.append(value)
-                where.append(f"{column} = ${len(params)}")
-        if search:
-            params.append(_like(search))
-            where.append(f"(full_name ILIKE ${len(params)} OR employee_id ILIKE ${len(params)})")
-        clause = " AND ".join(where)
-        async with self._pool.acquire() as conn:
-            total = await conn.fetchval(
-                f"SELECT count(*) FROM teacher_leader_progress WHERE {clause}", *params
-            )
-            records = await conn.fetch(
-                f"SELECT stream_id, state::text AS state FROM teacher_leader_progress "
-                f"WHERE {clause} ORDER BY school_id, full_name, stream_id "
-                f"OFFSET ${len(params) + 1} LIMIT ${len(params) + 2}",
-                *params, offset, limit,
-            )  # fmt: skip
-        return RosterPage(_rows(records), int(total), offset, limit)
+        equal = {"school_id": school_id, "stage": stage, "role": role}
+        clause = _filters(["program_year = $1", _scope_sql(scope, params)], params, equal, search)
+        total, records = await _page(
+            self._pool, "teacher_leader_progress", "stream_id, state::text AS state", clause,
+            "school_id, full_name, stream_id", params, offset, limit,
+        )  # fmt: skip
+        return RosterPage(_rows(records), total, offset, limit)
 
     async def active(self, program_year: str, scope: Scope = EVERYONE) -> list[ProgressRow]:
         """The year's active teacher leaders: the people of its attendance sheets."""
@@ -143,14 +159,6 @@ class Progress:
             *params,
         )
         return _rows(records)
-
-    async def one(self, journey_id: str) -> ProgressRow | None:
-        record = await self._pool.fetchrow(
-            "SELECT stream_id, state::text AS state FROM teacher_leader_progress "
-            "WHERE stream_id = $1",
-            journey_id,
-        )
-        return _rows([record])[0] if record else None
 
     async def of_employee(self, employee_id: str) -> list[ProgressRow]:
         records = await self._pool.fetch(
@@ -221,29 +229,17 @@ async def catalog_roster(
     """One page of a catalog program's journeys in a school year, by school and name."""
     params: list[Any] = [program_key, school_year]
     where = ["program_key = $1", "school_year = $2", _scope_sql(scope, params, principals=False)]
-    if stage:
-        params.append(stage)
-        where.append(f"stage = ${len(params)}")
-    if search:
-        params.append(_like(search))
-        where.append(f"(full_name ILIKE ${len(params)} OR employee_id ILIKE ${len(params)})")
-    clause = " AND ".join(where)
-    async with pool.acquire() as conn:
-        total = await conn.fetchval(
-            f"SELECT count(*) FROM program_journeys WHERE {clause}", *params
-        )
-        records = await conn.fetch(
-            "SELECT stream_id, employee_id, full_name, role, school_id, year_in_program, cycle, "
-            "stage, parts_completed, hours_earned, completed_on, certified_until, stipend_cents, "
-            f"end_reason FROM program_journeys WHERE {clause} "
-            f"ORDER BY school_id NULLS FIRST, full_name, stream_id "
-            f"OFFSET ${len(params) + 1} LIMIT ${len(params) + 2}",
-            *params, offset, limit,
-        )  # fmt: skip
+    clause = _filters(where, params, {"stage": stage}, search)
+    total, records = await _page(
+        pool, "program_journeys",
+        "stream_id, employee_id, full_name, role, school_id, year_in_program, cycle, stage, "
+        "parts_completed, hours_earned, completed_on, certified_until, stipend_cents, end_reason",
+        clause, "school_id NULLS FIRST, full_name, stream_id", params, offset, limit,
+    )  # fmt: skip
     rows = []
     for r in records:
         row = dict(r)
         parts = row["parts_completed"]
         row["parts_completed"] = json.loads(parts) if isinstance(parts, str) else list(parts)
         rows.append(row)
-    return CatalogPage(rows, int(total), offset, limit)
+    return CatalogPage(rows, total, offset, limit)

@@ -27,7 +27,7 @@ import httpx
 from activities.db import open_database
 from activities.local_systems import LocalHris
 from activities.readmodel import TEACHER_LEADER_PROGRESS, _progress_row, _upsert
-from bench.bulk_start import dev_server
+from bench.bulk_start import dev_server, free_port
 from bench.common import Figure, Options, Ratio, console, show
 from domain.attendance import AttendanceStatus
 from domain.deliverables import DeliverableState, DeliverableStatus
@@ -183,7 +183,7 @@ async def run(options: Options) -> None:
                     dev.client, pool, hris, TASK_QUEUE, web.non_hr_actors,
                     ProgramShelf((), {year: program}),
                 )  # fmt: skip
-                port, stop = _free_port(), asyncio.Event()
+                port, stop = free_port(), asyncio.Event()
                 server = asyncio.create_task(
                     serve_api(create_web_app(web, backend), "127.0.0.1", port, stop)
                 )
@@ -232,12 +232,3 @@ async def _stored(pool: asyncpg.Pool, journey_id: str) -> None:
         if await pool.fetchval("SELECT count(*) FROM events WHERE stream_id = $1", journey_id):
             return
         await asyncio.sleep(0.05)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port

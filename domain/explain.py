@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain.career.explain import SENTENCES as CAREER_SENTENCES
 from domain.events import DomainEvent
@@ -29,11 +30,18 @@ TEMPLATES: dict[type[DomainEvent], Callable[[Any], str]] = {
 }
 
 
-def explain(events: Iterable[tuple[DomainEvent, str]]) -> list[Line]:
-    """Each (event, actor) as a line; an event type without a template is still listed."""
+def explain(events: Iterable[tuple[DomainEvent, str]], zone: ZoneInfo | None = None) -> list[Line]:
+    """Each (event, actor) as a line; an event type without a template is still listed. With
+    `zone`, each time is the local time there (`2027-09-14 08:30`); otherwise ISO in UTC."""
     lines = []
     for event, actor in events:
         template = TEMPLATES.get(type(event))
         what = template(event) if template else f"{event.event_type} {event.payload()}"
-        lines.append(Line(event.occurred_at.isoformat(timespec="minutes"), actor, what))
+        at = event.occurred_at
+        when = (
+            at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            if zone
+            else at.isoformat(timespec="minutes")
+        )
+        lines.append(Line(when, actor, what))
     return lines

@@ -300,6 +300,13 @@ class Viewer:
         return found or self.actor
 
     @property
+    def reads_reports(self) -> bool:
+        """Program office, directors and auditors read the district's reports and queues."""
+        return self.standing in (
+            Standing.PROGRAM_OFFICE, Standing.PROGRAM_DIRECTOR, Standing.AUDITOR
+        )  # fmt: skip
+
+    @property
     def sees_everyone(self) -> bool:
         """Program office, directors and auditors see every journey; coaches see every journey
         too, as the district does not yet record who coaches whom."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -167,26 +167,34 @@ JourneyReader = Annotated[ApiKey, Depends(allowed(Scope.JOURNEYS_READ))]
 JourneyWriter = Annotated[ApiKey, Depends(allowed(Scope.JOURNEYS_WRITE))]
 
 
+def backend_lifespan(
+    given: object | None, opener: Callable[[], AbstractAsyncContextManager[object]]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """An app's lifespan that puts its backend in `app.state.backend`: the one `given` (tests,
+    `make up`), or one `opener` opens at startup and closes at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if given is not None:
+            app.state.backend = given
+            yield
+            return
+        async with AsyncExitStack() as stack:
+            app.state.backend = await stack.enter_async_context(opener())
+            yield
+
+    return lifespan
+
+
 def create_app(
     settings: Settings, backend: Backend | None = None, *, title: str = "Pathways"
 ) -> FastAPI:
     """The API; without `backend` it connects to Temporal, the database and HR on startup."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if backend is not None:
-            app.state.backend = backend
-            yield
-            return
-        async with AsyncExitStack() as stack:
-            app.state.backend = await stack.enter_async_context(open_backend(settings))
-            yield
-
     app = FastAPI(
         title=f"{title} API",
         version="1",
         summary="HR events into careers; journeys' status; starting journeys.",
-        lifespan=lifespan,
+        lifespan=backend_lifespan(backend, lambda: open_backend(settings)),
     )
 
     @app.exception_handler(ApiProblem)

@@ -307,12 +307,12 @@ def notice_for(decision: Decision, employee_id: str, book: RuleBook) -> tuple[st
     return subject, body
 
 
-def required_of(rules: EnrollmentRules, target: str) -> frozenset[str]:
-    """The HR titles whose holders the district's rules require `target` of (the roles of its
-    role-triggered `require` rules): for the certification coverage of administrators."""
+def roles_of(rules: EnrollmentRules, action: Do, target: str) -> frozenset[str]:
+    """The HR titles whose holders the district's rules `action` `target` for (the roles of its
+    role-triggered rules): whom Evaluation Certification is required of, whom Induction is for."""
     return frozenset(
         role
         for r in rules.rules
-        if r.action is Do.REQUIRE and r.when is When.ROLE and r.target == target
+        if r.action is action and r.when is When.ROLE and r.target == target
         for role in r.roles
     )

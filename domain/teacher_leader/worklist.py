@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from domain.attendance import AttendanceStatus
 from domain.deliverables import DeliverableStatus
 from domain.program import PDSession, ProgramYear
+from domain.teacher_leader.events import Signer
 from domain.teacher_leader.journey import Journey, Stage, stipend_blockers
 
 
 def blockers(j: Journey, program: ProgramYear | None) -> list[str]:
     """What withholds the stipend (at the year's close) or would, as things stand (mid-year);
     nothing to say before the teacher leader has a role or without the program year's rules."""
-    if j.role is None or program is None or j.stage in (Stage.APPLIED, Stage.WAITLISTED):
-        return []
-    if j.stage in (Stage.DECLINED, Stage.LAPSED):
+    undecided = (Stage.APPLIED, Stage.WAITLISTED, Stage.DECLINED, Stage.LAPSED)
+    if j.role is None or program is None or j.stage in undecided:
         return []
     return stipend_blockers(j, program, final=j.year_closed or not j.is_open)
 
@@ -55,14 +55,19 @@ def sheet_line(journey_id: str, j: Journey, session: PDSession) -> SheetLine:
     )
 
 
+#: The review queues: applications to decide, deliverables to review, signatures awaited.
+KINDS = ("applications", "deliverables", "signatures")
+
+
 @dataclass(frozen=True)
 class Waiting:
-    """One item in a review queue: whose journey, and what waits."""
+    """One item in a review queue (`kind`, one of `KINDS`): whose journey, and what waits."""
 
     journey_id: str
     employee_id: str
     full_name: str
     school_id: str
+    kind: str
     what: str
     item_id: str = ""
 
@@ -73,7 +78,7 @@ def waiting_on_office(journey_id: str, j: Journey, program: ProgramYear | None) 
     found: list[Waiting] = []
     who = (journey_id, j.employee_id, j.full_name, j.school_id)
     if j.stage in (Stage.APPLIED, Stage.WAITLISTED) and j.employee_id:
-        found.append(Waiting(*who, what="application to decide"))
+        found.append(Waiting(*who, kind="applications", what="application to decide"))
     for deliverable_id, state in sorted(j.deliverables.items()):
         if state.status is DeliverableStatus.SUBMITTED:
             title = deliverable_id
@@ -81,8 +86,11 @@ def waiting_on_office(journey_id: str, j: Journey, program: ProgramYear | None) 
                 item = program.deliverable(j.role, deliverable_id)
                 title = item.title if item else deliverable_id
             found.append(
-                Waiting(*who, what=f"deliverable to review: {title}", item_id=deliverable_id)
-            )
+                Waiting(
+                    *who, kind="deliverables", what=f"deliverable to review: {title}",
+                    item_id=deliverable_id,
+                )
+            )  # fmt: skip
     return found
 
 
@@ -92,5 +100,13 @@ def awaiting_signatures(journey_id: str, j: Journey) -> list[Waiting]:
         return []
     who = (journey_id, j.employee_id, j.full_name, j.school_id)
     return [
-        Waiting(*who, what=f"{s.value}'s signature", item_id=s.value) for s in j.awaiting_signatures
+        Waiting(*who, kind="signatures", what=f"{s.value}'s signature", item_id=s.value)
+        for s in j.awaiting_signatures
     ]
+
+
+def owed_by(item: Waiting, j: Journey, person_id: str) -> bool:
+    """Whether the signature `item` awaits is `person_id`'s to give: the teacher's own, or the
+    principal's of the teacher's school."""
+    signer = j.employee_id if item.item_id == Signer.TEACHER else j.principal_id
+    return signer == person_id

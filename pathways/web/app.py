@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,14 +36,13 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from activities.actors import resolve
+from activities.actors import resolve, resolve_person
 from activities.careers import current_timeline
 from activities.enrollment_rules import shipped_programs
 from activities.eventstore import EventStore
 from activities.progress import (
     EVERYONE,
     Progress,
-    ProgressRow,
     Scope,
     catalog_roster,
     catalog_years,
@@ -282,17 +281,9 @@ Posted = Annotated[FormData, Depends(checked_form)]
 
 def create_web_app(settings: Settings, backend: WebBackend | None = None) -> FastAPI:
     """The web app; without `backend` it connects to Temporal, the database and HR on startup."""
+    from pathways.api import backend_lifespan
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if backend is not None:
-            app.state.backend = backend
-            yield
-            return
-        async with AsyncExitStack() as stack:
-            app.state.backend = await stack.enter_async_context(open_web_backend(settings))
-            yield
-
+    lifespan = backend_lifespan(backend, lambda: open_web_backend(settings))
     app = FastAPI(title="Pathways", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)  # fmt: skip
     rules = auth.SessionRules(
@@ -444,7 +435,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         own = await progress.of_employee(viewer.person_id)
         waiting = await _queues(backend, viewer, limit=200)
         return page(request, "home.html", viewer=viewer, years=years, own=own,
-                    waiting=waiting, show_reports=_reports_for(viewer))  # fmt: skip
+                    waiting=waiting, show_reports=viewer.reads_reports)  # fmt: skip
 
     @app.get("/years/{program_year}", response_class=HTMLResponse)
     async def roster(
@@ -465,7 +456,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
             rows=rows, total=found.total, page_no=page_no, pages=pages, filters=query,
             stages=list(tl.Stage), roles=list(Role),
             link=lambda n: f"/years/{quote(program_year)}?" + urlencode({**query, "page_no": n}),
-            may_mark=viewer.standing in (Standing.PROGRAM_OFFICE, Standing.PROGRAM_DIRECTOR),
+            may_mark=_may_mark(viewer),
         )  # fmt: skip
 
     @app.get("/years/{program_year}/sessions/{session_id}", response_class=HTMLResponse)
@@ -526,8 +517,8 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         _check_sees(viewer, status, journey_id)
         stored = await EventStore(backend.pool).read_stream(journey_id)
         zone = ZoneInfo(_zone_of(backend, status))
-        lines = explain((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored)
-        timeline = [(_local(line.when, zone), line.actor, line.what) for line in lines]
+        lines = explain(((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored), zone)
+        timeline = [(line.when, line.actor, line.what) for line in lines]
         context: dict[str, Any] = {}
         if isinstance(status, tl.JourneyStatus):
             program = backend.programs.get(status.program_year)
@@ -707,11 +698,9 @@ async def _local_people(pool: asyncpg.Pool, search: str, limit: int = 200) -> li
 
 async def _viewer_for(backend: WebBackend, who: str) -> Viewer:
     """The viewer HR (or the configuration) vouches for, or `PolicyRefusal`."""
-    actor = await resolve(backend.hris, who, backend.non_hr_actors)
-    viewer = Viewer(actor=actor, name=actor)
-    if viewer.standing is Standing.AUDITOR:
-        return viewer
-    employee = await backend.hris.employee(viewer.person_id)
+    actor, employee = await resolve_person(backend.hris, who, backend.non_hr_actors)
+    if employee is None:  # an auditor or operator the configuration names
+        return Viewer(actor=actor, name=actor)
     return Viewer(actor, employee.full_name, employee.role, employee.school_id)
 
 
@@ -725,17 +714,12 @@ async def _principal_of(backend: WebBackend, school_id: str | None) -> str | Non
 
 
 def _may_mark(viewer: Viewer) -> bool:
-    return viewer.standing in (Standing.PROGRAM_OFFICE, Standing.PROGRAM_DIRECTOR)
-
-
-def _reports_for(viewer: Viewer) -> bool:
-    return viewer.standing in (
-        Standing.PROGRAM_OFFICE, Standing.PROGRAM_DIRECTOR, Standing.AUDITOR
-    )  # fmt: skip
+    """Whether the policy lets the viewer record attendance on anyone's journey."""
+    return may(Action.RECORD_ATTENDANCE, viewer, Case(employee_id=""))
 
 
 def _check_reports(viewer: Viewer) -> None:
-    if not _reports_for(viewer):
+    if not viewer.reads_reports:
         raise NotAllowed("Reports are for program office staff, directors and auditors.")
 
 
@@ -943,37 +927,22 @@ def _zone_of(backend: WebBackend, status: BaseModel) -> str:
     return program.time_zone if program else DEFAULT_TIME_ZONE
 
 
-def _local(when: str, zone: ZoneInfo) -> str:
-    try:
-        moment = datetime.fromisoformat(when)
-    except ValueError:
-        return when
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-
 async def _queues(backend: WebBackend, viewer: Viewer, limit: int) -> dict[str, list[Any]]:
     """What waits on this person: for staff the decisions and reviews; for a signer the
     signatures they owe."""
     rows = await Progress(backend.pool).waiting(scope_of(viewer), limit)
-    office: list[worklist.Waiting] = []
-    signatures: list[worklist.Waiting] = []
-    staff = viewer.standing in (Standing.PROGRAM_OFFICE, Standing.PROGRAM_DIRECTOR,
-                                Standing.AUDITOR)  # fmt: skip
+    programs = backend.programs
+    found: dict[str, list[worklist.Waiting]] = {kind: [] for kind in worklist.KINDS}
     for r in rows:
-        program = backend.programs.get(r.journey.program_year)
-        if staff:
-            office += worklist.waiting_on_office(r.journey_id, r.journey, program)
-        for item in worklist.awaiting_signatures(r.journey_id, r.journey):
-            mine = (
-                item.item_id == Signer.TEACHER and r.journey.employee_id == viewer.person_id
-            ) or (item.item_id == Signer.PRINCIPAL and r.journey.principal_id == viewer.person_id)
-            if staff or mine:
-                signatures.append(item)
-    return {
-        "applications": [w for w in office if w.what == "application to decide"],
-        "deliverables": [w for w in office if w.item_id and w.what != "application to decide"],
-        "signatures": signatures,
-    }
+        items = worklist.awaiting_signatures(r.journey_id, r.journey)
+        if viewer.reads_reports:
+            program = programs.get(r.journey.program_year)
+            items += worklist.waiting_on_office(r.journey_id, r.journey, program)
+        else:  # a signer sees the signatures they owe
+            items = [i for i in items if worklist.owed_by(i, r.journey, viewer.person_id)]
+        for item in items:
+            found[item.kind].append(item)
+    return found
 
 
 def _still_to_complete(definition: Any, row: dict[str, Any]) -> list[str]:
@@ -1019,4 +988,4 @@ async def open_web_backend(settings: Settings) -> AsyncIterator[WebBackend]:
         )  # fmt: skip
 
 
-__all__ = ["ProgramShelf", "ProgressRow", "WebBackend", "create_web_app"]
+__all__ = ["ProgramShelf", "WebBackend", "create_web_app"]

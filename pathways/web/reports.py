@@ -18,6 +18,7 @@ from markupsafe import Markup
 from activities.eventstore import EventStore
 from activities.indicators import (
     CERTIFICATION,
+    INDUCTION,
     catalog_participants,
     certification_of,
     pathway_participants,
@@ -25,7 +26,7 @@ from activities.indicators import (
 )
 from activities.progress import Progress
 from activities.readmodel import ReadModel, stipend_outcomes
-from domain.career.rules import SHIPPED_RULES, load_rules, required_of
+from domain.career.rules import SHIPPED_RULES, Do, load_rules, roles_of
 from domain.catalog.definition import catalog_files, load_program
 from domain.councils import StakeholderGroup
 from domain.money import dollars
@@ -125,12 +126,13 @@ async def attendance(ctx: Context) -> Report:
 async def stipends(ctx: Context) -> Report:
     pool, program = ctx.pool, ctx.year()
     outcomes = await stipend_outcomes(pool, program.program_year)
-    rows = [
-        ["paid", "", str(outcomes.paid), dollars(outcomes.paid_cents)],
-        ["withheld", "", str(outcomes.withheld), dollars(0)],
-        ["not yet decided", "", str(outcomes.undecided), ""],
+    counted = [
+        ("paid", "", outcomes.paid, dollars(outcomes.paid_cents)),
+        ("withheld", "", outcomes.withheld, dollars(0)),
+        ("not yet decided", "", outcomes.undecided, ""),
+        *(("withheld", reason, n, "") for reason, n in outcomes.reasons),
     ]
-    rows += [["withheld", reason, str(n), ""] for reason, n in outcomes.reasons]
+    rows = [[outcome, reason, str(n), amount] for outcome, reason, n, amount in counted]
     return Report(
         key="stipends",
         title=f"Stipends paid and withheld, {program.program_year}",
@@ -140,18 +142,8 @@ async def stipends(ctx: Context) -> Report:
         rows=rows,
         chart=bars(
             "Stipends by outcome and withholding reason",
-            ["paid", "withheld", "not yet decided", *(r for r, _ in outcomes.reasons)],
-            [
-                Series(
-                    "teacher leaders",
-                    [
-                        outcomes.paid,
-                        outcomes.withheld,
-                        outcomes.undecided,
-                        *(n for _, n in outcomes.reasons),
-                    ],
-                )
-            ],
+            [reason or outcome for outcome, reason, _, _ in counted],
+            [Series("teacher leaders", [n for _, _, n, _ in counted])],
         ),
     )
 
@@ -174,7 +166,6 @@ async def reimbursements(ctx: Context) -> Report:
             "Reimbursement per school (dollars)",
             [r.school_id for r in found],
             [Series("reimbursement", [r.amount_cents / 100 for r in found])],
-            unit="",
         ),
     )
 
@@ -207,7 +198,7 @@ async def nominations(ctx: Context) -> Report:
 
 
 async def certification(ctx: Context) -> Report:
-    titles = required_of(load_rules(ctx.rules_file), f"program:{CERTIFICATION}")
+    titles = roles_of(load_rules(ctx.rules_file), Do.REQUIRE, f"program:{CERTIFICATION}")
     admins = await certification_of(ctx.pool, titles)
     standings = [(a, a.standing(ctx.today)) for a in admins]
     order = ["current", "expiring", "expired", "not certified"]
@@ -282,8 +273,13 @@ async def needs(ctx: Context) -> Report:
 
 
 async def success_factors(ctx: Context) -> Report:
-    titles = required_of(load_rules(ctx.rules_file), f"program:{CERTIFICATION}")
-    figures = await success_figures(ctx.pool, titles, ctx.today)
+    rules = load_rules(ctx.rules_file)
+    figures = await success_figures(
+        ctx.pool,
+        roles_of(rules, Do.REQUIRE, f"program:{CERTIFICATION}"),
+        roles_of(rules, Do.START, f"program:{INDUCTION}"),
+        ctx.today,
+    )
     factors = load_factors(ctx.factors_file)
     placed = place(factors, figures)
     rank = {Level.LESS_EFFECTIVE: 1, Level.STATE_STANDARDS: 2, Level.COLLEGE_AND_CAREER: 3}
