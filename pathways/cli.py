@@ -470,20 +470,28 @@ def pathway_of(answer: type[BaseModel]) -> Pathway[Any]:
     return next(p for p in PATHWAYS.values() if p.status_type is answer)
 
 
-async def journey_time_zone(
+async def journey_definition(
     client: Client, handle: WorkflowHandle[Any, Any], pathway: Pathway[Any]
-) -> str:
-    """The time zone of the definition the journey's run started with (its first event)."""
-    from domain.calendar import DEFAULT_TIME_ZONE
-
+) -> BaseModel | None:
+    """The definition the journey's current run started with (its first event: the program
+    year, fellowship or catalog program it runs on); None when the history has no input."""
     async for event in handle.fetch_history_events(page_size=1):
         payloads = event.workflow_execution_started_event_attributes.input.payloads
         if not payloads:
             break
         [inp] = await client.data_converter.decode(payloads, [pathway.input_type])
-        zone = getattr(pathway.definition_of(inp), "time_zone", None)
-        return zone if isinstance(zone, str) else DEFAULT_TIME_ZONE
-    return DEFAULT_TIME_ZONE
+        return pathway.definition_of(inp)
+    return None
+
+
+async def journey_time_zone(
+    client: Client, handle: WorkflowHandle[Any, Any], pathway: Pathway[Any]
+) -> str:
+    """The time zone of the definition the journey's run started with."""
+    from domain.calendar import DEFAULT_TIME_ZONE
+
+    zone = getattr(await journey_definition(client, handle, pathway), "time_zone", None)
+    return zone if isinstance(zone, str) else DEFAULT_TIME_ZONE
 
 
 def final_words(final: BaseModel, on: str) -> str:

@@ -114,7 +114,7 @@ def _program(s: ProgramStatus) -> tuple[str, Facts]:
     return title, facts
 
 
-def _facts(status: BaseModel) -> tuple[str, Facts]:
+def status_facts(status: BaseModel) -> tuple[str, Facts]:
     if isinstance(status, JourneyStatus):
         return _teacher_leader(status)
     if isinstance(status, FellowshipStatus):
@@ -129,7 +129,7 @@ def _facts(status: BaseModel) -> tuple[str, Facts]:
 
 
 def status_table(journey: str, status: BaseModel) -> Table:
-    title, facts = _facts(status)
+    title, facts = status_facts(status)
     table = Table(title=f"{journey}: {title}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -140,7 +140,7 @@ def status_table(journey: str, status: BaseModel) -> Table:
 
 def sentence(journey: str, status: BaseModel) -> str:
     """One line after an action: where the journey now stands."""
-    _, facts = _facts(status)
+    _, facts = status_facts(status)
     stage = facts[0][1]
     blockers = sum(label == "blocked by" for label, _ in facts)
     more = f"; {blockers} thing(s) still block the stipend" if blockers else ""

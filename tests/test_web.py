@@ -271,7 +271,7 @@ async def test_the_program_office_works_a_day_in_the_browser(
 
     await page.goto(f"{web.url}/journeys/{web.journeys[APPLIED]}")
     for name in ("time", "mindset", "skillset", "experience"):
-        await page.fill(f"#score-{name}", "3")
+        await page.fill(f"#decide-scores-{name}", "3")
     await page.get_by_role("button", name="Decide the application").click()
     assert "done" in await page.locator(".flash").inner_text()
     assert (await web.status(APPLIED)).stage is Stage.COMMITMENT_PENDING
@@ -392,7 +392,7 @@ async def test_teachers_and_principals_see_and_do_only_their_own(
     token = await csrf_of(teacher)
     await teacher.request.post(
         f"{web.url}/journeys/{own}/actions/review",
-        form={"csrf": token, "deliverable_id": _deliverable(web.program), "verdict": "accept"},
+        form={"csrf": token, "deliverable_id": _deliverable(web.program), "accepted": "true"},
         max_redirects=0,
     )
     await teacher.goto(f"{web.url}/journeys/{own}")
@@ -575,3 +575,101 @@ async def test_fellowship_seats_waitlist_and_service_commitments(
             await browser.close()
             stop.set()
             await server
+
+
+async def test_every_pathway_offers_its_actions_on_the_journey_page(
+    web: Web, own_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """Staff act on a fellowship, an aspiring principal's year and a catalog program from the
+    journeys' pages; the forms offer only what the journey's own definition has."""
+    from activities.enrollment import start_journey
+    from domain.aspiring_principals.journey import AspiringNomination
+    from domain.catalog.definition import CATALOG, load_program
+    from domain.catalog.journey import ProgramStatus
+    from domain.catalog.start import PROGRAM, ProgramEnrollment, ProgramInput
+    from domain.fellowship.journey import FellowshipApplication
+    from pathways.journeys import start_aspiring, start_fellowship
+    from pathways.sample_year import aspiring_year, catalog_programs, fellowship_program
+    from workflows.aspiring_principal import AspiringPrincipalJourney
+    from workflows.fellowship import FellowshipJourney
+
+    today = await local_today(own_env)
+    hris = LocalHris(web.pool)
+    fellow, aspiring, learner = ACTIVE[4], ACTIVE[5], ACTIVE[6]
+    fellowship, _ = await start_fellowship(
+        web.client, hris, fellowship_program(today),
+        FellowshipApplication(employee_id=fellow), task_queue,
+    )  # fmt: skip
+    year = aspiring_year(today)
+    nominated, _ = await start_aspiring(
+        web.client, hris, year,
+        AspiringNomination(employee_id=aspiring, tier1_credential_on=today), task_queue,
+    )  # fmt: skip
+    key = load_program(CATALOG / "teacher_leader_certificate.toml").key
+    certificate = catalog_programs(today)[key]
+    program = await start_journey(
+        web.client, hris, PROGRAM,
+        ProgramInput(program=certificate,
+                     enrollment=ProgramEnrollment(employee_id=learner, enrolled_by="office:ana")),
+        task_queue,
+    )  # fmt: skip
+    page = await web.page_as("ana")
+
+    async def act(journey_id: str, label: str, fill: dict[str, str]) -> str:
+        await page.goto(f"{web.url}/journeys/{journey_id}")
+        assert await unlabelled(page) == []
+        form = page.locator("form", has=page.get_by_role("heading", name=label, exact=True))
+        for control, value in fill.items():
+            field = form.get_by_label(control, exact=True)
+            if await field.evaluate("el => el.tagName") == "SELECT":
+                await field.select_option(value)
+            else:
+                await field.fill(value)
+        await form.get_by_role("button", name=label).click()
+        return await page.locator(".flash").inner_text()
+
+    # The fellowship: selected (the cohort gives a seat), then the enrollment is recorded.
+    scores = {f"{s} (1–4)": "3" for s in ("time", "mindset", "skillset", "experience")}
+    assert "done" in await act(fellowship.id, "Decide the selection", scores)
+    assert (await fellowship.query(FellowshipJourney.status)).stage.value == "admitted"
+    flash = await act(
+        fellowship.id, "Record the enrollment",
+        {"University student id": "U-77", "Enrolled on": today.isoformat()},
+    )  # fmt: skip
+    assert "done" in flash, flash
+    assert (await fellowship.query(FellowshipJourney.status)).university_student_id == "U-77"
+
+    # The aspiring principal: placed with a mentor, a summer institute day recorded.
+    assert "done" in await act(nominated.id, "Place with a mentor principal",
+                               {"Mentor's employee id": PRINCIPAL})  # fmt: skip
+    day = min(year.summer_institute, key=lambda s: s.on)
+    flash = await act(nominated.id, "Record a summer institute day", {"Day": day.session_id})
+    assert "done" in flash, flash
+    assert (await nominated.query(AspiringPrincipalJourney.status)).institute_days_present == 1
+
+    # The catalog program: a past session's attendance, as the definition lists it.
+    course = next(p for p in certificate.parts if p.kind == "course")
+    session = min(course.sessions, key=lambda s: s.on)
+    assert session.on < today
+    flash = await act(program.workflow_id, "Record attendance",
+                      {"Session": f"{course.id}|{session.id}"})  # fmt: skip
+    assert "done" in flash, flash
+    status = await program.handle.query("status", result_type=ProgramStatus)
+    assert course.id in {p.part_id for p in status.parts}
+    assert "1" in next(p.progress for p in status.parts if p.part_id == course.id)
+    # A value the command refuses is one line in words, and nothing changes.
+    before = await program.handle.query("status", result_type=ProgramStatus)
+    later = max((s for p in certificate.parts if p.kind == "course" for s in p.sessions),
+                key=lambda s: s.on)  # fmt: skip
+    assert later.on > today
+    part = next(p.id for p in certificate.parts if p.kind == "course" and later in p.sessions)
+    flash = await act(program.workflow_id, "Record attendance", {"Session": f"{part}|{later.id}"})
+    assert "done" not in flash and "[" in flash, flash
+    # The log of department heads is not hers, so it is not offered.
+    assert await page.get_by_role("heading", name="Add a log entry").count() == 0
+    assert await program.handle.query("status", result_type=ProgramStatus) == before
+    # The participant is offered her own part (submitting work) and not the office's.
+    learner_page = await web.page_as(learner)
+    await learner_page.goto(f"{web.url}/journeys/{program.workflow_id}")
+    headings = await learner_page.locator(".actions h3").all_inner_texts()
+    assert "Record attendance" not in headings and "Withdraw from the program" in headings

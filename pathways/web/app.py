@@ -11,7 +11,7 @@ asks the journey itself. Every asset is served by the app: it works offline.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,12 +63,12 @@ from domain.program import SERVICE_RULES, ProgramYear, Role, load_program_year
 from domain.success_factors import SHIPPED_FACTORS
 from domain.teacher_leader import journey as tl
 from domain.teacher_leader import worklist
-from domain.teacher_leader.events import CoachingStep, DecisionOutcome, SelectionScores, Signer
-from domain.teacher_leader.start import TEACHER_LEADER
 from pathways.config import Settings
 from pathways.logs import get_logger
 from pathways.refusals import refusal_of
+from pathways.show import status_facts
 from pathways.web import auth
+from pathways.web.actions import BY_KEY, ActionForm, case_of, in_words, offered
 from pathways.web.reports import REPORTS, Context, NoProgramYear, commitment_statuses
 
 log = get_logger("web")
@@ -153,104 +153,9 @@ class NotFound(Exception):
     pass
 
 
-# --- the actions a teacher leader journey's page offers ---------------------------------------
-
-
-@dataclass(frozen=True)
-class ActionForm:
-    key: str
-    update: str
-    action: Action
-    label: str
-    build: Callable[[FormData, str], BaseModel]
-    stages: frozenset[tl.Stage]
-
-
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def _decide(form: FormData, actor: str) -> BaseModel:
-    scores = {k: _text(form, k) for k in ("time", "mindset", "skillset", "experience")}
-    return tl.DecideApplication(
-        outcome=_text(form, "outcome"), scores=SelectionScores.model_validate(scores),
-        decided_by=actor, note=_text(form, "note"),
-    )  # fmt: skip
-
-
-ACTIONS: dict[str, ActionForm] = {
-    a.key: a
-    for a in (
-        ActionForm(
-            "decide", "decide", Action.DECIDE_APPLICATION, "Decide the application", _decide,
-            frozenset({tl.Stage.APPLIED, tl.Stage.WAITLISTED}),
-        ),
-        ActionForm(
-            "sign", "sign_commitment", Action.SIGN_COMMITMENT, "Sign the joint commitment",
-            lambda f, actor: tl.SignCommitment(signer_id=actor),
-            frozenset({tl.Stage.COMMITMENT_PENDING}),
-        ),
-        ActionForm(
-            "submit", "submit_deliverable", Action.SUBMIT_DELIVERABLE, "Submit a deliverable",
-            lambda f, actor: tl.SubmitDeliverable(
-                deliverable_id=_text(f, "deliverable_id"), submitted_by=actor,
-                note=_text(f, "note"),
-            ),
-            frozenset({tl.Stage.ACTIVE}),
-        ),
-        ActionForm(
-            "review", "review_deliverable", Action.REVIEW_DELIVERABLE, "Review a deliverable",
-            lambda f, actor: tl.ReviewDeliverable(
-                deliverable_id=_text(f, "deliverable_id"),
-                accepted=_text(f, "verdict") == "accept", reviewed_by=actor,
-                comment=_text(f, "comment"),
-            ),
-            frozenset({tl.Stage.ACTIVE}),
-        ),
-        ActionForm(
-            "coaching", "record_coaching_step", Action.RECORD_COACHING, "Record a coaching step",
-            lambda f, actor: tl.RecordCoachingStep(
-                cycle_id=_text(f, "cycle_id"), step=_text(f, "step"), recorded_by=actor,
-                note=_text(f, "note"),
-            ),
-            frozenset({tl.Stage.ACTIVE}),
-        ),
-        ActionForm(
-            "make_up", "record_make_up", Action.RECORD_MAKE_UP, "Record a make-up",
-            lambda f, actor: tl.RecordMakeUp(
-                session_id=_text(f, "session_id"), completed_on=_text(f, "completed_on"),
-                recorded_by=actor, note=_text(f, "note"),
-            ),
-            frozenset({tl.Stage.ACTIVE}),
-        ),
-        ActionForm(
-            "close", "close_year", Action.CLOSE_YEAR, "Close the year",
-            lambda f, actor: tl.CloseYear(closed_by=actor), frozenset({tl.Stage.ACTIVE}),
-        ),
-        ActionForm(
-            "withdraw", "withdraw", Action.WITHDRAW, "Withdraw from the program",
-            lambda f, actor: tl.Withdraw(withdrawn_by=actor, reason=_text(f, "reason")),
-            frozenset(tl.OPEN_STAGES),
-        ),
-    )
-}  # fmt: skip
-
-
-def offered(viewer: Viewer, status: tl.JourneyStatus) -> list[ActionForm]:
-    """The actions the page shows this person on this journey: the policy allows them and the
-    journey's stage has them. (A signer who has signed is not offered signing again.)"""
-    case = Case(employee_id=status.employee_id, principal_id=status.principal_id)
-    found = []
-    for a in ACTIONS.values():
-        if status.stage not in a.stages or not may(a.action, viewer, case):
-            continue
-        if a.key == "sign":
-            signer = Signer.TEACHER if viewer.person_id == status.employee_id else Signer.PRINCIPAL
-            if signer not in status.awaiting_signatures:
-                continue
-        found.append(a)
-    return found
 
 
 # --- the app ----------------------------------------------------------------------------------
@@ -513,24 +418,28 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
     async def journey_page(
         request: Request, journey_id: str, viewer: Signed, backend: Backed
     ) -> HTMLResponse:
-        status, pathway_key = await _journey_status(backend, journey_id)
-        _check_sees(viewer, status, journey_id)
+        journey = await _journey(backend, viewer, journey_id)
         stored = await EventStore(backend.pool).read_stream(journey_id)
-        zone = ZoneInfo(_zone_of(backend, status))
+        zone = ZoneInfo(journey.time_zone)
         lines = explain(((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored), zone)
         timeline = [(line.when, line.actor, line.what) for line in lines]
+        status, definition = journey.status, journey.definition
+        title, facts = status_facts(status)
+        actions = offered(viewer, journey.pathway, status, definition)
+        forms = [(a, [(i, i.options(status, definition)) for i in a.inputs]) for a in actions]
         context: dict[str, Any] = {}
         if isinstance(status, tl.JourneyStatus):
-            program = backend.programs.get(status.program_year)
+            program = definition if isinstance(definition, ProgramYear) else None
             context = {
-                "tl": status, "program": program, "actions": offered(viewer, status),
-                "outcomes": list(DecisionOutcome), "steps": list(CoachingStep),
+                "tl": status, "program": program,
                 "deliverables": program.deliverables_for(status.role)
                 if program and status.role else [],
             }  # fmt: skip
         return page(
-            request, "journey.html", viewer=viewer, journey_id=journey_id, pathway=pathway_key,
-            status=status.model_dump(mode="json"), timeline=timeline, zone=zone.key, **context,
+            request, "journey.html", viewer=viewer, journey_id=journey_id,
+            pathway=journey.pathway, title=title, facts=facts, forms=forms,
+            employee_id=case_of(status).employee_id, timeline=timeline, zone=zone.key,
+            **context,
         )  # fmt: skip
 
     @app.post("/journeys/{journey_id:path}/actions/{key}")
@@ -538,12 +447,11 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         request: Request, journey_id: str, key: str, viewer: Signed, form: Posted,
         backend: Backed,
     ) -> Response:  # fmt: skip
-        action = ACTIONS.get(key)
         back = f"/journeys/{quote(journey_id)}"
-        if action is None or not TEACHER_LEADER.owns(journey_id):
+        journey = await _journey(backend, viewer, journey_id)
+        action = BY_KEY.get((journey.pathway, key))
+        if action is None:
             raise NotFound(f"no action {key!r} on {journey_id}")
-        status, _ = await _journey_status(backend, journey_id)
-        _check_sees(viewer, status, journey_id)
         kind, words = await _act(backend, viewer, journey_id, action, form)
         auth.flash(request, kind, [words])
         return RedirectResponse(back, status_code=303)
@@ -890,12 +798,54 @@ async def _act(
     except PolicyRefusal as refusal:
         return "refused", f"{refusal} [{refusal.code}]"
     except ValidationError as error:
-        return "refused", f"Nothing was sent: {problems(error)}"
+        return "refused", in_words(error)
     kind, words = await _send_command(backend, journey_id, action.update, cmd)
     log.info("web action", actor=actor, journey_id=journey_id, action=action.key, result=kind)
     if kind == "ok":
         return "ok", f"{action.label}: done."
     return kind, words
+
+
+@dataclass(frozen=True)
+class Journey:
+    """A journey as its page shows it: its status from the journey itself and the definition
+    its current run started with."""
+
+    journey_id: str
+    pathway: str
+    status: BaseModel
+    definition: Any
+
+    @property
+    def time_zone(self) -> str:
+        zone = getattr(self.definition, "time_zone", None)
+        return zone if isinstance(zone, str) else DEFAULT_TIME_ZONE
+
+
+async def _journey(backend: WebBackend, viewer: Viewer, journey_id: str) -> Journey:
+    """The journey, once `viewer` may see it (`NotFound`, `NotAllowed` otherwise)."""
+    from pathways.cli import journey_definition
+
+    status, pathway_key = await _journey_status(backend, journey_id)
+    handle = backend.client.get_workflow_handle(journey_id)
+    case = case_of(status)
+    school = getattr(status, "school_id", None)
+    if school is None:  # the status does not name it: the journey's search attribute does
+        try:
+            described = await handle.describe()
+        except RPCError:
+            raise NotFound(f"no journey {journey_id}") from None
+        found = described.search_attributes.get("SchoolId") or [None]
+        school = str(found[0]) if found[0] else None
+    principal = case.principal_id or await _principal_of(backend, school)
+    if not sees(viewer, case.employee_id, school, principal):
+        raise NotAllowed(f"{journey_id} is not yours to see: it is neither your journey nor "
+                         "one of your school's.")  # fmt: skip
+    try:
+        definition = await journey_definition(backend.client, handle, registry.by_key(pathway_key))
+    except RPCError:
+        definition = None
+    return Journey(journey_id, pathway_key, status, definition)
 
 
 async def _journey_status(backend: WebBackend, journey_id: str) -> tuple[BaseModel, str]:
@@ -911,20 +861,6 @@ async def _journey_status(backend: WebBackend, journey_id: str) -> tuple[BaseMod
     except WorkflowQueryFailedError as error:
         raise NotFound(f"{journey_id} did not answer: {error}") from None
     return status, pathway.key
-
-
-def _check_sees(viewer: Viewer, status: BaseModel, journey_id: str) -> None:
-    employee = str(getattr(status, "employee_id", "") or "")
-    school = getattr(status, "school_id", None)
-    principal = getattr(status, "principal_id", None)
-    if not sees(viewer, employee, school, principal):
-        raise NotAllowed(f"{journey_id} is not yours to see: it is neither your journey nor "
-                         "one of your school's.")  # fmt: skip
-
-
-def _zone_of(backend: WebBackend, status: BaseModel) -> str:
-    program = backend.programs.get(str(getattr(status, "program_year", "")))
-    return program.time_zone if program else DEFAULT_TIME_ZONE
 
 
 async def _queues(backend: WebBackend, viewer: Viewer, limit: int) -> dict[str, list[Any]]:
