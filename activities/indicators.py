@@ -14,37 +14,52 @@ from datetime import date, timedelta
 import asyncpg
 
 from domain import registry
+from domain.aspiring_principals.journey import AspiringIneligible
 from domain.career.events import CareerNominationAnswered
-from domain.catalog.journey import OPEN
+from domain.catalog.journey import OPEN, Stage
+from domain.fellowship.journey import SeatGranted
 
 CERTIFICATION = "evaluation_certification"
 INDUCTION = "induction"
 NEW_IN_ROLE = timedelta(days=3 * 365)
 _OPEN = [s.value for s in OPEN]
+#: Catalog journeys of people who never took part: refused at the start, or never seated.
+NEVER_TOOK_PART = [s.value for s in (Stage.INELIGIBLE, Stage.NOT_SEATED, Stage.WAITLISTED)]
 
 
 async def catalog_participants(pool: asyncpg.Pool) -> dict[str, int]:
-    """Per catalog program: the people with a journey of it (any year, any outcome)."""
+    """Per catalog program: the people who took part in it (any year; not those found
+    ineligible or never seated)."""
     records = await pool.fetch(
         "SELECT program_key, count(DISTINCT employee_id) AS n FROM program_journeys "
-        "GROUP BY program_key"
+        "WHERE stage <> ALL($1::text[]) GROUP BY program_key",
+        NEVER_TOOK_PART,
     )
     return {r["program_key"]: r["n"] for r in records}
 
 
 async def pathway_participants(pool: asyncpg.Pool) -> dict[str, int]:
-    """Per pathway that is not a catalog program: the people with a journey of it."""
+    """Per pathway that is not a catalog program: the people who took part (teacher leaders
+    who became active, fellows given a seat, aspiring principals not found ineligible)."""
     teacher_leaders = await pool.fetchval(
-        "SELECT count(DISTINCT employee_id) FROM teacher_leader_journeys"
+        "SELECT count(DISTINCT employee_id) FROM teacher_leader_journeys "
+        "WHERE stage IN ('active', 'closed')"
     )
-    found = {"teacher_leader": int(teacher_leaders)}
-    for key in ("fellowship", "aspiring_principal"):
-        n = await pool.fetchval(
-            "SELECT count(DISTINCT stream_id) FROM events WHERE stream_id LIKE $1",
-            registry.by_key(key).id_prefix + "%",
-        )
-        found[key] = int(n)
-    return found
+    fellows = await pool.fetchval(
+        "SELECT count(DISTINCT stream_id) FROM events WHERE event_type = $1",
+        SeatGranted.event_type,
+    )
+    aspiring = await pool.fetchval(
+        "SELECT count(DISTINCT stream_id) FROM events WHERE stream_id LIKE $1 AND NOT EXISTS "
+        "(SELECT 1 FROM events i WHERE i.stream_id = events.stream_id AND i.event_type = $2)",
+        registry.by_key("aspiring_principal").id_prefix + "%",
+        AspiringIneligible.event_type,
+    )
+    return {
+        "teacher_leader": int(teacher_leaders),
+        "fellowship": int(fellows),
+        "aspiring_principal": int(aspiring),
+    }
 
 
 @dataclass(frozen=True)
@@ -92,25 +107,31 @@ async def success_figures(
     administrator_titles: Collection[str],
     induction_titles: Collection[str],
     today: date,
+    program_year: str | None = None,
 ) -> dict[str, float | None]:
     """The figures `domain.success_factors.FIGURES` names, from HR and the pathways' data.
     `administrator_titles` are whom Evaluation Certification is required of and
-    `induction_titles` whom Induction is for, as the district's enrollment rules say."""
+    `induction_titles` whom Induction is for, as the district's enrollment rules say; the
+    teacher leader share is of `program_year` (None: the latest)."""
     admins = await certification_of(pool, administrator_titles)
     certified = sum(1 for a in admins if a.certified_until and a.certified_until >= today)
     new = await pool.fetch(
         "SELECT e.employee_id, EXISTS (SELECT 1 FROM program_journeys p WHERE "
-        "p.employee_id = e.employee_id AND p.program_key = $3) AS inducted "
+        "p.employee_id = e.employee_id AND p.program_key = $3 AND p.stage <> ALL($4::text[])) "
+        "AS inducted "
         "FROM hris_employees e WHERE e.status <> 'separated' AND e.role = ANY($1::text[]) "
         "AND e.role_since IS NOT NULL AND e.role_since > $2",
         sorted(induction_titles),
         today - NEW_IN_ROLE,
         INDUCTION,
+        NEVER_TOOK_PART,
     )
     teachers = await pool.fetchval(
         "SELECT count(*) FROM hris_employees WHERE status <> 'separated' AND role = 'teacher'"
     )
-    latest = await pool.fetchval("SELECT max(program_year) FROM teacher_leader_journeys")
+    latest = program_year or await pool.fetchval(
+        "SELECT max(program_year) FROM teacher_leader_journeys"
+    )
     leaders = await pool.fetchval(
         "SELECT count(DISTINCT employee_id) FROM teacher_leader_journeys "
         "WHERE program_year = $1 AND stage IN ('active', 'closed')",

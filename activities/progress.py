@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from domain.teacher_leader.events import Signer
 from domain.teacher_leader.journey import Journey
 
 PAGE_SIZE = 50
@@ -185,12 +186,16 @@ class Progress:
         return counts
 
     async def expected_by_role(self, program_year: str) -> dict[str, int]:
-        """How many teacher leaders of each role were (or are) in the year's sessions."""
+        """How many teacher leaders of each role were (or are) in the year's sessions: those
+        active or closed, and those who withdrew or left after both signed the commitment (not
+        an applicant who withdrew before)."""
         records = await self._pool.fetch(
             "SELECT role, count(*) AS n FROM teacher_leader_progress WHERE program_year = $1 "
-            "AND stage IN ('active', 'closed', 'withdrawn', 'separated') AND role IS NOT NULL "
+            "AND role IS NOT NULL AND (stage IN ('active', 'closed') OR (stage IN "
+            "('withdrawn', 'separated') AND coalesce(state->'signed', '{}'::jsonb) ?& $2)) "
             "GROUP BY role",
             program_year,
+            [s.value for s in Signer],
         )
         return {r["role"]: r["n"] for r in records}
 

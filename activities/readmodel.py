@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,7 +41,7 @@ from domain.teacher_leader.events import (
     SubstituteReimbursementDecided,
     YearClosed,
 )
-from domain.teacher_leader.journey import Journey
+from domain.teacher_leader.journey import Journey, reason_heading
 from domain.teacher_leader.start import TEACHER_LEADER
 
 log = structlog.get_logger(__name__)
@@ -526,7 +527,8 @@ class StipendOutcomes:
 
 async def stipend_outcomes(pool: asyncpg.Pool, program_year: str) -> StipendOutcomes:
     """From the teacher leader read model: every decided stipend of the year, and the count of
-    each reason a stipend was withheld, the most frequent first."""
+    each reason a stipend was withheld (without what people wrote into it), the most frequent
+    first."""
     async with pool.acquire() as conn:
         totals = await conn.fetchrow(
             "SELECT count(*) FILTER (WHERE stipend_paid) AS paid, "
@@ -543,7 +545,11 @@ async def stipend_outcomes(pool: asyncpg.Pool, program_year: str) -> StipendOutc
             "GROUP BY reason ORDER BY n DESC, reason",
             program_year,
         )
+    counted: Counter[str] = Counter()
+    for r in reasons:
+        counted[reason_heading(r["reason"])] += r["n"]
     return StipendOutcomes(
         paid=totals["paid"], paid_cents=int(totals["cents"]), withheld=totals["withheld"],
-        undecided=totals["undecided"], reasons=[(r["reason"], r["n"]) for r in reasons],
+        undecided=totals["undecided"],
+        reasons=sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])),
     )  # fmt: skip

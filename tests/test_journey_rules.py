@@ -927,3 +927,19 @@ def test_status_of_an_empty_journey_has_no_role_and_no_blockers() -> None:
 
     assert (report.role, report.stipend_blockers, report.reimbursement_cents) == (None, [], 0)
     assert report.stipend_cents_if_met == 0
+
+
+def test_withheld_reasons_are_counted_without_what_people_wrote() -> None:
+    from domain.teacher_leader.journey import reason_heading
+
+    assert reason_heading("withdrew from the program: family emergency") == (
+        "withdrew from the program"
+    )
+    assert reason_heading("separated from the district: moved away") == (
+        "separated from the district"
+    )
+    assert reason_heading("deliverable 'Coaching log' returned: redo the summary") == (
+        "deliverable 'Coaching log' returned"
+    )
+    same = "absent from Summer Institute, day 1 2026-08-10 (no make-up recorded)"
+    assert reason_heading(same) == same

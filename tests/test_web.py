@@ -321,11 +321,33 @@ async def test_the_program_office_works_a_day_in_the_browser(
             assert {r[5] for r in cells[1:]} == {"not certified"}
         if key == "needs":
             teachers = next(r for r in cells[1:] if r[0] == "teachers")
-            assert "(32)" in teachers[1]  # the 32 teacher leaders
+            assert "(30)" in teachers[1]  # the active 30: not the applicant nor the unsigned
         if key == "success-factors":
             placed = {r[0]: r[1] for r in cells[1:4]}
             assert placed["School leaders as instructional leaders"] == "less effective practices"
             await shot(page, "report-success-factors")
+
+    # A sheet posted by hand: a count that is no number saves nothing; a line sent twice is
+    # sent once; a make-up on a line marked present is refused in words.
+    sheet_url = f"{web.url}/years/{year}/sessions/{session.session_id}"
+    token = await csrf_of(page)
+    answer = await page.request.post(sheet_url, form={"csrf": token, "count": "x"})
+    assert answer.ok and "Saved: 0 recorded" in await answer.text()
+    later = next(s for s in web.program.sessions_for(Role.PEER_COACH) if s.on > session.on)
+    answer = await page.request.post(
+        f"{web.url}/years/{year}/sessions/{later.session_id}",
+        form={"csrf": token, "count": "3", "journey-0": first, "status-0": "present",
+              "journey-1": first, "status-1": "absent",
+              "journey-2": web.journeys[ACTIVE[3]], "status-2": "present",
+              "made-up-2": later.on.isoformat()},
+    )  # fmt: skip
+    text = await answer.text()
+    if later.on < await local_today(own_env):
+        assert "Saved: 1 recorded, 0 unchanged, 1 refused" in text, text
+        assert "a make-up date is for an absence" in text
+        assert (await web.status(ACTIVE[0])).attendance[later.session_id] == "present"
+    else:  # the next session is still to come: both lines are refused, in words
+        assert "0 recorded" in text and "has not happened" in text.replace("&#39;", "'"), text
 
 
 async def test_auditors_read_and_change_nothing(web: Web) -> None:
@@ -448,12 +470,12 @@ async def test_a_session_ends_when_idle_and_after_its_longest() -> None:
 
     rules = auth.SessionRules(idle_seconds=60, max_seconds=3600)
     request = Request({"type": "http", "session": {}})
-    auth.sign_in(request, Viewer("office:ana", "Ana Torres", "program_office"), "local")
+    auth.sign_in(request, Viewer("office:ana", "Ana Torres", "program_office"), "local", "ana")
     assert auth.signed_in(request, rules).actor == "office:ana"
     request.session["seen"] -= 61
     with pytest.raises(auth.SignInNeeded, match="without activity"):
         auth.signed_in(request, rules)
-    auth.sign_in(request, Viewer("office:ana", "Ana Torres", "program_office"), "local")
+    auth.sign_in(request, Viewer("office:ana", "Ana Torres", "program_office"), "local", "ana")
     request.session["since"] -= int(timedelta(hours=2).total_seconds())
     with pytest.raises(auth.SignInNeeded, match="has ended"):
         auth.signed_in(request, rules)
@@ -578,7 +600,7 @@ async def test_fellowship_seats_waitlist_and_service_commitments(
 
 
 async def test_every_pathway_offers_its_actions_on_the_journey_page(
-    web: Web, own_env: WorkflowEnvironment, task_queue: str
+    web: Web, own_env: WorkflowEnvironment, task_queue: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Staff act on a fellowship, an aspiring principal's year and a catalog program from the
     journeys' pages; the forms offer only what the journey's own definition has."""
@@ -587,9 +609,11 @@ async def test_every_pathway_offers_its_actions_on_the_journey_page(
     from domain.catalog.definition import CATALOG, load_program
     from domain.catalog.journey import ProgramStatus
     from domain.catalog.start import PROGRAM, ProgramEnrollment, ProgramInput
+    from domain.external import EmploymentStatus
     from domain.fellowship.journey import FellowshipApplication
     from pathways.journeys import start_aspiring, start_fellowship
     from pathways.sample_year import aspiring_year, catalog_programs, fellowship_program
+    from pathways.web import app as web_app
     from workflows.aspiring_principal import AspiringPrincipalJourney
     from workflows.fellowship import FellowshipJourney
 
@@ -673,3 +697,27 @@ async def test_every_pathway_offers_its_actions_on_the_journey_page(
     await learner_page.goto(f"{web.url}/journeys/{program.workflow_id}")
     headings = await learner_page.locator(".actions h3").all_inner_texts()
     assert "Record attendance" not in headings and "Withdraw from the program" in headings
+
+    # HR separates her: her next request, once HR is asked again, ends her session.
+    monkeypatch.setattr(web_app, "HR_RECHECK_SECONDS", -1)
+    record = await hris.employee(learner)
+    await hris.upsert_employee(record.model_copy(update={"status": EmploymentStatus.SEPARATED}))
+    await learner_page.goto(f"{web.url}/journeys/{program.workflow_id}")
+    assert "/sign-in" in learner_page.url
+    assert "separated" in await learner_page.locator(".flash").inner_text()
+
+
+async def test_systems_and_unknown_years_get_words_not_errors(web: Web) -> None:
+    page = await web.page_as("ana")
+    answer = await page.goto(f"{web.url}/reports/attendance?year=1999-00")
+    assert answer is not None and answer.status == 404
+    assert "no teacher leader program year '1999-00'" in await page.content()
+    answer = await page.goto(f"{web.url}/years/{web.program.program_year}?page_no=99999999999999")
+    assert answer is not None and answer.ok
+    system = await (await web.browser.new_context()).new_page()
+    await system.goto(f"{web.url}/sign-in")
+    token = await csrf_of(system)
+    answer = await system.request.post(
+        f"{web.url}/sign-in/local", form={"csrf": token, "employee_id": "hris"}
+    )  # fmt: skip
+    assert answer.ok and "one of the district&#39;s systems" in await answer.text()

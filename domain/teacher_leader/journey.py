@@ -587,6 +587,17 @@ STIPEND_RULE = (
 )
 
 
+def reason_heading(reason: str) -> str:
+    """A withheld stipend's reason without what a person wrote into it (a withdrawal's reason,
+    a reviewer's comment), so that reasons can be counted together."""
+    for heading in ("withdrew from the program", "separated from the district"):
+        if reason.startswith(heading + ":"):
+            return heading
+    if reason.startswith("deliverable '") and "' returned: " in reason:
+        return reason.partition("' returned: ")[0] + "' returned"
+    return reason
+
+
 def stipend_blockers(j: Journey, program: ProgramYear, *, final: bool) -> list[str]:
     """Every reason the stipend is (or, mid-year, would still be) withheld."""
     assert j.role is not None

@@ -54,11 +54,10 @@ from domain.calendar import DEFAULT_TIME_ZONE
 from domain.career.rules import SHIPPED_RULES
 from domain.catalog.journey import OPEN as CATALOG_OPEN
 from domain.catalog.journey import Stage as CatalogStage
-from domain.definitions import problems
 from domain.explain import explain
 from domain.money import dollars
 from domain.needs import SAMPLE_NEEDS
-from domain.policy import Action, Case, PolicyRefusal, Standing, Viewer, may, sees
+from domain.policy import SYSTEMS, Action, Case, PolicyRefusal, Standing, Viewer, may, sees
 from domain.program import SERVICE_RULES, ProgramYear, Role, load_program_year
 from domain.success_factors import SHIPPED_FACTORS
 from domain.teacher_leader import journey as tl
@@ -74,6 +73,9 @@ from pathways.web.reports import REPORTS, Context, NoProgramYear, commitment_sta
 log = get_logger("web")
 HERE = Path(__file__).parent
 SHEET_CONCURRENCY = 8
+MAX_PAGE = 100_000
+#: How often a signed-in person's HR record is read again (a title, a school, a separation).
+HR_RECHECK_SECONDS = 300
 MARKS = frozenset(s.value for s in AttendanceStatus)
 
 
@@ -166,9 +168,26 @@ def get_backend(request: Request) -> WebBackend:
     return found
 
 
-def signed_in(request: Request) -> Viewer:
+async def signed_in(request: Request) -> Viewer:
+    """The signed-in person, as HR lists them now: their record is read again every
+    `HR_RECHECK_SECONDS`, so a new title or school changes what they see, and a separation
+    ends the session."""
     rules: auth.SessionRules = request.app.state.session_rules
-    return auth.signed_in(request, rules)
+    viewer = auth.signed_in(request, rules)
+    if not auth.due_for_recheck(request, HR_RECHECK_SECONDS):
+        return viewer
+    backend: WebBackend = request.app.state.backend
+    try:
+        fresh = await _viewer_for(backend, auth.signed_in_as(request))
+    except PolicyRefusal as refusal:
+        request.session.clear()
+        log.info("session ended by HR", actor=viewer.actor, code=refusal.code)
+        raise auth.SignInNeeded(f"You were signed out: {refusal}") from None
+    except ExternalSystemError as error:  # HR is down: keep what it said at the last check
+        log.warning("HR recheck failed", actor=viewer.actor, error=str(error))
+        return viewer
+    auth.refresh(request, fresh)
+    return fresh
 
 
 async def checked_form(request: Request) -> FormData:
@@ -228,8 +247,11 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
 
     @app.exception_handler(auth.SignInNeeded)
     async def _sign_in(request: Request, error: auth.SignInNeeded) -> Response:
-        if error.why:
-            auth.flash(request, "info", [error.why])
+        why = error.why
+        if why and request.method == "POST":
+            why += " Nothing you sent was saved: sign in and send it again."
+        if why:
+            auth.flash(request, "info", [why])
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/sign-in?{urlencode({'next': target})}", status_code=303)
 
@@ -281,7 +303,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         except PolicyRefusal as refusal:
             auth.flash(request, "refused", [str(refusal)])
             return RedirectResponse(f"/sign-in?{urlencode({'next': next_url})}", status_code=303)
-        auth.sign_in(request, viewer, "local")
+        auth.sign_in(request, viewer, "local", who)
         log.info("signed in", actor=viewer.actor, via="local")
         return RedirectResponse(next_url, status_code=303)
 
@@ -320,7 +342,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         except PolicyRefusal as refusal:
             auth.flash(request, "refused", [str(refusal)])
             return RedirectResponse("/sign-in", status_code=303)
-        auth.sign_in(request, viewer, "oidc")
+        auth.sign_in(request, viewer, "oidc", who)
         log.info("signed in", actor=viewer.actor, via="oidc", subject=claims.get("sub"))
         return RedirectResponse(next_url, status_code=303)
 
@@ -348,7 +370,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         school: str = "", stage: str = "", role: str = "", q: str = "", page_no: int = 1,
     ) -> HTMLResponse:  # fmt: skip
         program = backend.programs.get(program_year)
-        page_no = max(1, page_no)
+        page_no = min(max(1, page_no), MAX_PAGE)
         found = await Progress(backend.pool).roster(
             program_year, scope_of(viewer), school_id=school or None, stage=stage or None,
             role=role or None, search=q or None, offset=(page_no - 1) * 50,
@@ -389,11 +411,13 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         everyone_present = bool(_text(form, "all_present"))
         reason = _text(form, "correction_reason") or None
         wanted: list[tuple[worklist.SheetLine, AttendanceStatus | None, str]] = []
-        count = int(_text(form, "count") or 0)
-        for i in range(min(count, 10_000)):
+        count = _text(form, "count")
+        seen: set[str] = set()
+        for i in range(min(int(count) if count.isdigit() else 0, len(lines))):
             line = lines.get(_text(form, f"journey-{i}"))
-            if line is None:
+            if line is None or line.journey_id in seen:
                 continue
+            seen.add(line.journey_id)
             chosen = _text(form, f"status-{i}")
             status = AttendanceStatus(chosen) if chosen in MARKS else None
             if status is None and everyone_present and line.recorded is None:
@@ -466,7 +490,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
             raise NotFound(f"HR has no employee {employee_id}") from None
         principal = await _principal_of(backend, employee.school_id)
         if not sees(viewer, employee_id, employee.school_id, principal):
-            raise NotAllowed(f"{employee.full_name}'s career is not yours to see.")
+            raise NotAllowed(f"The career of {employee_id} is not yours to see.")
         try:
             career = await current_timeline(backend.client, employee_id)
         except (RPCError, WorkflowQueryFailedError):
@@ -491,7 +515,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         definition = shipped_programs().get(program_key)
         if definition is None:
             raise NotFound(f"no catalog program {program_key!r}")
-        page_no = max(1, page_no)
+        page_no = min(max(1, page_no), MAX_PAGE)
         found = await catalog_roster(
             backend.pool, program_key, school_year, scope_of(viewer), stage=stage or None,
             search=q or None, offset=(page_no - 1) * 50,
@@ -555,7 +579,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
     async def report_csv(key: str, viewer: Signed, backend: Backed, year: str = "") -> Response:
         _check_reports(viewer)
         report = await _report(backend, key, year)
-        name = f"{key}-{year or 'all'}.csv"
+        name = f"{key}-{year or 'latest'}.csv"  # both checked by _report: no quotes in them
         disposition = f'attachment; filename="{name}"'
         return Response(
             report.csv(),
@@ -607,6 +631,12 @@ async def _local_people(pool: asyncpg.Pool, search: str, limit: int = 200) -> li
 async def _viewer_for(backend: WebBackend, who: str) -> Viewer:
     """The viewer HR (or the configuration) vouches for, or `PolicyRefusal`."""
     actor, employee = await resolve_person(backend.hris, who, backend.non_hr_actors)
+    if actor in SYSTEMS:
+        raise PolicyRefusal(
+            code="web.system_actor",
+            message=f"{actor} is one of the district's systems: systems send their reports "
+            "through the API, and people sign in to the web app as themselves",
+        )
     if employee is None:  # an auditor or operator the configuration names
         return Viewer(actor=actor, name=actor)
     return Viewer(actor, employee.full_name, employee.role, employee.school_id)
@@ -635,6 +665,9 @@ async def _report(backend: WebBackend, key: str, year: str) -> Any:
     if key not in REPORTS:
         raise NotFound(f"no report {key!r}; reports: {', '.join(REPORTS)}")
     programs = backend.programs
+    if year and year not in programs:
+        known = ", ".join(sorted(programs)) or "none"
+        raise NotFound(f"no teacher leader program year {year!r}; years: {known}")
     program = programs.get(year) if year else None
     if program is None and programs:
         program = programs[max(programs)]
@@ -680,6 +713,8 @@ class LineResult:
     outcome: str
     """recorded, unchanged or refused."""
     words: str
+    marked: bool = False
+    """Whether a mark was recorded (even when the make-up after it was refused)."""
 
 
 async def _save_marks(
@@ -703,31 +738,50 @@ async def _save_marks(
         line: worklist.SheetLine, status: AttendanceStatus | None, made_up: str
     ) -> LineResult:
         said: list[str] = []
+        marked = False
+
+        def refused(words: str) -> LineResult:
+            before = f"{'; '.join(said)}, but " if said else ""
+            return LineResult(line.journey_id, line.full_name, "refused", before + words, marked)
+
         async with gate:
             if status is not None and status != line.recorded:
                 cmd = {"session_id": session.session_id, "status": status, "recorded_by": actor,
                        "correction_reason": reason if line.recorded else None}  # fmt: skip
-                kind, words = await _send(backend, line.journey_id, "record_attendance",
-                                          tl.RecordAttendance, cmd)  # fmt: skip
-                if kind == "refused":
-                    return LineResult(line.journey_id, line.full_name, "refused", words)
-                said.append(f"{status.value} recorded")
+                sent = await _send(backend, line.journey_id, "record_attendance",
+                                   tl.RecordAttendance, cmd)  # fmt: skip
+                # The sheet was read from the read model, which may not have the latest mark yet:
+                # the journey's answer decides.
+                if sent.code == "attendance.correction_needs_reason" and reason:
+                    cmd["correction_reason"] = reason
+                    sent = await _send(backend, line.journey_id, "record_attendance",
+                                       tl.RecordAttendance, cmd)  # fmt: skip
+                if sent.code == "attendance.already_recorded":
+                    said.append(f"already {status.value}")
+                elif sent.kind == "refused":
+                    return refused(sent.words)
+                else:
+                    said.append(f"{status.value} recorded")
+                    marked = True
             elif status is not None:
                 said.append(f"already {status.value}")
             absent = (status or line.recorded) is AttendanceStatus.ABSENT
-            if made_up and absent and not line.made_up_on:
+            if made_up and not absent:
+                return refused("a make-up date is for an absence: mark the line absent to "
+                               "record the make-up")  # fmt: skip
+            if made_up and not line.made_up_on:
                 cmd = {"session_id": session.session_id, "completed_on": made_up,
                        "recorded_by": actor}  # fmt: skip
-                kind, words = await _send(backend, line.journey_id, "record_make_up",
-                                          tl.RecordMakeUp, cmd)  # fmt: skip
-                if kind == "refused":
-                    return LineResult(line.journey_id, line.full_name, "refused", words)
+                sent = await _send(backend, line.journey_id, "record_make_up", tl.RecordMakeUp,
+                                   cmd)  # fmt: skip
+                if sent.kind == "refused":
+                    return refused(f"the make-up was not recorded: {sent.words}")
                 said.append(f"made up on {made_up}")
+                marked = True
         if not said:
             return LineResult(line.journey_id, line.full_name, "unchanged", "nothing marked")
-        changed = any(not s.startswith("already") for s in said)
-        return LineResult(line.journey_id, line.full_name,
-                          "recorded" if changed else "unchanged", "; ".join(said))  # fmt: skip
+        outcome = "recorded" if marked else "unchanged"
+        return LineResult(line.journey_id, line.full_name, outcome, "; ".join(said), marked)
 
     return list(await asyncio.gather(*(one(*w) for w in wanted)))
 
@@ -740,7 +794,7 @@ def _overlay(
     """The sheet as it stands after the save (the read model catches up a moment later)."""
     from dataclasses import replace
 
-    done = {r.journey_id for r in results if r.outcome == "recorded"}
+    done = {r.journey_id for r in results if r.marked}
     marks = {line.journey_id: (status, made_up) for line, status, made_up in wanted}
     shown = []
     for line in lines:
@@ -752,21 +806,28 @@ def _overlay(
     return shown
 
 
+@dataclass(frozen=True)
+class Sent:
+    kind: str
+    """ok or refused."""
+    words: str
+    code: str | None = None
+    """The refusal's stable code, when the journey refused."""
+
+
 async def _send(
     backend: WebBackend, journey_id: str, update: str, command: type[BaseModel],
     fields: dict[str, Any],
-) -> tuple[str, str]:  # fmt: skip
-    """Build the command and send it: ("ok", "done"), or ("refused", why in words)."""
+) -> Sent:  # fmt: skip
+    """Build the command and send it."""
     try:
         cmd = command.model_validate(fields)
     except ValidationError as error:
-        return "refused", f"Nothing was sent: {problems(error)}"
+        return Sent("refused", in_words(error))
     return await _send_command(backend, journey_id, update, cmd)
 
 
-async def _send_command(
-    backend: WebBackend, journey_id: str, update: str, cmd: BaseModel
-) -> tuple[str, str]:
+async def _send_command(backend: WebBackend, journey_id: str, update: str, cmd: BaseModel) -> Sent:
     from pathways.cli import execute_patiently
 
     handle = backend.client.get_workflow_handle(journey_id)
@@ -775,18 +836,18 @@ async def _send_command(
     except WorkflowUpdateFailedError as error:
         refusal = refusal_of(error)
         if refusal is not None:
-            return "refused", f"{refusal} [{refusal.code}]"
+            return Sent("refused", f"{refusal} [{refusal.code}]", refusal.code)
         cause = getattr(error.cause, "message", None) or str(error.cause or error)
-        return "refused", f"the journey did not take it: {cause}"
+        return Sent("refused", f"the journey did not take it: {cause}")
     except WorkflowUpdateRPCTimeoutOrCancelledError:
-        return (
+        return Sent(
             "refused",
             "the journey did not answer in time; nothing is known to have changed, "
             "so send it again",
         )
     except RPCError as error:
-        return "refused", f"the journey has ended or Temporal did not answer: {error.message}"
-    return "ok", "done"
+        return Sent("refused", f"the journey has ended or Temporal did not answer: {error.message}")
+    return Sent("ok", "done")
 
 
 async def _act(
@@ -799,11 +860,12 @@ async def _act(
         return "refused", f"{refusal} [{refusal.code}]"
     except ValidationError as error:
         return "refused", in_words(error)
-    kind, words = await _send_command(backend, journey_id, action.update, cmd)
-    log.info("web action", actor=actor, journey_id=journey_id, action=action.key, result=kind)
-    if kind == "ok":
+    sent = await _send_command(backend, journey_id, action.update, cmd)
+    log.info("web action", actor=actor, journey_id=journey_id, action=action.key,
+             result=sent.kind, code=sent.code)  # fmt: skip
+    if sent.kind == "ok":
         return "ok", f"{action.label}: done."
-    return kind, words
+    return sent.kind, sent.words
 
 
 @dataclass(frozen=True)

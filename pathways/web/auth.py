@@ -74,7 +74,7 @@ def check_csrf(request: Request, sent: str | None) -> None:
         raise CsrfRefused()
 
 
-def sign_in(request: Request, viewer: Viewer, via: str) -> None:
+def sign_in(request: Request, viewer: Viewer, via: str, who: str) -> None:
     """Start a new session for `viewer` (a fresh token: nothing from before sign-in carries)."""
     request.session.clear()
     request.session.update(
@@ -86,7 +86,32 @@ def sign_in(request: Request, viewer: Viewer, via: str) -> None:
             "since": int(time.time()),
             "seen": int(time.time()),
             "via": via,
+            "who": who,
+            "checked": int(time.time()),
             "csrf": secrets.token_urlsafe(32),
+        }
+    )
+
+
+def signed_in_as(request: Request) -> str:
+    """Who the person signed in as (the id HR was asked about)."""
+    who = request.session.get("who") or request.session.get("actor")
+    return str(who)
+
+
+def due_for_recheck(request: Request, every_seconds: int) -> bool:
+    return int(time.time()) - int(request.session.get("checked", 0)) > every_seconds
+
+
+def refresh(request: Request, viewer: Viewer) -> None:
+    """What HR says of the signed-in person now."""
+    request.session.update(
+        {
+            "actor": viewer.actor,
+            "name": viewer.name,
+            "title": viewer.title,
+            "school_id": viewer.school_id,
+            "checked": int(time.time()),
         }
     )
 

@@ -279,6 +279,7 @@ async def success_factors(ctx: Context) -> Report:
         roles_of(rules, Do.REQUIRE, f"program:{CERTIFICATION}"),
         roles_of(rules, Do.START, f"program:{INDUCTION}"),
         ctx.today,
+        ctx.program.program_year if ctx.program else None,
     )
     factors = load_factors(ctx.factors_file)
     placed = place(factors, figures)
