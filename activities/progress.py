@@ -10,8 +10,19 @@ from typing import Any
 
 import asyncpg
 
+from domain.catalog.journey import OPEN as CATALOG_OPEN
+from domain.fellowship.journey import (
+    ApplicationIneligible,
+    FellowIdentified,
+    FellowshipApplied,
+    FellowshipEnded,
+    SelectionDecided,
+)
+from domain.fellowship.start import FELLOWSHIP
 from domain.teacher_leader.events import Signer
 from domain.teacher_leader.journey import Journey
+
+_OPEN_CATALOG = sorted(s.value for s in CATALOG_OPEN)
 
 PAGE_SIZE = 50
 
@@ -248,3 +259,41 @@ async def catalog_roster(
         row["parts_completed"] = json.loads(parts) if isinstance(parts, str) else list(parts)
         rows.append(row)
     return CatalogPage(rows, total, offset, limit)
+
+
+async def catalog_awaiting_review(
+    pool: asyncpg.Pool, scope: Scope = EVERYONE, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Catalog journeys with submitted work waiting for review (at most `limit`, the oldest
+    changes first), each with the parts that wait."""
+    params: list[Any] = [_OPEN_CATALOG]
+    where = _scope_sql(scope, params, principals=False)
+    params.append(limit)
+    records = await pool.fetch(
+        "SELECT stream_id, employee_id, full_name, school_id, program_key, school_year, "
+        "awaiting_review::text AS awaiting_review FROM program_journeys "
+        "WHERE stage = ANY($1::text[]) AND awaiting_review <> '[]'::jsonb "
+        f"AND {where} ORDER BY last_position LIMIT ${len(params)}",
+        *params,
+    )
+    return [{**r, "awaiting_review": json.loads(r["awaiting_review"])} for r in records]
+
+
+async def fellowship_applications(pool: asyncpg.Pool, limit: int = 500) -> list[dict[str, Any]]:
+    """Fellowship applications that wait for a selection decision: the journey identified its
+    applicant and nothing has decided or ended it since (at most `limit`, oldest first)."""
+    records = await pool.fetch(
+        "SELECT i.stream_id, a.payload->>'employee_id' AS employee_id, "
+        "i.payload->>'full_name' AS full_name, coalesce(i.payload->>'school_id', '') AS school_id, "
+        "a.payload->>'program_id' AS program_id FROM events i "
+        "JOIN events a ON a.stream_id = i.stream_id AND a.event_type = $2 "
+        "WHERE i.event_type = $1 AND i.stream_id LIKE $4 AND NOT EXISTS (SELECT 1 FROM events d "
+        "WHERE d.stream_id = i.stream_id AND d.event_type = ANY($3::text[])) "
+        "ORDER BY i.global_position LIMIT $5",
+        FellowIdentified.event_type,
+        FellowshipApplied.event_type,
+        [k.event_type for k in (SelectionDecided, ApplicationIneligible, FellowshipEnded)],
+        FELLOWSHIP.id_prefix.replace("_", "\\_") + "%",
+        limit,
+    )
+    return [dict(r) for r in records]

@@ -26,6 +26,7 @@ from activities.periodic import every
 from domain.catalog.explain import SENTENCES as CATALOG_SENTENCES
 from domain.catalog.journey import ProgramJourneyState
 from domain.catalog.journey import fold_into as program_fold
+from domain.deliverables import DeliverableStatus
 from domain.events import DomainEvent, load_event, load_event_json
 from domain.teacher_leader.events import (
     ApplicantIdentified,
@@ -428,6 +429,9 @@ def _program_row(stream_id: str, j: ProgramJourneyState, last_position: int) -> 
         "certified_until": j.expires_on or j.certified_until,
         "stipend_cents": j.paid_cents,
         "end_reason": j.end_reason or j.paused_reason,
+        "awaiting_review": sorted(
+            part for part, work in j.work.items() if work.status is DeliverableStatus.SUBMITTED
+        ),
         "last_position": last_position,
     }
 
@@ -454,6 +458,7 @@ PROGRAM_JOURNEYS = Projection(
         "certified_until",
         "stipend_cents",
         "end_reason",
+        "awaiting_review",
         "last_position",
     ],
     fold=program_fold,
@@ -463,13 +468,14 @@ PROGRAM_JOURNEYS = Projection(
         "year_in_program": "integer[]",
         "cycle": "integer[]",
         "parts_completed": "text[]",
+        "awaiting_review": "text[]",
         "hours_earned": "numeric[]",
         "completed_on": "date[]",
         "certified_until": "date[]",
         "stipend_cents": "bigint[]",
         "last_position": "bigint[]",
     },
-    json_columns=frozenset({"parts_completed"}),
+    json_columns=frozenset({"parts_completed", "awaiting_review"}),
 )
 
 

@@ -129,6 +129,7 @@ and it never changes meaning. The same reason has the same code in every pathway
 | waiver.no_repayment | there is no repayment to waive |
 | waiver.nothing_owed | nothing is owed |
 | waiver.payment_in_progress | the repayment is being sent to payroll right now |
+| web.system_actor | a district system (hris, university, payroll) tried to sign in to the web app |
 | definition.invalid | a definition file has a field that cannot work (the message names it) |
 | definition.not_toml | a definition file is not valid TOML |
 | definition.unknown_program | neither a definition file nor a program the catalog ships |

@@ -637,6 +637,16 @@ async def test_every_pathway_offers_its_actions_on_the_journey_page(
                      enrollment=ProgramEnrollment(employee_id=learner, enrolled_by="office:ana")),
         task_queue,
     )  # fmt: skip
+    classified = "c-01"
+    await hris.upsert_employee(
+        Employee(employee_id=classified, full_name="Office Manager c-01", role="office_manager",
+                 email="c-01@district.example", school_id=SCHOOL)
+    )  # fmt: skip
+    academy = catalog_programs(today)["classified_staff_leadership"]
+    joins = ProgramEnrollment(employee_id=classified, enrolled_by="office:ana")
+    project = await start_journey(
+        web.client, hris, PROGRAM, ProgramInput(program=academy, enrollment=joins), task_queue
+    )
     page = await web.page_as("ana")
 
     async def act(journey_id: str, label: str, fill: dict[str, str]) -> str:
@@ -651,6 +661,11 @@ async def test_every_pathway_offers_its_actions_on_the_journey_page(
                 await field.fill(value)
         await form.get_by_role("button", name=label).click()
         return await page.locator(".flash").inner_text()
+
+    # The fellowship's application waits in the office's queue.
+    await page.goto(f"{web.url}/queues")
+    applications = page.locator("section", has=page.get_by_role("heading", name="Applications"))
+    assert "decide the selection" in await applications.inner_text()
 
     # The fellowship: selected (the cohort gives a seat), then the enrollment is recorded.
     scores = {f"{s} (1–4)": "3" for s in ("time", "mindset", "skillset", "experience")}
@@ -697,6 +712,24 @@ async def test_every_pathway_offers_its_actions_on_the_journey_page(
     await learner_page.goto(f"{web.url}/journeys/{program.workflow_id}")
     headings = await learner_page.locator(".actions h3").all_inner_texts()
     assert "Record attendance" not in headings and "Withdraw from the program" in headings
+
+    # Catalog work: the participant submits it, it waits in the office's queue, staff review.
+    worker = await web.page_as(classified)
+    await worker.goto(f"{web.url}/journeys/{project.workflow_id}")
+    assert await unlabelled(worker) == []
+    await worker.get_by_role("button", name="Submit work").click()
+    assert "Submit work: done." in await worker.locator(".flash").inner_text()
+    queue = page.locator("section", has=page.get_by_role("heading", name="Deliverables"))
+    for _ in range(100):  # the read model follows the event log
+        await page.goto(f"{web.url}/queues")
+        if "review site-project" in await queue.inner_text():
+            break
+        await asyncio.sleep(0.1)
+    assert "Classified Staff Leadership Academy" in await queue.inner_text()
+    await queue.get_by_role("link", name="Office Manager c-01").click()
+    assert "done" in await act(project.workflow_id, "Review work", {})
+    reviewed = await project.handle.query("status", result_type=ProgramStatus)
+    assert next(p for p in reviewed.parts if p.part_id == "site-project").complete
 
     # HR separates her: her next request, once HR is asked again, ends her session.
     monkeypatch.setattr(web_app, "HR_RECHECK_SECONDS", -1)

@@ -44,8 +44,10 @@ from activities.progress import (
     EVERYONE,
     Progress,
     Scope,
+    catalog_awaiting_review,
     catalog_roster,
     catalog_years,
+    fellowship_applications,
 )
 from activities.systems import EmployeeNotFound, ExternalSystemError, Hris
 from domain import registry
@@ -74,6 +76,7 @@ log = get_logger("web")
 HERE = Path(__file__).parent
 SHEET_CONCURRENCY = 8
 MAX_PAGE = 100_000
+QUEUE_LIMIT = 500
 #: How often a signed-in person's HR record is read again (a title, a school, a separation).
 HR_RECHECK_SECONDS = 300
 MARKS = frozenset(s.value for s in AttendanceStatus)
@@ -360,9 +363,10 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         scope = scope_of(viewer)
         years = await progress.program_years(scope)
         own = await progress.of_employee(viewer.person_id)
-        waiting = await _queues(backend, viewer, limit=200)
+        queues = await _queues(backend, viewer, limit=QUEUE_LIMIT)
         return page(request, "home.html", viewer=viewer, years=years, own=own,
-                    waiting=waiting, show_reports=viewer.reads_reports)  # fmt: skip
+                    waiting=queues.waiting, cut=queues.cut,
+                    show_reports=viewer.reads_reports)  # fmt: skip
 
     @app.get("/years/{program_year}", response_class=HTMLResponse)
     async def roster(
@@ -433,8 +437,9 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
 
     @app.get("/queues", response_class=HTMLResponse)
     async def queues(request: Request, viewer: Signed, backend: Backed) -> HTMLResponse:
-        waiting = await _queues(backend, viewer, limit=500)
-        return page(request, "queues.html", viewer=viewer, waiting=waiting)
+        queues = await _queues(backend, viewer, limit=QUEUE_LIMIT)
+        return page(request, "queues.html", viewer=viewer, waiting=queues.waiting,
+                    cut=queues.cut, limit=QUEUE_LIMIT)  # fmt: skip
 
     # --- a journey, a person ------------------------------------------------------------
 
@@ -925,10 +930,19 @@ async def _journey_status(backend: WebBackend, journey_id: str) -> tuple[BaseMod
     return status, pathway.key
 
 
-async def _queues(backend: WebBackend, viewer: Viewer, limit: int) -> dict[str, list[Any]]:
-    """What waits on this person: for staff the decisions and reviews; for a signer the
-    signatures they owe."""
-    rows = await Progress(backend.pool).waiting(scope_of(viewer), limit)
+@dataclass(frozen=True)
+class Queues:
+    waiting: dict[str, list[worklist.Waiting]]
+    cut: bool
+    """Whether a queue holds more than the page shows (`QUEUE_LIMIT` of each source)."""
+
+
+async def _queues(backend: WebBackend, viewer: Viewer, limit: int) -> Queues:
+    """What waits on this person: for staff the decisions and reviews of every pathway; for a
+    signer the signatures they owe."""
+    scope = scope_of(viewer)
+    rows = await Progress(backend.pool).waiting(scope, limit)
+    cut = len(rows) >= limit
     programs = backend.programs
     found: dict[str, list[worklist.Waiting]] = {kind: [] for kind in worklist.KINDS}
     for r in rows:
@@ -940,7 +954,25 @@ async def _queues(backend: WebBackend, viewer: Viewer, limit: int) -> dict[str, 
             items = [i for i in items if worklist.owed_by(i, r.journey, viewer.person_id)]
         for item in items:
             found[item.kind].append(item)
-    return found
+    if viewer.reads_reports:
+        applications = await fellowship_applications(backend.pool, limit)
+        work = await catalog_awaiting_review(backend.pool, scope, limit)
+        cut = cut or len(applications) >= limit or len(work) >= limit
+        found["applications"] += [
+            worklist.Waiting(a["stream_id"], a["employee_id"], a["full_name"], a["school_id"],
+                             "applications", f"fellowship {a['program_id']}: decide the selection")
+            for a in applications
+        ]  # fmt: skip
+        titles = {k: d.title for k, d in shipped_programs().items()}
+        found["deliverables"] += [
+            worklist.Waiting(w["stream_id"], w["employee_id"], w["full_name"],
+                             w["school_id"] or "", "deliverables",
+                             f"{titles.get(w['program_key'], w['program_key'])} "
+                             f"{w['school_year']}: review {part}", part)
+            for w in work
+            for part in w["awaiting_review"]
+        ]  # fmt: skip
+    return Queues(found, cut)
 
 
 def _still_to_complete(definition: Any, row: dict[str, Any]) -> list[str]:
