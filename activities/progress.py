@@ -10,7 +10,9 @@ from typing import Any
 
 import asyncpg
 
+from domain.catalog.events import SessionMadeUp, SessionMarked
 from domain.catalog.journey import OPEN as CATALOG_OPEN
+from domain.catalog.journey import Stage as CatalogStage
 from domain.fellowship.journey import (
     ApplicationIneligible,
     FellowIdentified,
@@ -23,6 +25,8 @@ from domain.teacher_leader.events import Signer
 from domain.teacher_leader.journey import Journey
 
 _OPEN_CATALOG = sorted(s.value for s in CATALOG_OPEN)
+#: The stages in which a catalog journey's participant is expected at the year's sessions.
+_AT_SESSIONS = [CatalogStage.ENROLLED.value, CatalogStage.ACTIVE.value]
 
 PAGE_SIZE = 50
 
@@ -297,3 +301,47 @@ async def fellowship_applications(pool: asyncpg.Pool, limit: int = 500) -> list[
         limit,
     )
     return [dict(r) for r in records]
+
+
+async def catalog_sheet_rows(
+    pool: asyncpg.Pool, program_key: str, school_year: str, scope: Scope = EVERYONE
+) -> list[dict[str, Any]]:
+    """The catalog journeys of a program's year whose participants the year's sessions expect
+    (enrolled or active), by name."""
+    params: list[Any] = [program_key, school_year, _AT_SESSIONS]
+    where = _scope_sql(scope, params, principals=False)
+    records = await pool.fetch(
+        "SELECT stream_id, employee_id, full_name, coalesce(school_id, '') AS school_id, role, "
+        "year_in_program, certified_until FROM program_journeys WHERE program_key = $1 "
+        f"AND school_year = $2 AND stage = ANY($3::text[]) AND {where} "
+        "ORDER BY full_name, employee_id",
+        *params,
+    )
+    return [dict(r) for r in records]
+
+
+async def session_marks(
+    pool: asyncpg.Pool, stream_ids: list[str], part_id: str, session_id: str
+) -> dict[str, tuple[str | None, str | None]]:
+    """Per catalog journey: the session's latest mark and its make-up date, from the event log
+    (None where nothing is recorded)."""
+    records = await pool.fetch(
+        "SELECT DISTINCT ON (stream_id, event_type) stream_id, event_type, "
+        "payload->>'status' AS status, payload->>'made_up_on' AS made_up_on FROM events "
+        "WHERE stream_id = ANY($1::text[]) AND event_type = ANY($2::text[]) "
+        "AND payload->>'part_id' = $3 AND payload->>'session_id' = $4 "
+        "ORDER BY stream_id, event_type, global_position DESC",
+        stream_ids,
+        [SessionMarked.event_type, SessionMadeUp.event_type],
+        part_id,
+        session_id,
+    )
+    found: dict[str, tuple[str | None, str | None]] = {}
+    for r in records:
+        status, made_up = found.get(r["stream_id"], (None, None))
+        if r["event_type"] == SessionMarked.event_type:
+            status = r["status"]
+        else:
+            made_up = r["made_up_on"]
+        found[r["stream_id"]] = (status, made_up)
+    return found

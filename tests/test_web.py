@@ -704,9 +704,26 @@ async def test_every_pathway_offers_its_actions_on_the_journey_page(
     part = next(p.id for p in certificate.parts if p.kind == "course" and later in p.sessions)
     flash = await act(program.workflow_id, "Record attendance", {"Session": f"{part}|{later.id}"})
     assert "done" not in flash and "[" in flash, flash
-    # The log of department heads is not hers, so it is not offered.
-    assert await page.get_by_role("heading", name="Add a log entry").count() == 0
     assert await program.handle.query("status", result_type=ProgramStatus) == before
+    # The program's attendance sheet of another past session, from the program's page.
+    other = next(
+        s for p in certificate.parts if p.kind == "course" for s in p.sessions
+        if s.on < today and s.id != session.id
+    )  # fmt: skip
+    await page.goto(f"{web.url}/programs/{certificate.key}/{certificate.school_year}")
+    await page.locator(f"a[href$='/sessions/{other.id}']").click()
+    assert await page.locator("table tbody tr").count() == 1
+    assert await unlabelled(page) == []
+    await page.get_by_role("button", name="Save: everyone not marked is present").click()
+    heading = page.locator("#results-h")
+    assert await heading.inner_text() == "Saved: 1 recorded, 0 unchanged, 0 refused"
+    assert await program.handle.query("status", result_type=ProgramStatus) != before
+    await page.goto(f"{web.url}/programs/{certificate.key}/{certificate.school_year}"
+                    f"/sessions/{session.id}")  # fmt: skip
+    assert "present" in await page.locator("table tbody tr").inner_text()
+    # The log of department heads is not hers, so it is not offered.
+    await page.goto(f"{web.url}/journeys/{program.workflow_id}")
+    assert await page.get_by_role("heading", name="Add a log entry").count() == 0
     # The participant is offered her own part (submitting work) and not the office's.
     learner_page = await web.page_as(learner)
     await learner_page.goto(f"{web.url}/journeys/{program.workflow_id}")

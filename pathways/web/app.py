@@ -46,16 +46,21 @@ from activities.progress import (
     Scope,
     catalog_awaiting_review,
     catalog_roster,
+    catalog_sheet_rows,
     catalog_years,
     fellowship_applications,
+    session_marks,
 )
 from activities.systems import EmployeeNotFound, ExternalSystemError, Hris
 from domain import registry
 from domain.attendance import AttendanceStatus
 from domain.calendar import DEFAULT_TIME_ZONE
 from domain.career.rules import SHIPPED_RULES
+from domain.catalog.definition import Course, ProgramDefinition
 from domain.catalog.journey import OPEN as CATALOG_OPEN
+from domain.catalog.journey import MakeUpSession, MarkSession
 from domain.catalog.journey import Stage as CatalogStage
+from domain.catalog.start import PROGRAM
 from domain.explain import explain
 from domain.money import dollars
 from domain.needs import SAMPLE_NEEDS
@@ -396,7 +401,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
     ) -> HTMLResponse:
         program, session = _session(backend, program_year, session_id)
         lines = await _sheet_lines(backend, viewer, program_year, session)
-        return page(request, "sheet.html", viewer=viewer, program=program, session=session,
+        return page(request, "sheet.html", viewer=viewer, sheet=_tl_sheet(program, session),
                     lines=lines, statuses=list(AttendanceStatus),
                     may_mark=_may_mark(viewer), results=None)  # fmt: skip
 
@@ -409,29 +414,15 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         if not _may_mark(viewer):
             raise NotAllowed(f"{viewer.name} cannot {Action.RECORD_ATTENDANCE.value}: only "
                              "program office staff can")  # fmt: skip
-        lines = {
-            ln.journey_id: ln for ln in await _sheet_lines(backend, viewer, program_year, session)
-        }
-        everyone_present = bool(_text(form, "all_present"))
-        reason = _text(form, "correction_reason") or None
-        wanted: list[tuple[worklist.SheetLine, AttendanceStatus | None, str]] = []
-        count = _text(form, "count")
-        seen: set[str] = set()
-        for i in range(min(int(count) if count.isdigit() else 0, len(lines))):
-            line = lines.get(_text(form, f"journey-{i}"))
-            if line is None or line.journey_id in seen:
-                continue
-            seen.add(line.journey_id)
-            chosen = _text(form, f"status-{i}")
-            status = AttendanceStatus(chosen) if chosen in MARKS else None
-            if status is None and everyone_present and line.recorded is None:
-                status = AttendanceStatus.PRESENT
-            wanted.append((line, status, _text(form, f"made-up-{i}")))
-        results = await _save_marks(backend, viewer, session, wanted, reason)
+        sheet = _tl_sheet(program, session)
+        wanted = _wanted(form, await _sheet_lines(backend, viewer, program_year, session))
+        results = await _save_marks(
+            backend, viewer, sheet, wanted, _text(form, "correction_reason")
+        )
         log.info("attendance sheet saved", actor=viewer.actor, session_id=session_id,
                  program_year=program_year, lines=len(results))  # fmt: skip
         fresh = await _sheet_lines(backend, viewer, program_year, session)
-        return page(request, "sheet.html", viewer=viewer, program=program, session=session,
+        return page(request, "sheet.html", viewer=viewer, sheet=sheet,
                     lines=_overlay(fresh, wanted, results), statuses=list(AttendanceStatus),
                     may_mark=True, results=results)  # fmt: skip
 
@@ -517,13 +508,20 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         request: Request, program_key: str, school_year: str, viewer: Signed, backend: Backed,
         stage: str = "", q: str = "", page_no: int = 1,
     ) -> HTMLResponse:  # fmt: skip
-        definition = shipped_programs().get(program_key)
-        if definition is None:
+        if program_key not in shipped_programs():
             raise NotFound(f"no catalog program {program_key!r}")
         page_no = min(max(1, page_no), MAX_PAGE)
         found = await catalog_roster(
             backend.pool, program_key, school_year, scope_of(viewer), stage=stage or None,
             search=q or None, offset=(page_no - 1) * 50,
+        )  # fmt: skip
+        definition = await _catalog_definition(
+            backend, program_key, school_year, found.rows[0]["stream_id"] if found.rows else None
+        )
+        sessions = sorted(
+            ((part, session) for part in definition.parts if isinstance(part, Course)
+             for session in part.sessions),
+            key=lambda ps: ps[1].on,
         )  # fmt: skip
         rows = [(r, _still_to_complete(definition, r)) for r in found.rows]
         pages = max(1, -(-found.total // found.limit))
@@ -532,9 +530,42 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         return page(
             request, "program.html", viewer=viewer, definition=definition,
             school_year=school_year, rows=rows, total=found.total, page_no=page_no, pages=pages,
-            filters=query, stages=[s.value for s in CatalogStage],
+            filters=query, stages=[s.value for s in CatalogStage], sessions=sessions,
+            may_mark=_may_mark(viewer),
             link=lambda n: f"{base}?" + urlencode({**query, "page_no": n}),
         )  # fmt: skip
+
+    @app.get("/programs/{program_key}/{school_year}/sessions/{session_id}",
+             response_class=HTMLResponse)  # fmt: skip
+    async def catalog_sheet(
+        request: Request, program_key: str, school_year: str, session_id: str, viewer: Signed,
+        backend: Backed,
+    ) -> HTMLResponse:  # fmt: skip
+        sheet, lines = await _catalog_sheet(backend, viewer, program_key, school_year, session_id)
+        return page(request, "sheet.html", viewer=viewer, sheet=sheet, lines=lines,
+                    statuses=list(AttendanceStatus), may_mark=_may_mark(viewer),
+                    results=None)  # fmt: skip
+
+    @app.post("/programs/{program_key}/{school_year}/sessions/{session_id}",
+              response_class=HTMLResponse)  # fmt: skip
+    async def save_catalog_sheet(
+        request: Request, program_key: str, school_year: str, session_id: str, viewer: Signed,
+        form: Posted, backend: Backed,
+    ) -> HTMLResponse:  # fmt: skip
+        if not _may_mark(viewer):
+            raise NotAllowed(f"{viewer.name} cannot {Action.RECORD_ATTENDANCE.value}: only "
+                             "program office staff can")  # fmt: skip
+        sheet, lines = await _catalog_sheet(backend, viewer, program_key, school_year, session_id)
+        wanted = _wanted(form, lines)
+        results = await _save_marks(
+            backend, viewer, sheet, wanted, _text(form, "correction_reason")
+        )
+        log.info("attendance sheet saved", actor=viewer.actor, session_id=session_id,
+                 program_key=program_key, school_year=school_year, lines=len(results))  # fmt: skip
+        _, fresh = await _catalog_sheet(backend, viewer, program_key, school_year, session_id)
+        return page(request, "sheet.html", viewer=viewer, sheet=sheet,
+                    lines=_overlay(fresh, wanted, results), statuses=list(AttendanceStatus),
+                    may_mark=True, results=results)  # fmt: skip
 
     # --- fellowships: seats, waitlist and service commitments -------------------------------
 
@@ -712,6 +743,119 @@ async def _sheet_lines(
 
 
 @dataclass(frozen=True)
+class Sheet:
+    """One session's attendance sheet: what it shows and what it sends (the pathway's mark and
+    make-up updates, with the fields that name the session)."""
+
+    heading: str
+    expected: str
+    """Who the session expects, in words ("teacher leaders")."""
+    back: str
+    back_label: str
+    session: dict[str, str]
+    """The command fields naming the session (its id, and the course part for a catalog)."""
+    mark: type[BaseModel]
+    make_up: type[BaseModel]
+    made_up_field: str
+
+
+def _tl_sheet(program: ProgramYear, session: Any) -> Sheet:
+    return Sheet(
+        heading=f"Attendance: {session.title}, {session.on}",
+        expected=f"{program.program_year} · teacher leaders",
+        back=f"/years/{quote(program.program_year)}", back_label="Back to the roster",
+        session={"session_id": session.session_id}, mark=tl.RecordAttendance,
+        make_up=tl.RecordMakeUp, made_up_field="completed_on",
+    )  # fmt: skip
+
+
+async def _catalog_definition(
+    backend: WebBackend, program_key: str, school_year: str, any_journey: str | None
+) -> ProgramDefinition:
+    """The definition a catalog program's year runs on: as one of its journeys started with it,
+    or as the catalog ships it."""
+    from pathways.cli import journey_definition
+
+    if any_journey is not None:
+        handle = backend.client.get_workflow_handle(any_journey)
+        try:
+            found = await journey_definition(backend.client, handle, PROGRAM)
+        except RPCError:
+            found = None
+        if isinstance(found, ProgramDefinition) and found.school_year == school_year:
+            return found
+    shipped = shipped_programs().get(program_key)
+    if shipped is None:
+        raise NotFound(f"no catalog program {program_key!r}")
+    return shipped
+
+
+async def _catalog_sheet(
+    backend: WebBackend, viewer: Viewer, program_key: str, school_year: str, session_id: str
+) -> tuple[Sheet, list[worklist.SheetLine]]:
+    rows = await catalog_sheet_rows(backend.pool, program_key, school_year, scope_of(viewer))
+    definition = await _catalog_definition(
+        backend, program_key, school_year, rows[0]["stream_id"] if rows else None
+    )
+    found = [
+        (part, session)
+        for part in definition.parts
+        if isinstance(part, Course)
+        for session in part.sessions
+        if session.id == session_id
+    ]
+    if not found:
+        raise NotFound(f"no session {session_id!r} in {definition.title} {school_year}")
+    [(part, session)] = found
+    expected = [
+        r for r in rows
+        if part in definition.parts_for(r["role"], r["year_in_program"],
+                                        renewal=r["certified_until"] is not None)
+    ]  # fmt: skip
+    marks = await session_marks(backend.pool, [r["stream_id"] for r in expected], part.id,
+                                session_id)  # fmt: skip
+    lines = []
+    for r in expected:
+        status, made_up = marks.get(r["stream_id"], (None, None))
+        lines.append(worklist.SheetLine(
+            r["stream_id"], r["employee_id"], r["full_name"], r["school_id"],
+            AttendanceStatus(status) if status in MARKS else None, made_up,
+        ))  # fmt: skip
+    base = f"/programs/{quote(program_key)}/{quote(school_year)}"
+    sheet = Sheet(
+        heading=f"Attendance: {part.title}, {session.title or session.id}, {session.on}",
+        expected=f"{definition.title} {school_year} · participants", back=base,
+        back_label="Back to the program", session={"part_id": part.id, "session_id": session.id},
+        mark=MarkSession, make_up=MakeUpSession, made_up_field="made_up_on",
+    )  # fmt: skip
+    return sheet, lines
+
+
+def _wanted(
+    form: FormData, lines: list[worklist.SheetLine]
+) -> list[tuple[worklist.SheetLine, AttendanceStatus | None, str]]:
+    """Each line of the posted sheet the session expects (once, in the sheet's order): the mark
+    given (with "everyone not marked is present", present for a line without one) and the
+    make-up date."""
+    by_journey = {ln.journey_id: ln for ln in lines}
+    everyone_present = bool(_text(form, "all_present"))
+    wanted: list[tuple[worklist.SheetLine, AttendanceStatus | None, str]] = []
+    count = _text(form, "count")
+    seen: set[str] = set()
+    for i in range(min(int(count) if count.isdigit() else 0, len(lines))):
+        line = by_journey.get(_text(form, f"journey-{i}"))
+        if line is None or line.journey_id in seen:
+            continue
+        seen.add(line.journey_id)
+        chosen = _text(form, f"status-{i}")
+        status = AttendanceStatus(chosen) if chosen in MARKS else None
+        if status is None and everyone_present and line.recorded is None:
+            status = AttendanceStatus.PRESENT
+        wanted.append((line, status, _text(form, f"made-up-{i}")))
+    return wanted
+
+
+@dataclass(frozen=True)
 class LineResult:
     journey_id: str
     full_name: str
@@ -725,9 +869,9 @@ class LineResult:
 async def _save_marks(
     backend: WebBackend,
     viewer: Viewer,
-    session: Any,
+    sheet: Sheet,
     wanted: list[tuple[worklist.SheetLine, AttendanceStatus | None, str]],
-    reason: str | None,
+    reason: str,
 ) -> list[LineResult]:
     """Each person's mark (and make-up) sent to their journey, a few at a time; one result per
     person, in the sheet's order. A mark equal to the one recorded is not sent again."""
@@ -751,16 +895,16 @@ async def _save_marks(
 
         async with gate:
             if status is not None and status != line.recorded:
-                cmd = {"session_id": session.session_id, "status": status, "recorded_by": actor,
-                       "correction_reason": reason if line.recorded else None}  # fmt: skip
-                sent = await _send(backend, line.journey_id, "record_attendance",
-                                   tl.RecordAttendance, cmd)  # fmt: skip
+                correcting = (reason or None) if line.recorded else None
+                cmd = {**sheet.session, "status": status, "recorded_by": actor,
+                       "correction_reason": correcting}  # fmt: skip
+                sent = await _send(backend, line.journey_id, "record_attendance", sheet.mark, cmd)
                 # The sheet was read from the read model, which may not have the latest mark yet:
                 # the journey's answer decides.
                 if sent.code == "attendance.correction_needs_reason" and reason:
                     cmd["correction_reason"] = reason
-                    sent = await _send(backend, line.journey_id, "record_attendance",
-                                       tl.RecordAttendance, cmd)  # fmt: skip
+                    sent = await _send(backend, line.journey_id, "record_attendance", sheet.mark,
+                                       cmd)  # fmt: skip
                 if sent.code == "attendance.already_recorded":
                     said.append(f"already {status.value}")
                 elif sent.kind == "refused":
@@ -775,10 +919,8 @@ async def _save_marks(
                 return refused("a make-up date is for an absence: mark the line absent to "
                                "record the make-up")  # fmt: skip
             if made_up and not line.made_up_on:
-                cmd = {"session_id": session.session_id, "completed_on": made_up,
-                       "recorded_by": actor}  # fmt: skip
-                sent = await _send(backend, line.journey_id, "record_make_up", tl.RecordMakeUp,
-                                   cmd)  # fmt: skip
+                cmd = {**sheet.session, sheet.made_up_field: made_up, "recorded_by": actor}
+                sent = await _send(backend, line.journey_id, "record_make_up", sheet.make_up, cmd)
                 if sent.kind == "refused":
                     return refused(f"the make-up was not recorded: {sent.words}")
                 said.append(f"made up on {made_up}")
