@@ -56,7 +56,7 @@ from domain.pathway import StartRefused
 from pathways.config import Settings
 from pathways.logs import get_logger
 from pathways.oneroster import MAX_BYTES, ImportReport, district_today
-from pathways.refusals import refusal_of
+from pathways.refusals import update_failure
 
 log = get_logger("api")
 EMPLOYEE_ID = ID_PATTERN.replace("/", "")  # an id in a path segment has no slash
@@ -420,23 +420,19 @@ async def _submit(backend: Backend, event: HrEvent, key: ApiKey) -> HrEventAnswe
     submitted = SubmitHrEvent(event=event, source=f"api:{key.name}")
     try:
         answer = await submit_hr_event(backend.client, submitted, backend.task_queue)
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        raise ApiProblem(
-            503, "temporal.unavailable", "the career did not answer in time; send it again"
-        ) from None
-    except WorkflowUpdateFailedError as error:
-        refusal = refusal_of(error)
-        if refusal is None:
-            cause = getattr(error.cause, "message", None) or str(error.cause or error)
-            log.warning("hr event failed", key=key.name, hr_event_id=event.event_id, error=cause)
-            raise ApiProblem(
-                503, "career.update_failed", f"the event was not applied ({cause}); send it again"
-            ) from None
+    except (WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateFailedError) as error:
+        failure = update_failure(error)
+        assert failure is not None
+        if not failure.refused:
+            log.warning("hr event failed", key=key.name, hr_event_id=event.event_id,
+                        code=failure.code, error=failure.words)  # fmt: skip
+            words = f"the event was not applied: {failure.words}"
+            raise ApiProblem(503, failure.code, words) from None
         log.info(
-            "hr event refused", key=key.name, hr_event_id=event.event_id, code=refusal.code,
+            "hr event refused", key=key.name, hr_event_id=event.event_id, code=failure.code,
             career_id=career_id(event.employee_id),
         )  # fmt: skip
-        raise ApiProblem(409, refusal.code, str(refusal)) from None
+        raise ApiProblem(409, failure.code, failure.words) from None
     except RPCError as error:
         raise _rpc(error, "") from None
     log.info(

@@ -754,6 +754,11 @@ def test_mid_year_blockers_say_what_is_still_to_come() -> None:
         f"{SEMINAR_2} 2027-11-10: not yet attended",
     ]
     assert len(reasons) == 6
+    # Once the seminar has happened (in the program's time zone), an unmarked one says so.
+    after = stipend_blockers(j, PROGRAM, final=False, today=date(2027, 11, 11))
+    assert after[1] == f"no attendance recorded for {SEMINAR_2} 2027-11-10"
+    on_the_day = stipend_blockers(j, PROGRAM, final=False, today=date(2027, 11, 10))
+    assert on_the_day[1] == f"{SEMINAR_2} 2027-11-10: not yet attended"
 
 
 def test_a_fresh_journey_is_blocked_by_everything() -> None:

@@ -11,6 +11,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import policy
+    from domain.calendar import local_date
     from domain.events import DomainEvent
     from domain.external import (
         PaymentKind,
@@ -354,7 +355,8 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
         return Case(self.state.employee_id, self.state.principal_id)
 
     def current_status(self) -> JourneyStatus:
-        return rules.status(self.state, self.program)
+        today = local_date(workflow.now(), self.program.time_zone)
+        return rules.status(self.state, self.program, today)
 
     def notice_event(self, to: str, subject: str, key: str) -> DomainEvent:
         return NoticeSent(**self.stamp(), recipient_id=to, subject=subject, idempotency_key=key)

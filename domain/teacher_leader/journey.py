@@ -598,8 +598,12 @@ def reason_heading(reason: str) -> str:
     return reason
 
 
-def stipend_blockers(j: Journey, program: ProgramYear, *, final: bool) -> list[str]:
-    """Every reason the stipend is (or, mid-year, would still be) withheld."""
+def stipend_blockers(
+    j: Journey, program: ProgramYear, *, final: bool, today: date | None = None
+) -> list[str]:
+    """Every reason the stipend is (or, mid-year, would still be) withheld. Mid-year, `today`
+    (in the program's time zone) tells a session that has happened without a mark from one
+    still to come."""
     assert j.role is not None
     if j.stage is Stage.WITHDRAWN:
         return [f"withdrew from the program: {j.end_reason}"]
@@ -610,8 +614,9 @@ def stipend_blockers(j: Journey, program: ProgramYear, *, final: bool) -> list[s
         mark = j.attendance.get(session.session_id)
         when = f"{session.title} {session.on.isoformat()}"
         if mark is None:
+            happened = final or (today is not None and session.on < today)
             reasons.append(
-                f"no attendance recorded for {when}" if final else f"{when}: not yet attended"
+                f"no attendance recorded for {when}" if happened else f"{when}: not yet attended"
             )
         elif mark.status is AttendanceStatus.ABSENT and mark.made_up_on is None:
             reasons.append(f"absent from {when} (no make-up recorded)")
@@ -713,7 +718,7 @@ class JourneyStatus(BaseModel):
     events_recorded: int
 
 
-def status(j: Journey, program: ProgramYear) -> JourneyStatus:
+def status(j: Journey, program: ProgramYear, today: date | None = None) -> JourneyStatus:
     role = j.role
     attendance: dict[str, str] = {}
     for session_id, mark in j.attendance.items():
@@ -724,7 +729,7 @@ def status(j: Journey, program: ProgramYear) -> JourneyStatus:
         _, days = substitute_days(j, program)
         rate = program.substitute_reimbursement
         reimbursement = reimbursement_cents(days, rate.daily_rate_cents, rate.partner_share)
-        blockers = stipend_blockers(j, program, final=j.year_closed or not j.is_open)
+        blockers = stipend_blockers(j, program, final=j.year_closed or not j.is_open, today=today)
     else:
         reimbursement, blockers = 0, []
     return JourneyStatus(

@@ -8,6 +8,7 @@ module only asks them about many journeys at once, for the web app's lists.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from domain.attendance import AttendanceStatus
 from domain.deliverables import DeliverableStatus
@@ -16,13 +17,13 @@ from domain.teacher_leader.events import Signer
 from domain.teacher_leader.journey import Journey, Stage, stipend_blockers
 
 
-def blockers(j: Journey, program: ProgramYear | None) -> list[str]:
+def blockers(j: Journey, program: ProgramYear | None, today: date | None = None) -> list[str]:
     """What withholds the stipend (at the year's close) or would, as things stand (mid-year);
     nothing to say before the teacher leader has a role or without the program year's rules."""
     undecided = (Stage.APPLIED, Stage.WAITLISTED, Stage.DECLINED, Stage.LAPSED)
     if j.role is None or program is None or j.stage in undecided:
         return []
-    return stipend_blockers(j, program, final=j.year_closed or not j.is_open)
+    return stipend_blockers(j, program, final=j.year_closed or not j.is_open, today=today)
 
 
 @dataclass(frozen=True)

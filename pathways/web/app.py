@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -54,7 +54,7 @@ from activities.progress import (
 from activities.systems import EmployeeNotFound, ExternalSystemError, Hris
 from domain import registry
 from domain.attendance import AttendanceStatus
-from domain.calendar import DEFAULT_TIME_ZONE
+from domain.calendar import DEFAULT_TIME_ZONE, local_date
 from domain.career.rules import SHIPPED_RULES
 from domain.catalog.definition import Course, ProgramDefinition
 from domain.catalog.journey import OPEN as CATALOG_OPEN
@@ -71,7 +71,7 @@ from domain.teacher_leader import journey as tl
 from domain.teacher_leader import worklist
 from pathways.config import Settings
 from pathways.logs import get_logger
-from pathways.refusals import refusal_of
+from pathways.refusals import update_failure
 from pathways.show import status_facts
 from pathways.web import auth
 from pathways.web.actions import BY_KEY, ActionForm, case_of, in_words, offered
@@ -384,7 +384,8 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
             program_year, scope_of(viewer), school_id=school or None, stage=stage or None,
             role=role or None, search=q or None, offset=(page_no - 1) * 50,
         )  # fmt: skip
-        rows = [(r, worklist.blockers(r.journey, program)) for r in found.rows]
+        today = local_date(datetime.now(UTC), program.time_zone) if program else None
+        rows = [(r, worklist.blockers(r.journey, program, today)) for r in found.rows]
         pages = max(1, -(-found.total // found.limit))
         query = {"school": school, "stage": stage, "role": role, "q": q}
         return page(
@@ -980,20 +981,10 @@ async def _send_command(backend: WebBackend, journey_id: str, update: str, cmd: 
     handle = backend.client.get_workflow_handle(journey_id)
     try:
         await execute_patiently(handle, update, cmd)
-    except WorkflowUpdateFailedError as error:
-        refusal = refusal_of(error)
-        if refusal is not None:
-            return Sent("refused", f"{refusal} [{refusal.code}]", refusal.code)
-        cause = getattr(error.cause, "message", None) or str(error.cause or error)
-        return Sent("refused", f"the journey did not take it: {cause}")
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        return Sent(
-            "refused",
-            "the journey did not answer in time; nothing is known to have changed, "
-            "so send it again",
-        )
-    except RPCError as error:
-        return Sent("refused", f"the journey has ended or Temporal did not answer: {error.message}")
+    except (WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as error:
+        failure = update_failure(error)
+        assert failure is not None
+        return Sent("refused", f"{failure.words} [{failure.code}]", failure.code)
     return Sent("ok", "done")
 
 
