@@ -205,6 +205,21 @@ def _topics(part: cd.Council) -> Iterable[tuple[str, str]]:
 
 
 NOTE = Input("note", "Note", "note", required=False)
+_CATALOG_SESSION = Input(
+    f"part_id{JOIN}session_id", "Session", "select", _part_items(cd.Course, _course_sessions)
+)
+
+
+def _marking(session: Input) -> tuple[Input, ...]:
+    """A session's mark: which session, present or absent, and a correction's reason."""
+    return (
+        session,
+        Input("status", "Attendance", "radio", _enum(AttendanceStatus)),
+        Input("correction_reason", "Correction reason", "note", required=False,
+              hint="only when changing a recorded mark"),
+    )  # fmt: skip
+
+
 REASON = Input("reason", "Reason", "note")
 
 
@@ -295,12 +310,7 @@ ACTIONS: tuple[ActionForm, ...] = (
     ActionForm(
         "pd", FELLOWSHIP, "record_pd", Action.RECORD_ATTENDANCE,
         "Record supplemental PD attendance", fj.RecordSupplementalPD, "recorded_by",
-        (
-            Input("session_id", "Session", "select", _sessions(lambda d: d.supplemental_pd)),
-            Input("status", "Attendance", "radio", _enum(AttendanceStatus)),
-            Input("correction_reason", "Correction reason", "note", required=False,
-                  hint="only when changing a recorded mark"),
-        ),
+        _marking(Input("session_id", "Session", "select", _sessions(lambda d: d.supplemental_pd))),
         _stage(fj.Stage.ADMITTED, fj.Stage.ENROLLED),
     ),
     ActionForm(
@@ -348,12 +358,7 @@ ACTIONS: tuple[ActionForm, ...] = (
     ActionForm(
         "institute", ASPIRING, "record_institute_day", Action.RECORD_ATTENDANCE,
         "Record a summer institute day", ap.RecordInstituteDay, "recorded_by",
-        (
-            Input("session_id", "Day", "select", _sessions(lambda d: d.summer_institute)),
-            Input("status", "Attendance", "radio", _enum(AttendanceStatus)),
-            Input("correction_reason", "Correction reason", "note", required=False,
-                  hint="only when changing a recorded mark"),
-        ),
+        _marking(Input("session_id", "Day", "select", _sessions(lambda d: d.summer_institute))),
         _ASPIRING_OPEN,
     ),
     ActionForm(
@@ -368,12 +373,7 @@ ACTIONS: tuple[ActionForm, ...] = (
     ActionForm(
         "vp_training", ASPIRING, "record_vp_training", Action.RECORD_ATTENDANCE,
         "Record VP/AP training", ap.RecordVpTraining, "recorded_by",
-        (
-            Input("session_id", "Session", "select", _sessions(lambda d: d.vp_training)),
-            Input("status", "Attendance", "radio", _enum(AttendanceStatus)),
-            Input("correction_reason", "Correction reason", "note", required=False,
-                  hint="only when changing a recorded mark"),
-        ),
+        _marking(Input("session_id", "Session", "select", _sessions(lambda d: d.vp_training))),
         _ASPIRING_OPEN,
     ),
     ActionForm(
@@ -390,22 +390,14 @@ ACTIONS: tuple[ActionForm, ...] = (
     ActionForm(
         "attendance", PROGRAM, "record_attendance", Action.RECORD_ATTENDANCE,
         "Record attendance", cj.MarkSession, "recorded_by",
-        (
-            Input(f"part_id{JOIN}session_id", "Session", "select",
-                  _part_items(cd.Course, _course_sessions)),
-            Input("status", "Attendance", "radio", _enum(AttendanceStatus)),
-            Input("correction_reason", "Correction reason", "note", required=False,
-                  hint="only when changing a recorded mark"),
-        ),
+        _marking(_CATALOG_SESSION),
         _CATALOG_OPEN,
     ),
     ActionForm(
         "make_up", PROGRAM, "record_make_up", Action.RECORD_MAKE_UP, "Record a make-up",
         cj.MakeUpSession, "recorded_by",
         (
-            Input(f"part_id{JOIN}session_id", "Session", "select",
-                  _part_items(cd.Course, _course_sessions)),
-            Input("made_up_on", "Made up on", "date"), NOTE,
+            _CATALOG_SESSION, Input("made_up_on", "Made up on", "date"), NOTE,
         ),
         _CATALOG_OPEN,
     ),
