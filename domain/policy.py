@@ -19,7 +19,9 @@ below is checked in each journey's update validators, so a refused action never 
 history, and recorded journeys replay whatever the table said when they ran.
 
 Rules that hold for every action: nobody decides, reviews, records, coaches or waives their own
-case (program office, directors and coaches acting on a journey whose participant they are).
+case (program office, directors and coaches acting on a journey whose participant they are);
+once the program office assigns a journey its coach (`domain.coaching`), no other coach acts
+on it.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ class Case:
 
     employee_id: str
     principal_id: str | None = None
+    coach_id: str | None = None
+    """The coach the program office assigned (`domain.coaching`); None: any coach may coach."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ class Action(StrEnum):
     MANAGE_COUNCIL = "seat or unseat a council member"
     NOMINATE = "nominate a colleague"
     ANSWER_NOMINATION = "answer a nomination"
+    ASSIGN_COACH = "assign a coach"
 
 
 STAFF = frozenset({ActorRole.PROGRAM_OFFICE, ActorRole.PROGRAM_DIRECTOR})
@@ -155,6 +160,7 @@ MAY: Mapping[Action, frozenset[ActorRole]] = {
     # Anyone in the district brings a colleague along, with or without a title.
     Action.NOMINATE: STAFF | {R.PRINCIPAL, R.OTHER_PERSON, R.COACH},
     Action.ANSWER_NOMINATION: frozenset({R.PARTICIPANT}),
+    Action.ASSIGN_COACH: STAFF,
 }
 
 _WHO = {
@@ -185,6 +191,12 @@ def authorize(action: Action, actor_text: str, case: Case) -> Actor:
         raise PolicyRefusal(
             code="policy.not_permitted",
             message=f"{actor_text} cannot {action.value}: only {who} can",
+        )
+    if actor.role is R.COACH and case.coach_id is not None and actor.person_id != case.coach_id:
+        raise PolicyRefusal(
+            code="policy.not_their_coachee",
+            message=f"{actor_text} cannot {action.value}: the journey's coach is "
+            f"coach:{case.coach_id} (the program office assigns coaches)",
         )
     return actor
 

@@ -41,6 +41,7 @@ and it never changes meaning. The same reason has the same code in every pathway
 | career.unknown_credential | a credential expired that the career does not hold |
 | career.wrong_employee | an HR event sent to another employee's career |
 | certification.renewal_not_open | a renewal attempt before the renewal window opens |
+| coach.already_assigned | the coach assigned is already the journey's coach |
 | coaching.already_recorded | a coaching session on that day is already recorded |
 | coaching.cycle_complete | every step of the coaching cycle is recorded |
 | coaching.cycle_not_open | the coaching cycle has not opened yet |
@@ -97,6 +98,7 @@ and it never changes meaning. The same reason has the same code in every pathway
 | milestone.before_enrollment | a milestone dated before the fellow enrolled |
 | milestone.out_of_order | a milestone before those the program orders ahead of it |
 | policy.not_permitted | this actor may not take this action (domain.policy) |
+| policy.not_their_coachee | a coach acting on a journey assigned to another coach |
 | policy.own_case | staff or coaches acting on their own journey |
 | policy.unknown_actor | the actor is in no known form (employee id, office:, director:, coach:) |
 | program.no_make_ups | the course has no make-ups |

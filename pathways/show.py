@@ -72,7 +72,8 @@ def _aspiring(s: AspiringStatus) -> tuple[str, Facts]:
         ("shadowing", f"{s.mentor or 'no mentor yet'}: {s.shadow_logs} entries, "
             f"{s.shadow_hours} hours"),
         ("VP/AP training", f"{s.vp_training_present} session(s) attended"),
-        ("coaching", f"{s.coaching_sessions} session(s)"),
+        ("coaching", f"{s.coaching_sessions} session(s)"
+            + (f" with coach:{s.coach_id}" if s.coach_id else "")),
     ]  # fmt: skip
     facts += [("complete", c) for c in s.completed] + [("missing", m) for m in s.missing]
     if s.end_reason:
@@ -99,6 +100,8 @@ def _commitment(s: CommitmentStatus) -> tuple[str, Facts]:
 def _program(s: ProgramStatus) -> tuple[str, Facts]:
     year = f"year {s.year_in_program} of {s.years}, " if s.years > 1 else ""
     facts: Facts = [("stage", s.stage.value), ("hours", str(s.hours))]
+    if s.coach_id:
+        facts.append(("coach", f"coach:{s.coach_id}"))
     facts += [(("" if p.required else "optional: ") + p.title, p.progress) for p in s.parts]
     if s.completed_on:
         facts.append(("completed", str(s.completed_on)))

@@ -91,3 +91,18 @@ def test_systems_report_only_what_they_own() -> None:
 def test_every_action_names_who_may_take_it() -> None:
     assert set(MAY) == set(Action)
     assert all(MAY[action] for action in Action)
+
+
+def test_once_a_coach_is_assigned_only_that_coach_coaches() -> None:
+    unassigned = Case(employee_id="e-1", principal_id="p-1")
+    assigned = Case(employee_id="e-1", principal_id="p-1", coach_id="lee")
+    assert authorize(Action.RECORD_COACHING, "coach:kim", unassigned).role is ActorRole.COACH
+    assert authorize(Action.RECORD_COACHING, "coach:lee", assigned).role is ActorRole.COACH
+    with pytest.raises(PolicyRefusal) as refused:
+        authorize(Action.RECORD_COACHING, "coach:kim", assigned)
+    assert refused.value.code == "policy.not_their_coachee"
+    assert "coach:lee" in str(refused.value)
+    # Staff still record coaching, and only staff assign the coach.
+    assert authorize(Action.RECORD_COACHING, "office:ana", assigned).is_staff
+    with pytest.raises(PolicyRefusal, match="only program office"):
+        authorize(Action.ASSIGN_COACH, "coach:lee", unassigned)

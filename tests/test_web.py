@@ -95,6 +95,7 @@ async def _seed(pool: asyncpg.Pool) -> None:
         ("ana", "Ana Torres", "program_office"),
         ("maya", "Maya Patel", "program_director"),
         ("lee", "Jordan Lee", "coach"),
+        ("kim", "Robin Kim", "coach"),
     ):
         await hris.upsert_employee(
             Employee(employee_id=employee_id, full_name=name, role=role,
@@ -772,3 +773,46 @@ async def test_systems_and_unknown_years_get_words_not_errors(web: Web) -> None:
         f"{web.url}/sign-in/local", form={"csrf": token, "employee_id": "hris"}
     )  # fmt: skip
     assert answer.ok and "one of the district&#39;s systems" in await answer.text()
+
+
+async def test_the_office_assigns_a_coach_and_only_that_coach_coaches(web: Web) -> None:
+    journey = web.journeys[ACTIVE[0]]
+    office = await web.page_as("ana")
+    await office.goto(f"{web.url}/journeys/{journey}")
+    form = office.locator("form", has=office.get_by_role("heading", name="Assign the coach"))
+    # A teacher is no coach: HR is asked before anything is sent.
+    await form.get_by_label("Coach's employee id").fill(ACTIVE[1])
+    await form.get_by_role("button", name="Assign the coach").click()
+    assert "actor.title_mismatch" in await office.locator(".flash").inner_text()
+    assert (await web.status(ACTIVE[0])).coach_id is None
+    form = office.locator("form", has=office.get_by_role("heading", name="Assign the coach"))
+    await form.get_by_label("Coach's employee id").fill("lee")
+    await form.get_by_role("button", name="Assign the coach").click()
+    assert "Assign the coach: done." in await office.locator(".flash").inner_text()
+    assert await office.locator("#coach").inner_text() == "coach:lee"
+    assert (
+        "coach:lee assigned as the journey's coach"
+        in await office.locator("table.timeline").inner_text()
+    )
+
+    # Another coach is not offered coaching, and a forged form is refused by the journey.
+    other = await web.page_as("kim")
+    await other.goto(f"{web.url}/journeys/{journey}")
+    assert await other.get_by_role("heading", name="Record a coaching step").count() == 0
+    token = await csrf_of(other)
+    cycle = web.program.coaching_cycles[0].cycle_id
+    await other.request.post(
+        f"{web.url}/journeys/{journey}/actions/coaching",
+        form={"csrf": token, "cycle_id": cycle, "step": "planning"},
+        max_redirects=0,
+    )
+    await other.goto(f"{web.url}/journeys/{journey}")
+    assert "policy.not_their_coachee" in await other.locator(".flash").inner_text()
+    # The assigned coach records the step.
+    coach = await web.page_as("lee")
+    await coach.goto(f"{web.url}/journeys/{journey}")
+    step = coach.locator("form", has=coach.get_by_role("heading", name="Record a coaching step"))
+    await step.get_by_role("button", name="Record a coaching step").click()
+    flash = await coach.locator(".flash").inner_text()
+    # The policy lets the assigned coach act; the journey's own rules (the cycle's window) decide.
+    assert "policy." not in flash and ("done" in flash or "[coaching." in flash), flash

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.aspiring_principals.start import AspiringInput, aspiring_id
     from domain.policy import Action, Case
     from workflows import district, steps
-    from workflows.engine import JourneyWorkflow, action
+    from workflows.engine import JourneyWorkflow, action, coach_assignment
 
 
 __all__ = ["AspiringInput", "AspiringPrincipalJourney", "aspiring_id"]
@@ -133,6 +133,7 @@ class AspiringPrincipalJourney(JourneyWorkflow[Aspiring, AspiringStatus]):
         actor=lambda cmd: cmd.coach,
         decide=lambda w, cmd, now, ids: rules.decide_coaching(w.state, w.year, cmd, now, ids),
     )
+    assign_coach = coach_assignment(AspiringStatus, rules.CoachAssigned, rules.AspiringRefusal)
     withdraw = action(
         "withdraw",
         rules.WithdrawAspiring,
@@ -172,7 +173,7 @@ class AspiringPrincipalJourney(JourneyWorkflow[Aspiring, AspiringStatus]):
     # --- what the engine asks -------------------------------------------------------------------
 
     def case(self) -> Case:
-        return Case(self.state.employee_id)
+        return Case(self.state.employee_id, coach_id=self.state.coach_id)
 
     def current_status(self) -> AspiringStatus:
         return rules.status(self.state, self.year)

@@ -29,7 +29,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from domain import policy
+    from domain import coaching, policy
     from domain.career.career import JourneyEnded
     from domain.events import DomainEvent, Notice
     from domain.external import PaymentKind
@@ -273,4 +273,23 @@ def waiver(
         may=Action.WAIVE_REPAYMENT,
         actor=lambda cmd: getattr(cmd, "decided_by"),  # noqa: B009 - every waiver names it
         decide=decide,
+    )
+
+
+def coach_assignment(
+    answers: type[Status],
+    kind: type[coaching.CoachAssignment],
+    refusal: type[Refusal],
+) -> workflow.UpdateMethodMultiParam[[Any, coaching.AssignCoach], Status]:
+    """The `assign_coach` update: the program office names the journey's coach (the state's
+    `coach_id`, which the journey's `case()` gives the policy)."""
+    return action(
+        "assign_coach",
+        coaching.AssignCoach,
+        answers,
+        may=Action.ASSIGN_COACH,
+        actor=lambda cmd: getattr(cmd, "assigned_by"),  # noqa: B009 - every assignment names it
+        decide=lambda w, cmd, now, ids: coaching.decide_assignment(
+            w.state.coach_id, cmd, now, ids, kind, refusal, w.is_open()
+        ),
     )

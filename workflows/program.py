@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.catalog.definition import AwardKind, ProgramDefinition
     from domain.catalog.events import (
         CertificationExpired,
+        CoachAssigned,
         HoursLapsed,
         ParticipantIdentified,
         ProgramCheckpoint,
@@ -62,7 +63,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.external import PaymentKind
     from domain.policy import Action, Case
     from workflows import district
-    from workflows.engine import Ids, JourneyWorkflow, action
+    from workflows.engine import Ids, JourneyWorkflow, action, coach_assignment
 
 __all__ = ["ProgramInput", "ProgramJourney", "program_journey_id"]
 
@@ -538,6 +539,7 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
         "record_member_training", rules.RecordMemberTraining, Action.RECORD_ATTENDANCE,
         "recorded_by", rules.decide_member_training,
     )  # fmt: skip
+    assign_coach = coach_assignment(ProgramStatus, CoachAssigned, ProgramRefusal)
     withdraw = action(
         "withdraw",
         rules.WithdrawFromProgram,
@@ -564,7 +566,7 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
     # --- what the engine asks ---------------------------------------------------------------
 
     def case(self) -> Case:
-        return Case(self.state.employee_id)
+        return Case(self.state.employee_id, coach_id=self.state.coach_id)
 
     def current_status(self) -> ProgramStatus:
         return rules.status(self.state, self.program)

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         ApplicantIdentified,
         ApplicationLapsed,
         ApplicationSubmitted,
+        CoachAssigned,
         CommitmentReminderSent,
         CommitmentRequested,
         JourneyEnded,
@@ -34,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.teacher_leader.journey import Journey, JourneyRefusal, JourneyStatus, Stage
     from domain.teacher_leader.start import TeacherLeaderInput, journey_id
     from workflows import district, steps
-    from workflows.engine import JourneyWorkflow, action
+    from workflows.engine import JourneyWorkflow, action, coach_assignment
 
 
 # Patch ids: each names a change made to the released workflow (see the README).
@@ -316,6 +317,7 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
         actor=lambda cmd: cmd.withdrawn_by,
         decide=lambda w, cmd, now, ids: rules.decide_withdrawal(w.state, cmd, now, ids),
     )
+    assign_coach = coach_assignment(JourneyStatus, CoachAssigned, JourneyRefusal)
     record_separation = action(
         "record_separation",
         rules.RecordSeparation,
@@ -352,7 +354,7 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
     # --- what the engine asks -------------------------------------------------------------------
 
     def case(self) -> Case:
-        return Case(self.state.employee_id, self.state.principal_id)
+        return Case(self.state.employee_id, self.state.principal_id, self.state.coach_id)
 
     def current_status(self) -> JourneyStatus:
         today = local_date(workflow.now(), self.program.time_zone)

@@ -6,9 +6,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from domain.aspiring_principals import journey as ap
+from domain.coaching import assigned_in_words
 from domain.events import DomainEvent
 
 SENTENCES: Mapping[type[DomainEvent], Callable[[Any], str]] = {
+    ap.CoachAssigned: assigned_in_words,
     ap.AspiringJoined: lambda e: (
         f"joined Aspiring Principals {e.program_year} (Tier I credential {e.tier1_credential_on})"
     ),

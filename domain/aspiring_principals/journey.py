@@ -25,6 +25,7 @@ from domain.attendance import (
     check_mark,
 )
 from domain.calendar import is_after_today, not_yet
+from domain.coaching import CoachAssignment
 from domain.commands import Command, OfficePerson
 from domain.dated_log import DatedLog
 from domain.events import DomainEvent, Notice
@@ -126,6 +127,10 @@ class AspiringEnded(DomainEvent):
     outcome: str
 
 
+class CoachAssigned(CoachAssignment):
+    event_type = "aspiring_principal.CoachAssigned"
+
+
 # --- state ---------------------------------------------------------------------------------
 
 
@@ -162,6 +167,7 @@ class Aspiring(BaseModel):
     missing: list[str] = Field(default_factory=list)
     end_reason: str | None = None
     ended: str | None = None
+    coach_id: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -211,6 +217,8 @@ def evolve(a: Aspiring, event: DomainEvent) -> Aspiring:
             a.ended = event.outcome
         case AspiringNoticeSent():
             pass
+        case CoachAssigned():
+            a.coach_id = event.coach_id
         case _:
             raise TypeError(f"an aspiring principal journey has no event {event.event_type}")
     return a
@@ -533,12 +541,14 @@ class AspiringStatus(BaseModel):
     completed: list[str]
     missing: list[str]
     end_reason: str | None
+    coach_id: str | None = None
 
 
 def status(a: Aspiring, year: AspiringPrincipalsYear) -> AspiringStatus:
     # While the year runs: where it stands; once summed up: the record; if ended early: nothing.
     done, missing = sum_up(a, year) if a.is_open else (a.completed, a.missing)
     return AspiringStatus(
+        coach_id=a.coach_id,
         employee_id=a.employee_id,
         full_name=a.full_name,
         role=a.role,

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from domain.attendance import SessionAttendanceRecorded
+from domain.coaching import CoachAssignment
 from domain.councils import StakeholderGroup
 from domain.deliverables import DeliverableReview, DeliverableSubmission
 from domain.events import DomainEvent, Notice
@@ -274,3 +275,7 @@ class ProgramCheckpoint(DomainEvent):
     on: date
     title: str
     missing: list[str]
+
+
+class CoachAssigned(CoachAssignment):
+    event_type = "program.CoachAssigned"

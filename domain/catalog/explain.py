@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.catalog import events as ev
 from domain.catalog import seats
+from domain.coaching import assigned_in_words
 from domain.events import DomainEvent
 from domain.money import dollars
 
@@ -40,6 +41,7 @@ def _year(e: ev.YearClosed) -> str:
 
 
 SENTENCES: Mapping[type[DomainEvent], Callable[[Any], str]] = {
+    ev.CoachAssigned: assigned_in_words,
     ev.ProgramEnrolled: _enrolled,
     ev.ParticipantIdentified: lambda e: (
         f"HR identified the participant: {e.full_name}, {e.role}"

@@ -38,6 +38,7 @@ from domain.catalog.events import (
     AssessmentScored,
     CertificationExpired,
     CertificationRenewed,
+    CoachAssigned,
     CouncilMemberLeft,
     CouncilMemberSeated,
     CouncilTrainingRecorded,
@@ -203,6 +204,7 @@ class CouncilSeat(BaseModel):
 
 class ProgramJourneyState(BaseModel):
     employee_id: str = ""
+    coach_id: str | None = None
     program_key: str = ""
     school_year: str = ""
     year_in_program: int = 1
@@ -349,6 +351,8 @@ def fold_into(state: ProgramJourneyState | None, event: DomainEvent) -> ProgramJ
             pass
         case ProgramEnded():
             s.stage = Stage(event.outcome) if event.outcome in _STAGES else s.stage
+        case CoachAssigned():
+            s.coach_id = event.coach_id
         case _:
             raise TypeError(f"a program journey has no event {type(event).__name__}")
     return s
@@ -1173,6 +1177,7 @@ def stipends_due(
 def status(s: ProgramJourneyState, d: ProgramDefinition) -> ProgramStatus:
     parts = parts_of(s, d)
     return ProgramStatus(
+        coach_id=s.coach_id,
         employee_id=s.employee_id,
         full_name=s.full_name,
         program_key=d.key,
@@ -1236,6 +1241,7 @@ class ProgramStatus(BaseModel):
     seat: int | None = None
     waitlist_position: int | None = None
     seats: int | None = None
+    coach_id: str | None = None
 
 
 __all__ = [

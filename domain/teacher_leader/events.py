@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from domain import separation
 from domain.attendance import AttendanceStatus as AttendanceStatus
 from domain.attendance import SessionAttendanceRecorded
+from domain.coaching import CoachAssignment
 from domain.deliverables import DeliverableReview, DeliverableSubmission
 from domain.events import DomainEvent
 from domain.ordered_steps import StepRecorded
@@ -205,3 +206,7 @@ class JourneyEnded(DomainEvent):
     event_type = "teacher_leader.JourneyEnded"
 
     outcome: str
+
+
+class CoachAssigned(CoachAssignment):
+    event_type = "teacher_leader.CoachAssigned"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from domain.coaching import assigned_in_words
 from domain.events import DomainEvent
 from domain.money import dollars
 from domain.teacher_leader import events as tl
@@ -25,6 +26,7 @@ def _reimbursement(e: tl.SubstituteReimbursementDecided) -> str:
 
 
 SENTENCES: Mapping[type[DomainEvent], Callable[[Any], str]] = {
+    tl.CoachAssigned: assigned_in_words,
     tl.ApplicationSubmitted: lambda e: (
         f"applied as {e.role.label} at {e.school_id}" + (f" ({e.cohort.value})" if e.cohort else "")
     ),

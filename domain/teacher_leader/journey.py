@@ -33,6 +33,7 @@ from domain.teacher_leader.events import (
     ApplicationSubmitted,
     AttendanceRecorded,
     AttendanceStatus,
+    CoachAssigned,
     CoachingStep,
     CoachingStepRecorded,
     CommitmentReminderSent,
@@ -194,6 +195,7 @@ class Journey(BaseModel):
     principal_email: str | None = None
     commitment_deadline: datetime | None = None
     signed: dict[Signer, str] = Field(default_factory=dict)
+    coach_id: str | None = None
     reminders_sent: list[int] = Field(default_factory=list)
     attendance: dict[str, Mark] = Field(default_factory=dict)
     coaching: dict[str, list[CoachingStep]] = Field(default_factory=dict)
@@ -301,6 +303,8 @@ def apply(j: Journey, event: DomainEvent) -> None:
             j.stage, j.end_reason = Stage.SEPARATED, event.reason
         case JourneyEnded():
             j.ended = True
+        case CoachAssigned():
+            j.coach_id = event.coach_id
         case _:
             raise TypeError(f"a teacher leader journey has no event {event.event_type}")
     j.version += 1
@@ -706,6 +710,7 @@ class JourneyStatus(BaseModel):
     stage: Stage
     principal_id: str | None
     awaiting_signatures: list[Signer]
+    coach_id: str | None = None
     attendance: dict[str, str]
     coaching: list[CycleStatus]
     deliverables: dict[str, str]
@@ -758,4 +763,5 @@ def status(j: Journey, program: ProgramYear, today: date | None = None) -> Journ
         payments=j.payments,
         end_reason=j.end_reason,
         events_recorded=j.version,
+        coach_id=j.coach_id,
     )

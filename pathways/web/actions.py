@@ -22,6 +22,7 @@ from domain.aspiring_principals import journey as ap
 from domain.attendance import AttendanceStatus
 from domain.catalog import definition as cd
 from domain.catalog import journey as cj
+from domain.coaching import AssignCoach
 from domain.councils import StakeholderGroup
 from domain.definitions import problems
 from domain.fellowship import journey as fj
@@ -69,6 +70,9 @@ class ActionForm:
     open: Callable[[Any], bool] = lambda status: True
     """Whether the journey, as it stands, has this action at all (its stage, what is owed)."""
     fixed: dict[str, Any] = field(default_factory=dict)
+    vouch: tuple[str, str] | None = None
+    """(field, actor prefix): a person the command names whom HR must list in that standing
+    before it is sent (a coach assigned must be a coach)."""
 
     def build(self, form: FormData, actor: str) -> BaseModel:
         """The command from the form's values, with the signed-in actor; `ValidationError`
@@ -228,6 +232,14 @@ def _stage(*stages: Enum) -> Callable[[Any], bool]:
     return lambda status: getattr(status, "stage", None) in wanted
 
 
+def _assign_coach(pathway: str, open: Callable[[Any], bool]) -> ActionForm:
+    return ActionForm(
+        "assign_coach", pathway, "assign_coach", Action.ASSIGN_COACH, "Assign the coach",
+        AssignCoach, "assigned_by", (Input("coach_id", "Coach's employee id"),), open,
+        vouch=("coach_id", "coach:"),
+    )  # fmt: skip
+
+
 # --- the table ----------------------------------------------------------------------------------
 
 TL, FELLOWSHIP, ASPIRING, COMMITMENT, PROGRAM = (
@@ -288,6 +300,7 @@ ACTIONS: tuple[ActionForm, ...] = (
         "close", TL, "close_year", Action.CLOSE_YEAR, "Close the year", tl.CloseYear,
         "closed_by", (), _stage(tl.Stage.ACTIVE),
     ),
+    _assign_coach(TL, _stage(tl.Stage.COMMITMENT_PENDING, tl.Stage.ACTIVE)),
     ActionForm(
         "withdraw", TL, "withdraw", Action.WITHDRAW, "Withdraw from the program", tl.Withdraw,
         "withdrawn_by", (REASON,), _stage(*tl.OPEN_STAGES),
@@ -382,6 +395,7 @@ ACTIONS: tuple[ActionForm, ...] = (
         (Input("on", "On", "date"), Input("focus", "Focus")),
         _ASPIRING_OPEN,
     ),
+    _assign_coach(ASPIRING, _ASPIRING_OPEN),
     ActionForm(
         "withdraw", ASPIRING, "withdraw", Action.WITHDRAW, "Withdraw from the program",
         ap.WithdrawAspiring, "withdrawn_by", (REASON,), _ASPIRING_OPEN,
@@ -481,6 +495,7 @@ ACTIONS: tuple[ActionForm, ...] = (
         ),
         _CATALOG_OPEN,
     ),
+    _assign_coach(PROGRAM, _CATALOG_OPEN),
     ActionForm(
         "withdraw", PROGRAM, "withdraw", Action.WITHDRAW, "Withdraw from the program",
         cj.WithdrawFromProgram, "withdrawn_by", (REASON,), _CATALOG_OPEN,
@@ -493,7 +508,11 @@ BY_KEY: dict[tuple[str, str], ActionForm] = {(a.pathway, a.key): a for a in ACTI
 def case_of(status: BaseModel) -> Case:
     """Whose journey it is, as its status says (a service commitment names its fellow)."""
     employee = getattr(status, "employee_id", None) or getattr(status, "fellow_id", "")
-    return Case(employee_id=str(employee), principal_id=getattr(status, "principal_id", None))
+    return Case(
+        employee_id=str(employee),
+        principal_id=getattr(status, "principal_id", None),
+        coach_id=getattr(status, "coach_id", None),
+    )
 
 
 def offered(viewer: Viewer, pathway: str, status: BaseModel, definition: Any) -> list[ActionForm]:

@@ -994,6 +994,9 @@ async def _act(
     try:
         actor = await resolve(backend.hris, viewer.actor, backend.non_hr_actors)
         cmd = action.build(form, actor)
+        if action.vouch is not None:
+            named, prefix = action.vouch
+            await resolve(backend.hris, f"{prefix}{getattr(cmd, named)}", backend.non_hr_actors)
     except PolicyRefusal as refusal:
         return "refused", f"{refusal} [{refusal.code}]"
     except ValidationError as error:
