@@ -220,7 +220,8 @@ async def run(options: Options) -> None:
             "a roster page reads 50 rows (and the count) from teacher_leader_progress and "
             "works out what blocks each stipend with the program year's rules;",
             "a journey page asks the journey its status (a Temporal query), reads the "
-            "definition it runs on (its history's first event) and its events from the log; the report groups every journey's marks in SQL;",
+            "definition it runs on (its history's first event) and its events from the log; "
+            "the report groups every journey's marks in SQL;",
             "the clients run in the app's own process and event loop, as do the queries' "
             "database pool and the Temporal client.",
         ],
