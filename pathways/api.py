@@ -40,10 +40,12 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.access_log import AccessLog
 from activities.api_keys import ApiKey, ApiKeys, Scope
 from activities.careers import current_timeline, submit_hr_event
 from activities.systems import ExternalSystemError, Hris
 from domain import registry
+from domain.access import Door, Read
 from domain.career.career import (
     ID_PATTERN,
     CareerTimeline,
@@ -331,15 +333,19 @@ def create_app(
     async def get_career(
         employee_id: Annotated[str, Path(max_length=128, pattern=EMPLOYEE_ID)],
         backend: Backed,
-        _: CareerReader,
+        key: CareerReader,
     ) -> CareerTimeline:
-        """The career's timeline: roles, schools, credentials, every journey and its outcome."""
+        """The career's timeline: roles, schools, credentials, every journey and its outcome.
+        The reading is recorded in the access log."""
         try:
             timeline = await current_timeline(backend.client, employee_id)
         except RPCError as error:
             raise _rpc(error, f"no career for {employee_id}") from None
         except WorkflowQueryFailedError as error:
             raise ApiProblem(503, "temporal.query_failed", str(error)) from None
+        await AccessLog(backend.pool).record(
+            f"api:{key.name}", Door.API, Read.CAREER, employee_id, employee_id
+        )
         return timeline
 
     @app.get(
@@ -350,9 +356,10 @@ def create_app(
     async def get_journey(
         journey_id: Annotated[str, Path(max_length=300)],
         backend: Backed,
-        _: JourneyReader,
+        key: JourneyReader,
     ) -> dict[str, Any]:
-        """A journey's status, as the journey answers its `status` query."""
+        """A journey's status, as the journey answers its `status` query. The reading is
+        recorded in the access log."""
         try:
             pathway = registry.by_journey_id(journey_id)
         except registry.UnknownJourney as error:
@@ -364,6 +371,10 @@ def create_app(
             raise _rpc(error, f"no journey {journey_id}") from None
         except WorkflowQueryFailedError as error:
             raise ApiProblem(503, "temporal.query_failed", str(error)) from None
+        whose = getattr(status, "employee_id", None) or getattr(status, "fellow_id", None)
+        await AccessLog(backend.pool).record(
+            f"api:{key.name}", Door.API, Read.JOURNEY, journey_id, whose
+        )
         return status.model_dump(mode="json")
 
     @app.post(

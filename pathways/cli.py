@@ -30,6 +30,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.systems import ExternalSystemError, Hris
+from domain.access import Read
 from domain.attendance import AttendanceStatus, RecordSessionAttendance
 from domain.calendar import local_date
 from domain.hr import HrChange
@@ -182,6 +183,22 @@ def operator_identity(settings: Settings) -> str:
     return f"pathways-cli {settings.operator or getpass.getuser()}@{socket.gethostname()}"
 
 
+async def record_reading(
+    settings: Settings, what: Read, subject: str, employee_id: str | None = None
+) -> None:
+    """Record in the access log that this command's operator reads `subject`."""
+    from activities.access_log import AccessLog
+    from domain.access import Door
+
+    pool = await command_database(settings)
+    try:
+        await AccessLog(pool).record(
+            operator_identity(settings), Door.CLI, what, subject, employee_id
+        )
+    finally:
+        await pool.close()
+
+
 async def command_client(settings: Settings) -> Client:
     from pathways.temporal import connect
 
@@ -270,6 +287,8 @@ def show_status(workflow_id: str, answer: type[BaseModel], *, as_json: bool = Fa
         assert pathway is not None  # find_journey checked the kind
         query = workflow_class(pathway).status
         status = await handle.query(query)
+        whose = getattr(status, "employee_id", None) or getattr(status, "fellow_id", None)
+        await record_reading(settings, Read.JOURNEY, workflow_id, whose)
         emit(console, workflow_id, status, as_json=as_json)
 
     run_command(work)

@@ -20,6 +20,7 @@ from rich.progress import Progress
 from rich.table import Table
 from temporalio.client import WorkflowHistory
 
+from domain.access import Read
 from pathways.archive import journey_runs
 from pathways.audit import (
     BundleError,
@@ -30,7 +31,7 @@ from pathways.audit import (
     export_bundle,
     replay_many,
 )
-from pathways.cli import command_client, console, fail, run_command
+from pathways.cli import command_client, console, fail, record_reading, run_command
 from pathways.config import Settings
 
 audit_app = typer.Typer(
@@ -286,6 +287,9 @@ def explain(journey: str) -> None:
         if not stored:
             console.print(f"no events are stored for {journey}")
             raise typer.Exit(1)
+        whose = next((str(e.payload["employee_id"]) for e in stored
+                      if isinstance(e.payload.get("employee_id"), str)), None)  # fmt: skip
+        await record_reading(settings, Read.TIMELINE, journey, whose)
         table = Table("when", "who", "what", title=journey)
         lines = timeline((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored)
         for line in lines:
@@ -315,5 +319,56 @@ def cross_check(journey: str) -> None:
         )
         if problems:
             raise typer.Exit(1)
+
+    run_command(work)
+
+
+@audit_app.command("access")
+def access(
+    employee: Annotated[
+        str | None, typer.Option("--employee", help="only readings of this person's records")
+    ] = None,
+    reader: Annotated[
+        str | None, typer.Option("--reader", help="only what this reader read, e.g. office:ana")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="only from this day on (YYYY-MM-DD, UTC)")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")] = False,
+) -> None:
+    """Who read what, newest first: the access log the web app, the HTTP API and these
+    commands append to."""
+
+    async def work(settings: Settings) -> None:
+        from datetime import UTC, date, datetime, time
+
+        from activities.access_log import AccessLog
+        from pathways.cli import command_database
+
+        try:
+            start = datetime.combine(date.fromisoformat(since), time(), UTC) if since else None
+        except ValueError:
+            fail(f"--since {since!r} is not a day (YYYY-MM-DD)")
+        pool = await command_database(settings)
+        try:
+            found = await AccessLog(pool).entries(
+                employee_id=employee, reader=reader, since=start, limit=limit
+            )
+        finally:
+            await pool.close()
+        if as_json:
+            for entry in found:
+                print(entry.model_dump_json())
+            return
+        table = Table("at (UTC)", "reader", "door", "read", "subject", "whose", title="access log")
+        for e in found:
+            table.add_row(
+                e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"), e.reader, e.door.value,
+                e.what.value, e.subject, e.employee_id or "",
+            )  # fmt: skip
+        console.print(table)
+        console.print(f"{len(found)} reading(s)" + (" (the newest; --limit for more)"
+                                                      if len(found) == limit else ""))  # fmt: skip
 
     run_command(work)

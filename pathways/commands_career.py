@@ -16,13 +16,22 @@ from typing import TYPE_CHECKING, Annotated, TypeVar, cast
 import typer
 from rich.table import Table
 
+from domain.access import Read
 from domain.career.career import (
     HrEvent,
     HrEventKind,
     SubmitHrEvent,
     career_id,
 )
-from pathways.cli import build, command_client, command_database, console, fail, run_command
+from pathways.cli import (
+    build,
+    command_client,
+    command_database,
+    console,
+    fail,
+    record_reading,
+    run_command,
+)
 from pathways.config import Settings
 
 if TYPE_CHECKING:
@@ -155,6 +164,7 @@ def show(employee: Annotated[str, typer.Argument(help="HR employee id")]) -> Non
             if error.status is RPCStatusCode.NOT_FOUND:
                 fail(f"no career for {employee}: no HR event or journey has reached it")
             raise
+        await record_reading(settings, Read.CAREER, employee, employee)
         employed = {True: "employed", False: "separated", None: "not reported by HR"}
         status = employed[timeline.employed] + (", on leave" if timeline.on_leave else "")
         console.print(

@@ -224,6 +224,12 @@ async def test_a_journey_starts_through_the_start_path_and_reads_back(
     assert {tuple(e["loc"][:3]) for e in wrong.json()["detail"]} >= {("body", "input", "program")}
     assert (refused.status_code, refused.json()["code"]) == (409, "start.unknown_employee")
     assert [j["journey_id"] for j in career.json()["journeys"]] == [journey]
+    # Both readings are in the access log, under the API key that read.
+    from activities.access_log import AccessLog
+
+    read = await AccessLog(api.pool).entries(employee_id=who)
+    assert [(e.door.value, e.what.value) for e in read] == [("api", "career"), ("api", "journey")]
+    assert read[0].reader.startswith("api:")
 
 
 async def test_the_openapi_contract_holds_no_server_errors(api: Api) -> None:

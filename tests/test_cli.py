@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import socket
@@ -399,11 +400,23 @@ async def test_journey_ids_that_are_unknown_or_of_another_kind_or_ended_are_one_
         before = await handle.describe()
         assert before.status is not None and before.status.name == "RUNNING"
 
-        shown = await run_against(env, "teacher-leader", "status", journey)
+        shown = await run_against(
+            env, "teacher-leader", "status", journey, database_url=database_url,
+            PATHWAYS_OPERATOR="rosa",
+        )  # fmt: skip
         assert shown.returncode == 0, shown.stderr
         assert "stage" in shown.stdout and "$" in shown.stdout and "{" not in shown.stdout
-        as_json = await run_against(env, "status", journey, "--json")
+        as_json = await run_against(env, "status", journey, "--json", database_url=database_url)
         assert '"stage": "applied"' in as_json.stdout
+        # Each reading is in the access log, which an auditor lists.
+        readings = await run_against(
+            env, "audit", "access", "--employee", "t-cli", "--json", database_url=database_url
+        )
+        assert readings.returncode == 0, readings.stderr
+        rows = [json.loads(line) for line in readings.stdout.splitlines()]
+        assert len(rows) == 2 and {r["door"] for r in rows} == {"cli"}
+        assert rows[1]["reader"].startswith("pathways-cli rosa@")
+        assert (rows[1]["what"], rows[1]["subject"]) == ("journey", journey)
 
         await handle.execute_update("withdraw", Withdraw(withdrawn_by="t-cli", reason="moving"))
         await handle.result()

@@ -369,6 +369,15 @@ async def test_auditors_read_and_change_nothing(web: Web) -> None:
     assert (await web.status(ACTIVE[0])).stage is Stage.ACTIVE
     await page.goto(f"{web.url}/reports/stipends?year={web.program.program_year}")
     assert await page.locator("svg.chart").count() == 1
+    # What the auditor read is in the access log, newest first.
+    from activities.access_log import AccessLog
+
+    read = await AccessLog(web.pool).entries(reader="auditor:kay")
+    assert [(e.door.value, e.what.value, e.subject) for e in read][-2:] == [
+        ("web", "journey", first), ("web", "journey", first)
+    ]  # fmt: skip
+    assert read[0].what.value == "report" and read[0].subject.startswith("stipends")
+    assert read[-1].employee_id == ACTIVE[0]
 
 
 async def test_teachers_and_principals_see_and_do_only_their_own(

@@ -36,6 +36,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
+from activities.access_log import AccessLog
 from activities.actors import resolve, resolve_person
 from activities.careers import current_timeline
 from activities.enrollment_rules import shipped_programs
@@ -53,6 +54,7 @@ from activities.progress import (
 )
 from activities.systems import EmployeeNotFound, ExternalSystemError, Hris
 from domain import registry
+from domain.access import Door, Read
 from domain.attendance import AttendanceStatus
 from domain.calendar import DEFAULT_TIME_ZONE, local_date
 from domain.career.rules import SHIPPED_RULES
@@ -380,6 +382,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
     ) -> HTMLResponse:  # fmt: skip
         program = backend.programs.get(program_year)
         page_no = min(max(1, page_no), MAX_PAGE)
+        await _read(backend, viewer, Read.ROSTER, f"teacher_leader {program_year}")
         found = await Progress(backend.pool).roster(
             program_year, scope_of(viewer), school_id=school or None, stage=stage or None,
             role=role or None, search=q or None, offset=(page_no - 1) * 50,
@@ -402,6 +405,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
     ) -> HTMLResponse:
         program, session = _session(backend, program_year, session_id)
         lines = await _sheet_lines(backend, viewer, program_year, session)
+        await _read(backend, viewer, Read.ROSTER, f"teacher_leader {program_year} {session_id}")
         return page(request, "sheet.html", viewer=viewer, sheet=_tl_sheet(program, session),
                     lines=lines, statuses=list(AttendanceStatus),
                     may_mark=_may_mark(viewer), results=None)  # fmt: skip
@@ -440,6 +444,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         request: Request, journey_id: str, viewer: Signed, backend: Backed
     ) -> HTMLResponse:
         journey = await _journey(backend, viewer, journey_id)
+        await _read(backend, viewer, Read.JOURNEY, journey_id, case_of(journey.status).employee_id)
         stored = await EventStore(backend.pool).read_stream(journey_id)
         zone = ZoneInfo(journey.time_zone)
         lines = explain(((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored), zone)
@@ -488,6 +493,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         principal = await _principal_of(backend, employee.school_id)
         if not sees(viewer, employee_id, employee.school_id, principal):
             raise NotAllowed(f"The career of {employee_id} is not yours to see.")
+        await _read(backend, viewer, Read.CAREER, employee_id, employee_id)
         try:
             career = await current_timeline(backend.client, employee_id)
         except (RPCError, WorkflowQueryFailedError):
@@ -512,6 +518,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         if program_key not in shipped_programs():
             raise NotFound(f"no catalog program {program_key!r}")
         page_no = min(max(1, page_no), MAX_PAGE)
+        await _read(backend, viewer, Read.ROSTER, f"{program_key} {school_year}")
         found = await catalog_roster(
             backend.pool, program_key, school_year, scope_of(viewer), stage=stage or None,
             search=q or None, offset=(page_no - 1) * 50,
@@ -543,6 +550,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         backend: Backed,
     ) -> HTMLResponse:  # fmt: skip
         sheet, lines = await _catalog_sheet(backend, viewer, program_key, school_year, session_id)
+        await _read(backend, viewer, Read.ROSTER, f"{program_key} {school_year} {session_id}")
         return page(request, "sheet.html", viewer=viewer, sheet=sheet, lines=lines,
                     statuses=list(AttendanceStatus), may_mark=_may_mark(viewer),
                     results=None)  # fmt: skip
@@ -599,6 +607,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         commitments = await commitment_statuses(backend.pool, today, program_id)
         if seats is None and not commitments:
             raise NotFound(f"no fellowship cohort {program_id!r}")
+        await _read(backend, viewer, Read.ROSTER, f"fellowship {program_id}")
         return page(request, "fellowship.html", viewer=viewer, program_id=program_id,
                     seats=seats, commitments=commitments,
                     owed=sum(c.owed_cents for c in commitments),
@@ -616,6 +625,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
     async def report_csv(key: str, viewer: Signed, backend: Backed, year: str = "") -> Response:
         _check_reports(viewer)
         report = await _report(backend, key, year)
+        await _read(backend, viewer, Read.REPORT, f"{key} {year or 'latest'} csv")
         name = f"{key}-{year or 'latest'}.csv"  # both checked by _report: no quotes in them
         disposition = f'attachment; filename="{name}"'
         return Response(
@@ -630,6 +640,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
     ) -> HTMLResponse:
         _check_reports(viewer)
         report = await _report(backend, key, year)
+        await _read(backend, viewer, Read.REPORT, f"{key} {year or 'latest'}")
         return page(request, "report.html", viewer=viewer, report=report, year=year,
                     years=sorted(backend.programs, reverse=True))  # fmt: skip
 
@@ -637,6 +648,13 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
 
 
 # --- helpers the routes share ------------------------------------------------------------------
+
+
+async def _read(
+    backend: WebBackend, viewer: Viewer, what: Read, subject: str, employee_id: str | None = None
+) -> None:
+    """Record in the access log that `viewer` reads this, before the page shows it."""
+    await AccessLog(backend.pool).record(viewer.actor, Door.WEB, what, subject, employee_id)
 
 
 def _maybe_viewer(request: Request, rules: auth.SessionRules) -> Viewer | None:
