@@ -39,6 +39,7 @@ from pathways.commands_career import career_app, hr_app
 from pathways.commands_deploy import deploy_app
 from pathways.commands_ops import ops_app
 from pathways.commands_pathways import aspiring_app, fellowship_app
+from pathways.commands_privacy import privacy_app
 from pathways.commands_web import web_app
 from pathways.config import Settings
 
@@ -63,6 +64,7 @@ app.add_typer(hr_app, name="hr")
 app.add_typer(career_app, name="career")
 app.add_typer(deploy_app, name="deploy")
 app.add_typer(ops_app, name="ops")
+app.add_typer(privacy_app, name="privacy")
 
 #: The names scripts used before the pathway groups: each still runs its group's command.
 ALIASES = {

@@ -30,6 +30,8 @@ class Read(StrEnum):
     REPORT = "report"
     TIMELINE = "timeline"
     """A journey's decisions from the event log (`audit explain`)."""
+    EXPORT = "export"
+    """Every record of the person, exported (`privacy export`)."""
 
 
 class Access(BaseModel):

@@ -293,7 +293,7 @@ def code_version() -> dict[str, Any]:
     }
 
 
-def _event_json(e: StoredEvent) -> dict[str, Any]:
+def event_json(e: StoredEvent) -> dict[str, Any]:
     return {
         "global_position": e.global_position,
         "stream_id": e.stream_id,
@@ -356,7 +356,7 @@ async def export_bundle(
     for number, run in enumerate(runs, start=1):
         files[f"history/{number:03d}.json"] = run.to_json().encode()
     files["events.jsonl"] = "".join(
-        json.dumps(_event_json(e), sort_keys=True) + "\n" for e in stored
+        json.dumps(event_json(e), sort_keys=True) + "\n" for e in stored
     ).encode()
     files["chain_head.json"] = json.dumps(head, indent=2).encode()
     files["definition.json"] = json.dumps(await run_input(runs[0]), indent=2).encode()
