@@ -34,7 +34,7 @@ from temporalio.client import Client, WorkflowHistory
 from activities.eventstore import ChainVerdict, StoredEvent, verify_chain
 from domain.audit import Discrepancy, StoredView, cross_check
 from domain.events import AppendEvents, NewEvent
-from pathways.temporal import DATA_CONVERTER, runtime
+from pathways.temporal import converter_with, runtime
 from workflows.journal import APPEND_EVENTS
 
 BUNDLE_FORMAT = 1
@@ -45,8 +45,10 @@ class BundleError(ValueError):
     """A bundle that cannot be trusted or read, named by what is wrong."""
 
 
-async def appended_in_history(history: WorkflowHistory) -> list[NewEvent]:
-    """The events of every `append_events` activity the history scheduled, in order."""
+async def appended_in_history(history: WorkflowHistory, keys: Path | None = None) -> list[NewEvent]:
+    """The events of every `append_events` activity the history scheduled, in order (`keys`:
+    the payload key ring, for encrypted histories)."""
+    converter = converter_with(keys)
     events: list[NewEvent] = []
     for event in history.events:
         if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -54,18 +56,18 @@ async def appended_in_history(history: WorkflowHistory) -> list[NewEvent]:
         attributes = event.activity_task_scheduled_event_attributes
         if attributes.activity_type.name != APPEND_EVENTS:
             continue
-        (request,) = await DATA_CONVERTER.decode(attributes.input.payloads, [AppendEvents])
+        (request,) = await converter.decode(attributes.input.payloads, [AppendEvents])
         events.extend(request.events)
     return events
 
 
 async def cross_check_runs(
-    runs: Sequence[WorkflowHistory], stored: Sequence[StoredEvent]
+    runs: Sequence[WorkflowHistory], stored: Sequence[StoredEvent], keys: Path | None = None
 ) -> tuple[list[NewEvent], list[Discrepancy]]:
     """What every run appended, and each way the stored events differ from it."""
     appended: list[NewEvent] = []
     for run in runs:
-        appended += await appended_in_history(run)
+        appended += await appended_in_history(run, keys)
     views = [StoredView(e.event_id, e.stream_version, e.event_type, e.payload) for e in stored]
     return appended, cross_check(appended, views)
 
@@ -148,14 +150,31 @@ def load_workflows(spec: str | None = None) -> list[type]:
 
 
 async def replay_serial(
-    histories: Iterable[WorkflowHistory], workflows: Sequence[type] | None = None
+    histories: Iterable[WorkflowHistory],
+    workflows: Sequence[type] | None = None,
+    keys: Path | None = None,
 ) -> list[ReplayVerdict]:
-    """One `Replayer` over the histories, in this process."""
+    """One `Replayer` over the histories, in this process (`keys`: the payload key ring an
+    encrypted history needs)."""
+    from pathways.payload_codec import PayloadKeyError, sealed_with
+
+    histories = list(histories)
+    if keys is None:
+        for h in histories:
+            started = h.events[0].workflow_execution_started_event_attributes
+            kid = sealed_with(started.input.payloads)
+            if kid is not None:
+                raise PayloadKeyError(
+                    f"{h.workflow_id}'s history is encrypted (payload key {kid}): replaying it "
+                    "needs the district's key ring (PAYLOAD_KEYS)"
+                )
     from temporalio.worker import Replayer
 
     if workflows is None:
         workflows = load_workflows()
-    replayer = Replayer(workflows=list(workflows), data_converter=DATA_CONVERTER, runtime=runtime())
+    replayer = Replayer(
+        workflows=list(workflows), data_converter=converter_with(keys), runtime=runtime()
+    )
     verdicts: list[ReplayVerdict] = []
     failed: list[tuple[int, WorkflowHistory]] = []
     async with replayer.workflow_replay_iterator(_aiter(histories)) as results:
@@ -220,10 +239,13 @@ async def _aiter(items: Iterable[WorkflowHistory]) -> Any:
         yield item
 
 
-def _replay_chunk(chunk: list[tuple[str, str]], spec: str | None) -> list[dict[str, Any]]:
+def _replay_chunk(
+    chunk: list[tuple[str, str]], spec: str | None, keys: Path | None
+) -> list[dict[str, Any]]:
     """In a worker process: replay (workflow id, history JSON) pairs."""
     histories = [WorkflowHistory.from_json(wid, text) for wid, text in chunk]
-    return [asdict(v) for v in asyncio.run(replay_serial(histories, load_workflows(spec)))]
+    verdicts = asyncio.run(replay_serial(histories, load_workflows(spec), keys))
+    return [asdict(v) for v in verdicts]
 
 
 async def replay_many(
@@ -231,12 +253,13 @@ async def replay_many(
     processes: int = 1,
     on_done: Callable[[int], None] | None = None,
     workflows: str | None = None,
+    keys: Path | None = None,
 ) -> list[ReplayVerdict]:
     """Replay here, or in `processes` spawned processes each with its own Replayer; the
     verdicts come back in the histories' order. `workflows` names other workflow classes
     than the worker's (see `load_workflows`)."""
     if processes <= 1:
-        verdicts = await replay_serial(histories, load_workflows(workflows))
+        verdicts = await replay_serial(histories, load_workflows(workflows), keys)
         if on_done is not None:
             on_done(len(verdicts))
         return verdicts
@@ -246,7 +269,8 @@ async def replay_many(
     context = multiprocessing.get_context("spawn")  # the Temporal runtime does not survive fork
     with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
         futures = [
-            asyncio.wrap_future(pool.submit(_replay_chunk, chunk, workflows)) for chunk in chunks
+            asyncio.wrap_future(pool.submit(_replay_chunk, chunk, workflows, keys))
+            for chunk in chunks
         ]
         if on_done is not None:
             for future in futures:
@@ -329,16 +353,19 @@ def _event_from_json(d: dict[str, Any]) -> StoredEvent:
     )
 
 
-async def run_input(history: WorkflowHistory) -> dict[str, Any]:
+async def run_input(history: WorkflowHistory, keys: Path | None = None) -> dict[str, Any]:
     """The input the journey started with: its program year, fellowship or service rules."""
     attrs = history.events[0].workflow_execution_started_event_attributes
-    (raw,) = await DATA_CONVERTER.decode(attrs.input.payloads, [dict[str, Any]])
+    (raw,) = await converter_with(keys).decode(attrs.input.payloads, [dict[str, Any]])
     assert isinstance(raw, dict)
     return {"workflow_type": attrs.workflow_type.name, "input": raw}
 
 
 async def export_bundle(
-    runs: Sequence[WorkflowHistory], stored: Sequence[StoredEvent], dest: Path
+    runs: Sequence[WorkflowHistory],
+    stored: Sequence[StoredEvent],
+    dest: Path,
+    keys: Path | None = None,
 ) -> dict[str, Any]:
     """Write the bundle; returns its manifest."""
     if not runs:
@@ -359,7 +386,7 @@ async def export_bundle(
         json.dumps(event_json(e), sort_keys=True) + "\n" for e in stored
     ).encode()
     files["chain_head.json"] = json.dumps(head, indent=2).encode()
-    files["definition.json"] = json.dumps(await run_input(runs[0]), indent=2).encode()
+    files["definition.json"] = json.dumps(await run_input(runs[0], keys), indent=2).encode()
     files["code_version.json"] = json.dumps(code_version(), indent=2).encode()
     manifest = {
         "format": BUNDLE_FORMAT,
@@ -449,18 +476,20 @@ def read_bundle(
     return manifest, runs, events, head, code
 
 
-async def check_bundle(path: Path, workflows: Sequence[type] | None = None) -> BundleReport:
+async def check_bundle(
+    path: Path, workflows: Sequence[type] | None = None, keys: Path | None = None
+) -> BundleReport:
     """Replay the bundle's histories with this code, recompute its chain, compare the chain
     head, and cross-check what the histories appended against the exported events."""
     manifest, runs, events, head, code = read_bundle(path)
     workflow_id = manifest["workflow_id"]
-    replays = await replay_serial(runs, workflows)
+    replays = await replay_serial(runs, workflows, keys)
     chain = verify_chain(workflow_id, events)
     last = events[-1] if events else None
     head_matches = (head["version"], head["hash"]) == (
         (last.stream_version, last.hash.hex()) if last else (0, None)
     )
-    _appended, problems = await cross_check_runs(runs, events)
+    _appended, problems = await cross_check_runs(runs, events, keys)
     return BundleReport(workflow_id, replays, chain, head_matches, problems, code)
 
 

@@ -61,6 +61,7 @@ def known_failures() -> tuple[type[BaseException], ...]:
     from domain.oneroster import OneRosterError
     from domain.refusals import DefinitionError
     from pathways.deploy import DeploymentRefused
+    from pathways.payload_codec import PayloadKeyError
     from pathways.temporal import TemporalUnavailable
 
     return (
@@ -74,6 +75,7 @@ def known_failures() -> tuple[type[BaseException], ...]:
         ExternalSystemError,
         FileNotFoundError,
         OneRosterError,
+        PayloadKeyError,
     )
 
 

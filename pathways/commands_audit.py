@@ -31,7 +31,14 @@ from pathways.audit import (
     export_bundle,
     replay_many,
 )
-from pathways.cli import command_client, console, fail, record_reading, run_command
+from pathways.cli import (
+    command_client,
+    console,
+    fail,
+    load_or_exit,
+    record_reading,
+    run_command,
+)
 from pathways.config import Settings
 
 audit_app = typer.Typer(
@@ -72,11 +79,11 @@ def replay(
     if sum(x is not None for x in (journey, query, history, bundle)) != 1:
         fail("give one of: a journey id, --query, --history FILE or --bundle FILE")
     if bundle is not None:
-        _replay_bundle(bundle)
+        _replay_bundle(bundle, load_or_exit().payload_keys)
         return
     if history is not None:
         recorded = [WorkflowHistory.from_json(history.stem, history.read_text())]
-        _report(asyncio.run(replay_many(recorded)))
+        _report(asyncio.run(replay_many(recorded, keys=load_or_exit().payload_keys)))
         return
 
     async def fetch(settings: Settings) -> list[WorkflowHistory]:
@@ -101,15 +108,18 @@ def replay(
             raise typer.Exit(1)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("replaying", total=len(histories))
-            verdicts = await replay_many(histories, processes, lambda n: progress.advance(task, n))
+            verdicts = await replay_many(
+                histories, processes, lambda n: progress.advance(task, n),
+                keys=settings.payload_keys,
+            )  # fmt: skip
         _report(verdicts)
 
     run_command(work)
 
 
-def _replay_bundle(path: Path) -> None:
+def _replay_bundle(path: Path, keys: Path | None) -> None:
     try:
-        report = asyncio.run(check_bundle(path))
+        report = asyncio.run(check_bundle(path, keys=keys))
     except (BundleError, zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
         fail(f"bundle: {error}")
         return
@@ -152,7 +162,7 @@ def export(
         async with open_services(settings) as services:
             runs = await journey_runs(client, services.pool, journey)
             stored = await services.store.read_stream(journey)
-        manifest = await export_bundle(runs, stored, out)
+        manifest = await export_bundle(runs, stored, out, settings.payload_keys)
         console.print(
             f"wrote {out}: {manifest['runs']} run(s), {manifest['events']} events, "
             f"{len(manifest['sha256'])} files"
@@ -310,7 +320,7 @@ def cross_check(journey: str) -> None:
         async with open_services(settings) as services:
             runs = await journey_runs(client, services.pool, journey)
             stored = await services.store.read_stream(journey)
-        appended, problems = await cross_check_runs(runs, stored)
+        appended, problems = await cross_check_runs(runs, stored, settings.payload_keys)
         for problem in problems:
             console.print(f"[red]{problem}[/red]")
         console.print(

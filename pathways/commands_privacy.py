@@ -13,6 +13,7 @@ from pathways.cli import (
     command_database,
     command_hris,
     console,
+    fail,
     operator_identity,
     record_reading,
     run_command,
@@ -68,3 +69,30 @@ def export(
         )
 
     run_command(work)
+
+
+@privacy_app.command("new-key-ring")
+def new_key_ring(
+    path: Annotated[Path, typer.Argument(help="the key ring file to write (PAYLOAD_KEYS)")],
+) -> None:
+    """Make the key ring that encrypts Temporal's payloads: one 256-bit key, readable by its
+    owner only. Point PAYLOAD_KEYS at it in every process (worker, API, web app, commands)."""
+    from pathways.payload_codec import KeyRing
+
+    if path.exists():
+        fail(f"{path} exists: rotate it (pathways privacy rotate-key) instead of replacing it")
+    ring = KeyRing.create(path)
+    console.print(f"{path}: key {ring.current}; keep a copy where the district keeps secrets")
+
+
+@privacy_app.command("rotate-key")
+def rotate_key(
+    path: Annotated[Path, typer.Argument(help="the key ring file (PAYLOAD_KEYS)")],
+) -> None:
+    """Add a key and seal new payloads with it; the old keys stay, to read old payloads. Give
+    every process the new ring and restart it."""
+    from pathways.payload_codec import KeyRing
+
+    ring = KeyRing.load(path).rotated()
+    ring.save(path)
+    console.print(f"{path}: new payloads are sealed with {ring.current}; {len(ring.keys)} keys")

@@ -48,7 +48,7 @@ async def definitions_of(settings: Settings, journey_id: str) -> dict[str, Progr
         return {}
     found: dict[str, ProgramDefinition] = {}
     for run in runs:
-        started = await run_input(run)
+        started = await run_input(run, settings.payload_keys)
         if started["workflow_type"] != "ProgramJourney":
             continue
         definition = ProgramInput.model_validate(started["input"]).program

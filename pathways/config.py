@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # The event log's checkpoint key (see pathways/audit_key.py) and how often workers sign.
     audit_signing_key: Path | None = Field(None, alias="AUDIT_SIGNING_KEY")
     audit_public_key: Path | None = Field(None, alias="AUDIT_PUBLIC_KEY")
+    # The key ring that encrypts Temporal's payloads (pathways/payload_codec.py); unset: none.
+    payload_keys: Path | None = Field(None, alias="PAYLOAD_KEYS")
     # The HTTP API (pathways/api.py): `make up` and `pathways api serve` listen here.
     api_host: str = Field("127.0.0.1", alias="API_HOST", min_length=1)
     api_port: int = Field(8000, alias="API_PORT", ge=1, le=65535)

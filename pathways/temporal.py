@@ -16,6 +16,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
@@ -30,6 +31,19 @@ from pathways.config import Settings
 from workflows import search
 
 DATA_CONVERTER = pydantic_data_converter
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """The project's converter, encrypting every payload when `PAYLOAD_KEYS` names a key ring
+    (`PayloadKeyError` when it cannot be read)."""
+    return converter_with(settings.payload_keys)
+
+
+def converter_with(keys: Path | None) -> DataConverter:
+    """The project's converter with the payload key ring at `keys` (None: no encryption)."""
+    from pathways.payload_codec import KeyRing, encrypted
+
+    return DATA_CONVERTER if keys is None else encrypted(DATA_CONVERTER, KeyRing.load(keys))
 
 
 _runtime: Runtime | None = None
@@ -97,7 +111,7 @@ async def connect(
             namespace=settings.temporal_namespace,
             tls=tls_config(settings),
             api_key=settings.temporal_api_key,
-            data_converter=DATA_CONVERTER,
+            data_converter=data_converter(settings),
             runtime=runtime() if forward_core_logs else None,
             identity=identity,
         )

@@ -8,7 +8,6 @@ import zipfile
 from pathlib import Path
 
 import asyncpg
-from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.access_log import AccessLog
@@ -22,29 +21,29 @@ from tests.test_cli import run_against
 
 
 async def test_a_persons_records_are_exported_with_who_read_them(
-    client: Client,
-    env: WorkflowEnvironment,
+    own_env: WorkflowEnvironment,
     pool: asyncpg.Pool,
     task_queue: str,
     database_url: str,
     tmp_path: Path,
 ) -> None:
     await seed_district(pool, ["t-ex", "t-ex1"])
-    program = await program_near(env)
+    program = await program_near(own_env)
+    client = own_env.client
     async with running_worker(client, pool, task_queue):
         for who in ("t-ex", "t-ex1"):  # t-ex1's journey is not t-ex's, though its id ends alike
             handle, _ = await start_teacher_leader(
                 client, LocalHris(pool),  program,
                 Application(employee_id=who, role=Role.PEER_COACH, school_id=SCHOOL),
-                task_queue, now=await env.get_current_time(),
+                task_queue, now=await own_env.get_current_time(),
             )  # fmt: skip
             await handle.query("status")
         journey = f"teacher-leader/{program.program_year}/peer_coach/t-ex"
-        shown = await run_against(env, "status", journey, database_url=database_url)
+        shown = await run_against(own_env, "status", journey, database_url=database_url)
         assert shown.returncode == 0, shown.stderr
         out = tmp_path / "t-ex.zip"
         exported = await run_against(
-            env, "privacy", "export", "t-ex", "--out", str(out), database_url=database_url,
+            own_env, "privacy", "export", "t-ex", "--out", str(out), database_url=database_url,
             PATHWAYS_OPERATOR="inspector",
         )  # fmt: skip
     assert exported.returncode == 0, exported.stderr

@@ -1,0 +1,147 @@
+"""Payloads Temporal stores, encrypted: what the client, the worker and the Replayer send and
+read passes through AES-256-GCM (`cryptography`), so a history exported without the key shows
+no name, e-mail or reason.
+
+Each encrypted payload carries the id of the key that sealed it in its metadata
+(`encryption-key-id`), and the key id is bound to the ciphertext as associated data. The key
+ring is a JSON file (`PAYLOAD_KEYS`): every key the district has used, by id, and the one new
+payloads are sealed with. Rotating adds a key and makes it current; old payloads stay readable
+as long as their key is in the ring. A payload that is not encrypted (a history recorded before
+encryption was turned on) is read as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import DataConverter, PayloadCodec
+
+ENCODING = b"binary/encrypted"
+KEY_ID = "encryption-key-id"
+NONCE_BYTES = 12
+
+
+class PayloadKeyError(Exception):
+    """A key ring that cannot be read, or a payload sealed with a key the ring lacks."""
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    current: str
+    keys: dict[str, bytes]
+    source: str = ""
+
+    @classmethod
+    def load(cls, path: Path) -> KeyRing:
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            keys = {
+                kid: base64.b64decode(value, validate=True) for kid, value in data["keys"].items()
+            }
+            current = str(data["current"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise PayloadKeyError(f"cannot read the payload key ring {path}: {error}") from None
+        if current not in keys:
+            raise PayloadKeyError(f"the payload key ring {path} has no key {current!r} (current)")
+        short = [kid for kid, key in keys.items() if len(key) != 32]
+        if short:
+            raise PayloadKeyError(
+                f"the payload key ring {path}: keys {', '.join(short)} are not 256-bit"
+            )
+        return cls(current, keys, str(path))
+
+    @classmethod
+    def create(cls, path: Path) -> KeyRing:
+        """A new ring with one key, written readable by its owner only."""
+        ring = cls("k1", {"k1": AESGCM.generate_key(bit_length=256)}, str(path))
+        ring.save(path)
+        return ring
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> KeyRing:
+        return cls.load(path) if path.exists() else cls.create(path)
+
+    def rotated(self) -> KeyRing:
+        """The ring with a new current key (the old ones kept, to read old payloads)."""
+        n = len(self.keys) + 1
+        while f"k{n}" in self.keys:
+            n += 1
+        kid = f"k{n}"
+        return KeyRing(kid, {**self.keys, kid: AESGCM.generate_key(bit_length=256)}, self.source)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "current": self.current,
+            "keys": {kid: base64.b64encode(key).decode() for kid, key in self.keys.items()},
+        }
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(data, out, indent=2)
+        temporary.replace(path)
+
+
+class EncryptionCodec(PayloadCodec):
+    """AES-256-GCM over each whole payload (its metadata and data)."""
+
+    def __init__(self, ring: KeyRing) -> None:
+        self._ring = ring
+        self._ciphers = {kid: AESGCM(key) for kid, key in ring.keys.items()}
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        kid = self._ring.current
+        cipher = self._ciphers[kid]
+        sealed = []
+        for payload in payloads:
+            nonce = os.urandom(NONCE_BYTES)
+            data = nonce + cipher.encrypt(nonce, payload.SerializeToString(), kid.encode())
+            sealed.append(Payload(metadata={"encoding": ENCODING, KEY_ID: kid.encode()}, data=data))
+        return sealed
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        opened = []
+        for payload in payloads:
+            if payload.metadata.get("encoding") != ENCODING:
+                opened.append(payload)  # recorded before encryption: read as it is
+                continue
+            kid = payload.metadata.get(KEY_ID, b"").decode()
+            cipher = self._ciphers.get(kid)
+            if cipher is None:
+                raise PayloadKeyError(
+                    f"a payload is encrypted with key {kid!r}, which the payload key ring "
+                    f"{self._ring.source or '(PAYLOAD_KEYS)'} does not have: give this process "
+                    "the district's key ring"
+                )
+            nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
+            try:
+                plain = cipher.decrypt(nonce, sealed, kid.encode())
+            except InvalidTag:
+                raise PayloadKeyError(
+                    f"a payload sealed with key {kid!r} does not open with the ring's key "
+                    f"{kid!r}: it was altered, or the ring's key is not the one used"
+                ) from None
+            opened.append(Payload.FromString(plain))
+        return opened
+
+
+def encrypted(converter: DataConverter, ring: KeyRing) -> DataConverter:
+    """`converter` with every payload encrypted under `ring`."""
+    return replace(converter, payload_codec=EncryptionCodec(ring))
+
+
+def sealed_with(payloads: Sequence[Payload]) -> str | None:
+    """The key id the first encrypted payload names (None: none is encrypted)."""
+    for payload in payloads:
+        if payload.metadata.get("encoding") == ENCODING:
+            return payload.metadata.get(KEY_ID, b"").decode() or "?"
+    return None
