@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from domain.catalog.events import SessionMadeUp, SessionMarked
+from domain.catalog.events import ProgramEnrolled, SessionMadeUp, SessionMarked
 from domain.catalog.journey import OPEN as CATALOG_OPEN
 from domain.catalog.journey import Stage as CatalogStage
 from domain.fellowship.journey import (
@@ -323,18 +323,23 @@ async def catalog_sheet_rows(
 async def session_marks(
     pool: asyncpg.Pool, stream_ids: list[str], part_id: str, session_id: str
 ) -> dict[str, tuple[str | None, str | None]]:
-    """Per catalog journey: the session's latest mark and its make-up date, from the event log
-    (None where nothing is recorded)."""
+    """Per catalog journey: the session's latest mark and its make-up date in the journey's
+    current year, from the event log (None where nothing is recorded). A multi-year program
+    keeps its session ids from year to year, so only events after the run's `ProgramEnrolled`
+    count."""
     records = await pool.fetch(
         "SELECT DISTINCT ON (stream_id, event_type) stream_id, event_type, "
-        "payload->>'status' AS status, payload->>'made_up_on' AS made_up_on FROM events "
+        "payload->>'status' AS status, payload->>'made_up_on' AS made_up_on FROM events e "
         "WHERE stream_id = ANY($1::text[]) AND event_type = ANY($2::text[]) "
         "AND payload->>'part_id' = $3 AND payload->>'session_id' = $4 "
+        "AND global_position > coalesce((SELECT max(r.global_position) FROM events r "
+        "WHERE r.stream_id = e.stream_id AND r.event_type = $5), 0) "
         "ORDER BY stream_id, event_type, global_position DESC",
         stream_ids,
         [SessionMarked.event_type, SessionMadeUp.event_type],
         part_id,
         session_id,
+        ProgramEnrolled.event_type,
     )
     found: dict[str, tuple[str | None, str | None]] = {}
     for r in records:

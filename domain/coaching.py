@@ -45,10 +45,17 @@ def decide_assignment(
     kind: type[CoachAssignment],
     refusal: type[Refusal],
     is_open: bool,
+    participant: str,
 ) -> list[DomainEvent]:
-    """The assignment, or a refusal: the journey has ended, or the coach is already its coach."""
+    """The assignment, or a refusal: the journey has ended, the coach is its participant, or
+    the coach is already its coach."""
     if not is_open:
         raise refusal("the journey has ended; no coach can be assigned", code="journey.ended")
+    if cmd.coach_id == participant:
+        raise refusal(
+            f"{participant} is this journey's participant and cannot be its coach",
+            code="coach.is_participant",
+        )
     if current == cmd.coach_id:
         raise refusal(
             f"coach:{cmd.coach_id} is already this journey's coach", code="coach.already_assigned"

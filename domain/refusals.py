@@ -40,8 +40,10 @@ and it never changes meaning. The same reason has the same code in every pathway
 | career.separated | an HR event for someone separated, before HR reports their return |
 | career.unknown_credential | a credential expired that the career does not hold |
 | career.wrong_employee | an HR event sent to another employee's career |
+| career.update_failed | (HTTP API) an HR event the career did not apply nor refuse: send it again |
 | certification.renewal_not_open | a renewal attempt before the renewal window opens |
 | coach.already_assigned | the coach assigned is already the journey's coach |
+| coach.is_participant | the coach named is the journey's own participant |
 | coaching.already_recorded | a coaching session on that day is already recorded |
 | coaching.cycle_complete | every step of the coaching cycle is recorded |
 | coaching.cycle_not_open | the coaching cycle has not opened yet |

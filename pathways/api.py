@@ -438,7 +438,9 @@ async def _submit(backend: Backend, event: HrEvent, key: ApiKey) -> HrEventAnswe
             log.warning("hr event failed", key=key.name, hr_event_id=event.event_id,
                         code=failure.code, error=failure.words)  # fmt: skip
             words = f"the event was not applied: {failure.words}"
-            raise ApiProblem(503, failure.code, words) from None
+            # The API's code for a failure that was no refusal, as HR systems know it.
+            code = "career.update_failed" if failure.code == "update.failed" else failure.code
+            raise ApiProblem(503, code, words) from None
         log.info(
             "hr event refused", key=key.name, hr_event_id=event.event_id, code=failure.code,
             career_id=career_id(event.employee_id),

@@ -80,19 +80,37 @@ def new_key_ring(
     from pathways.payload_codec import KeyRing
 
     if path.exists():
-        fail(f"{path} exists: rotate it (pathways privacy rotate-key) instead of replacing it")
+        fail(f"{path} exists: add a key to it (pathways privacy add-key) instead of replacing it")
     ring = KeyRing.create(path)
     console.print(f"{path}: key {ring.current}; keep a copy where the district keeps secrets")
 
 
-@privacy_app.command("rotate-key")
-def rotate_key(
+@privacy_app.command("add-key")
+def add_key(
     path: Annotated[Path, typer.Argument(help="the key ring file (PAYLOAD_KEYS)")],
 ) -> None:
-    """Add a key and seal new payloads with it; the old keys stay, to read old payloads. Give
-    every process the new ring and restart it."""
+    """Rotation, first step: add a key that every process can open payloads with, without
+    sealing anything with it yet. Give every process the new ring and restart them, then
+    make it current with `pathways privacy use-key`."""
     from pathways.payload_codec import KeyRing
 
-    ring = KeyRing.load(path).rotated()
+    ring, kid = KeyRing.load(path).with_new_key()
     ring.save(path)
-    console.print(f"{path}: new payloads are sealed with {ring.current}; {len(ring.keys)} keys")
+    console.print(
+        f"{path}: key {kid} added ({len(ring.keys)} keys; {ring.current} still seals). Restart "
+        f"every process with this ring, then: pathways privacy use-key {path} {kid}"
+    )
+
+
+@privacy_app.command("use-key")
+def use_key(
+    path: Annotated[Path, typer.Argument(help="the key ring file (PAYLOAD_KEYS)")],
+    key: Annotated[str, typer.Argument(help="the key id new payloads are sealed with")],
+) -> None:
+    """Rotation, second step: seal new payloads with `key`; the old keys stay, to open old
+    payloads. Restart every process with the ring."""
+    from pathways.payload_codec import KeyRing
+
+    ring = KeyRing.load(path).using(key)
+    ring.save(path)
+    console.print(f"{path}: new payloads are sealed with {ring.current}; restart every process")

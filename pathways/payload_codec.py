@@ -5,7 +5,7 @@ no name, e-mail or reason.
 Each encrypted payload carries the id of the key that sealed it in its metadata
 (`encryption-key-id`), and the key id is bound to the ciphertext as associated data. The key
 ring is a JSON file (`PAYLOAD_KEYS`): every key the district has used, by id, and the one new
-payloads are sealed with. Rotating adds a key and makes it current; old payloads stay readable
+payloads are sealed with. Rotating adds a key, then makes it current; old payloads stay readable
 as long as their key is in the ring. A payload that is not encrypted (a history recorded before
 encryption was turned on) is read as it is.
 """
@@ -48,7 +48,7 @@ class KeyRing:
                 kid: base64.b64decode(value, validate=True) for kid, value in data["keys"].items()
             }
             current = str(data["current"])
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise PayloadKeyError(f"cannot read the payload key ring {path}: {error}") from None
         if current not in keys:
             raise PayloadKeyError(f"the payload key ring {path} has no key {current!r} (current)")
@@ -70,25 +70,51 @@ class KeyRing:
     def load_or_create(cls, path: Path) -> KeyRing:
         return cls.load(path) if path.exists() else cls.create(path)
 
-    def rotated(self) -> KeyRing:
-        """The ring with a new current key (the old ones kept, to read old payloads)."""
+    def with_new_key(self) -> tuple[KeyRing, str]:
+        """The ring with one more key, not yet current: rotation's first step, so that every
+        process can open payloads sealed with it before any process seals with it."""
         n = len(self.keys) + 1
         while f"k{n}" in self.keys:
             n += 1
         kid = f"k{n}"
-        return KeyRing(kid, {**self.keys, kid: AESGCM.generate_key(bit_length=256)}, self.source)
+        keys = {**self.keys, kid: AESGCM.generate_key(bit_length=256)}
+        return KeyRing(self.current, keys, self.source), kid
+
+    def using(self, kid: str) -> KeyRing:
+        """The ring sealing new payloads with `kid` (rotation's second step)."""
+        if kid not in self.keys:
+            raise PayloadKeyError(
+                f"the payload key ring has no key {kid!r}: {', '.join(self.keys)}"
+            )
+        return KeyRing(kid, self.keys, self.source)
 
     def save(self, path: Path) -> None:
+        """Write the ring (mode 0600, flushed to disk); the ring it replaces is kept beside it
+        as `<name>.bak`, as losing a key loses every payload sealed with it."""
         path.parent.mkdir(parents=True, exist_ok=True)
         data = {
             "current": self.current,
             "keys": {kid: base64.b64encode(key).decode() for kid, key in self.keys.items()},
         }
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(data, out, indent=2)
-        temporary.replace(path)
+        if path.exists():
+            _write(path.with_name(path.name + ".bak"), path.read_bytes())
+        _write(path, json.dumps(data, indent=2).encode())
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` atomically and durably, readable by its owner only."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    temporary.replace(path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 class EncryptionCodec(PayloadCodec):
@@ -114,7 +140,7 @@ class EncryptionCodec(PayloadCodec):
             if payload.metadata.get("encoding") != ENCODING:
                 opened.append(payload)  # recorded before encryption: read as it is
                 continue
-            kid = payload.metadata.get(KEY_ID, b"").decode()
+            kid = payload.metadata.get(KEY_ID, b"").decode(errors="replace")
             cipher = self._ciphers.get(kid)
             if cipher is None:
                 raise PayloadKeyError(

@@ -43,8 +43,12 @@ async def test_payloads_are_sealed_opened_and_rotated(tmp_path: Path) -> None:
     # A payload from before encryption is read as it is.
     assert (await codec.decode([payload("plain")]))[0] == payload("plain")
 
-    # Rotation: new payloads use the new key, old ones still open.
-    ring.rotated().save(path)
+    # Rotation: a key added is not used until it is made current; old payloads still open.
+    added, kid = ring.with_new_key()
+    added.save(path)
+    assert KeyRing.load(path).current == "k1" and kid == "k2"
+    assert KeyRing.load(path.with_name(path.name + ".bak")).keys == ring.keys
+    KeyRing.load(path).using(kid).save(path)
     rotated = EncryptionCodec(KeyRing.load(path))
     [newer] = await rotated.encode([payload("x")])
     assert newer.metadata["encryption-key-id"] == b"k2"

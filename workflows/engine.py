@@ -290,6 +290,6 @@ def coach_assignment(
         may=Action.ASSIGN_COACH,
         actor=lambda cmd: getattr(cmd, "assigned_by"),  # noqa: B009 - every assignment names it
         decide=lambda w, cmd, now, ids: coaching.decide_assignment(
-            w.state.coach_id, cmd, now, ids, kind, refusal, w.is_open()
+            w.state.coach_id, cmd, now, ids, kind, refusal, w.is_open(), w.case().employee_id
         ),
     )

@@ -103,6 +103,7 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
         self.program = inp.program
         self.carried = inp.carried or Carried(year_in_program=inp.enrollment.year_in_program)
         self.begin(rules.new_state(), self.carried.stream_version)
+        self.state.coach_id = self.carried.coach_id  # assigned in an earlier run of the journey
         self._early_offer: SeatOffer | None = None
         self.record(
             [
@@ -365,6 +366,7 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
     async def _continue(self, program: ProgramDefinition, carried: Carried) -> None:
         # Nothing accepted may be left behind: every handler has recorded and flushed.
         await workflow.wait_condition(workflow.all_handlers_finished)
+        carried = carried.model_copy(update={"coach_id": self.state.coach_id})
         workflow.continue_as_new(
             self.inp.model_copy(
                 update={

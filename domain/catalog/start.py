@@ -72,6 +72,8 @@ class Carried(BaseModel):
     incomplete_years: tuple[int, ...] = ()
     paused_reason: str = ""
     stream_version: int = 0
+    coach_id: str | None = None
+    """The coach the program office assigned (`domain.coaching`), kept into the next run."""
 
 
 class ProgramInput(BaseModel):

@@ -83,6 +83,7 @@ log = get_logger("web")
 HERE = Path(__file__).parent
 SHEET_CONCURRENCY = 8
 MAX_PAGE = 100_000
+MAX_SHEET_LINES = 10_000
 QUEUE_LIMIT = 500
 #: How often a signed-in person's HR record is read again (a title, a school, a separation).
 HR_RECHECK_SECONDS = 300
@@ -861,7 +862,7 @@ def _wanted(
     wanted: list[tuple[worklist.SheetLine, AttendanceStatus | None, str]] = []
     count = _text(form, "count")
     seen: set[str] = set()
-    for i in range(min(int(count) if count.isdigit() else 0, len(lines))):
+    for i in range(min(int(count) if count.isdigit() else 0, MAX_SHEET_LINES)):
         line = by_journey.get(_text(form, f"journey-{i}"))
         if line is None or line.journey_id in seen:
             continue
