@@ -388,19 +388,23 @@ async def export_bundle(
     files["chain_head.json"] = json.dumps(head, indent=2).encode()
     files["definition.json"] = json.dumps(await run_input(runs[0], keys), indent=2).encode()
     files["code_version.json"] = json.dumps(code_version(), indent=2).encode()
+    about = {"format": BUNDLE_FORMAT, "workflow_id": workflow_id}
+    return write_archive(dest, files, {**about, "runs": len(runs), "events": len(stored)})
+
+
+def write_archive(dest: Path, files: dict[str, bytes], about: dict[str, Any]) -> dict[str, Any]:
+    """Write `files` to the zip `dest` with `manifest.json`: `about`, when it was written, and
+    each file's SHA-256 (what `read_bundle` checks). Returns the manifest."""
     manifest = {
-        "format": BUNDLE_FORMAT,
-        "workflow_id": workflow_id,
+        **about,
         "exported_at": datetime.now(UTC).isoformat(),
-        "runs": len(runs),
-        "events": len(stored),
         "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
     }
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
-            bundle.writestr(name, data)
-        bundle.writestr("manifest.json", json.dumps(manifest, indent=2))
+            archive.writestr(name, data)
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2))
     return manifest
 
 

@@ -8,11 +8,8 @@ every reading of their records in the access log. Making it is itself recorded t
 
 from __future__ import annotations
 
-import hashlib
 import json
-import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +19,7 @@ from activities.access_log import AccessLog
 from activities.eventstore import EventStore, StoredEvent
 from domain.explain import explain
 from domain.external import Employee
-from pathways.audit import event_json
+from pathways.audit import event_json, write_archive
 
 EXPORT_FORMAT = "pathways-personal-records/1"
 
@@ -83,18 +80,6 @@ async def export_person(
         files["career.json"] = json.dumps(career, indent=2).encode()
     readings = await AccessLog(pool).entries(employee_id=employee_id, limit=1_000_000)
     files["access_log.jsonl"] = "".join(r.model_dump_json() + "\n" for r in readings).encode()
-    manifest = {
-        "format": EXPORT_FORMAT,
-        "employee_id": employee_id,
-        "exported_at": datetime.now(UTC).isoformat(),
-        "exported_by": by,
-        "journeys": streams,
-        "events": total,
-        "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
-    }
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-        archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+    about = {"format": EXPORT_FORMAT, "employee_id": employee_id, "exported_by": by}
+    write_archive(dest, files, {**about, "journeys": streams, "events": total})
     return Exported(dest, len(streams), total, len(readings))
