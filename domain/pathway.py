@@ -85,6 +85,13 @@ def require_eligible(why_not: str | None) -> None:
         raise StartRefused(code="start.ineligible_title", message=why_not)
 
 
+def person_named(fields: Mapping[str, object]) -> str | None:
+    """Whose journey a status (or an event's payload) is about: its `employee_id`, or for a
+    service commitment its `fellow_id`; None when it names no one."""
+    found = fields.get("employee_id") or fields.get("fellow_id")
+    return found if isinstance(found, str) and found else None
+
+
 InputT = TypeVar("InputT", bound=BaseModel)
 
 #: An update a journey takes, by name (a contract with recorded histories), and its argument.

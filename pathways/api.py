@@ -54,7 +54,7 @@ from domain.career.career import (
     SubmitHrEvent,
     career_id,
 )
-from domain.pathway import StartRefused
+from domain.pathway import StartRefused, person_named
 from pathways.config import Settings
 from pathways.logs import get_logger
 from pathways.oneroster import MAX_BYTES, ImportReport, district_today
@@ -371,9 +371,8 @@ def create_app(
             raise _rpc(error, f"no journey {journey_id}") from None
         except WorkflowQueryFailedError as error:
             raise ApiProblem(503, "temporal.query_failed", str(error)) from None
-        whose = getattr(status, "employee_id", None) or getattr(status, "fellow_id", None)
         await AccessLog(backend.pool).record(
-            f"api:{key.name}", Door.API, Read.JOURNEY, journey_id, whose
+            f"api:{key.name}", Door.API, Read.JOURNEY, journey_id, person_named(dict(status))
         )
         return status.model_dump(mode="json")
 

@@ -289,8 +289,9 @@ def show_status(workflow_id: str, answer: type[BaseModel], *, as_json: bool = Fa
         assert pathway is not None  # find_journey checked the kind
         query = workflow_class(pathway).status
         status = await handle.query(query)
-        whose = getattr(status, "employee_id", None) or getattr(status, "fellow_id", None)
-        await record_reading(settings, Read.JOURNEY, workflow_id, whose)
+        from domain.pathway import person_named
+
+        await record_reading(settings, Read.JOURNEY, workflow_id, person_named(dict(status)))
         emit(console, workflow_id, status, as_json=as_json)
 
     run_command(work)

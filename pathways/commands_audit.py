@@ -297,9 +297,9 @@ def explain(journey: str) -> None:
         if not stored:
             console.print(f"no events are stored for {journey}")
             raise typer.Exit(1)
-        whose = next((str(e.payload.get("employee_id") or e.payload["fellow_id"]) for e in stored
-                      if isinstance(e.payload.get("employee_id") or e.payload.get("fellow_id"),
-                                    str)), None)  # fmt: skip
+        from domain.pathway import person_named
+
+        whose = next(filter(None, (person_named(e.payload) for e in stored)), None)
         await record_reading(settings, Read.TIMELINE, journey, whose)
         table = Table("when", "who", "what", title=journey)
         lines = timeline((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored)

@@ -28,6 +28,7 @@ from domain.definitions import problems
 from domain.fellowship import journey as fj
 from domain.fellowship.program import Milestone as FellowshipMilestone
 from domain.money import cents_from_dollars
+from domain.pathway import person_named
 from domain.policy import Action, Case, Viewer, may
 from domain.service_commitment import journey as sc
 from domain.teacher_leader import journey as tl
@@ -507,9 +508,8 @@ BY_KEY: dict[tuple[str, str], ActionForm] = {(a.pathway, a.key): a for a in ACTI
 
 def case_of(status: BaseModel) -> Case:
     """Whose journey it is, as its status says (a service commitment names its fellow)."""
-    employee = getattr(status, "employee_id", None) or getattr(status, "fellow_id", "")
     return Case(
-        employee_id=str(employee),
+        employee_id=person_named(dict(status)) or "",
         principal_id=getattr(status, "principal_id", None),
         coach_id=getattr(status, "coach_id", None),
     )

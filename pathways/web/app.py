@@ -11,7 +11,7 @@ asks the journey itself. Every asset is served by the app: it works offline.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -417,20 +417,27 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         backend: Backed,
     ) -> HTMLResponse:  # fmt: skip
         program, session = _session(backend, program_year, session_id)
-        if not _may_mark(viewer):
-            raise NotAllowed(f"{viewer.name} cannot {Action.RECORD_ATTENDANCE.value}: only "
-                             "program office staff can")  # fmt: skip
-        sheet = _tl_sheet(program, session)
-        wanted = _wanted(form, await _sheet_lines(backend, viewer, program_year, session))
+        _check_may_mark(viewer)
+        return await saved_sheet(
+            request, viewer, backend, form, _tl_sheet(program, session),
+            lambda: _sheet_lines(backend, viewer, program_year, session),
+            program_year=program_year, session_id=session_id,
+        )  # fmt: skip
+
+    async def saved_sheet(
+        request: Request, viewer: Viewer, backend: WebBackend, form: FormData, sheet: Sheet,
+        read_lines: Callable[[], Awaitable[list[worklist.SheetLine]]], **where: str,
+    ) -> HTMLResponse:  # fmt: skip
+        """Send each posted line's mark and make-up to its journey; show the sheet as it stands
+        after, with one result per person."""
+        wanted = _wanted(form, await read_lines())
         results = await _save_marks(
             backend, viewer, sheet, wanted, _text(form, "correction_reason")
         )
-        log.info("attendance sheet saved", actor=viewer.actor, session_id=session_id,
-                 program_year=program_year, lines=len(results))  # fmt: skip
-        fresh = await _sheet_lines(backend, viewer, program_year, session)
+        log.info("attendance sheet saved", actor=viewer.actor, lines=len(results), **where)
         return page(request, "sheet.html", viewer=viewer, sheet=sheet,
-                    lines=_overlay(fresh, wanted, results), statuses=list(AttendanceStatus),
-                    may_mark=True, results=results)  # fmt: skip
+                    lines=_overlay(await read_lines(), wanted, results),
+                    statuses=list(AttendanceStatus), may_mark=True, results=results)  # fmt: skip
 
     @app.get("/queues", response_class=HTMLResponse)
     async def queues(request: Request, viewer: Signed, backend: Backed) -> HTMLResponse:
@@ -550,7 +557,9 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         request: Request, program_key: str, school_year: str, session_id: str, viewer: Signed,
         backend: Backed,
     ) -> HTMLResponse:  # fmt: skip
-        sheet, lines = await _catalog_sheet(backend, viewer, program_key, school_year, session_id)
+        sheet, lines, _ = await _catalog_sheet(
+            backend, viewer, program_key, school_year, session_id
+        )
         await _read(backend, viewer, Read.ROSTER, f"{program_key} {school_year} {session_id}")
         return page(request, "sheet.html", viewer=viewer, sheet=sheet, lines=lines,
                     statuses=list(AttendanceStatus), may_mark=_may_mark(viewer),
@@ -562,20 +571,21 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         request: Request, program_key: str, school_year: str, session_id: str, viewer: Signed,
         form: Posted, backend: Backed,
     ) -> HTMLResponse:  # fmt: skip
-        if not _may_mark(viewer):
-            raise NotAllowed(f"{viewer.name} cannot {Action.RECORD_ATTENDANCE.value}: only "
-                             "program office staff can")  # fmt: skip
-        sheet, lines = await _catalog_sheet(backend, viewer, program_key, school_year, session_id)
-        wanted = _wanted(form, lines)
-        results = await _save_marks(
-            backend, viewer, sheet, wanted, _text(form, "correction_reason")
+        _check_may_mark(viewer)
+        sheet, _, definition = await _catalog_sheet(
+            backend, viewer, program_key, school_year, session_id
         )
-        log.info("attendance sheet saved", actor=viewer.actor, session_id=session_id,
-                 program_key=program_key, school_year=school_year, lines=len(results))  # fmt: skip
-        _, fresh = await _catalog_sheet(backend, viewer, program_key, school_year, session_id)
-        return page(request, "sheet.html", viewer=viewer, sheet=sheet,
-                    lines=_overlay(fresh, wanted, results), statuses=list(AttendanceStatus),
-                    may_mark=True, results=results)  # fmt: skip
+
+        async def lines() -> list[worklist.SheetLine]:  # the definition is read once
+            found = await _catalog_sheet(
+                backend, viewer, program_key, school_year, session_id, definition
+            )
+            return found[1]
+
+        return await saved_sheet(
+            request, viewer, backend, form, sheet, lines, program_key=program_key,
+            school_year=school_year, session_id=session_id,
+        )  # fmt: skip
 
     # --- fellowships: seats, waitlist and service commitments -------------------------------
 
@@ -707,6 +717,12 @@ async def _principal_of(backend: WebBackend, school_id: str | None) -> str | Non
         return None
 
 
+def _check_may_mark(viewer: Viewer) -> None:
+    if not _may_mark(viewer):
+        raise NotAllowed(f"{viewer.name} cannot {Action.RECORD_ATTENDANCE.value}: only "
+                         "program office staff can")  # fmt: skip
+
+
 def _may_mark(viewer: Viewer) -> bool:
     """Whether the policy lets the viewer record attendance on anyone's journey."""
     return may(Action.RECORD_ATTENDANCE, viewer, Case(employee_id=""))
@@ -811,12 +827,16 @@ async def _catalog_definition(
 
 
 async def _catalog_sheet(
-    backend: WebBackend, viewer: Viewer, program_key: str, school_year: str, session_id: str
-) -> tuple[Sheet, list[worklist.SheetLine]]:
+    backend: WebBackend, viewer: Viewer, program_key: str, school_year: str, session_id: str,
+    definition: ProgramDefinition | None = None,
+) -> tuple[Sheet, list[worklist.SheetLine], ProgramDefinition]:  # fmt: skip
+    """A catalog session's sheet, its lines, and the definition the year runs on (read from
+    one of its journeys unless given)."""
     rows = await catalog_sheet_rows(backend.pool, program_key, school_year, scope_of(viewer))
-    definition = await _catalog_definition(
-        backend, program_key, school_year, rows[0]["stream_id"] if rows else None
-    )
+    if definition is None:
+        definition = await _catalog_definition(
+            backend, program_key, school_year, rows[0]["stream_id"] if rows else None
+        )
     found = [
         (part, session)
         for part in definition.parts
@@ -848,7 +868,7 @@ async def _catalog_sheet(
         back_label="Back to the program", session={"part_id": part.id, "session_id": session.id},
         mark=MarkSession, make_up=MakeUpSession, made_up_field="made_up_on",
     )  # fmt: skip
-    return sheet, lines
+    return sheet, lines, definition
 
 
 def _wanted(
