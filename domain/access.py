@@ -32,6 +32,8 @@ class Read(StrEnum):
     """A journey's decisions from the event log (`audit explain`)."""
     EXPORT = "export"
     """Every record of the person, exported (`privacy export`)."""
+    PAYLOADS = "payloads"
+    """A journey's Temporal payloads, decoded for the Temporal Web UI (the codec server)."""
 
 
 class Access(BaseModel):

@@ -44,6 +44,11 @@ and it never changes meaning. The same reason has the same code in every pathway
 | certification.renewal_not_open | a renewal attempt before the renewal window opens |
 | coach.already_assigned | the coach assigned is already the journey's coach |
 | coach.is_participant | the coach named is the journey's own participant |
+| codec.bad_request | (codec server) a body that is not `{"payloads": [...]}` in proto3 JSON |
+| codec.key_missing | (codec server) a payload sealed with a key the web app's ring lacks |
+| codec.not_allowed | (codec server) none of the payloads is of a journey the person may see |
+| codec.off | (codec server) the district's payloads are not encrypted (no `PAYLOAD_KEYS`) |
+| codec.sign_in | (codec server) no web app session came with the request (401) |
 | coaching.already_recorded | a coaching session on that day is already recorded |
 | coaching.cycle_complete | every step of the coaching cycle is recorded |
 | coaching.cycle_not_open | the coaching cycle has not opened yet |

@@ -71,8 +71,12 @@ class Settings(BaseSettings):
     # The event log's checkpoint key (see pathways/audit_key.py) and how often workers sign.
     audit_signing_key: Path | None = Field(None, alias="AUDIT_SIGNING_KEY")
     audit_public_key: Path | None = Field(None, alias="AUDIT_PUBLIC_KEY")
-    # The key ring that encrypts Temporal's payloads (pathways/payload_codec.py); unset: none.
-    payload_keys: Path | None = Field(None, alias="PAYLOAD_KEYS")
+    # The key ring that encrypts Temporal's payloads (pathways/payload_codec.py): see payload_keys.
+    payload_keys_text: str | None = Field(None, alias="PAYLOAD_KEYS")
+    # The Temporal Web UI's origins, which the codec server (/codec in the web app) answers.
+    codec_origins_text: str = Field(
+        "http://localhost:8233,http://127.0.0.1:8233", alias="CODEC_ORIGINS"
+    )
     # The HTTP API (pathways/api.py): `make up` and `pathways api serve` listen here.
     api_host: str = Field("127.0.0.1", alias="API_HOST", min_length=1)
     api_port: int = Field(8000, alias="API_PORT", ge=1, le=65535)
@@ -159,6 +163,21 @@ class Settings(BaseSettings):
     @property
     def non_hr_actors(self) -> tuple[str, ...]:
         return _listed(self.non_hr_actors_text)
+
+    @property
+    def codec_origins(self) -> tuple[str, ...]:
+        return _listed(self.codec_origins_text)
+
+    @property
+    def payload_keys(self) -> Path | None:
+        """The key ring encrypting Temporal's payloads: `PAYLOAD_KEYS`, or else the ring
+        `make up` keeps in the data folder when there is one; `PAYLOAD_KEYS=none` (or empty):
+        payloads are not encrypted."""
+        text = self.payload_keys_text
+        if text is None:
+            embedded = embedded_key_ring(self.data_dir)
+            return embedded if embedded.is_file() else None
+        return None if text.strip().lower() in ("", "none") else Path(text)
 
     @field_validator("temporal_address")
     @classmethod
@@ -254,3 +273,8 @@ def load_settings() -> Settings:
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     return load_settings()
+
+
+def embedded_key_ring(data_dir: Path) -> Path:
+    """Where `make up` keeps the payload key ring it creates when `PAYLOAD_KEYS` is unset."""
+    return data_dir / "keys" / "payload-keys.json"

@@ -23,9 +23,10 @@ from pathlib import Path
 
 from activities.db import embedded_folder
 from pathways.cli import fail, known_failures, load_or_exit
-from pathways.config import Settings
+from pathways.config import Settings, embedded_key_ring
 from pathways.deploy import current_or_promote, stack_deployment
 from pathways.logs import get_logger
+from pathways.payload_codec import KeyRing
 from pathways.temporal import installed_binary, register_search_attributes
 from workflows import search
 
@@ -71,6 +72,8 @@ def start_temporal(settings: Settings) -> subprocess.Popen[bytes] | None:
     ]  # fmt: skip
     for key in search.ALL:
         command += ["--search-attribute", f"{key.name}=Keyword"]
+    if settings.payload_keys is not None:  # the Web UI reads payloads through the codec server
+        command += ["--ui-codec-endpoint", codec_endpoint(settings)]
     server_log = (folder / "server.log").open("ab")
     process = subprocess.Popen(
         command, stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True
@@ -78,6 +81,22 @@ def start_temporal(settings: Settings) -> subprocess.Popen[bytes] | None:
     (folder / "server.pid").write_text(str(process.pid))
     log.info("Temporal dev server starting", pid=process.pid, log=str(folder / "server.log"))
     return process
+
+
+def codec_endpoint(settings: Settings) -> str:
+    """The web app's codec server, as the browser showing the Web UI reaches it."""
+    base = settings.web_base_url or f"http://localhost:{settings.web_port}"
+    return f"{base}/codec"
+
+
+def ensure_key_ring(settings: Settings) -> None:
+    """With `PAYLOAD_KEYS` unset, the data folder's payload key ring, created on the first `up`:
+    the embedded stack encrypts what Temporal stores, as a district's does."""
+    if settings.payload_keys_text is not None or settings.payload_keys is not None:
+        return
+    path = embedded_key_ring(settings.data_dir)
+    KeyRing.create(path)
+    log.info("payload key ring created; keep it: payloads sealed with it need it", path=str(path))
 
 
 def stop_process(process: subprocess.Popen[bytes] | None, name: str) -> None:
@@ -131,6 +150,7 @@ async def up(settings: Settings) -> None:
     )
     from worker import open_services, serve
 
+    ensure_key_ring(settings)
     temporal = start_temporal(settings)
     server: object | None = None
     try:
@@ -149,6 +169,7 @@ async def up(settings: Settings) -> None:
                 f"  HTTP API   http://{settings.api_host}:{settings.api_port} (OpenAPI at /docs)\n"
                 f"  web app    http://{settings.web_host}:{settings.web_port}"
                 f"{' (local sign-in)' if settings.web_local_sign_in else ''}\n"
+                f"  payloads   {_sealing(settings)}\n"
                 "Use `.venv/bin/pathways --help` in another shell. Ctrl-C stops everything.",
                 flush=True,
             )
@@ -199,6 +220,12 @@ async def up(settings: Settings) -> None:
             # pgserver leaves the server up when other processes (the CLI) joined it.
             stop_embedded_postgres(embedded_folder(settings.data_dir))
             log.info("stopped", process="postgres")
+
+
+def _sealing(settings: Settings) -> str:
+    if settings.payload_keys is None:
+        return "not encrypted (PAYLOAD_KEYS=none)"
+    return f"encrypted with {settings.payload_keys}; codec server {codec_endpoint(settings)}"
 
 
 def down(settings: Settings) -> None:

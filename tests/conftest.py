@@ -25,6 +25,9 @@ from pathways.temporal import dev_server, time_skipping_server
 from tests.fake_district import FakeDistrict, serve
 
 TEMPLATE = "pathways_test_template"
+# The command lines the tests run talk to the tests' own workers, which do not encrypt: a ring
+# `make up` left in the data folder must not make them (tests of encryption name their ring).
+os.environ["PAYLOAD_KEYS"] = "none"
 
 
 def _with_database(url: str, name: str) -> str:

@@ -6,25 +6,36 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+import re
 import stat
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
-from temporalio.api.common.v1 import Payload
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from activities.access_log import AccessLog
 from activities.local_systems import LocalHris
+from domain.access import Door, Read
+from domain.external import Employee
 from domain.program import Role
 from domain.teacher_leader.journey import Application, JourneyStatus
+from pathways.api import serve_api
 from pathways.audit import replay_serial
+from pathways.config import Settings, embedded_key_ring
 from pathways.journeys import start_teacher_leader
 from pathways.payload_codec import ENCODING, EncryptionCodec, KeyRing, PayloadKeyError, encrypted
 from pathways.temporal import DATA_CONVERTER
-from tests.journey_kit import SCHOOL, program_near, running_worker, seed_district
+from pathways.web.app import WebBackend, create_web_app
+from tests.journey_kit import PRINCIPAL, SCHOOL, program_near, running_worker, seed_district
+from tests.test_api import free_port
 from workflows.teacher_leader import TeacherLeaderJourney
 
 
@@ -99,3 +110,128 @@ async def test_temporal_holds_only_ciphertext_and_replay_needs_the_key(
         await replay_serial([history])
     [verdict] = await replay_serial([history], keys=keys)
     assert verdict.deterministic, verdict.line()
+
+
+def test_the_embedded_key_ring_is_the_default_and_can_be_turned_off(tmp_path: Path) -> None:
+    settings = Settings.model_validate({"PATHWAYS_DATA_DIR": tmp_path, "PAYLOAD_KEYS": None})
+    assert settings.payload_keys is None  # no ring yet: payloads are not encrypted
+    KeyRing.create(embedded_key_ring(tmp_path))
+    assert settings.payload_keys == embedded_key_ring(tmp_path)  # the one `make up` created
+    off = Settings.model_validate({"PATHWAYS_DATA_DIR": tmp_path, "PAYLOAD_KEYS": "none"})
+    assert off.payload_keys is None
+    named = Settings.model_validate({"PAYLOAD_KEYS": str(tmp_path / "district.json")})
+    assert named.payload_keys == tmp_path / "district.json"
+
+
+async def _signed_in(url: str, who: str) -> httpx.AsyncClient:
+    """A browser's session with the web app, signed in locally as `who`."""
+    session = httpx.AsyncClient(base_url=url)
+    page = (await session.get("/sign-in", params={"q": who})).text
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None, page
+    answer = await session.post(
+        "/sign-in/local", data={"employee_id": who, "csrf": found.group(1), "next": "/"}
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/", answer.text
+    return session
+
+
+async def test_the_codec_server_opens_payloads_only_for_those_who_may_see_the_journey(
+    env: WorkflowEnvironment, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """The Temporal Web UI's codec server: signed in through the web app, CORS for the UI's
+    origin only, each payload opened for someone `sees` lets see it, each decode logged."""
+    await seed_district(pool, ["t-cod", "t-col"])
+    hris = LocalHris(pool)
+    await hris.upsert_employee(
+        Employee(employee_id="ana", full_name="Ana Torres", role="program_office",
+                 email="ana@district.example")
+    )  # fmt: skip
+    ring = KeyRing.create(tmp_path / "keys.json")
+    codec = EncryptionCodec(ring)
+    client = Client(env.client.service_client, namespace=env.client.namespace,
+                    data_converter=encrypted(DATA_CONVERTER, ring))  # fmt: skip
+    port, stop = free_port(), asyncio.Event()
+    settings = Settings.model_validate(
+        {"PATHWAYS_DATA_DIR": tmp_path, "WEB_LOCAL_SIGN_IN": True, "WEB_PORT": port}
+    )
+    backend = WebBackend(client, pool, hris, "codec", settings.non_hr_actors)
+    server = asyncio.create_task(
+        serve_api(create_web_app(settings, backend), "127.0.0.1", port, stop)
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def record(fields: dict[str, str]) -> Payload:
+        return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(fields).encode())
+
+    mine = record({"employee_id": "t-cod", "full_name": "Teacher t-cod"})
+    theirs = record({"employee_id": "t-col", "full_name": "Teacher t-col"})
+    nobody = record({"session_id": "s-1", "note": "family emergency"})
+    sealed = await codec.encode([mine, theirs, nobody])
+
+    def body(payloads: list[Payload]) -> dict[str, object]:
+        return json_format.MessageToDict(Payloads(payloads=payloads))
+
+    def opened(answer: httpx.Response) -> list[Payload]:
+        return list(json_format.ParseDict(answer.json(), Payloads()).payloads)
+
+    try:
+        for _ in range(100):
+            with contextlib.suppress(httpx.TransportError):
+                async with httpx.AsyncClient() as probe:
+                    await probe.get(f"{url}/sign-in")
+                break
+            await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(base_url=url) as anonymous:
+            answer = await anonymous.post("/codec/decode", json=body(sealed))
+            assert answer.status_code == 401 and answer.json()["code"] == "codec.sign_in"
+            ui = {"Origin": "http://localhost:8233", "Access-Control-Request-Method": "POST",
+                  "Access-Control-Request-Headers": "content-type,x-namespace"}  # fmt: skip
+            preflight = await anonymous.options("/codec/decode", headers=ui)
+            assert preflight.status_code == 200
+            assert preflight.headers["access-control-allow-origin"] == "http://localhost:8233"
+            assert preflight.headers["access-control-allow-credentials"] == "true"
+            other = await anonymous.options(
+                "/codec/decode", headers={**ui, "Origin": "http://elsewhere.example"}
+            )
+            assert "access-control-allow-origin" not in other.headers
+            # The rest of the web app answers no other origin either.
+            page = await anonymous.get("/sign-in", headers={"Origin": "http://localhost:8233"})
+            assert "access-control-allow-origin" not in page.headers
+
+        teacher = await _signed_in(url, "t-cod")
+        answer = await teacher.post("/codec/decode", json=body([sealed[1]]))
+        assert answer.status_code == 403 and answer.json()["code"] == "codec.not_allowed"
+        answer = await teacher.post(
+            "/codec/decode", json=body(sealed), headers={"X-Namespace": "default"}
+        )
+        assert answer.status_code == 200
+        assert opened(answer) == [mine, sealed[1], sealed[2]]  # only their own is opened
+        refused = await teacher.post("/codec/encode", json=body([mine]))
+        assert refused.status_code == 403
+
+        principal = await _signed_in(url, PRINCIPAL)  # t-col teaches at their school
+        answer = await principal.post("/codec/decode", json=body([sealed[1]]))
+        assert answer.status_code == 200 and opened(answer) == [theirs]
+
+        office = await _signed_in(url, "ana")
+        answer = await office.post("/codec/default/decode", json=body(sealed))
+        assert answer.status_code == 200 and opened(answer) == [mine, theirs, nobody]
+        encoded = await office.post("/codec/encode", json=body([nobody]))
+        [again] = opened(encoded)
+        assert again.metadata["encoding"] == ENCODING and b"family" not in again.data
+        assert await codec.decode([again]) == [nobody]
+        garbled = await office.post("/codec/decode", content=b"not json")
+        assert garbled.status_code == 400 and garbled.json()["code"] == "codec.bad_request"
+        for session in (teacher, principal, office):
+            await session.aclose()
+    finally:
+        stop.set()
+        await server
+
+    reads = await AccessLog(pool).entries(since=None)
+    codec_reads = {(a.reader, a.employee_id) for a in reads if a.door is Door.CODEC}
+    assert {("t-cod", "t-cod"), (PRINCIPAL, "t-col"), ("office:ana", "t-cod"),
+            ("office:ana", "t-col"), ("office:ana", None)} <= codec_reads  # fmt: skip
+    assert ("t-cod", "t-col") not in codec_reads
+    assert all(a.what is Read.PAYLOADS for a in reads if a.door is Door.CODEC)

@@ -9,14 +9,19 @@ command must succeed, and the journey ids the README builds must be the ones the
 from __future__ import annotations
 
 import asyncio
+import csv
 import os
 import re
 import sys
 from pathlib import Path
 
 import asyncpg
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from pathways.config import embedded_key_ring
+from pathways.payload_codec import KeyRing, encrypted
+from pathways.temporal import DATA_CONVERTER
 from tests.journey_kit import running_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,10 +64,14 @@ async def test_every_walkthrough_command_succeeds_on_a_dev_server(
     )
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     task_queue = "walkthrough"
+    # Encrypted as `make up` encrypts: the data folder's key ring, which the commands find there.
+    ring = KeyRing.create(embedded_key_ring(tmp_path / ".data"))
+    sealed = Client(dev_env.client.service_client, namespace=dev_env.client.namespace,
+                    data_converter=encrypted(DATA_CONVERTER, ring))  # fmt: skip
     environment = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("TEMPORAL_", "HRIS_", "PAYROLL_", "EMAIL_"))
+        if not k.startswith(("TEMPORAL_", "HRIS_", "PAYROLL_", "EMAIL_", "PAYLOAD_KEYS"))
     }
     environment.update(
         TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
@@ -74,7 +83,7 @@ async def test_every_walkthrough_command_succeeds_on_a_dev_server(
         COLUMNS="200",
     )
 
-    async with running_worker(dev_env.client, pool, task_queue):
+    async with running_worker(sealed, pool, task_queue):
         shell = await asyncio.create_subprocess_exec(
             "bash",
             "-c",
@@ -109,3 +118,11 @@ async def test_every_walkthrough_command_succeeds_on_a_dev_server(
         r"^valid: LBUSD Certified Evaluator for e-1002@district\.example", stdout, re.M
     )
     assert "0 altered" in stdout and "0 discrepancies" in stdout
+
+    # Temporal holds no name or e-mail of the walkthrough's people: only ciphertext.
+    with (ROOT / "examples" / "employees.csv").open(encoding="utf-8") as rows:
+        people = list(csv.DictReader(rows))
+    for journey in built:
+        raw = (await dev_env.client.get_workflow_handle(journey).fetch_history()).to_json()
+        named = [p["full_name"] for p in people if p["full_name"] in raw or p["email"] in raw]
+        assert named == [], (journey, named)

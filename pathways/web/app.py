@@ -77,6 +77,7 @@ from pathways.refusals import update_failure
 from pathways.show import status_facts
 from pathways.web import auth
 from pathways.web.actions import BY_KEY, ActionForm, case_of, in_words, offered
+from pathways.web.codec import create_codec_app
 from pathways.web.reports import REPORTS, Context, NoProgramYear, commitment_statuses
 
 log = get_logger("web")
@@ -236,6 +237,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         https_only=base_url.startswith("https://"),
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/codec", create_codec_app(settings, app, signed_in))
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["dollars"] = dollars
     templates.env.globals["local_sign_in"] = settings.web_local_sign_in

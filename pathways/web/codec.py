@@ -1,0 +1,200 @@
+"""The codec server: the Temporal Web UI, running in a staff member's browser, sends a journey's
+encrypted payloads to `POST /codec/decode` and shows what comes back (and `POST /codec/encode`
+for what the UI sends, such as a signal's argument). Both are the Temporal codec server
+protocol: a JSON body `{"payloads": [...]}` in proto3 JSON.
+
+The web app's own sign-in and roles apply: the browser sends the web app's session cookie
+(the Web UI's codec setting "Include cross-origin credentials" on), CORS answers only the Web
+UI's origins (`CODEC_ORIGINS`), and a payload is opened only for someone who may see the journey
+it belongs to (`domain.policy.sees`, with whose it is read by `domain.pathway.person_named`).
+A payload the viewer may not see is handed back still sealed; a request none of whose sealed
+payloads the viewer may see is refused. Each decode is recorded in the access log (door
+`codec`), once per person whose payloads were opened.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from starlette.middleware.cors import CORSMiddleware
+from temporalio.api.common.v1 import Payload, Payloads
+from temporalio.converter import PayloadCodec
+
+from activities.access_log import AccessLog
+from activities.systems import EmployeeNotFound, ExternalSystemError, Hris
+from domain.access import Door, Read
+from domain.pathway import person_named
+from domain.policy import Standing, Viewer, sees
+from pathways.config import Settings
+from pathways.logs import get_logger
+from pathways.payload_codec import ENCODING, PayloadKeyError
+from pathways.web import auth
+
+log = get_logger("codec")
+
+#: Who may encode (send data through the Web UI): the program office and its directors.
+ENCODERS = frozenset({Standing.PROGRAM_OFFICE, Standing.PROGRAM_DIRECTOR})
+
+
+def refused(status: int, *, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message}, status_code=status)
+
+
+def whose(payload: Payload) -> str | None:
+    """The person an opened payload is about: its own `employee_id` or `fellow_id`, or that of
+    an object it holds (an update's input, a workflow's argument)."""
+    if payload.metadata.get("encoding") != b"json/plain":
+        return None
+    try:
+        value = json.loads(payload.data)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    found = person_named(value)
+    if found is None:
+        nested = (v for v in value.values() if isinstance(v, dict))
+        found = next((p for v in nested if (p := person_named(v)) is not None), None)
+    return found
+
+
+def create_codec_app(
+    settings: Settings,
+    parent: FastAPI,
+    viewer_of: Callable[[Request], Awaitable[Viewer]],
+) -> Any:
+    """The codec server, to mount at `/codec` in the web app (`parent`, whose backend it uses),
+    wrapped in CORS for the Web UI's origins only."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.state = parent.state  # the session rules and the backend the parent's lifespan sets
+    base_url = settings.web_base_url or f"http://{settings.web_host}:{settings.web_port}"
+
+    def codec() -> PayloadCodec | None:
+        found: PayloadCodec | None = parent.state.backend.client.data_converter.payload_codec
+        return found
+
+    async def signed(request: Request) -> Viewer | JSONResponse:
+        try:
+            return await viewer_of(request)
+        except auth.SignInNeeded as needed:
+            why = needed.why or "Not signed in."
+            return refused(
+                401,
+                code="codec.sign_in",
+                message=f"{why} Sign in to the web app at {base_url} in this browser, and turn "
+                'on "Include cross-origin credentials" in the Web UI\'s codec settings.',
+            )
+
+    async def body_of(request: Request) -> list[Payload] | JSONResponse:
+        try:
+            parsed = json_format.Parse(await request.body(), Payloads())
+        except (json_format.ParseError, DecodeError, UnicodeDecodeError) as error:
+            return refused(
+                400, code="codec.bad_request", message=f'expected {{"payloads": [...]}}: {error}'
+            )
+        return list(parsed.payloads)
+
+    def answer(payloads: Sequence[Payload]) -> JSONResponse:
+        return JSONResponse(json_format.MessageToDict(Payloads(payloads=payloads)))
+
+    @app.post("/decode")
+    @app.post("/{namespace}/decode")
+    async def decode(request: Request, namespace: str | None = None) -> Response:
+        viewer = await signed(request)
+        if isinstance(viewer, JSONResponse):
+            return viewer
+        found = codec()
+        if found is None:
+            return refused(
+                404, code="codec.off", message="this district's payloads are not encrypted"
+            )
+        payloads = await body_of(request)
+        if isinstance(payloads, JSONResponse):
+            return payloads
+        try:
+            opened = await found.decode(payloads)
+        except PayloadKeyError as error:
+            return refused(422, code="codec.key_missing", message=str(error))
+        backend = parent.state.backend
+        verdicts: dict[str | None, bool] = {}
+        shown: list[Payload] = []
+        sealed = seen = 0
+        for sent, plain in zip(payloads, opened, strict=True):
+            if sent.metadata.get("encoding") != ENCODING:
+                shown.append(sent)
+                continue
+            sealed += 1
+            person = whose(plain)
+            if person not in verdicts:
+                verdicts[person] = await _may_see(backend.hris, viewer, person)
+            if verdicts[person]:
+                seen += 1
+                shown.append(plain)
+            else:
+                shown.append(sent)
+        if sealed and not seen:
+            log.info("codec refused", actor=viewer.actor, payloads=sealed)
+            return refused(
+                403,
+                code="codec.not_allowed",
+                message=f"{viewer.name} may not see the journeys these payloads belong to",
+            )
+        ns = namespace or request.headers.get("x-namespace") or settings.temporal_namespace
+        access = AccessLog(backend.pool)
+        for person, allowed in verdicts.items():
+            if allowed:
+                await access.record(viewer.actor, Door.CODEC, Read.PAYLOADS, ns, person)
+        return answer(shown)
+
+    @app.post("/encode")
+    @app.post("/{namespace}/encode")
+    async def encode(request: Request, namespace: str | None = None) -> Response:
+        viewer = await signed(request)
+        if isinstance(viewer, JSONResponse):
+            return viewer
+        if viewer.standing not in ENCODERS:
+            return refused(
+                403,
+                code="codec.not_allowed",
+                message=f"{viewer.name} may not send data to journeys through the Web UI",
+            )
+        found = codec()
+        if found is None:
+            return refused(
+                404, code="codec.off", message="this district's payloads are not encrypted"
+            )
+        payloads = await body_of(request)
+        if isinstance(payloads, JSONResponse):
+            return payloads
+        return answer(await found.encode(payloads))
+
+    return CORSMiddleware(
+        app,
+        allow_origins=list(settings.codec_origins),
+        allow_credentials=True,
+        allow_methods=["POST"],
+        allow_headers=["content-type", "x-namespace", "authorization"],
+    )
+
+
+async def _may_see(hris: Hris, viewer: Viewer, person: str | None) -> bool:
+    """`sees` for the person a payload is about; one about no one only for those who see every
+    journey."""
+    if viewer.sees_everyone:
+        return True
+    if person is None:
+        return False
+    if person == viewer.person_id:
+        return True
+    try:
+        employee = await hris.employee(person)
+        school = await hris.school(employee.school_id) if employee.school_id else None
+    except (EmployeeNotFound, ExternalSystemError, LookupError):
+        return False
+    return sees(viewer, person, employee.school_id, school.principal_id if school else None)
