@@ -164,6 +164,9 @@ async def test_a_teacher_who_does_everything_is_paid_once(
         ("stipend", "t-1", 250000),
         ("substitute_reimbursement", SCHOOL, 68800),
     ]
+    # Payroll gets the payee, the amount and the kind; the school's memo names the teacher by id.
+    memos = [r["memo"] for r in await pool.fetch("SELECT memo FROM payroll_requests")]
+    assert any("t-1" in m for m in memos) and not any("Teacher t-1" in m for m in memos)
     stored = await EventStore(pool).read_stream(handle.id)
     assert stored[-1].event_type == "teacher_leader.JourneyEnded"
     assert (await EventStore(pool).verify_stream(handle.id)).ok
@@ -194,14 +197,16 @@ async def test_one_missed_session_withholds_the_stipend_with_that_reason(
     ]
     # The school is still reimbursed for the three seminar days its teacher attended.
     assert await payments(pool) == [("substitute_reimbursement", SCHOOL, 51600)]
-    # The program office hears of it at once, with the reason.
+    # The program office hears of it at once, with the reason, by employee id: no name leaves
+    # the district in an e-mail to someone else.
     async with pool.acquire() as conn:
         office = await conn.fetch(
             "SELECT subject, body FROM email_outbox WHERE recipient = $1",
             program.program_office_email,
         )
-    assert [r["subject"] for r in office] == ["Stipend withheld: Teacher t-2, Team Lead"]
+    assert [r["subject"] for r in office] == ["Stipend withheld: t-2, Team Lead"]
     assert closed.stipend.reasons[0] in office[0]["body"]
+    assert "Teacher t-2" not in office[0]["body"]
 
 
 async def test_no_principal_signature_by_the_deadline_lapses_the_application(
@@ -341,6 +346,11 @@ async def test_starting_the_same_journey_twice_returns_the_first(
         )
         await first.result()
         await keep_history(first, "teacher_leader_withdrawn")
+        # The reason the teacher gave stays in the district: the e-mail says it was withdrawn.
+        told = await pool.fetch("SELECT subject, body FROM email_outbox WHERE recipient = $1",
+                                "t-7@district.example")  # fmt: skip
+        assert "Your application was withdrawn." in [r["body"] for r in told]
+        assert not any("moving" in r["body"] + r["subject"] for r in told)
         # A closed journey is not started again either.
         _, created_after_close = await start_teacher_leader(
             client, LocalHris(pool), program, application, task_queue, now=now

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.aspiring_principals.start import AspiringInput, aspiring_id
     from domain.policy import Action, Case
     from workflows import district, steps
-    from workflows.engine import JourneyWorkflow, action, coach_assignment
+    from workflows.engine import JourneyWorkflow, action, coach_assignment, least_data_outward
 
 
 __all__ = ["AspiringInput", "AspiringPrincipalJourney", "aspiring_id"]
@@ -78,7 +78,9 @@ class AspiringPrincipalJourney(JourneyWorkflow[Aspiring, AspiringStatus]):
                 "participant",
                 "ended",
                 "Aspiring Principals",
-                f"Your year ended ({self.state.stage.value}): {self.state.end_reason}.",
+                f"Your year ended ({self.state.stage.value})."
+                if least_data_outward()
+                else f"Your year ended ({self.state.stage.value}): {self.state.end_reason}.",
             )
         await self.end(AspiringEnded(**self.stamp(), outcome=self.state.stage.value))
         await self.tell_career(inp.nomination.employee_id)

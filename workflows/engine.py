@@ -48,6 +48,9 @@ Ids = Callable[[], UUID]
 
 #: Journeys that ended before careers heard of ends replay without telling them.
 CAREER_HEARS_END = "career-hears-end"
+#: Journeys that sent e-mails and payments before these carried ids and codes instead of names
+#: and the reasons people gave replay with what they sent then.
+LEAST_DATA_OUTWARD = "least-data-outward"
 #: A few minutes at most: the journey's end does not wait on its career for long.
 TELL_CAREER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -55,6 +58,14 @@ TELL_CAREER_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
     maximum_attempts=8,
 )
+
+
+def least_data_outward() -> bool:
+    """Whether what this journey sends out (e-mails to the office, payroll memos, notices of an
+    end) carries only what the receiver needs: ids, amounts and codes, not a person's name in
+    someone else's inbox, nor the reasons a person gave. True for every journey from here on;
+    False where a recorded history sent more."""
+    return workflow.patched(LEAST_DATA_OUTWARD)
 
 
 class JourneyWorkflow(Generic[State, Status]):

@@ -58,7 +58,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import Action, Case
     from domain.service_commitment.start import ServiceCommitmentInput
     from workflows import district, search, steps
-    from workflows.engine import JourneyWorkflow, action, waiver
+    from workflows.engine import JourneyWorkflow, action, least_data_outward, waiver
 
 SEAT_TIMEOUT = timedelta(seconds=60)
 
@@ -402,7 +402,12 @@ class FellowshipJourney(JourneyWorkflow[Fellow, FellowshipStatus]):
             text = {
                 Stage.DECLINED: "Thank you for applying; you were not selected for this cohort.",
                 Stage.INELIGIBLE: f"Your application cannot proceed: {f.end_reason}.",
-            }.get(f.stage, f"Your fellowship ended ({f.stage.value}): {f.end_reason}.")
+            }.get(
+                f.stage,
+                f"Your fellowship ended ({f.stage.value})."
+                if least_data_outward()
+                else f"Your fellowship ended ({f.stage.value}): {f.end_reason}.",
+            )
             await self._notify("fellow", "ended", self.program.title, text)
         outcome = f.stage.value
         if f.stage is Stage.LEFT and f.waivers and f.owed_cents == 0:
@@ -425,7 +430,11 @@ class FellowshipJourney(JourneyWorkflow[Fellow, FellowshipStatus]):
         text = f"Repayment owed: {dollars(determined.owed_cents)} ({determined.explanation})."
         await self._notify("fellow", "repayment-determined", "Fellowship repayment", text)
         await self._notify(
-            "office", "repayment-determined", f"Fellowship repayment: {self.state.full_name}", text
+            "office",
+            "repayment-determined",
+            "Fellowship repayment: "
+            + (self.state.employee_id if least_data_outward() else self.state.full_name),
+            text,
         )
         await self.journal.flush()
         await self.waiver_window(self.program.waiver_window_days, lambda: self.state.owed_cents)

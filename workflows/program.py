@@ -63,7 +63,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.external import PaymentKind
     from domain.policy import Action, Case
     from workflows import district
-    from workflows.engine import Ids, JourneyWorkflow, action, coach_assignment
+    from workflows.engine import (
+        Ids,
+        JourneyWorkflow,
+        action,
+        coach_assignment,
+        least_data_outward,
+    )
 
 __all__ = ["ProgramInput", "ProgramJourney", "program_journey_id"]
 
@@ -320,7 +326,11 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
             )  # fmt: skip
             await self.journal.flush()
             if missing:
-                who = self.state.full_name or self.state.employee_id
+                who = (
+                    self.state.employee_id
+                    if least_data_outward()
+                    else self.state.full_name or self.state.employee_id
+                )
                 await self.notify(
                     "oversight",
                     checkpoint.notify,

@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.service_commitment.rules import add_months
     from domain.service_commitment.start import ServiceCommitmentInput, commitment_id
     from workflows import district, steps
-    from workflows.engine import JourneyWorkflow, waiver
+    from workflows.engine import JourneyWorkflow, least_data_outward, waiver
 
 
 # Patch id: the commitment upserts JourneyStage as its standing changes (serving, completed,
@@ -172,7 +172,8 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
             await self._notify(
                 "office",
                 f"verification-{number}",
-                f"Service verification differs for {self.state.full_name}",
+                "Service verification differs for "
+                + (self.state.fellow_id if least_data_outward() else self.state.full_name),
                 f"HR reports {hr.role} at {hr.school_id} ({hr.status.value}); the commitment "
                 f"records {self.state.role} at {self.state.school_id}. Please send the HR change.",
             )
@@ -197,7 +198,10 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
                 "fellow", "repayment-determined", "Service commitment repayment", text
             )
             await self._notify(
-                "office", "repayment-determined", f"Repayment for {c.full_name}", text
+                "office",
+                "repayment-determined",
+                f"Repayment for {c.fellow_id if least_data_outward() else c.full_name}",
+                text,
             )
             await self.journal.flush()
             await self.waiver_window(self.rules.waiver_window_days, lambda: self.state.owed_cents)

@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.teacher_leader.journey import Journey, JourneyRefusal, JourneyStatus, Stage
     from domain.teacher_leader.start import TeacherLeaderInput, journey_id
     from workflows import district, steps
-    from workflows.engine import JourneyWorkflow, action, coach_assignment
+    from workflows.engine import JourneyWorkflow, action, coach_assignment, least_data_outward
 
 
 # Patch ids: each names a change made to the released workflow (see the README).
@@ -182,6 +182,8 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
     async def _settle(self) -> None:
         """Decide and pay what the journey earned, tell the people, and end."""
         j = self.state
+        lean = least_data_outward()
+        who = j.employee_id if lean else j.full_name  # in memos and the office's inbox
         was_active = len(j.signed) == len(Signer)
         if was_active and j.stage in (Stage.CLOSED, Stage.WITHDRAWN, Stage.SEPARATED):
             now = workflow.now()
@@ -201,7 +203,7 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
                     PaymentKind.SUBSTITUTE_REIMBURSEMENT,
                     j.school_id,
                     reimbursement.amount_cents,
-                    f"Substitute coverage for {j.full_name}, {reimbursement.substitute_days} "
+                    f"Substitute coverage for {who}, {reimbursement.substitute_days} "
                     f"day(s), {self.program.program_year}",
                 )
             if stipend.paid:
@@ -214,8 +216,10 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
                         "program-office",
                         self.program.program_office_email,
                         "stipend-withheld",
-                        f"Stipend withheld: {j.full_name}, {self._role_title()}",
-                        f"{j.full_name} ({j.employee_id}, {j.school_id}): {text}",
+                        f"Stipend withheld: {who}, {self._role_title()}",
+                        f"{j.employee_id} ({j.school_id}): {text}"
+                        if lean
+                        else f"{j.full_name} ({j.employee_id}, {j.school_id}): {text}",
                     )
             await self._notify(Signer.TEACHER, "stipend", "Teacher leader stipend", text)
             await self._notify(
@@ -229,8 +233,12 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
             text = {
                 Stage.DECLINED: "Thank you for applying; you were not selected this year.",
                 Stage.LAPSED: f"Your application lapsed: {j.end_reason}.",
-                Stage.WITHDRAWN: f"Your application was withdrawn: {j.end_reason}.",
-                Stage.SEPARATED: f"Your journey ended: {j.end_reason}.",
+                Stage.WITHDRAWN: "Your application was withdrawn."
+                if lean
+                else f"Your application was withdrawn: {j.end_reason}.",
+                Stage.SEPARATED: "Your journey ended: HR lists you as separated from the district."
+                if lean
+                else f"Your journey ended: {j.end_reason}.",
             }.get(j.stage, f"Your journey ended ({j.stage.value}).")
             await self._notify(Signer.TEACHER, "ended", "Teacher leader application", text)
         self.record(
