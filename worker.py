@@ -31,6 +31,7 @@ from activities.readmodel import PROGRAM_JOURNEYS, TEACHER_LEADER_PROGRESS, Read
 from domain.career.rules import SHIPPED_RULES, RuleBook
 from pathways.config import Settings
 from pathways.logs import get_logger
+from pathways.payload_codec import person_keys
 from workflows.registry import WORKFLOWS
 
 __all__ = ["WORKFLOWS", "Services", "build_worker", "open_services", "run_worker", "serve"]
@@ -79,10 +80,14 @@ async def open_services(settings: Settings, dsn: str | None = None) -> AsyncIter
         stack.push_async_callback(pool.close)
         http = await stack.enter_async_context(open_http_client(settings.http_timeout_seconds))
         external = await build_external(settings.systems, http, pool)
-        programs = ReadModel(pool, projection=PROGRAM_JOURNEYS)
+        people = person_keys(settings.payload_keys)
+        programs = ReadModel(pool, projection=PROGRAM_JOURNEYS, people=people)
         rules = rule_book(settings.enrollment_rules)
-        progress = ReadModel(pool, projection=TEACHER_LEADER_PROGRESS)
-        yield Services(pool, EventStore(pool), external, ReadModel(pool), programs, rules, progress)
+        progress = ReadModel(pool, projection=TEACHER_LEADER_PROGRESS, people=people)
+        yield Services(
+            pool, EventStore(pool, people), external, ReadModel(pool, people=people), programs,
+            rules, progress,
+        )  # fmt: skip
 
 
 def build_worker(

@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -25,6 +25,13 @@ from uuid import UUID
 import asyncpg
 import orjson
 
+from activities.person_keys import (
+    PersonalDataSealed,
+    PersonKeys,
+    is_sealed,
+    persons_to_seal,
+    seal_payload,
+)
 from domain.events import DomainEvent, NewEvent, canonical_json, load_event, to_utc_iso
 
 APPEND_LOCK = 7_211_002
@@ -58,8 +65,22 @@ class StoredEvent:
     hash: bytes
     log_seq: int = 0  # 0: exported before the log had one chain
     log_hash: bytes = b""
+    stored_payload: dict[str, Any] | None = None
+    """The payload as stored, when `payload` is it opened (its personal fields unsealed)."""
+    erased: bool = False
+    """Its personal fields show `domain.privacy.ERASED`: its person was erased."""
+
+    @property
+    def as_stored(self) -> dict[str, Any]:
+        """The payload as stored (what the row's hash covers)."""
+        return self.payload if self.stored_payload is None else self.stored_payload
 
     def to_domain(self) -> DomainEvent:
+        if is_sealed(self.payload):
+            raise PersonalDataSealed(
+                f"event {self.stream_version} of {self.stream_id} holds personal data sealed "
+                "with the district's key ring: reading it needs PAYLOAD_KEYS"
+            )
         return load_event(self.event_type, self.schema_version, self.event_id, self.payload)
 
 
@@ -141,8 +162,13 @@ def _stored(record: asyncpg.Record) -> StoredEvent:
 
 
 class EventStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """The event log. With `people` (the district's person keys) an append seals each event's
+    personal fields with its person's key and a read opens them; without, a read returns what
+    is stored (enough to verify the chains) and `to_domain` of a sealed event refuses."""
+
+    def __init__(self, pool: asyncpg.Pool, people: PersonKeys | None = None) -> None:
         self._pool = pool
+        self.people = people
 
     async def append(
         self,
@@ -162,6 +188,8 @@ class EventStore:
         ids = [e.event_id for b in batches for e in b.events]
         if len(set(ids)) != len(ids):
             raise EventIdReused("the same event id appears twice in one append")
+        if self.people is not None:
+            batches = await self._sealed(self.people, batches)
         async with self._pool.acquire() as conn:
             try:
                 async with conn.transaction():
@@ -172,6 +200,38 @@ class EventStore:
                     raise
                 raise await _reused_id(conn, error, ids) from None
 
+    async def _sealed(
+        self, people: PersonKeys, batches: Sequence[StreamAppend]
+    ) -> list[StreamAppend]:
+        persons: set[str] = set()
+        for b in batches:
+            persons |= persons_to_seal(b.stream_id, ((e.event_type, e.payload) for e in b.events))
+        if not persons:
+            return list(batches)
+        keys = await people.for_writing(self._pool, persons)
+
+        def sealed(stream: str, e: NewEvent) -> NewEvent:
+            payload = seal_payload(e.event_type, e.event_id, stream, e.payload, keys)
+            return e if payload is None else e.model_copy(update={"payload": payload})
+
+        return [replace(b, events=[sealed(b.stream_id, e) for e in b.events]) for b in batches]
+
+    async def _opened(self, records: Sequence[asyncpg.Record]) -> list[StoredEvent]:
+        """The stored rows as events, their personal fields opened when this store can."""
+        events = [_stored(r) for r in records]
+        sealed = [i for i, e in enumerate(events) if is_sealed(e.payload)]
+        if self.people is None or not sealed:
+            return events
+        opened = await self.people.open_all(
+            self._pool, ((events[i].event_type, events[i].event_id, events[i].payload)
+                         for i in sealed)
+        )  # fmt: skip
+        for i, (payload, erased) in zip(sealed, opened, strict=True):
+            events[i] = replace(
+                events[i], payload=payload, stored_payload=events[i].payload, erased=erased
+            )
+        return events
+
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]:
         async with self._pool.acquire() as conn:
             records = await conn.fetch(
@@ -180,7 +240,7 @@ class EventStore:
                 stream_id,
                 from_version,
             )
-        return [_stored(r) for r in records]
+        return await self._opened(records)
 
     async def read_all(self, after: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """Events with a global position greater than `after`, in position order."""
@@ -191,7 +251,7 @@ class EventStore:
                 after,
                 limit,
             )
-        return [_stored(r) for r in records]
+        return await self._opened(records)
 
     async def read_prefix(
         self, prefix: str, event_types: Sequence[str] | None = None
@@ -206,7 +266,7 @@ class EventStore:
                 like,
                 list(event_types) if event_types is not None else None,
             )
-        return [_stored(r) for r in records]
+        return await self._opened(records)
 
     async def iter_all(self, after: int = 0, batch_size: int = 5000) -> AsyncIterator[StoredEvent]:
         while True:
@@ -268,7 +328,7 @@ def stored_hash(prev: bytes, event: StoredEvent) -> bytes:
             event_id=event.event_id,
             event_type=event.event_type,
             schema_version=event.schema_version,
-            payload=event.payload,
+            payload=event.as_stored,
             metadata=event.metadata,
             recorded_at=event.recorded_at,
         ),

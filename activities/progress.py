@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from activities.person_keys import PersonKeys
 from domain.catalog.events import ProgramEnrolled, SessionMadeUp, SessionMarked
 from domain.catalog.journey import OPEN as CATALOG_OPEN
 from domain.catalog.journey import Stage as CatalogStage
@@ -283,12 +284,15 @@ async def catalog_awaiting_review(
     return [{**r, "awaiting_review": json.loads(r["awaiting_review"])} for r in records]
 
 
-async def fellowship_applications(pool: asyncpg.Pool, limit: int = 500) -> list[dict[str, Any]]:
+async def fellowship_applications(
+    pool: asyncpg.Pool, limit: int = 500, people: PersonKeys | None = None
+) -> list[dict[str, Any]]:
     """Fellowship applications that wait for a selection decision: the journey identified its
-    applicant and nothing has decided or ended it since (at most `limit`, oldest first)."""
+    applicant and nothing has decided or ended it since (at most `limit`, oldest first). The
+    applicant's name is opened with `people` where it is sealed (without: their id)."""
     records = await pool.fetch(
-        "SELECT i.stream_id, a.payload->>'employee_id' AS employee_id, "
-        "i.payload->>'full_name' AS full_name, coalesce(i.payload->>'school_id', '') AS school_id, "
+        "SELECT i.stream_id, a.payload->>'employee_id' AS employee_id, i.event_id, "
+        "i.payload AS identified, coalesce(i.payload->>'school_id', '') AS school_id, "
         "a.payload->>'program_id' AS program_id FROM events i "
         "JOIN events a ON a.stream_id = i.stream_id AND a.event_type = $2 "
         "WHERE i.event_type = $1 AND i.stream_id LIKE $4 AND NOT EXISTS (SELECT 1 FROM events d "
@@ -300,7 +304,18 @@ async def fellowship_applications(pool: asyncpg.Pool, limit: int = 500) -> list[
         FELLOWSHIP.id_prefix.replace("_", "\\_") + "%",
         limit,
     )
-    return [dict(r) for r in records]
+    rows = [(FellowIdentified.event_type, r["event_id"], r["identified"]) for r in records]
+    opened = (
+        await people.open_all(pool, rows)
+        if people is not None
+        else [(payload, False) for _, _, payload in rows]
+    )
+    found = []
+    for r, (identified, _) in zip(records, opened, strict=True):
+        row = {k: r[k] for k in ("stream_id", "employee_id", "school_id", "program_id")}
+        name = identified.get("full_name")
+        found.append({**row, "full_name": name if isinstance(name, str) else r["employee_id"]})
+    return found
 
 
 async def catalog_sheet_rows(

@@ -13,7 +13,7 @@ import asyncio
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,13 @@ import asyncpg
 import structlog
 
 from activities.periodic import every
+from activities.person_keys import (
+    SEALED,
+    PersonalDataSealed,
+    PersonKeys,
+    is_sealed,
+    open_payload,
+)
 from domain.catalog.explain import SENTENCES as CATALOG_SENTENCES
 from domain.catalog.journey import ProgramJourneyState
 from domain.catalog.journey import fold_into as program_fold
@@ -132,10 +139,14 @@ class Projection:
 class _Folds:
     """Each journey's state and the log position of its last projected event."""
 
-    def __init__(self, projection: Projection) -> None:
+    def __init__(
+        self, projection: Projection, keys: Mapping[str, bytes | None] | None = None
+    ) -> None:
         self.projection = projection
         self.journeys: dict[str, Any] = {}
         self.positions: dict[str, int] = {}
+        self.keys = keys
+        """The person keys that open sealed payloads (None: this process has none)."""
 
     def apply(
         self,
@@ -148,8 +159,18 @@ class _Folds:
     ) -> None:
         if isinstance(payload, str | bytes):  # the stored JSON text: validated as it is parsed
             text = payload.encode() if isinstance(payload, str) else payload
-            event = load_event_json(event_type, version, event_id, text)
-        else:
+            if b'"_personal"' in text:
+                payload = json.loads(text)
+            else:
+                event = load_event_json(event_type, version, event_id, text)
+        if not isinstance(payload, str | bytes):
+            if is_sealed(payload):
+                if self.keys is None:
+                    raise PersonalDataSealed(
+                        f"{stream_id} holds personal data sealed with the district's key ring: "
+                        "projecting it needs PAYLOAD_KEYS"
+                    )
+                payload, _ = open_payload(event_type, event_id, payload, self.keys)
             event = load_event(event_type, version, event_id, payload)
         self.journeys[stream_id] = self.projection.fold(self.journeys.get(stream_id), event)
         self.positions[stream_id] = position
@@ -173,11 +194,50 @@ class SchoolReimbursement:
 
 class ReadModel:
     def __init__(
-        self, pool: asyncpg.Pool, page_size: int = 20_000, projection: Projection | None = None
+        self,
+        pool: asyncpg.Pool,
+        page_size: int = 20_000,
+        projection: Projection | None = None,
+        people: PersonKeys | None = None,
     ) -> None:
         self._pool = pool
         self._page_size = page_size
         self.projection = projection or TEACHER_LEADERS
+        self.people = people
+
+    async def _keys(
+        self, conn: asyncpg.Connection, payloads: Sequence[Any] | None
+    ) -> dict[str, bytes | None] | None:
+        """The person keys that open these payloads (None: every person's, for a rebuild's
+        raw text); None without person keys."""
+        if self.people is None:
+            return None
+        if payloads is None:
+            everyone = await conn.fetch("SELECT person_id FROM person_keys")
+            persons = {r["person_id"] for r in everyone}
+        else:
+            sealed = (p for p in payloads if isinstance(p, dict) and is_sealed(p))
+            persons = {p[SEALED]["person"] for p in sealed}
+        return await self.people.for_reading(conn, persons) if persons else {}
+
+    async def refold(self, stream_ids: Sequence[str]) -> int:
+        """Fold these journeys again from their first event (after an erasure changed what
+        their events say) and replace their rows; returns the rows written."""
+        p = self.projection
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", p.lock)
+            records = await conn.fetch(
+                f"SELECT {_READ} FROM events WHERE stream_id = ANY($1::text[]) "
+                "AND event_type = ANY($2::text[]) ORDER BY global_position",
+                list(stream_ids),
+                list(p.event_types),
+            )
+            folds = _Folds(p, await self._keys(conn, [r["payload"] for r in records]))
+            for r in records:
+                folds.apply(*r)
+            rows = folds.rows()
+            await _upsert(conn, p, rows)
+        return len(rows)
 
     async def catch_up(self) -> int:
         """Apply every event after the checkpoint; returns how many were applied."""
@@ -196,7 +256,7 @@ class ReadModel:
         async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
             await conn.execute("SELECT pg_advisory_xact_lock($1)", p.lock)
             last = int(await conn.fetchval("SELECT coalesce(max(global_position), 0) FROM events"))
-            fold = _CopyFold(p)
+            fold = _CopyFold(p, await self._keys(conn, None))
             await conn.copy_from_query(
                 f"SELECT {_READ} FROM events "
                 "WHERE global_position <= $1 AND event_type = ANY($2::text[]) "
@@ -256,15 +316,16 @@ class ReadModel:
                 return 0
             # A row is its journey's fold, so each journey the page touches is folded again
             # from its first event up to the page's end.
-            folds = _Folds(p)
-            for r in await conn.fetch(
+            touched = await conn.fetch(
                 f"SELECT {_READ} FROM events WHERE stream_id = ANY($1::text[]) "
                 "AND event_type = ANY($2::text[]) AND global_position <= $3 "
                 "ORDER BY global_position",
                 list({r["stream_id"] for r in records}),
                 list(p.event_types),
                 records[-1]["global_position"],
-            ):
+            )
+            folds = _Folds(p, await self._keys(conn, [r["payload"] for r in touched]))
+            for r in touched:
                 folds.apply(*r)
             await _upsert(conn, p, folds.rows())
             await _save_checkpoint(conn, p.table, last)
@@ -327,8 +388,10 @@ class _CopyFold:
     inside a field arrives escaped, and COPY writes no other escapes.
     """
 
-    def __init__(self, projection: Projection) -> None:
-        self.folds = _Folds(projection)
+    def __init__(
+        self, projection: Projection, keys: Mapping[str, bytes | None] | None = None
+    ) -> None:
+        self.folds = _Folds(projection, keys)
         self.applied = 0
         self._rest = b""
 

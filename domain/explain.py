@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from domain.career.explain import SENTENCES as CAREER_SENTENCES
 from domain.events import DomainEvent
+from domain.privacy import SENTENCES as PRIVACY_SENTENCES
 from domain.registry import PATHWAYS
 
 
@@ -27,6 +28,7 @@ class Line:
 TEMPLATES: dict[type[DomainEvent], Callable[[Any], str]] = {
     **{kind: s for pathway in PATHWAYS.values() for kind, s in pathway.explain.items()},
     **CAREER_SENTENCES,
+    **PRIVACY_SENTENCES,
 }
 
 

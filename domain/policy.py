@@ -130,6 +130,8 @@ class Action(StrEnum):
     NOMINATE = "nominate a colleague"
     ANSWER_NOMINATION = "answer a nomination"
     ASSIGN_COACH = "assign a coach"
+    HOLD_RECORDS = "place or lift a legal hold on a person's records"
+    ERASE_PERSON = "erase a person's personal data"
 
 
 STAFF = frozenset({ActorRole.PROGRAM_OFFICE, ActorRole.PROGRAM_DIRECTOR})
@@ -161,6 +163,10 @@ MAY: Mapping[Action, frozenset[ActorRole]] = {
     Action.NOMINATE: STAFF | {R.PRINCIPAL, R.OTHER_PERSON, R.COACH},
     Action.ANSWER_NOMINATION: frozenset({R.PARTICIPANT}),
     Action.ASSIGN_COACH: STAFF,
+    # Records: a hold by a director or an auditor; an erasure, once no rule keeps the records,
+    # by a director or the operator who runs the district's systems.
+    Action.HOLD_RECORDS: frozenset({R.PROGRAM_DIRECTOR, R.AUDITOR}),
+    Action.ERASE_PERSON: frozenset({R.PROGRAM_DIRECTOR, R.OPERATOR}),
 }
 
 _WHO = {
@@ -172,6 +178,8 @@ _WHO = {
     R.UNIVERSITY: "the university",
     R.HRIS: "HR (hris)",
     R.PAYROLL: "payroll",
+    R.AUDITOR: "an auditor (auditor:<id>)",
+    R.OPERATOR: "an operator (operator:<id>)",
     R.OTHER_PERSON: "another employee",
 }
 

@@ -108,6 +108,14 @@ and it never changes meaning. The same reason has the same code in every pathway
 | policy.not_their_coachee | a coach acting on a journey assigned to another coach |
 | policy.own_case | staff or coaches acting on their own journey |
 | policy.unknown_actor | the actor is in no known form (employee id, office:, director:, coach:) |
+| privacy.employed | erasing someone HR does not list as separated from the district |
+| privacy.erased | erasing someone whose personal data is already erased |
+| privacy.grant_retention | erasing grant-funded records before 3 years after the final report |
+| privacy.hold_exists | placing a legal hold with the id of one already in force |
+| privacy.legal_hold | erasing someone whose records are under a legal hold |
+| privacy.no_key_ring | erasing without the district's key ring (PAYLOAD_KEYS): nothing is sealed |
+| privacy.no_such_hold | lifting a legal hold that is not in force |
+| privacy.retention | erasing personnel records before 3 years after the separation (or undated) |
 | program.no_make_ups | the course has no make-ups |
 | program.note_required | the step is recorded with its words (a goal, a review) |
 | program.part_not_applicable | the part is not for the participant's role or year, or a renewal |

@@ -43,6 +43,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.access_log import AccessLog
 from activities.api_keys import ApiKey, ApiKeys, Scope
 from activities.careers import current_timeline, submit_hr_event
+from activities.person_keys import is_erased
 from activities.systems import ExternalSystemError, Hris
 from domain import registry
 from domain.access import Door, Read
@@ -55,6 +56,7 @@ from domain.career.career import (
     career_id,
 )
 from domain.pathway import StartRefused, person_named
+from domain.privacy import erased_status
 from pathways.config import Settings
 from pathways.logs import get_logger
 from pathways.oneroster import MAX_BYTES, ImportReport, district_today
@@ -371,9 +373,12 @@ def create_app(
             raise _rpc(error, f"no journey {journey_id}") from None
         except WorkflowQueryFailedError as error:
             raise ApiProblem(503, "temporal.query_failed", str(error)) from None
+        whose = person_named(dict(status))
         await AccessLog(backend.pool).record(
-            f"api:{key.name}", Door.API, Read.JOURNEY, journey_id, person_named(dict(status))
+            f"api:{key.name}", Door.API, Read.JOURNEY, journey_id, whose
         )
+        if await is_erased(backend.pool, whose):
+            status = erased_status(status)
         return status.model_dump(mode="json")
 
     @app.post(

@@ -19,7 +19,7 @@ import multiprocessing
 import re
 import subprocess
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -32,8 +32,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 
 from activities.eventstore import ChainVerdict, StoredEvent, verify_chain
+from activities.person_keys import SEALED
 from domain.audit import Discrepancy, StoredView, cross_check
 from domain.events import AppendEvents, NewEvent
+from domain.privacy import ERASED, erased, personal_part
 from pathways.temporal import converter_with, runtime
 from workflows.journal import APPEND_EVENTS
 
@@ -69,7 +71,31 @@ async def cross_check_runs(
     for run in runs:
         appended += await appended_in_history(run, keys)
     views = [StoredView(e.event_id, e.stream_version, e.event_type, e.payload) for e in stored]
-    return appended, cross_check(appended, views)
+    by_id = {e.event_id: e for e in stored}
+    return appended, cross_check([_as_kept(a, by_id) for a in appended], views)
+
+
+def _as_kept(appended: NewEvent, stored: Mapping[UUID, StoredEvent]) -> NewEvent:
+    """What the history appended, as the log can be compared with it: the personal fields its
+    person's erasure left unreadable erased here too (an erasure is not a discrepancy), and,
+    where the log's personal fields are sealed and not opened here (a bundle checked without
+    the key ring), the same fields in the box the log's hash covers (the rest is compared)."""
+    found = stored.get(appended.event_id)
+    if found is None:
+        return appended
+    box = found.payload.get(SEALED)
+    if isinstance(box, dict):
+        mine = personal_part(appended.event_type, appended.payload)
+        if sorted(mine) != box.get("fields"):
+            return appended  # other personal fields: a discrepancy
+        rest = {k: v for k, v in appended.payload.items() if k not in mine}
+        return appended.model_copy(update={"payload": {**rest, SEALED: box}})
+    kept = personal_part(appended.event_type, found.payload)
+    gone = [name for name, value in kept.items() if value in (ERASED, [ERASED])]
+    if not gone:
+        return appended
+    payload = {**appended.payload, **erased(appended.event_type, gone)}
+    return appended.model_copy(update={"payload": payload})
 
 
 async def fetch_runs(client: Client, workflow_id: str) -> list[WorkflowHistory]:
@@ -325,7 +351,7 @@ def event_json(e: StoredEvent) -> dict[str, Any]:
         "event_id": str(e.event_id),
         "event_type": e.event_type,
         "schema_version": e.schema_version,
-        "payload": e.payload,
+        "payload": e.as_stored,
         "metadata": e.metadata,
         "recorded_at": e.recorded_at.isoformat(),
         "prev_hash": e.prev_hash.hex(),

@@ -58,6 +58,7 @@ class JourneyEnded(Exception):
 
 def known_failures() -> tuple[type[BaseException], ...]:
     from activities.db import DatabaseUnavailable
+    from activities.person_keys import PersonKeyError
     from domain.oneroster import OneRosterError
     from domain.refusals import DefinitionError
     from pathways.deploy import DeploymentRefused
@@ -76,6 +77,7 @@ def known_failures() -> tuple[type[BaseException], ...]:
         FileNotFoundError,
         OneRosterError,
         PayloadKeyError,
+        PersonKeyError,
     )
 
 
@@ -187,9 +189,11 @@ def operator_identity(settings: Settings) -> str:
 
 async def record_reading(
     settings: Settings, what: Read, subject: str, employee_id: str | None = None
-) -> None:
-    """Record in the access log that this command's operator reads `subject`."""
+) -> bool:
+    """Record in the access log that this command's operator reads `subject`; True when the
+    person's personal data is erased (what is shown of them must then be masked)."""
     from activities.access_log import AccessLog
+    from activities.person_keys import is_erased
     from domain.access import Door
 
     pool = await command_database(settings)
@@ -197,6 +201,7 @@ async def record_reading(
         await AccessLog(pool).record(
             operator_identity(settings), Door.CLI, what, subject, employee_id
         )
+        return await is_erased(pool, employee_id)
     finally:
         await pool.close()
 
@@ -290,8 +295,11 @@ def show_status(workflow_id: str, answer: type[BaseModel], *, as_json: bool = Fa
         query = workflow_class(pathway).status
         status = await handle.query(query)
         from domain.pathway import person_named
+        from domain.privacy import erased_status
 
-        await record_reading(settings, Read.JOURNEY, workflow_id, person_named(dict(status)))
+        whose = person_named(dict(status))
+        if await record_reading(settings, Read.JOURNEY, workflow_id, whose):
+            status = erased_status(status)
         emit(console, workflow_id, status, as_json=as_json)
 
     run_command(work)
@@ -393,7 +401,9 @@ async def logged_journeys(
 
     pool = await command_database(settings)
     try:
-        store = EventStore(pool)
+        from pathways.payload_codec import person_keys
+
+        store = EventStore(pool, person_keys(settings.payload_keys))
         return {
             stream: [e.to_domain() for e in await store.read_stream(stream)]
             for stream in sorted(await store.stream_ids(prefix))

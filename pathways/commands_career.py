@@ -196,7 +196,9 @@ async def from_log(settings: Settings, read: Callable[[EventStore], Awaitable[T]
 
     pool = await command_database(settings)
     try:
-        return await read(EventStore(pool))
+        from pathways.payload_codec import person_keys
+
+        return await read(EventStore(pool, person_keys(settings.payload_keys)))
     finally:
         await pool.close()
 

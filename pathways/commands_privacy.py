@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,7 +22,9 @@ from pathways.cli import (
 from pathways.config import Settings
 
 privacy_app = typer.Typer(
-    help="A person's records: export them for inspection.", no_args_is_help=True
+    help="A person's records: export them for inspection, hold them, erase them once no rule "
+    "keeps them; the key ring that encrypts them.",
+    no_args_is_help=True,
 )
 
 
@@ -40,6 +43,7 @@ def export(
 
         from activities.careers import current_timeline
         from activities.systems import EmployeeNotFound
+        from pathways.payload_codec import person_keys
         from pathways.privacy import export_person
 
         async with command_hris(settings) as hris:
@@ -57,8 +61,9 @@ def export(
         try:
             dest = out or Path(f"{employee}-records.zip")
             done = await export_person(
-                pool, person, employee, career, operator_identity(settings), dest
-            )
+                pool, person, employee, career, operator_identity(settings), dest,
+                person_keys(settings.payload_keys),
+            )  # fmt: skip
         finally:
             await pool.close()
         if person is None and not done.journeys:
@@ -114,3 +119,155 @@ def use_key(
     ring = KeyRing.load(path).using(key)
     ring.save(path)
     console.print(f"{path}: new payloads are sealed with {ring.current}; restart every process")
+
+
+By = Annotated[
+    str,
+    typer.Option("--by", help="who does it: director:<id>, auditor:<id> (holds), operator:<id>"),
+]
+
+
+async def _records(settings: Settings, employee: str, by: str | None = None) -> Any:
+    """HR's record of the person (None: HR has none) and, with `by`, the actor HR or the
+    configuration vouches for."""
+    from activities.actors import resolve
+    from activities.systems import EmployeeNotFound
+
+    async with command_hris(settings) as hris:
+        try:
+            person = await hris.employee(employee)
+        except EmployeeNotFound:
+            person = None
+        actor = await resolve(hris, by, settings.non_hr_actors) if by else None
+    return person, actor
+
+
+@privacy_app.command("status")
+def status(employee: Annotated[str, typer.Argument(help="HR employee id")]) -> None:
+    """The person's legal holds, whether their personal data is erased, and whether it may be
+    erased today (and if not, the rule that keeps it)."""
+
+    async def work(settings: Settings) -> None:
+        from datetime import UTC, datetime
+
+        from activities.eventstore import EventStore
+        from domain.calendar import DEFAULT_TIME_ZONE, local_date
+        from domain.privacy import PrivacyRefusal, decide_erasure
+        from pathways.payload_codec import person_keys
+        from pathways.privacy import privacy_record
+
+        person, _ = await _records(settings, employee)
+        pool = await command_database(settings)
+        try:
+            store = EventStore(pool, person_keys(settings.payload_keys))
+            record = await privacy_record(pool, store, employee, person)
+        finally:
+            await pool.close()
+        for hold in record.holds.values():
+            console.print(f"legal hold {hold.hold_id}: {hold.matter} (placed by {hold.placed_by})")
+        if record.erased is not None:
+            console.print(f"erased by {record.erased.erased_by}: {record.erased.rule}")
+            return
+        try:
+            rule = decide_erasure(
+                record, settings.retention, local_date(datetime.now(UTC), DEFAULT_TIME_ZONE)
+            )
+        except PrivacyRefusal as kept:
+            console.print(f"kept ({kept.code}): {kept}")
+        else:
+            console.print(f"may be erased: {rule}")
+
+    run_command(work)
+
+
+def _on_holds(employee: str, by: str, act: Callable[[Any, str, Any], Awaitable[str]]) -> None:
+    """Run `act(store, actor, now)` on the person's holds as the actor HR or the
+    configuration vouches for, and print what it says."""
+
+    async def work(settings: Settings) -> None:
+        from datetime import UTC, datetime
+
+        from activities.eventstore import EventStore
+        from pathways.payload_codec import person_keys
+
+        _, actor = await _records(settings, employee, by)
+        pool = await command_database(settings)
+        try:
+            store = EventStore(pool, person_keys(settings.payload_keys))
+            said = await act(store, actor, datetime.now(UTC))
+        finally:
+            await pool.close()
+        console.print(said)
+
+    run_command(work)
+
+
+@privacy_app.command("hold")
+def hold(
+    employee: Annotated[str, typer.Argument(help="HR employee id")],
+    by: By,
+    hold_id: Annotated[str, typer.Option("--id", help="the hold's id, e.g. LH-2027-04")],
+    matter: Annotated[str, typer.Option("--matter", help="the case or request it is for")],
+) -> None:
+    """Place a legal hold: the person's records are not erased until it is lifted."""
+    from pathways.privacy import place_hold
+
+    async def act(store: Any, actor: str, now: Any) -> str:
+        await place_hold(store, employee, hold_id, matter, actor, now)
+        return f"legal hold {hold_id} placed on {employee}'s records by {actor}"
+
+    _on_holds(employee, by, act)
+
+
+@privacy_app.command("lift-hold")
+def lift(
+    employee: Annotated[str, typer.Argument(help="HR employee id")],
+    by: By,
+    hold_id: Annotated[str, typer.Option("--id", help="the hold's id")],
+) -> None:
+    """Lift a legal hold."""
+    from pathways.privacy import lift_hold
+
+    async def act(store: Any, actor: str, now: Any) -> str:
+        await lift_hold(store, employee, hold_id, actor, now)
+        return f"legal hold {hold_id} on {employee}'s records lifted by {actor}"
+
+    _on_holds(employee, by, act)
+
+
+@privacy_app.command("erase")
+def erase(
+    employee: Annotated[str, typer.Argument(help="HR employee id")],
+    by: By,
+) -> None:
+    """Erase the person's personal data (names, e-mail addresses, the reasons they gave) by
+    destroying their key, once no retention rule or legal hold keeps it. Their events stay,
+    with amounts and dates, and every hash chain still verifies; what the personal fields said
+    reads "[erased]" from then on. Refused, with the rule, while one keeps the records."""
+
+    async def work(settings: Settings) -> None:
+        from datetime import UTC, datetime
+
+        from activities.eventstore import EventStore
+        from activities.readmodel import PROGRAM_JOURNEYS, TEACHER_LEADER_PROGRESS, ReadModel
+        from domain.calendar import DEFAULT_TIME_ZONE, local_date
+        from pathways.payload_codec import person_keys
+        from pathways.privacy import erase_person
+
+        person, actor = await _records(settings, employee, by)
+        pool = await command_database(settings)
+        try:
+            people = person_keys(settings.payload_keys)
+            models = [
+                ReadModel(pool, projection=p, people=people)
+                for p in (None, PROGRAM_JOURNEYS, TEACHER_LEADER_PROGRESS)
+            ]
+            done = await erase_person(
+                pool, EventStore(pool, people), employee, person, actor, settings.retention,
+                datetime.now(UTC), local_date(datetime.now(UTC), DEFAULT_TIME_ZONE), models,
+            )  # fmt: skip
+        finally:
+            await pool.close()
+        console.print(f"{employee}'s personal data is erased ({done.rule})")
+
+    run_command(work)

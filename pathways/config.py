@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,7 @@ from activities.external import SystemsConfig
 from domain import policy
 from domain.career.rules import SHIPPED_RULES
 from domain.needs import SAMPLE_NEEDS
+from domain.privacy import RetentionRules
 from domain.success_factors import SHIPPED_FACTORS
 
 _HOST_PORT = re.compile(r"^[A-Za-z0-9._\-\[\]:]+:\d{1,5}$")
@@ -73,6 +75,13 @@ class Settings(BaseSettings):
     audit_public_key: Path | None = Field(None, alias="AUDIT_PUBLIC_KEY")
     # The key ring that encrypts Temporal's payloads (pathways/payload_codec.py): see payload_keys.
     payload_keys_text: str | None = Field(None, alias="PAYLOAD_KEYS")
+    # How long records are kept before `pathways privacy erase` may erase a person (see
+    # domain/privacy.py): years after separation, and after the grant's final report.
+    retention_personnel_years: int = Field(3, alias="RETENTION_PERSONNEL_YEARS", ge=0, le=100)
+    retention_grant_years: int = Field(3, alias="RETENTION_GRANT_YEARS", ge=0, le=100)
+    retention_grant_final_report_on: date | None = Field(
+        None, alias="RETENTION_GRANT_FINAL_REPORT_ON"
+    )
     # The Temporal Web UI's origins, which the codec server (/codec in the web app) answers.
     codec_origins_text: str = Field(
         "http://localhost:8233,http://127.0.0.1:8233", alias="CODEC_ORIGINS"
@@ -163,6 +172,14 @@ class Settings(BaseSettings):
     @property
     def non_hr_actors(self) -> tuple[str, ...]:
         return _listed(self.non_hr_actors_text)
+
+    @property
+    def retention(self) -> RetentionRules:
+        return RetentionRules(
+            personnel_years=self.retention_personnel_years,
+            grant_years=self.retention_grant_years,
+            grant_final_report_on=self.retention_grant_final_report_on,
+        )
 
     @property
     def codec_origins(self) -> tuple[str, ...]:

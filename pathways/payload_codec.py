@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter, PayloadCodec
 
+from activities.person_keys import MasterKeys, PersonKeys
+
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
@@ -163,6 +165,15 @@ class EncryptionCodec(PayloadCodec):
 def encrypted(converter: DataConverter, ring: KeyRing) -> DataConverter:
     """`converter` with every payload encrypted under `ring`."""
     return replace(converter, payload_codec=EncryptionCodec(ring))
+
+
+def person_keys(keys: Path | None) -> PersonKeys | None:
+    """The person keys of the event log, wrapped by the key ring at `keys` (the same ring that
+    encrypts Temporal's payloads); None without a ring: personal fields are stored as given."""
+    if keys is None:
+        return None
+    ring = KeyRing.load(keys)
+    return PersonKeys(MasterKeys(ring.current, dict(ring.keys)))
 
 
 def sealed_with(payloads: Sequence[Payload]) -> str | None:

@@ -1,24 +1,50 @@
-"""A person's records, exported for inspection in one file (Labor Code 1198.5: an employee may
-inspect their personnel records within 30 days of asking).
+"""A person's records: exported for inspection in one file (Labor Code 1198.5: an employee may
+inspect their personnel records within 30 days of asking), held, and erased once no rule keeps
+them.
 
 The export is a zip: what HR lists for the person, every journey of theirs (each event as the
 log holds it, with its hashes, and the timeline in words), their career as it answers now, and
 every reading of their records in the access log. Making it is itself recorded there.
+
+Holds and erasure are events in the person's `privacy/<employee>` stream; erasing destroys the
+person's data key (`activities.person_keys`), after `domain.privacy.decide_erasure` finds that
+no retention rule or hold keeps their records, and folds the read models' rows of their
+journeys again so that no copy of a personal field is left there.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import asyncpg
 
 from activities.access_log import AccessLog
 from activities.eventstore import EventStore, StoredEvent
+from activities.person_keys import PersonKeys
+from activities.readmodel import ReadModel
+from domain.career.career import CareerState
+from domain.career.career import fold_into as career_fold
+from domain.events import DomainEvent, NewEvent
 from domain.explain import explain
-from domain.external import Employee
+from domain.external import Employee, EmploymentStatus
+from domain.policy import Action, Case, authorize
+from domain.privacy import (
+    PRIVACY_PREFIX,
+    LegalHoldLifted,
+    LegalHoldPlaced,
+    PersonErased,
+    PrivacyRecord,
+    PrivacyRefusal,
+    RetentionRules,
+    decide_erasure,
+    fold_privacy,
+)
 from pathways.audit import event_json, write_archive
 
 EXPORT_FORMAT = "pathways-personal-records/1"
@@ -54,9 +80,11 @@ async def export_person(
     career: dict[str, Any] | None,
     by: str,
     dest: Path,
+    people: PersonKeys | None = None,
 ) -> Exported:
-    """Write the person's records to `dest` (a zip with a manifest of every file's SHA-256)."""
-    store = EventStore(pool)
+    """Write the person's records to `dest` (a zip with a manifest of every file's SHA-256);
+    with `people`, each event's personal fields opened beside what is stored."""
+    store = EventStore(pool, people)
     files: dict[str, bytes] = {}
     files["person.json"] = json.dumps(
         employee.model_dump(mode="json") if employee else {"employee_id": employee_id,
@@ -70,7 +98,7 @@ async def export_person(
         total += len(stored)
         name = stream.replace("/", "_")
         files[f"journeys/{name}.jsonl"] = "".join(
-            json.dumps(event_json(e), sort_keys=True) + "\n" for e in stored
+            json.dumps(_exported(e), sort_keys=True) + "\n" for e in stored
         ).encode()
         lines = explain((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored)
         files[f"journeys/{name}.txt"] = "".join(
@@ -83,3 +111,140 @@ async def export_person(
     about = {"format": EXPORT_FORMAT, "employee_id": employee_id, "exported_by": by}
     write_archive(dest, files, {**about, "journeys": streams, "events": total})
     return Exported(dest, len(streams), total, len(readings))
+
+
+def _exported(e: StoredEvent) -> dict[str, Any]:
+    """The event as stored, and its payload as the person reads it when it was sealed."""
+    found = event_json(e)
+    if e.stored_payload is not None:
+        found["opened_payload"] = e.payload
+    return found
+
+
+# --- holds and erasure -------------------------------------------------------------------------
+
+
+def privacy_stream(employee_id: str) -> str:
+    return f"{PRIVACY_PREFIX}{employee_id}"
+
+
+async def privacy_record(
+    pool: asyncpg.Pool, store: EventStore, employee_id: str, employee: Employee | None
+) -> PrivacyRecord:
+    """What decides whether the person may be erased: their holds, whether HR lists them as
+    employed, the separation date their career holds, and whether money moved for them."""
+    stream = await store.read_stream(privacy_stream(employee_id))
+    holds, done = fold_privacy([e.to_domain() for e in stream])
+    career = CareerState(employee_id=employee_id)
+    for e in await store.read_stream(f"career/{employee_id}"):
+        career = career_fold(career, e.to_domain())
+    separated_on = None
+    if career.employed is False and "employment" in career.latest:
+        separated_on = career.latest["employment"][0]
+    employed: bool | None = career.employed
+    if employee is not None:
+        employed = employee.status is not EmploymentStatus.SEPARATED
+    streams = await streams_of(pool, employee_id)
+    paid = bool(
+        await pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = ANY($1::text[]) "
+            "AND payload ? 'payroll_reference')",
+            streams,
+        )
+    )
+    return PrivacyRecord(employee_id, holds, done, employed, separated_on, paid)
+
+
+def _stamp(now: datetime) -> dict[str, Any]:
+    return {"event_id": uuid4(), "occurred_at": now}
+
+
+def _new(event: DomainEvent, actor: str) -> NewEvent:
+    return NewEvent.of(event, actor)
+
+
+async def place_hold(
+    store: EventStore, employee_id: str, hold_id: str, matter: str, by: str, now: datetime
+) -> LegalHoldPlaced:
+    """Place a legal hold: nothing of the person is erased until it is lifted."""
+    authorize(Action.HOLD_RECORDS, by, Case(employee_id=employee_id))
+    stream = privacy_stream(employee_id)
+    holds, _ = fold_privacy([e.to_domain() for e in await store.read_stream(stream)])
+    if hold_id in holds:
+        raise PrivacyRefusal(
+            f"{employee_id} is already under legal hold {hold_id}", code="privacy.hold_exists"
+        )
+    placed = LegalHoldPlaced(
+        **_stamp(now), employee_id=employee_id, hold_id=hold_id, matter=matter, placed_by=by
+    )
+    await store.append(stream, [_new(placed, by)])
+    return placed
+
+
+async def lift_hold(
+    store: EventStore, employee_id: str, hold_id: str, by: str, now: datetime
+) -> LegalHoldLifted:
+    authorize(Action.HOLD_RECORDS, by, Case(employee_id=employee_id))
+    stream = privacy_stream(employee_id)
+    holds, _ = fold_privacy([e.to_domain() for e in await store.read_stream(stream)])
+    if hold_id not in holds:
+        held = ", ".join(holds) or "none"
+        raise PrivacyRefusal(
+            f"{employee_id} has no legal hold {hold_id} in force (in force: {held})",
+            code="privacy.no_such_hold",
+        )
+    lifted = LegalHoldLifted(**_stamp(now), employee_id=employee_id, hold_id=hold_id, lifted_by=by)
+    await store.append(stream, [_new(lifted, by)])
+    return lifted
+
+
+async def erase_person(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    employee_id: str,
+    employee: Employee | None,
+    by: str,
+    rules: RetentionRules,
+    now: datetime,
+    today: date,
+    read_models: Sequence[ReadModel] = (),
+) -> PersonErased:
+    """Erase the person's personal data (their key destroyed), or `PrivacyRefusal` with the
+    rule that keeps it. The erasure is recorded first, so an erasure cut short is finished by
+    running it again."""
+    authorize(Action.ERASE_PERSON, by, Case(employee_id=employee_id))
+    people = store.people
+    if people is None:
+        raise PrivacyRefusal(
+            "the event log's personal fields are not sealed here (no PAYLOAD_KEYS): erasing "
+            "needs the district's key ring",
+            code="privacy.no_key_ring",
+        )
+    record = await privacy_record(pool, store, employee_id, employee)
+    done = record.erased
+    if done is None:
+        rule = decide_erasure(record, rules, today)
+        done = PersonErased(
+            **_stamp(now), employee_id=employee_id, erased_by=by,
+            separated_on=record.separated_on, rule=rule,
+        )  # fmt: skip
+        await store.append(privacy_stream(employee_id), [_new(done, by)])
+    elif not await _key_left(pool, employee_id):
+        raise PrivacyRefusal(
+            f"{employee_id}'s personal data is already erased", code="privacy.erased"
+        )
+    await people.erase(pool, employee_id, by)
+    streams = await streams_of(pool, employee_id)
+    for model in read_models:
+        await model.refold(streams)
+    return done
+
+
+async def _key_left(pool: asyncpg.Pool, employee_id: str) -> bool:
+    return bool(
+        await pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM person_keys "
+            "WHERE person_id = $1 AND wrapped IS NOT NULL)",
+            employee_id,
+        )
+    )

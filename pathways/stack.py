@@ -199,6 +199,7 @@ async def up(settings: Settings) -> None:
                 client, services.pool, services.external.hris, settings.temporal_task_queue,
                 settings.non_hr_actors, ProgramShelf(default_program_folders(settings)),
                 settings.needs_file, settings.success_factors, settings.enrollment_rules,
+                services.store.people,
             )  # fmt: skip
             web = asyncio.create_task(
                 serve_api(create_web_app(settings, web_backend), settings.web_host,

@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from activities.eventstore import EventStore
 from activities.external import ExternalActivities
 from activities.local_systems import LocalHris, LocalMailer, LocalPayroll
+from activities.person_keys import PersonKeys
 from activities.readmodel import ReadModel
 from domain.calendar import local_date
 from domain.career.career import CAREER_PREFIX, CareerTimeline
@@ -32,9 +33,11 @@ PRINCIPAL = "e-9001"
 OTHER_PRINCIPAL = "e-9002"
 
 
-def services_for(pool: asyncpg.Pool) -> Services:
+def services_for(pool: asyncpg.Pool, people: PersonKeys | None = None) -> Services:
+    """The worker's services on the local systems; with `people`, the event log seals personal
+    fields as a district's does."""
     external = ExternalActivities(LocalHris(pool), LocalPayroll(pool), LocalMailer(pool))
-    return Services(pool, EventStore(pool), external, ReadModel(pool))
+    return Services(pool, EventStore(pool, people), external, ReadModel(pool, people=people))
 
 
 async def seed_district(pool: asyncpg.Pool, teachers: list[str]) -> None:
@@ -96,12 +99,17 @@ def noon(day: object) -> datetime:
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, pool: asyncpg.Pool, task_queue: str, *, cache: bool = True
+    client: Client,
+    pool: asyncpg.Pool,
+    task_queue: str,
+    *,
+    cache: bool = True,
+    people: PersonKeys | None = None,
 ) -> AsyncIterator[Worker]:
     """A worker for one test. Without a cache it has no sticky queue either, so a test can stop
     it and start another without the server waiting on the first one's sticky queue (on the
     time-skipping server that wait does not end while a client waits for an update)."""
-    worker = build_worker(client, services_for(pool), task_queue, cache=cache)
+    worker = build_worker(client, services_for(pool, people), task_queue, cache=cache)
     async with worker:
         try:
             yield worker

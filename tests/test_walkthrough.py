@@ -20,7 +20,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from pathways.config import embedded_key_ring
-from pathways.payload_codec import KeyRing, encrypted
+from pathways.payload_codec import KeyRing, encrypted, person_keys
 from pathways.temporal import DATA_CONVERTER
 from tests.journey_kit import running_worker
 
@@ -83,7 +83,7 @@ async def test_every_walkthrough_command_succeeds_on_a_dev_server(
         COLUMNS="200",
     )
 
-    async with running_worker(sealed, pool, task_queue):
+    async with running_worker(sealed, pool, task_queue, people=person_keys(Path(ring.source))):
         shell = await asyncio.create_subprocess_exec(
             "bash",
             "-c",
@@ -119,10 +119,13 @@ async def test_every_walkthrough_command_succeeds_on_a_dev_server(
     )
     assert "0 altered" in stdout and "0 discrepancies" in stdout
 
-    # Temporal holds no name or e-mail of the walkthrough's people: only ciphertext.
+    # Temporal and the event log hold no name or e-mail of the walkthrough's people.
     with (ROOT / "examples" / "employees.csv").open(encoding="utf-8") as rows:
         people = list(csv.DictReader(rows))
     for journey in built:
         raw = (await dev_env.client.get_workflow_handle(journey).fetch_history()).to_json()
         named = [p["full_name"] for p in people if p["full_name"] in raw or p["email"] in raw]
         assert named == [], (journey, named)
+    log = str(await pool.fetchval("SELECT string_agg(payload::text, ' ') FROM events"))
+    named = [p["full_name"] for p in people if p["full_name"] in log or p["email"] in log]
+    assert named == [], named

@@ -41,6 +41,7 @@ from activities.actors import resolve, resolve_person
 from activities.careers import current_timeline
 from activities.enrollment_rules import shipped_programs
 from activities.eventstore import EventStore
+from activities.person_keys import PersonKeys, is_erased
 from activities.progress import (
     EVERYONE,
     Progress,
@@ -66,13 +67,16 @@ from domain.catalog.start import PROGRAM
 from domain.explain import explain
 from domain.money import dollars
 from domain.needs import SAMPLE_NEEDS
+from domain.pathway import person_named
 from domain.policy import SYSTEMS, Action, Case, PolicyRefusal, Standing, Viewer, may, sees
+from domain.privacy import erased_status
 from domain.program import SERVICE_RULES, ProgramYear, Role, load_program_year
 from domain.success_factors import SHIPPED_FACTORS
 from domain.teacher_leader import journey as tl
 from domain.teacher_leader import worklist
 from pathways.config import Settings
 from pathways.logs import get_logger
+from pathways.payload_codec import person_keys
 from pathways.refusals import update_failure
 from pathways.show import status_facts
 from pathways.web import auth
@@ -105,6 +109,8 @@ class WebBackend:
     needs_file: Path = SAMPLE_NEEDS
     factors_file: Path = SHIPPED_FACTORS
     rules_file: Path = SHIPPED_RULES
+    people: PersonKeys | None = None
+    """The district's person keys, which open the event log's personal fields."""
 
     @property
     def programs(self) -> dict[str, ProgramYear]:
@@ -455,7 +461,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
     ) -> HTMLResponse:
         journey = await _journey(backend, viewer, journey_id)
         await _read(backend, viewer, Read.JOURNEY, journey_id, case_of(journey.status).employee_id)
-        stored = await EventStore(backend.pool).read_stream(journey_id)
+        stored = await EventStore(backend.pool, backend.people).read_stream(journey_id)
         zone = ZoneInfo(journey.time_zone)
         lines = explain(((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored), zone)
         timeline = [(line.when, line.actor, line.what) for line in lines]
@@ -617,7 +623,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
 
         zone = load_service_rules(SERVICE_RULES).time_zone
         today = datetime.now(ZoneInfo(zone)).date()
-        commitments = await commitment_statuses(backend.pool, today, program_id)
+        commitments = await commitment_statuses(backend.pool, today, program_id, backend.people)
         if seats is None and not commitments:
             raise NotFound(f"no fellowship cohort {program_id!r}")
         await _read(backend, viewer, Read.ROSTER, f"fellowship {program_id}")
@@ -748,7 +754,7 @@ async def _report(backend: WebBackend, key: str, year: str) -> Any:
     zone = program.time_zone if program else DEFAULT_TIME_ZONE
     context = Context(
         backend.pool, program, datetime.now(ZoneInfo(zone)).date(), backend.needs_file,
-        backend.factors_file, backend.rules_file,
+        backend.factors_file, backend.rules_file, backend.people,
     )  # fmt: skip
     try:
         return await REPORTS[key][1](context)
@@ -1104,6 +1110,8 @@ async def _journey_status(backend: WebBackend, journey_id: str) -> tuple[BaseMod
         raise NotFound(f"no journey {journey_id}") from None
     except WorkflowQueryFailedError as error:
         raise NotFound(f"{journey_id} did not answer: {error}") from None
+    if await is_erased(backend.pool, person_named(dict(status))):
+        status = erased_status(status)
     return status, pathway.key
 
 
@@ -1132,7 +1140,7 @@ async def _queues(backend: WebBackend, viewer: Viewer, limit: int) -> Queues:
         for item in items:
             found[item.kind].append(item)
     if viewer.reads_reports:
-        applications = await fellowship_applications(backend.pool, limit)
+        applications = await fellowship_applications(backend.pool, limit, backend.people)
         work = await catalog_awaiting_review(backend.pool, scope, limit)
         cut = cut or len(applications) >= limit or len(work) >= limit
         found["applications"] += [
@@ -1192,6 +1200,7 @@ async def open_web_backend(settings: Settings) -> AsyncIterator[WebBackend]:
             b.client, b.pool, b.hris, b.task_queue, settings.non_hr_actors,
             ProgramShelf(default_program_folders(settings)), settings.needs_file,
             settings.success_factors, settings.enrollment_rules,
+            person_keys(settings.payload_keys),
         )  # fmt: skip
 
 

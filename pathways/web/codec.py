@@ -103,12 +103,19 @@ def create_codec_app(
     def answer(payloads: Sequence[Payload]) -> JSONResponse:
         return JSONResponse(json_format.MessageToDict(Payloads(payloads=payloads)))
 
-    @app.post("/decode")
-    @app.post("/{namespace}/decode")
-    async def decode(request: Request, namespace: str | None = None) -> Response:
+    async def prepared(
+        request: Request, encoding: bool
+    ) -> tuple[Viewer, PayloadCodec, list[Payload]] | JSONResponse:
+        """The signed-in viewer, the codec and the payloads sent, or the refusal."""
         viewer = await signed(request)
         if isinstance(viewer, JSONResponse):
             return viewer
+        if encoding and viewer.standing not in ENCODERS:
+            return refused(
+                403,
+                code="codec.not_allowed",
+                message=f"{viewer.name} may not send data to journeys through the Web UI",
+            )
         found = codec()
         if found is None:
             return refused(
@@ -117,6 +124,15 @@ def create_codec_app(
         payloads = await body_of(request)
         if isinstance(payloads, JSONResponse):
             return payloads
+        return viewer, found, payloads
+
+    @app.post("/decode")
+    @app.post("/{namespace}/decode")
+    async def decode(request: Request, namespace: str | None = None) -> Response:
+        ready = await prepared(request, encoding=False)
+        if isinstance(ready, JSONResponse):
+            return ready
+        viewer, found, payloads = ready
         try:
             opened = await found.decode(payloads)
         except PayloadKeyError as error:
@@ -155,23 +171,10 @@ def create_codec_app(
     @app.post("/encode")
     @app.post("/{namespace}/encode")
     async def encode(request: Request, namespace: str | None = None) -> Response:
-        viewer = await signed(request)
-        if isinstance(viewer, JSONResponse):
-            return viewer
-        if viewer.standing not in ENCODERS:
-            return refused(
-                403,
-                code="codec.not_allowed",
-                message=f"{viewer.name} may not send data to journeys through the Web UI",
-            )
-        found = codec()
-        if found is None:
-            return refused(
-                404, code="codec.off", message="this district's payloads are not encrypted"
-            )
-        payloads = await body_of(request)
-        if isinstance(payloads, JSONResponse):
-            return payloads
+        ready = await prepared(request, encoding=True)
+        if isinstance(ready, JSONResponse):
+            return ready
+        _, found, payloads = ready
         return answer(await found.encode(payloads))
 
     return CORSMiddleware(

@@ -24,6 +24,7 @@ from activities.indicators import (
     pathway_participants,
     success_figures,
 )
+from activities.person_keys import PersonKeys
 from activities.progress import Progress
 from activities.readmodel import ReadModel, stipend_outcomes
 from domain.career.rules import SHIPPED_RULES, Do, load_rules, roles_of
@@ -70,6 +71,8 @@ class Context:
     needs_file: Path = SAMPLE_NEEDS
     factors_file: Path = SHIPPED_FACTORS
     rules_file: Path = SHIPPED_RULES
+    people: PersonKeys | None = None
+    """The district's person keys, which open the event log's personal fields."""
 
     def year(self) -> ProgramYear:
         if self.program is None:
@@ -172,7 +175,7 @@ async def reimbursements(ctx: Context) -> Report:
 
 async def nominations(ctx: Context) -> Report:
     pool = ctx.pool
-    graph = nominations_graph(await career_states(EventStore(pool)))
+    graph = nominations_graph(await career_states(EventStore(pool, ctx.people)))
     edges = graph["edges"]
     rows = [
         [e["from"], e["to"], e["target"], e["on"], e["answer"], e["journey_id"] or "",
@@ -306,11 +309,13 @@ async def success_factors(ctx: Context) -> Report:
     )
 
 
-async def commitment_statuses(pool: asyncpg.Pool, today: date, program_id: str = "") -> list[Any]:
+async def commitment_statuses(
+    pool: asyncpg.Pool, today: date, program_id: str = "", people: PersonKeys | None = None
+) -> list[Any]:
     """Every service commitment (of one fellowship program, or all), from the event log, as of
     `today`: served, remaining, the deadline, and what leaving now would cost."""
     rules = load_service_rules(SERVICE_RULES)
-    store = EventStore(pool)
+    store = EventStore(pool, people)
     prefix = commitment_id(program_id, "") if program_id else SERVICE_COMMITMENT.id_prefix
     found = []
     for stream in await store.stream_ids(prefix):
@@ -320,7 +325,7 @@ async def commitment_statuses(pool: asyncpg.Pool, today: date, program_id: str =
 
 
 async def commitments(ctx: Context) -> Report:
-    found = await commitment_statuses(ctx.pool, ctx.today)
+    found = await commitment_statuses(ctx.pool, ctx.today, people=ctx.people)
     risks = {c.fellow_id: sc.risks(c) for c in found}
     serving = [c for c in found if c.standing is sc.Standing.SERVING]
     at_risk = [c for c in serving if risks[c.fellow_id]]
