@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 from temporalio import activity
 from temporalio.client import (
     Client,
@@ -22,10 +23,13 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.eventstore import EventStore
+from activities.person_keys import is_erased, open_payload
 from activities.updates import run_closed
 from domain.career.career import (
     NEVER_STARTED,
     CareerInput,
+    CareerState,
     CareerTimeline,
     HrEventAnswer,
     JoinJourney,
@@ -35,8 +39,12 @@ from domain.career.career import (
     TellJourney,
     TellOutcome,
     career_id,
+    fold_into,
+    timeline_of,
 )
 from domain.career.nominations import AnswerNomination, Nominate
+from domain.events import load_event
+from domain.privacy import erased_status
 
 CAREER_WORKFLOW = "Career"
 #: Attempts (about 30 s with the career's backoff) before a journey that joined is taken for
@@ -109,6 +117,20 @@ async def current_timeline(client: Client, employee_id: str) -> CareerTimeline:
 
     journeys = await asyncio.gather(*(now(j) for j in timeline.journeys))
     return timeline.model_copy(update={"journeys": list(journeys)})
+
+
+async def readable_timeline(client: Client, pool: asyncpg.Pool, employee_id: str) -> CareerTimeline:
+    """The career as a door shows it: `current_timeline`, or for a person whose personal data
+    is erased their career folded from the event log, each personal field "[erased]" (the
+    career workflow's own copy is under the district's key, not the person's)."""
+    if not await is_erased(pool, employee_id):
+        return await current_timeline(client, employee_id)
+    state = CareerState(employee_id=employee_id)
+    for e in await EventStore(pool).read_stream(career_id(employee_id)):
+        payload, _ = open_payload(e.event_type, e.event_id, e.as_stored, {})
+        event = load_event(e.event_type, e.schema_version, e.event_id, payload)
+        state = fold_into(state, event)
+    return erased_status(timeline_of(state))
 
 
 class CareerActivities:

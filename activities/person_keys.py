@@ -3,11 +3,12 @@ with it, and it is stored wrapped by the district's master key, which never ente
 
 A sealed payload keeps every field that is not personal as it was and holds the personal ones
 (`domain.privacy.personal_fields`) in one AES-256-GCM box under `"_personal"`, which names the
-person and the fields. The event id is the box's associated data, so a box cannot be moved to
-another event; its nonce is derived from the key, the event id and the content, so the same
-event sealed again (a retried append) is the same bytes, and the store's idempotency check
-holds. The hash chain covers what is stored, the box: destroying the key (`erase`) leaves every
-hash valid, and the fields read `domain.privacy.ERASED` from then on.
+person and the fields. The event id, the person and the field names are the box's associated
+data, so a box cannot be moved to another event or relabelled; its nonce is derived (with a
+subkey of the person's key) from those and the content, so the same event sealed again (a retried
+append) is the same bytes, and the store's idempotency check holds. The hash chain covers what
+is stored, the box: destroying the key (`erase`) leaves every hash valid, and the fields read
+`domain.privacy.ERASED` from then on.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import base64
 import hmac
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -195,12 +196,24 @@ def seal_payload(
     key = keys[person]
     if key is None:
         return {**rest, **erased(event_type, sorted(part))}
+    fields = sorted(part)
     plain = canonical_json(part).encode("utf-8")
-    aad = str(event_id).encode()
-    nonce = hmac.digest(key, aad + b"\x00" + plain, "sha256")[:NONCE_BYTES]
+    aad = _box_aad(event_id, person, fields)
+    nonce = hmac.digest(_nonce_key(key), aad + b"\x00" + plain, "sha256")[:NONCE_BYTES]
     box = nonce + _cipher(key).encrypt(nonce, plain, aad)
     sealed = base64.b64encode(box).decode()
-    return {**rest, SEALED: {"person": person, "fields": sorted(part), "sealed": sealed}}
+    return {**rest, SEALED: {"person": person, "fields": fields, "sealed": sealed}}
+
+
+def _box_aad(event_id: UUID | str, person: str, fields: Sequence[str]) -> bytes:
+    """What a box is bound to: its event, its person and the fields it holds."""
+    return f"{event_id}|{person}|{','.join(fields)}".encode()
+
+
+@lru_cache(maxsize=65_536)
+def _nonce_key(key: bytes) -> bytes:
+    """The key that derives a box's nonce, apart from the one that seals it."""
+    return hmac.digest(key, b"pathways person-key nonce", "sha256")
 
 
 def open_payload(
@@ -219,8 +232,9 @@ def open_payload(
     if key is None:
         return {**rest, **erased(event_type, box["fields"])}, True
     data = base64.b64decode(box["sealed"])
+    aad = _box_aad(event_id, box["person"], box["fields"])
     try:
-        plain = _cipher(key).decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], str(event_id).encode())
+        plain = _cipher(key).decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], aad)
     except InvalidTag:
         raise PersonKeyError(
             f"the personal fields of event {event_id} do not open with {box['person']}'s key: "

@@ -93,13 +93,14 @@ def erased(event_type: str, names: Sequence[str]) -> dict[str, Any]:
 StatusT = TypeVar("StatusT", bound=BaseModel)
 
 
-def _masked(value: Any, personal: bool = False) -> Any:
+def masked(value: Any, personal: bool = False) -> Any:
+    """JSON-like `value` with every personal field, at any depth, `ERASED`."""
     if isinstance(value, dict):
-        return {k: _masked(v, k in PERSONAL) for k, v in value.items()}
+        return {k: masked(v, k in PERSONAL) for k, v in value.items()}
     if isinstance(value, list):
         if personal and value and all(isinstance(v, str) for v in value):
             return [ERASED]
-        return [_masked(v) for v in value]
+        return [masked(v) for v in value]
     if personal and isinstance(value, str) and value:
         return ERASED
     return value
@@ -109,7 +110,7 @@ def erased_status(status: StatusT) -> StatusT:
     """A journey's answer (its `status`) as an erased person's may be shown: every personal
     field, at any depth, `ERASED`. Temporal's own copy of a journey (its history, which the
     query reads) is under the district's key, not the person's, so every door masks it."""
-    return type(status).model_validate(_masked(status.model_dump(mode="json")))
+    return type(status).model_validate(masked(status.model_dump(mode="json")))
 
 
 def owner_of(stream_id: str, payload: Mapping[str, Any]) -> str:
@@ -184,6 +185,8 @@ class PrivacyRecord:
     separated_on: date | None
     paid: bool
     """Whether any payment moved for the person (grant-funded records)."""
+    version: int = 0
+    """How many events the person's `privacy/` stream holds (what a new one must follow)."""
 
 
 def fold_privacy(
@@ -203,10 +206,22 @@ def fold_privacy(
 
 
 def _years_after(day: date, years: int) -> date:
+    """The day `years` full years after `day` (29 February: 1 March, not a day short)."""
     try:
         return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+    except ValueError:  # 29 February in a year that has none
+        return date(day.year + years, 3, 1)
+
+
+def check_no_hold(record: PrivacyRecord) -> None:
+    """`PrivacyRefusal` naming the legal hold in force, if one is."""
+    if record.holds:
+        hold = next(iter(record.holds.values()))
+        raise PrivacyRefusal(
+            f"{record.employee_id} is under legal hold {hold.hold_id} ({hold.matter}), placed "
+            f"by {hold.placed_by}: it must be lifted before erasure",
+            code="privacy.legal_hold",
+        )
 
 
 def decide_erasure(record: PrivacyRecord, rules: RetentionRules, today: date) -> str:
@@ -215,13 +230,7 @@ def decide_erasure(record: PrivacyRecord, rules: RetentionRules, today: date) ->
     who = record.employee_id
     if record.erased is not None:
         raise PrivacyRefusal(f"{who}'s personal data is already erased", code="privacy.erased")
-    if record.holds:
-        hold = next(iter(record.holds.values()))
-        raise PrivacyRefusal(
-            f"{who} is under legal hold {hold.hold_id} ({hold.matter}), placed by "
-            f"{hold.placed_by}: it must be lifted before erasure",
-            code="privacy.legal_hold",
-        )
+    check_no_hold(record)
     if record.employed is not False:
         raise PrivacyRefusal(
             f"{who} is not separated from the district as far as HR reports: personnel records "

@@ -108,6 +108,7 @@ and it never changes meaning. The same reason has the same code in every pathway
 | policy.not_their_coachee | a coach acting on a journey assigned to another coach |
 | policy.own_case | staff or coaches acting on their own journey |
 | policy.unknown_actor | the actor is in no known form (employee id, office:, director:, coach:) |
+| privacy.changed | a hold or an erasure of the person was recorded while this one was decided |
 | privacy.employed | erasing someone HR does not list as separated from the district |
 | privacy.erased | erasing someone whose personal data is already erased |
 | privacy.grant_retention | erasing grant-funded records before 3 years after the final report |

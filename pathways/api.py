@@ -42,7 +42,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.access_log import AccessLog
 from activities.api_keys import ApiKey, ApiKeys, Scope
-from activities.careers import current_timeline, submit_hr_event
+from activities.careers import readable_timeline, submit_hr_event
 from activities.person_keys import is_erased
 from activities.systems import ExternalSystemError, Hris
 from domain import registry
@@ -340,7 +340,7 @@ def create_app(
         """The career's timeline: roles, schools, credentials, every journey and its outcome.
         The reading is recorded in the access log."""
         try:
-            timeline = await current_timeline(backend.client, employee_id)
+            timeline = await readable_timeline(backend.client, backend.pool, employee_id)
         except RPCError as error:
             raise _rpc(error, f"no career for {employee_id}") from None
         except WorkflowQueryFailedError as error:

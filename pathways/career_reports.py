@@ -11,7 +11,6 @@ from pydantic import BaseModel
 from activities.eventstore import EventStore
 from domain.career.career import CAREER_PREFIX, CareerState, career_id, fold_into
 from domain.career.events import CareerRuleApplied
-from domain.events import load_event
 
 
 async def career_states(store: EventStore) -> dict[str, CareerState]:
@@ -20,10 +19,7 @@ async def career_states(store: EventStore) -> dict[str, CareerState]:
     for stored in await store.read_prefix(CAREER_PREFIX):
         employee = stored.stream_id.removeprefix(CAREER_PREFIX)
         state = states.setdefault(employee, CareerState(employee_id=employee))
-        event = load_event(
-            stored.event_type, stored.schema_version, stored.event_id, stored.payload
-        )
-        fold_into(state, event)
+        fold_into(state, stored.to_domain())
     return states
 
 
@@ -51,7 +47,7 @@ async def rule_log(store: EventStore, employee_id: str | None = None) -> list[Ru
     lines = []
     for stored in found:
         employee = stored.stream_id.removeprefix(CAREER_PREFIX)
-        e = load_event(stored.event_type, stored.schema_version, stored.event_id, stored.payload)
+        e = stored.to_domain()
         assert isinstance(e, CareerRuleApplied)
         lines.append(
             RuleLine(

@@ -155,15 +155,18 @@ def show(employee: Annotated[str, typer.Argument(help="HR employee id")]) -> Non
     async def work(settings: Settings) -> None:
         from temporalio.service import RPCError, RPCStatusCode
 
-        from activities.careers import current_timeline
+        from activities.careers import readable_timeline
 
         client = await command_client(settings)
+        pool = await command_database(settings)
         try:
-            timeline = await current_timeline(client, employee)
+            timeline = await readable_timeline(client, pool, employee)
         except RPCError as error:
             if error.status is RPCStatusCode.NOT_FOUND:
                 fail(f"no career for {employee}: no HR event or journey has reached it")
             raise
+        finally:
+            await pool.close()
         await record_reading(settings, Read.CAREER, employee, employee)
         employed = {True: "employed", False: "separated", None: "not reported by HR"}
         status = employed[timeline.employed] + (", on leave" if timeline.on_leave else "")

@@ -41,7 +41,7 @@ def export(
         from temporalio.client import WorkflowQueryFailedError
         from temporalio.service import RPCError
 
-        from activities.careers import current_timeline
+        from activities.careers import readable_timeline
         from activities.systems import EmployeeNotFound
         from pathways.payload_codec import person_keys
         from pathways.privacy import export_person
@@ -53,7 +53,12 @@ def export(
                 person = None
         try:
             client = await command_client(settings)
-            career = (await current_timeline(client, employee)).model_dump(mode="json")
+            pool = await command_database(settings)
+            try:
+                timeline = await readable_timeline(client, pool, employee)
+            finally:
+                await pool.close()
+            career = timeline.model_dump(mode="json")
         except (RPCError, WorkflowQueryFailedError, OSError):
             career = None
         await record_reading(settings, Read.EXPORT, employee, employee)
@@ -252,7 +257,7 @@ def erase(
         from activities.readmodel import PROGRAM_JOURNEYS, TEACHER_LEADER_PROGRESS, ReadModel
         from domain.calendar import DEFAULT_TIME_ZONE, local_date
         from pathways.payload_codec import person_keys
-        from pathways.privacy import erase_person
+        from pathways.privacy import erase_person, plaintext_left
 
         person, actor = await _records(settings, employee, by)
         pool = await command_database(settings)
@@ -266,8 +271,14 @@ def erase(
                 pool, EventStore(pool, people), employee, person, actor, settings.retention,
                 datetime.now(UTC), local_date(datetime.now(UTC), DEFAULT_TIME_ZONE), models,
             )  # fmt: skip
+            plain = await plaintext_left(pool, employee)
         finally:
             await pool.close()
         console.print(f"{employee}'s personal data is erased ({done.rule})")
+        if plain:
+            console.print(
+                f"[yellow]{plain} event(s) of {employee} were stored before the district's key "
+                "ring and keep their personal fields in plain text[/]"
+            )
 
     run_command(work)

@@ -182,6 +182,16 @@ class Settings(BaseSettings):
         )
 
     @property
+    def web_address(self) -> str:
+        """Where people open the web app: `WEB_BASE_URL`, or on this computer
+        `http://localhost:<port>` (the host the Web UI at localhost:8233 shares its site with, so
+        the browser sends the web app's session to the codec server)."""
+        if self.web_base_url:
+            return self.web_base_url
+        host = "localhost" if self.web_host in LOOPBACK else self.web_host
+        return f"http://{host}:{self.web_port}"
+
+    @property
     def codec_origins(self) -> tuple[str, ...]:
         return _listed(self.codec_origins_text)
 

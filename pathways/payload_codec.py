@@ -23,7 +23,11 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    PayloadCodec,
+)
 
 from activities.person_keys import MasterKeys, PersonKeys
 
@@ -163,8 +167,14 @@ class EncryptionCodec(PayloadCodec):
 
 
 def encrypted(converter: DataConverter, ring: KeyRing) -> DataConverter:
-    """`converter` with every payload encrypted under `ring`."""
-    return replace(converter, payload_codec=EncryptionCodec(ring))
+    """`converter` with every payload encrypted under `ring`, failures' messages and stack
+    traces too (a refusal's words may name a person): Temporal keeps "Encoded failure" in their
+    place, and every process with the ring reads them back."""
+    return replace(
+        converter,
+        payload_codec=EncryptionCodec(ring),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 def person_keys(keys: Path | None) -> PersonKeys | None:

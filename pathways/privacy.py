@@ -25,7 +25,7 @@ from uuid import uuid4
 import asyncpg
 
 from activities.access_log import AccessLog
-from activities.eventstore import EventStore, StoredEvent
+from activities.eventstore import EventStore, StoredEvent, WrongExpectedVersion
 from activities.person_keys import PersonKeys
 from activities.readmodel import ReadModel
 from domain.career.career import CareerState
@@ -35,6 +35,7 @@ from domain.explain import explain
 from domain.external import Employee, EmploymentStatus
 from domain.policy import Action, Case, authorize
 from domain.privacy import (
+    ERASED,
     PRIVACY_PREFIX,
     LegalHoldLifted,
     LegalHoldPlaced,
@@ -42,8 +43,10 @@ from domain.privacy import (
     PrivacyRecord,
     PrivacyRefusal,
     RetentionRules,
+    check_no_hold,
     decide_erasure,
     fold_privacy,
+    personal_part,
 )
 from pathways.audit import event_json, write_archive
 
@@ -152,7 +155,7 @@ async def privacy_record(
             streams,
         )
     )
-    return PrivacyRecord(employee_id, holds, done, employed, separated_on, paid)
+    return PrivacyRecord(employee_id, holds, done, employed, separated_on, paid, len(stream))
 
 
 def _stamp(now: datetime) -> dict[str, Any]:
@@ -163,13 +166,40 @@ def _new(event: DomainEvent, actor: str) -> NewEvent:
     return NewEvent.of(event, actor)
 
 
+async def _holds(
+    store: EventStore, employee_id: str
+) -> tuple[dict[str, LegalHoldPlaced], PersonErased | None, int]:
+    stream = await store.read_stream(privacy_stream(employee_id))
+    holds, done = fold_privacy([e.to_domain() for e in stream])
+    return holds, done, len(stream)
+
+
+async def _record(
+    store: EventStore, employee_id: str, event: DomainEvent, by: str, after: int
+) -> None:
+    """Append to the person's privacy stream right after version `after`: a hold placed while
+    an erasure was decided (or the other way round) makes the later of the two start again."""
+    try:
+        await store.append(privacy_stream(employee_id), [_new(event, by)], expected_version=after)
+    except WrongExpectedVersion:
+        raise PrivacyRefusal(
+            f"{employee_id}'s holds or erasure changed while this was decided: run it again",
+            code="privacy.changed",
+        ) from None
+
+
 async def place_hold(
     store: EventStore, employee_id: str, hold_id: str, matter: str, by: str, now: datetime
 ) -> LegalHoldPlaced:
     """Place a legal hold: nothing of the person is erased until it is lifted."""
     authorize(Action.HOLD_RECORDS, by, Case(employee_id=employee_id))
-    stream = privacy_stream(employee_id)
-    holds, _ = fold_privacy([e.to_domain() for e in await store.read_stream(stream)])
+    holds, done, version = await _holds(store, employee_id)
+    if done is not None:
+        raise PrivacyRefusal(
+            f"{employee_id}'s personal data was erased on {done.occurred_at.date()}: there is "
+            "nothing personal left to hold",
+            code="privacy.erased",
+        )
     if hold_id in holds:
         raise PrivacyRefusal(
             f"{employee_id} is already under legal hold {hold_id}", code="privacy.hold_exists"
@@ -177,7 +207,7 @@ async def place_hold(
     placed = LegalHoldPlaced(
         **_stamp(now), employee_id=employee_id, hold_id=hold_id, matter=matter, placed_by=by
     )
-    await store.append(stream, [_new(placed, by)])
+    await _record(store, employee_id, placed, by, version)
     return placed
 
 
@@ -185,8 +215,7 @@ async def lift_hold(
     store: EventStore, employee_id: str, hold_id: str, by: str, now: datetime
 ) -> LegalHoldLifted:
     authorize(Action.HOLD_RECORDS, by, Case(employee_id=employee_id))
-    stream = privacy_stream(employee_id)
-    holds, _ = fold_privacy([e.to_domain() for e in await store.read_stream(stream)])
+    holds, _, version = await _holds(store, employee_id)
     if hold_id not in holds:
         held = ", ".join(holds) or "none"
         raise PrivacyRefusal(
@@ -194,7 +223,7 @@ async def lift_hold(
             code="privacy.no_such_hold",
         )
     lifted = LegalHoldLifted(**_stamp(now), employee_id=employee_id, hold_id=hold_id, lifted_by=by)
-    await store.append(stream, [_new(lifted, by)])
+    await _record(store, employee_id, lifted, by, version)
     return lifted
 
 
@@ -228,16 +257,31 @@ async def erase_person(
             **_stamp(now), employee_id=employee_id, erased_by=by,
             separated_on=record.separated_on, rule=rule,
         )  # fmt: skip
-        await store.append(privacy_stream(employee_id), [_new(done, by)])
+        await _record(store, employee_id, done, by, record.version)
     elif not await _key_left(pool, employee_id):
         raise PrivacyRefusal(
             f"{employee_id}'s personal data is already erased", code="privacy.erased"
         )
+    else:  # recorded, the key not yet destroyed: no hold may have come in between
+        check_no_hold(record)
     await people.erase(pool, employee_id, by)
     streams = await streams_of(pool, employee_id)
     for model in read_models:
         await model.refold(streams)
     return done
+
+
+async def plaintext_left(pool: asyncpg.Pool, employee_id: str) -> int:
+    """How many of the person's events hold personal fields in plain text: stored before the
+    district had a key ring, so destroying a key cannot make them unreadable (the log is
+    append-only); the district's records officer has to know of them."""
+    raw = EventStore(pool)
+    left = 0
+    for stream in await streams_of(pool, employee_id):
+        for e in await raw.read_stream(stream):
+            kept = personal_part(e.event_type, e.payload)
+            left += any(v not in (ERASED, [ERASED]) for v in kept.values())
+    return left
 
 
 async def _key_left(pool: asyncpg.Pool, employee_id: str) -> bool:

@@ -85,8 +85,7 @@ def start_temporal(settings: Settings) -> subprocess.Popen[bytes] | None:
 
 def codec_endpoint(settings: Settings) -> str:
     """The web app's codec server, as the browser showing the Web UI reaches it."""
-    base = settings.web_base_url or f"http://localhost:{settings.web_port}"
-    return f"{base}/codec"
+    return f"{settings.web_address}/codec"
 
 
 def ensure_key_ring(settings: Settings) -> None:
@@ -167,7 +166,7 @@ async def up(settings: Settings) -> None:
                 f"  PostgreSQL {dsn}\n"
                 f"  worker     task queue {settings.temporal_task_queue}\n"
                 f"  HTTP API   http://{settings.api_host}:{settings.api_port} (OpenAPI at /docs)\n"
-                f"  web app    http://{settings.web_host}:{settings.web_port}"
+                f"  web app    {settings.web_address}"
                 f"{' (local sign-in)' if settings.web_local_sign_in else ''}\n"
                 f"  payloads   {_sealing(settings)}\n"
                 "Use `.venv/bin/pathways --help` in another shell. Ctrl-C stops everything.",

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
@@ -26,12 +26,13 @@ from activities.local_systems import LocalHris
 from domain.access import Door, Read
 from domain.external import Employee
 from domain.program import Role
-from domain.teacher_leader.journey import Application, JourneyStatus
+from domain.teacher_leader.journey import Application, JourneyStatus, Withdraw
 from pathways.api import serve_api
 from pathways.audit import replay_serial
 from pathways.config import Settings, embedded_key_ring
 from pathways.journeys import start_teacher_leader
 from pathways.payload_codec import ENCODING, EncryptionCodec, KeyRing, PayloadKeyError, encrypted
+from pathways.refusals import refusal_of
 from pathways.temporal import DATA_CONVERTER
 from pathways.web.app import WebBackend, create_web_app
 from tests.journey_kit import PRINCIPAL, SCHOOL, program_near, running_worker, seed_district
@@ -97,6 +98,14 @@ async def test_temporal_holds_only_ciphertext_and_replay_needs_the_key(
                 break
             await asyncio.sleep(0.05)
         assert status.full_name == "Teacher t-enc"  # the worker and the client read it
+        # A refusal's words travel encrypted too, and read back whole with the ring.
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(
+                TeacherLeaderJourney.withdraw, Withdraw(withdrawn_by="t-other", reason="moving")
+            )
+        found = refusal_of(refused.value)
+        assert found is not None and found.code == "policy.not_permitted", refused.value
+        assert "t-other cannot withdraw the journey" in str(found)
         history = await sealed.get_workflow_handle(handle.id).fetch_history()
 
     raw = history.to_json()
@@ -167,7 +176,8 @@ async def test_the_codec_server_opens_payloads_only_for_those_who_may_see_the_jo
     mine = record({"employee_id": "t-cod", "full_name": "Teacher t-cod"})
     theirs = record({"employee_id": "t-col", "full_name": "Teacher t-col"})
     nobody = record({"session_id": "s-1", "note": "family emergency"})
-    sealed = await codec.encode([mine, theirs, nobody])
+    both = record({"employee_id": "t-cod", "signer": {"employee_id": "t-col"}})
+    sealed = await codec.encode([mine, theirs, nobody, both])
 
     def body(payloads: list[Payload]) -> dict[str, object]:
         return json_format.MessageToDict(Payloads(payloads=payloads))
@@ -206,7 +216,8 @@ async def test_the_codec_server_opens_payloads_only_for_those_who_may_see_the_jo
             "/codec/decode", json=body(sealed), headers={"X-Namespace": "default"}
         )
         assert answer.status_code == 200
-        assert opened(answer) == [mine, sealed[1], sealed[2]]  # only their own is opened
+        # Only their own: a payload that also names a colleague stays sealed.
+        assert opened(answer) == [mine, sealed[1], sealed[2], sealed[3]]
         refused = await teacher.post("/codec/encode", json=body([mine]))
         assert refused.status_code == 403
 
@@ -216,7 +227,15 @@ async def test_the_codec_server_opens_payloads_only_for_those_who_may_see_the_jo
 
         office = await _signed_in(url, "ana")
         answer = await office.post("/codec/default/decode", json=body(sealed))
-        assert answer.status_code == 200 and opened(answer) == [mine, theirs, nobody]
+        assert answer.status_code == 200 and opened(answer) == [mine, theirs, nobody, both]
+        # Once t-col's personal data is erased, what Temporal keeps of them reads "[erased]".
+        await pool.execute(
+            "INSERT INTO person_keys (person_id, master_key, wrapped, erased_at, erased_by) "
+            "VALUES ('t-col', 'k1', NULL, now(), 'operator:jo')"
+        )
+        answer = await office.post("/codec/decode", json=body([sealed[1]]))
+        [shown] = opened(answer)
+        assert json.loads(shown.data) == {"employee_id": "t-col", "full_name": "[erased]"}
         encoded = await office.post("/codec/encode", json=body([nobody]))
         [again] = opened(encoded)
         assert again.metadata["encoding"] == ENCODING and b"family" not in again.data

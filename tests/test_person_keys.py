@@ -13,7 +13,9 @@ from uuid import uuid4
 
 import asyncpg
 import pytest
+from temporalio.client import Client
 
+from activities.careers import readable_timeline
 from activities.eventstore import EventStore
 from activities.local_systems import LocalHris
 from activities.logchain import verify_log
@@ -40,7 +42,13 @@ from domain.teacher_leader.events import (
     StipendDecided,
 )
 from pathways.payload_codec import KeyRing, person_keys
-from pathways.privacy import erase_person, lift_hold, place_hold, privacy_record
+from pathways.privacy import (
+    erase_person,
+    lift_hold,
+    place_hold,
+    plaintext_left,
+    privacy_record,
+)
 from tests.test_cli import one_error_line, run
 
 STREAM = "teacher-leader/2026-27/peer_coach/t-9"
@@ -104,7 +112,7 @@ async def test_personal_fields_are_stored_sealed_per_person_and_read_opened(
 
 
 async def test_erasure_is_refused_while_a_rule_keeps_the_records_and_then_shreds_them(
-    pool: asyncpg.Pool, tmp_path: Path
+    pool: asyncpg.Pool, client: Client, tmp_path: Path
 ) -> None:
     KeyRing.create(tmp_path / "keys.json")
     people = person_keys(tmp_path / "keys.json")
@@ -170,6 +178,11 @@ async def test_erasure_is_refused_while_a_rule_keeps_the_records_and_then_shreds
     assert all("Dana" not in line.what for line in lines)
     [row] = await model.journeys()
     assert row["full_name"] == ERASED and row["end_reason"] == ERASED
+    # Their career as every door shows it: from the log, HR's reason erased.
+    career = await readable_timeline(client, pool, "t-9")
+    assert "relocated" not in career.model_dump_json() and career.employed is False
+    assert [t.what for t in career.timeline] == [f"separated from the district: {ERASED}"]
+    assert await plaintext_left(pool, "t-9") == 0
     with pytest.raises(PrivacyRefusal) as twice:
         await erase_person(pool, store, "t-9", gone, "operator:jo", RULES, NOW, later, [model])
     assert twice.value.code == "privacy.erased"
@@ -193,7 +206,9 @@ def test_grant_funded_records_are_kept_three_years_after_the_final_report() -> N
         decide_erasure(record, filed, date(2031, 9, 29))
     assert "report of 2028-09-30" in decide_erasure(record, filed, date(2031, 9, 30))
     leap = PrivacyRecord("t-9", {}, None, False, date(2028, 2, 29), paid=False)
-    assert decide_erasure(leap, RULES, date(2031, 2, 28))
+    with pytest.raises(PrivacyRefusal, match="until 2031-03-01"):
+        decide_erasure(leap, RULES, date(2031, 2, 28))  # three full years end with February
+    assert decide_erasure(leap, RULES, date(2031, 3, 1))
 
 
 def test_what_a_door_shows_of_an_erased_person_is_masked_at_any_depth() -> None:
@@ -236,3 +251,52 @@ async def test_the_command_line_holds_and_erases_or_says_in_one_line_what_keeps_
     stranger = await asyncio.to_thread(cli, "erase", "t-9", "--by", "operator:nobody")
     assert "operator:nobody is not an actor this district configured" in one_error_line(stranger)
     assert "Dana" not in await raw_payloads(pool)
+
+
+async def test_events_stored_before_the_key_ring_are_counted_as_left_in_plain_text(
+    pool: asyncpg.Pool,
+) -> None:
+    await EventStore(pool).append(STREAM, [NewEvent.of(e, "system") for e in journey()])
+    assert await plaintext_left(pool, "t-9") == 2  # the name and e-mail; the reason given
+
+
+async def test_a_rotated_key_ring_wraps_new_person_keys_and_opens_the_old(
+    pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys.json"
+    ring = KeyRing.create(keys)
+    await EventStore(pool, person_keys(keys)).append(
+        STREAM, [NewEvent.of(e, "system") for e in journey()]
+    )
+    added, kid = ring.with_new_key()
+    added.using(kid).save(keys)
+    store = EventStore(pool, person_keys(keys))
+    other = "teacher-leader/2026-27/peer_coach/t-10"
+    named = ApplicantIdentified(**stamp(5), full_name="Lee Park", email="lee@district.example")
+    await store.append(other, [NewEvent.of(named, "system")])
+    masters = dict(await pool.fetch("SELECT person_id, master_key FROM person_keys"))
+    assert masters == {"t-9": "k1", "t-10": "k2"}
+    assert [e.to_domain() for e in await store.read_stream(other)] == [named]
+    old = (await store.read_stream(STREAM))[1].to_domain()  # sealed under k1's wrapping
+    assert isinstance(old, ApplicantIdentified) and old.full_name == "Dana Whitfield"
+
+
+async def test_an_append_retried_across_the_ring_or_an_erasure_is_a_duplicate(
+    pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """An activity that stored its events, then is retried after the district turned the key
+    ring on (or after the person was erased), finds them stored: no conflict, nothing new."""
+    KeyRing.create(tmp_path / "keys.json")
+    people = person_keys(tmp_path / "keys.json")
+    assert people is not None
+    plain = [NewEvent.of(e, "system") for e in journey()]
+    await EventStore(pool).append(STREAM, plain)
+    again = await EventStore(pool, people).append(STREAM, plain, expected_version=0)
+    assert (again.appended, again.duplicates) == (0, 4)
+    other = "teacher-leader/2026-27/peer_coach/t-11"
+    sealed = [NewEvent.of(e, "system") for e in journey()]
+    store = EventStore(pool, people)
+    await store.append(other, sealed)
+    await people.erase(pool, "t-11", "operator:jo")
+    again = await store.append(other, sealed, expected_version=0)
+    assert (again.appended, again.duplicates) == (0, 4)

@@ -29,3 +29,13 @@ END $$;
 CREATE TRIGGER person_keys_erase_only
     BEFORE UPDATE OR DELETE ON person_keys
     FOR EACH ROW EXECUTE FUNCTION person_keys_only_erased();
+
+CREATE FUNCTION person_keys_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'person keys are erased one at a time, never truncated'
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+CREATE TRIGGER person_keys_no_truncate
+    BEFORE TRUNCATE ON person_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION person_keys_no_truncate();

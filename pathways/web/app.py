@@ -38,7 +38,7 @@ from temporalio.service import RPCError
 
 from activities.access_log import AccessLog
 from activities.actors import resolve, resolve_person
-from activities.careers import current_timeline
+from activities.careers import readable_timeline
 from activities.enrollment_rules import shipped_programs
 from activities.eventstore import EventStore
 from activities.person_keys import PersonKeys, is_erased
@@ -511,7 +511,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
             raise NotAllowed(f"The career of {employee_id} is not yours to see.")
         await _read(backend, viewer, Read.CAREER, employee_id, employee_id)
         try:
-            career = await current_timeline(backend.client, employee_id)
+            career = await readable_timeline(backend.client, backend.pool, employee_id)
         except (RPCError, WorkflowQueryFailedError):
             career = None
         journeys = await Progress(backend.pool).of_employee(employee_id)

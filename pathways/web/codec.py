@@ -27,10 +27,12 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
 from activities.access_log import AccessLog
+from activities.person_keys import is_erased
 from activities.systems import EmployeeNotFound, ExternalSystemError, Hris
 from domain.access import Door, Read
 from domain.pathway import person_named
 from domain.policy import Standing, Viewer, sees
+from domain.privacy import masked
 from pathways.config import Settings
 from pathways.logs import get_logger
 from pathways.payload_codec import ENCODING, PayloadKeyError
@@ -46,22 +48,35 @@ def refused(status: int, *, code: str, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=status)
 
 
-def whose(payload: Payload) -> str | None:
-    """The person an opened payload is about: its own `employee_id` or `fellow_id`, or that of
-    an object it holds (an update's input, a workflow's argument)."""
+def _json(payload: Payload) -> Any:
     if payload.metadata.get("encoding") != b"json/plain":
         return None
     try:
-        value = json.loads(payload.data)
+        return json.loads(payload.data)
     except ValueError:
         return None
-    if not isinstance(value, dict):
-        return None
-    found = person_named(value)
-    if found is None:
-        nested = (v for v in value.values() if isinstance(v, dict))
-        found = next((p for v in nested if (p := person_named(v)) is not None), None)
+
+
+def named_in(value: Any) -> set[str]:
+    """Every person an opened payload names, at any depth: the `employee_id` or `fellow_id`
+    of it and of each object it holds (an update's input, a workflow's argument, a status)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if (person := person_named(value)) is not None:
+            found.add(person)
+        for v in value.values():
+            found |= named_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            found |= named_in(v)
     return found
+
+
+def _erased_copy(payload: Payload, value: Any) -> Payload:
+    """The opened payload with its personal fields `ERASED` (its people's data was erased;
+    Temporal's copy is under the district's key, not theirs)."""
+    data = json.dumps(masked(value), separators=(",", ":")).encode()
+    return Payload(metadata=payload.metadata, data=data)
 
 
 def create_codec_app(
@@ -73,7 +88,7 @@ def create_codec_app(
     wrapped in CORS for the Web UI's origins only."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state = parent.state  # the session rules and the backend the parent's lifespan sets
-    base_url = settings.web_base_url or f"http://{settings.web_host}:{settings.web_port}"
+    base_url = settings.web_address
 
     def codec() -> PayloadCodec | None:
         found: PayloadCodec | None = parent.state.backend.client.data_converter.payload_codec
@@ -139,6 +154,8 @@ def create_codec_app(
             return refused(422, code="codec.key_missing", message=str(error))
         backend = parent.state.backend
         verdicts: dict[str | None, bool] = {}
+        erased: dict[str, bool] = {}
+        read_of: set[str | None] = set()
         shown: list[Payload] = []
         sealed = seen = 0
         for sent, plain in zip(payloads, opened, strict=True):
@@ -146,14 +163,19 @@ def create_codec_app(
                 shown.append(sent)
                 continue
             sealed += 1
-            person = whose(plain)
-            if person not in verdicts:
+            value = _json(plain)
+            people: set[str | None] = set(named_in(value)) or {None}
+            for person in people - verdicts.keys():
                 verdicts[person] = await _may_see(backend.hris, viewer, person)
-            if verdicts[person]:
-                seen += 1
-                shown.append(plain)
-            else:
-                shown.append(sent)
+            if not all(verdicts[p] for p in people):
+                shown.append(sent)  # someone it names is not the viewer's to see
+                continue
+            seen += 1
+            read_of |= people
+            for person in {p for p in people if p is not None} - erased.keys():
+                erased[person] = await is_erased(backend.pool, person)
+            gone = any(erased.get(p, False) for p in people if p is not None)
+            shown.append(_erased_copy(plain, value) if gone else plain)
         if sealed and not seen:
             log.info("codec refused", actor=viewer.actor, payloads=sealed)
             return refused(
@@ -163,9 +185,8 @@ def create_codec_app(
             )
         ns = namespace or request.headers.get("x-namespace") or settings.temporal_namespace
         access = AccessLog(backend.pool)
-        for person, allowed in verdicts.items():
-            if allowed:
-                await access.record(viewer.actor, Door.CODEC, Read.PAYLOADS, ns, person)
+        for whose in sorted(read_of, key=lambda p: p or ""):
+            await access.record(viewer.actor, Door.CODEC, Read.PAYLOADS, ns, whose)
         return answer(shown)
 
     @app.post("/encode")
