@@ -35,7 +35,7 @@ from activities.eventstore import ChainVerdict, StoredEvent, verify_chain
 from activities.person_keys import SEALED
 from domain.audit import Discrepancy, StoredView, cross_check
 from domain.events import AppendEvents, NewEvent
-from domain.privacy import ERASED, erased, personal_part
+from domain.privacy import ERASED, erased, masked, personal_part
 from pathways.temporal import converter_with, runtime
 from workflows.journal import APPEND_EVENTS
 
@@ -412,7 +412,10 @@ async def export_bundle(
         json.dumps(event_json(e), sort_keys=True) + "\n" for e in stored
     ).encode()
     files["chain_head.json"] = json.dumps(head, indent=2).encode()
-    files["definition.json"] = json.dumps(await run_input(runs[0], keys), indent=2).encode()
+    definition = await run_input(runs[0], keys)
+    if any(e.erased for e in stored):  # its person was erased: so is what their input says
+        definition = masked(definition)
+    files["definition.json"] = json.dumps(definition, indent=2).encode()
     files["code_version.json"] = json.dumps(code_version(), indent=2).encode()
     about = {"format": BUNDLE_FORMAT, "workflow_id": workflow_id}
     return write_archive(dest, files, {**about, "runs": len(runs), "events": len(stored)})
