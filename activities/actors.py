@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from activities.systems import EmployeeNotFound, Hris
+from activities.systems import EmployeeNotFound, ExternalSystemError, Hris
 from domain.external import Employee
 from domain.policy import hr_id_of, resolve_actor
 
@@ -28,3 +28,13 @@ async def resolve_person(
         except EmployeeNotFound:
             employee = None
     return resolve_actor(text, employee, non_hr_actors), employee
+
+
+async def principal_of(hris: Hris, school_id: str | None) -> str | None:
+    """The principal HR lists for the school (None: no school, or HR cannot say)."""
+    if not school_id:
+        return None
+    try:
+        return (await hris.school(school_id)).principal_id
+    except (EmployeeNotFound, ExternalSystemError, LookupError):
+        return None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 
-import asyncpg
 from temporalio import activity
 from temporalio.client import (
     Client,
@@ -24,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.eventstore import EventStore
-from activities.person_keys import is_erased, open_payload
+from activities.person_keys import is_erased
 from activities.updates import run_closed
 from domain.career.career import (
     NEVER_STARTED,
@@ -43,7 +42,6 @@ from domain.career.career import (
     timeline_of,
 )
 from domain.career.nominations import AnswerNomination, Nominate
-from domain.events import load_event
 from domain.privacy import erased_status
 
 CAREER_WORKFLOW = "Career"
@@ -119,18 +117,22 @@ async def current_timeline(client: Client, employee_id: str) -> CareerTimeline:
     return timeline.model_copy(update={"journeys": list(journeys)})
 
 
-async def readable_timeline(client: Client, pool: asyncpg.Pool, employee_id: str) -> CareerTimeline:
+async def logged_career(store: EventStore, employee_id: str) -> CareerState:
+    """The employee's career folded from the event log (their personal fields opened by the
+    store, or "[erased]")."""
+    state = CareerState(employee_id=employee_id)
+    for e in await store.read_stream(career_id(employee_id)):
+        state = fold_into(state, e.to_domain())
+    return state
+
+
+async def readable_timeline(client: Client, store: EventStore, employee_id: str) -> CareerTimeline:
     """The career as a door shows it: `current_timeline`, or for a person whose personal data
     is erased their career folded from the event log, each personal field "[erased]" (the
     career workflow's own copy is under the district's key, not the person's)."""
-    if not await is_erased(pool, employee_id):
+    if not await is_erased(store.pool, employee_id):
         return await current_timeline(client, employee_id)
-    state = CareerState(employee_id=employee_id)
-    for e in await EventStore(pool).read_stream(career_id(employee_id)):
-        payload, _ = open_payload(e.event_type, e.event_id, e.as_stored, {})
-        event = load_event(e.event_type, e.schema_version, e.event_id, payload)
-        state = fold_into(state, event)
-    return erased_status(timeline_of(state))
+    return erased_status(timeline_of(await logged_career(store, employee_id)))
 
 
 class CareerActivities:

@@ -27,11 +27,11 @@ import orjson
 
 from activities.person_keys import (
     SEALED,
-    PersonalDataSealed,
     PersonKeys,
     is_sealed,
-    persons_to_seal,
+    readable,
     seal_payload,
+    to_seal,
 )
 from domain.events import DomainEvent, NewEvent, canonical_json, load_event, to_utc_iso
 from domain.privacy import personal_part
@@ -78,12 +78,9 @@ class StoredEvent:
         return self.payload if self.stored_payload is None else self.stored_payload
 
     def to_domain(self) -> DomainEvent:
-        if is_sealed(self.payload):
-            raise PersonalDataSealed(
-                f"event {self.stream_version} of {self.stream_id} holds personal data sealed "
-                "with the district's key ring: reading it needs PAYLOAD_KEYS"
-            )
-        return load_event(self.event_type, self.schema_version, self.event_id, self.payload)
+        where = f"event {self.stream_version} of {self.stream_id}"
+        payload = readable(self.event_type, self.event_id, self.payload, None, where)
+        return load_event(self.event_type, self.schema_version, self.event_id, payload)
 
 
 @dataclass(frozen=True)
@@ -172,6 +169,10 @@ class EventStore:
         self._pool = pool
         self.people = people
 
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self._pool
+
     async def append(
         self,
         stream_id: str,
@@ -190,10 +191,9 @@ class EventStore:
         ids = [e.event_id for b in batches for e in b.events]
         if len(set(ids)) != len(ids):
             raise EventIdReused("the same event id appears twice in one append")
-        given: dict[UUID, dict[str, Any]] = {}
+        given: dict[UUID, dict[str, Any]] = {}  # what sealing changed, as it was given
         if self.people is not None:
-            given = {e.event_id: e.payload for b in batches for e in b.events}
-            batches = await self._sealed(self.people, batches)
+            batches, given = await self._sealed(self.people, batches)
         async with self._pool.acquire() as conn:
             try:
                 async with conn.transaction():
@@ -206,19 +206,26 @@ class EventStore:
 
     async def _sealed(
         self, people: PersonKeys, batches: Sequence[StreamAppend]
-    ) -> list[StreamAppend]:
-        persons: set[str] = set()
-        for b in batches:
-            persons |= persons_to_seal(b.stream_id, ((e.event_type, e.payload) for e in b.events))
-        if not persons:
-            return list(batches)
-        keys = await people.for_writing(self._pool, persons)
+    ) -> tuple[list[StreamAppend], dict[UUID, dict[str, Any]]]:
+        """The batches with each personal field sealed, and the payloads sealing changed."""
+        found = {
+            e.event_id: sealing
+            for b in batches
+            for e in b.events
+            if (sealing := to_seal(b.stream_id, e.event_type, e.event_id, e.payload))
+        }
+        if not found:
+            return list(batches), {}
+        keys = await people.for_writing(self._pool, {s.person for s in found.values()})
 
-        def sealed(stream: str, e: NewEvent) -> NewEvent:
-            payload = seal_payload(e.event_type, e.event_id, stream, e.payload, keys)
-            return e if payload is None else e.model_copy(update={"payload": payload})
+        def sealed(e: NewEvent) -> NewEvent:
+            sealing = found.get(e.event_id)
+            if sealing is None:
+                return e
+            return e.model_copy(update={"payload": seal_payload(sealing, keys[sealing.person])})
 
-        return [replace(b, events=[sealed(b.stream_id, e) for e in b.events]) for b in batches]
+        sealed_batches = [replace(b, events=[sealed(e) for e in b.events]) for b in batches]
+        return sealed_batches, {i: dict(s.payload) for i, s in found.items()}
 
     async def _opened(self, records: Sequence[asyncpg.Record]) -> list[StoredEvent]:
         """The stored rows as events, their personal fields opened when this store can."""

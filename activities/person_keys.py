@@ -28,7 +28,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.events import canonical_json
-from domain.privacy import erased, owner_of, personal_part
+from domain.pathway import person_named
+from domain.privacy import StatusT, erased, erased_status, owner_of, personal_part
 
 SEALED = "_personal"
 NONCE_BYTES = 12
@@ -97,8 +98,7 @@ class PersonKeys:
         """Each (event type, event id, stored payload) opened: the payload and whether its
         personal fields are erased."""
         rows = list(rows)
-        persons = {box["person"] for _, _, p in rows if isinstance(box := p.get(SEALED), dict)}
-        keys = await self.for_reading(conn, persons)
+        keys = await self.for_reading(conn, boxed_persons(p for _, _, p in rows))
         return [open_payload(t, i, p, keys) for t, i, p in rows]
 
     async def erase(self, pool: asyncpg.Pool, person: str, by: str) -> bool:
@@ -174,26 +174,37 @@ def _cipher(key: bytes) -> AESGCM:
     return AESGCM(key)
 
 
-def persons_to_seal(stream_id: str, events: Iterable[tuple[str, Mapping[str, Any]]]) -> set[str]:
-    """Whose keys sealing these (event type, payload) of one stream needs."""
-    return {owner_of(stream_id, p) for t, p in events if personal_part(t, p)}
+@dataclass(frozen=True)
+class ToSeal:
+    """An event with something personal: its personal fields and whose they are."""
+
+    event_type: str
+    event_id: UUID
+    payload: Mapping[str, Any]
+    part: dict[str, Any]
+    person: str
 
 
-def seal_payload(
-    event_type: str,
-    event_id: UUID | str,
-    stream_id: str,
-    payload: Mapping[str, Any],
-    keys: Mapping[str, bytes | None],
-) -> dict[str, Any] | None:
-    """The payload as stored: its personal fields in a box sealed with its person's key, or
-    `ERASED` for a person already erased. None: nothing personal, the payload as it is."""
+def to_seal(
+    stream_id: str, event_type: str, event_id: UUID, payload: Mapping[str, Any]
+) -> ToSeal | None:
+    """What sealing the event needs, or None when it holds nothing personal."""
     part = personal_part(event_type, payload)
     if not part:
         return None
-    rest = {k: v for k, v in payload.items() if k not in part}
-    person = owner_of(stream_id, payload)
-    key = keys[person]
+    return ToSeal(event_type, event_id, payload, part, owner_of(stream_id, payload))
+
+
+def boxed_persons(payloads: Iterable[Any]) -> set[str]:
+    """Whose keys open these stored payloads (the persons their boxes name)."""
+    return {p[SEALED]["person"] for p in payloads if isinstance(p, Mapping) and is_sealed(p)}
+
+
+def seal_payload(event: ToSeal, key: bytes | None) -> dict[str, Any]:
+    """The payload as stored: its personal fields in a box sealed with its person's key, or
+    `ERASED` for a person already erased."""
+    event_type, event_id, part, person = event.event_type, event.event_id, event.part, event.person
+    rest = {k: v for k, v in event.payload.items() if k not in part}
     if key is None:
         return {**rest, **erased(event_type, sorted(part))}
     fields = sorted(part)
@@ -243,6 +254,25 @@ def open_payload(
     return {**rest, **json.loads(plain)}, False
 
 
+def readable(
+    event_type: str,
+    event_id: UUID | str,
+    payload: dict[str, Any],
+    keys: Mapping[str, bytes | None] | None,
+    where: str,
+) -> dict[str, Any]:
+    """The payload to read the event from: as it is, or opened with `keys`; a sealed one this
+    process has no keys for is `PersonalDataSealed`, in words (`where`: which event)."""
+    if not is_sealed(payload):
+        return payload
+    if keys is None:
+        raise PersonalDataSealed(
+            f"{where} holds personal data sealed with the district's key ring: reading it "
+            "needs PAYLOAD_KEYS"
+        )
+    return open_payload(event_type, event_id, payload, keys)[0]
+
+
 async def is_erased(conn: asyncpg.Pool | asyncpg.Connection, person: str | None) -> bool:
     """Whether the person's key was destroyed (their personal data erased)."""
     if not person:
@@ -253,6 +283,13 @@ async def is_erased(conn: asyncpg.Pool | asyncpg.Connection, person: str | None)
             person,
         )
     )
+
+
+async def as_shown(conn: asyncpg.Pool | asyncpg.Connection, status: StatusT) -> StatusT:
+    """A journey's answer as a door may show it: masked once its person is erased."""
+    if await is_erased(conn, person_named(dict(status))):
+        return erased_status(status)
+    return status
 
 
 def is_sealed(payload: Mapping[str, Any]) -> bool:

@@ -23,13 +23,7 @@ import asyncpg
 import structlog
 
 from activities.periodic import every
-from activities.person_keys import (
-    SEALED,
-    PersonalDataSealed,
-    PersonKeys,
-    is_sealed,
-    open_payload,
-)
+from activities.person_keys import PersonKeys, boxed_persons, readable
 from domain.catalog.explain import SENTENCES as CATALOG_SENTENCES
 from domain.catalog.journey import ProgramJourneyState
 from domain.catalog.journey import fold_into as program_fold
@@ -157,21 +151,14 @@ class _Folds:
         version: int,
         payload: Any,
     ) -> None:
-        if isinstance(payload, str | bytes):  # the stored JSON text: validated as it is parsed
-            text = payload.encode() if isinstance(payload, str) else payload
-            if b'"_personal"' in text:
-                payload = json.loads(text)
-            else:
-                event = load_event_json(event_type, version, event_id, text)
-        if not isinstance(payload, str | bytes):
-            if is_sealed(payload):
-                if self.keys is None:
-                    raise PersonalDataSealed(
-                        f"{stream_id} holds personal data sealed with the district's key ring: "
-                        "projecting it needs PAYLOAD_KEYS"
-                    )
-                payload, _ = open_payload(event_type, event_id, payload, self.keys)
-            event = load_event(event_type, version, event_id, payload)
+        text = payload.encode() if isinstance(payload, str) else payload
+        if isinstance(text, bytes) and b'"_personal"' not in text:
+            # The stored JSON text, with nothing sealed: validated as it is parsed.
+            event = load_event_json(event_type, version, event_id, text)
+        else:
+            stored = json.loads(text) if isinstance(text, bytes) else payload
+            opened = readable(event_type, event_id, stored, self.keys, f"an event of {stream_id}")
+            event = load_event(event_type, version, event_id, opened)
         self.journeys[stream_id] = self.projection.fold(self.journeys.get(stream_id), event)
         self.positions[stream_id] = position
 
@@ -216,8 +203,7 @@ class ReadModel:
             everyone = await conn.fetch("SELECT person_id FROM person_keys")
             persons = {r["person_id"] for r in everyone}
         else:
-            sealed = (p for p in payloads if isinstance(p, dict) and is_sealed(p))
-            persons = {p[SEALED]["person"] for p in sealed}
+            persons = boxed_persons(payloads)
         return await self.people.for_reading(conn, persons) if persons else {}
 
     async def refold(self, stream_ids: Sequence[str]) -> int:

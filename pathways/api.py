@@ -43,7 +43,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.access_log import AccessLog
 from activities.api_keys import ApiKey, ApiKeys, Scope
 from activities.careers import readable_timeline, submit_hr_event
-from activities.person_keys import is_erased
+from activities.eventstore import EventStore
+from activities.person_keys import PersonKeys, as_shown
 from activities.systems import ExternalSystemError, Hris
 from domain import registry
 from domain.access import Door, Read
@@ -56,7 +57,6 @@ from domain.career.career import (
     career_id,
 )
 from domain.pathway import StartRefused, person_named
-from domain.privacy import erased_status
 from pathways.config import Settings
 from pathways.logs import get_logger
 from pathways.oneroster import MAX_BYTES, ImportReport, district_today
@@ -127,6 +127,8 @@ class Backend:
     task_queue: str
     local_hr: bool = True
     """HR is the local tables (HRIS_URL unset): imports keep them current."""
+    people: PersonKeys | None = None
+    """The district's person keys, which open the event log's personal fields."""
 
 
 def problems(status: int) -> dict[int | str, dict[str, Any]]:
@@ -340,7 +342,8 @@ def create_app(
         """The career's timeline: roles, schools, credentials, every journey and its outcome.
         The reading is recorded in the access log."""
         try:
-            timeline = await readable_timeline(backend.client, backend.pool, employee_id)
+            store = EventStore(backend.pool, backend.people)
+            timeline = await readable_timeline(backend.client, store, employee_id)
         except RPCError as error:
             raise _rpc(error, f"no career for {employee_id}") from None
         except WorkflowQueryFailedError as error:
@@ -373,13 +376,10 @@ def create_app(
             raise _rpc(error, f"no journey {journey_id}") from None
         except WorkflowQueryFailedError as error:
             raise ApiProblem(503, "temporal.query_failed", str(error)) from None
-        whose = person_named(dict(status))
         await AccessLog(backend.pool).record(
-            f"api:{key.name}", Door.API, Read.JOURNEY, journey_id, whose
+            f"api:{key.name}", Door.API, Read.JOURNEY, journey_id, person_named(dict(status))
         )
-        if await is_erased(backend.pool, whose):
-            status = erased_status(status)
-        return status.model_dump(mode="json")
+        return (await as_shown(backend.pool, status)).model_dump(mode="json")
 
     @app.post(
         "/v1/journeys",
@@ -471,6 +471,7 @@ def _rpc(error: RPCError, not_found: str) -> ApiProblem:
 async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
     from activities.external import open_hris
     from pathways.cli import command_database
+    from pathways.payload_codec import person_keys
     from pathways.temporal import connect
 
     client = await connect(settings)
@@ -478,8 +479,9 @@ async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
     try:
         async with open_hris(settings.systems, lambda: command_database(settings)) as hris:
             yield Backend(
-                client, pool, hris, settings.temporal_task_queue, settings.hris_url is None
-            )
+                client, pool, hris, settings.temporal_task_queue, settings.hris_url is None,
+                person_keys(settings.payload_keys),
+            )  # fmt: skip
     finally:
         await pool.close()
 

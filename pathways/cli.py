@@ -45,6 +45,8 @@ from pathways.show import emit
 if TYPE_CHECKING:
     import asyncpg
 
+    from activities.eventstore import EventStore
+
 console = Console()
 
 
@@ -204,6 +206,14 @@ async def record_reading(
         return await is_erased(pool, employee_id)
     finally:
         await pool.close()
+
+
+def command_store(settings: Settings, pool: asyncpg.Pool) -> EventStore:
+    """The event log as the command reads and writes it, with the district's person keys."""
+    from activities.eventstore import EventStore as Store
+    from pathways.payload_codec import person_keys
+
+    return Store(pool, person_keys(settings.payload_keys))
 
 
 async def command_client(settings: Settings) -> Client:
@@ -397,13 +407,10 @@ async def logged_journeys(
     """The domain events of every journey in the event log whose id starts with `prefix` (and
     that `keep` keeps), by journey id in id order: what a `list` command folds with the
     pathway's own fold."""
-    from activities.eventstore import EventStore
 
     pool = await command_database(settings)
     try:
-        from pathways.payload_codec import person_keys
-
-        store = EventStore(pool, person_keys(settings.payload_keys))
+        store = command_store(settings, pool)
         return {
             stream: [e.to_domain() for e in await store.read_stream(stream)]
             for stream in sorted(await store.stream_ids(prefix))

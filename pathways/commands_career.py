@@ -27,6 +27,7 @@ from pathways.cli import (
     build,
     command_client,
     command_database,
+    command_store,
     console,
     fail,
     record_reading,
@@ -160,7 +161,7 @@ def show(employee: Annotated[str, typer.Argument(help="HR employee id")]) -> Non
         client = await command_client(settings)
         pool = await command_database(settings)
         try:
-            timeline = await readable_timeline(client, pool, employee)
+            timeline = await readable_timeline(client, command_store(settings, pool), employee)
         except RPCError as error:
             if error.status is RPCStatusCode.NOT_FOUND:
                 fail(f"no career for {employee}: no HR event or journey has reached it")
@@ -195,13 +196,10 @@ T = TypeVar("T")
 
 async def from_log(settings: Settings, read: Callable[[EventStore], Awaitable[T]]) -> T:
     """What `read` finds in the event log (the careers' streams)."""
-    from activities.eventstore import EventStore
 
     pool = await command_database(settings)
     try:
-        from pathways.payload_codec import person_keys
-
-        return await read(EventStore(pool, person_keys(settings.payload_keys)))
+        return await read(command_store(settings, pool))
     finally:
         await pool.close()
 

@@ -13,6 +13,7 @@ from pathways.cli import (
     command_client,
     command_database,
     command_hris,
+    command_store,
     console,
     fail,
     operator_identity,
@@ -42,33 +43,22 @@ def export(
         from temporalio.service import RPCError
 
         from activities.careers import readable_timeline
-        from activities.systems import EmployeeNotFound
-        from pathways.payload_codec import person_keys
         from pathways.privacy import export_person
 
-        async with command_hris(settings) as hris:
-            try:
-                person = await hris.employee(employee)
-            except EmployeeNotFound:
-                person = None
-        try:
-            client = await command_client(settings)
-            pool = await command_database(settings)
-            try:
-                timeline = await readable_timeline(client, pool, employee)
-            finally:
-                await pool.close()
-            career = timeline.model_dump(mode="json")
-        except (RPCError, WorkflowQueryFailedError, OSError):
-            career = None
-        await record_reading(settings, Read.EXPORT, employee, employee)
+        person, _ = await _records(settings, employee)
         pool = await command_database(settings)
         try:
+            store = command_store(settings, pool)
+            try:
+                client = await command_client(settings)
+                timeline = await readable_timeline(client, store, employee)
+                career: dict[str, object] | None = timeline.model_dump(mode="json")
+            except (RPCError, WorkflowQueryFailedError, OSError):
+                career = None
+            await record_reading(settings, Read.EXPORT, employee, employee)
             dest = out or Path(f"{employee}-records.zip")
-            done = await export_person(
-                pool, person, employee, career, operator_identity(settings), dest,
-                person_keys(settings.payload_keys),
-            )  # fmt: skip
+            by = operator_identity(settings)
+            done = await export_person(store, person, employee, career, by, dest)
         finally:
             await pool.close()
         if person is None and not done.journeys:
@@ -155,17 +145,14 @@ def status(employee: Annotated[str, typer.Argument(help="HR employee id")]) -> N
     async def work(settings: Settings) -> None:
         from datetime import UTC, datetime
 
-        from activities.eventstore import EventStore
         from domain.calendar import DEFAULT_TIME_ZONE, local_date
         from domain.privacy import PrivacyRefusal, decide_erasure
-        from pathways.payload_codec import person_keys
         from pathways.privacy import privacy_record
 
         person, _ = await _records(settings, employee)
         pool = await command_database(settings)
         try:
-            store = EventStore(pool, person_keys(settings.payload_keys))
-            record = await privacy_record(pool, store, employee, person)
+            record = await privacy_record(command_store(settings, pool), employee, person)
         finally:
             await pool.close()
         for hold in record.holds.values():
@@ -192,14 +179,10 @@ def _on_holds(employee: str, by: str, act: Callable[[Any, str, Any], Awaitable[s
     async def work(settings: Settings) -> None:
         from datetime import UTC, datetime
 
-        from activities.eventstore import EventStore
-        from pathways.payload_codec import person_keys
-
         _, actor = await _records(settings, employee, by)
         pool = await command_database(settings)
         try:
-            store = EventStore(pool, person_keys(settings.payload_keys))
-            said = await act(store, actor, datetime.now(UTC))
+            said = await act(command_store(settings, pool), actor, datetime.now(UTC))
         finally:
             await pool.close()
         console.print(said)
@@ -253,22 +236,20 @@ def erase(
     async def work(settings: Settings) -> None:
         from datetime import UTC, datetime
 
-        from activities.eventstore import EventStore
         from activities.readmodel import PROGRAM_JOURNEYS, TEACHER_LEADER_PROGRESS, ReadModel
         from domain.calendar import DEFAULT_TIME_ZONE, local_date
-        from pathways.payload_codec import person_keys
         from pathways.privacy import erase_person, plaintext_left
 
         person, actor = await _records(settings, employee, by)
         pool = await command_database(settings)
         try:
-            people = person_keys(settings.payload_keys)
+            store = command_store(settings, pool)
             models = [
-                ReadModel(pool, projection=p, people=people)
+                ReadModel(pool, projection=p, people=store.people)
                 for p in (None, PROGRAM_JOURNEYS, TEACHER_LEADER_PROGRESS)
             ]
             done = await erase_person(
-                pool, EventStore(pool, people), employee, person, actor, settings.retention,
+                store, employee, person, actor, settings.retention,
                 datetime.now(UTC), local_date(datetime.now(UTC), DEFAULT_TIME_ZONE), models,
             )  # fmt: skip
             plain = await plaintext_left(pool, employee)

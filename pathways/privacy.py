@@ -25,11 +25,9 @@ from uuid import uuid4
 import asyncpg
 
 from activities.access_log import AccessLog
+from activities.careers import logged_career
 from activities.eventstore import EventStore, StoredEvent, WrongExpectedVersion
-from activities.person_keys import PersonKeys
 from activities.readmodel import ReadModel
-from domain.career.career import CareerState
-from domain.career.career import fold_into as career_fold
 from domain.events import DomainEvent, NewEvent
 from domain.explain import explain
 from domain.external import Employee, EmploymentStatus
@@ -77,17 +75,16 @@ class Exported:
 
 
 async def export_person(
-    pool: asyncpg.Pool,
+    store: EventStore,
     employee: Employee | None,
     employee_id: str,
     career: dict[str, Any] | None,
     by: str,
     dest: Path,
-    people: PersonKeys | None = None,
 ) -> Exported:
     """Write the person's records to `dest` (a zip with a manifest of every file's SHA-256);
-    with `people`, each event's personal fields opened beside what is stored."""
-    store = EventStore(pool, people)
+    each event's personal fields opened beside what is stored, where the store can."""
+    pool = store.pool
     files: dict[str, bytes] = {}
     files["person.json"] = json.dumps(
         employee.model_dump(mode="json") if employee else {"employee_id": employee_id,
@@ -132,24 +129,22 @@ def privacy_stream(employee_id: str) -> str:
 
 
 async def privacy_record(
-    pool: asyncpg.Pool, store: EventStore, employee_id: str, employee: Employee | None
+    store: EventStore, employee_id: str, employee: Employee | None
 ) -> PrivacyRecord:
     """What decides whether the person may be erased: their holds, whether HR lists them as
     employed, the separation date their career holds, and whether money moved for them."""
     stream = await store.read_stream(privacy_stream(employee_id))
     holds, done = fold_privacy([e.to_domain() for e in stream])
-    career = CareerState(employee_id=employee_id)
-    for e in await store.read_stream(f"career/{employee_id}"):
-        career = career_fold(career, e.to_domain())
+    career = await logged_career(store, employee_id)
     separated_on = None
     if career.employed is False and "employment" in career.latest:
         separated_on = career.latest["employment"][0]
     employed: bool | None = career.employed
     if employee is not None:
         employed = employee.status is not EmploymentStatus.SEPARATED
-    streams = await streams_of(pool, employee_id)
+    streams = await streams_of(store.pool, employee_id)
     paid = bool(
-        await pool.fetchval(
+        await store.pool.fetchval(
             "SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = ANY($1::text[]) "
             "AND payload ? 'payroll_reference')",
             streams,
@@ -228,7 +223,6 @@ async def lift_hold(
 
 
 async def erase_person(
-    pool: asyncpg.Pool,
     store: EventStore,
     employee_id: str,
     employee: Employee | None,
@@ -249,7 +243,8 @@ async def erase_person(
             "needs the district's key ring",
             code="privacy.no_key_ring",
         )
-    record = await privacy_record(pool, store, employee_id, employee)
+    pool = store.pool
+    record = await privacy_record(store, employee_id, employee)
     done = record.erased
     if done is None:
         rule = decide_erasure(record, rules, today)
@@ -258,13 +253,13 @@ async def erase_person(
             separated_on=record.separated_on, rule=rule,
         )  # fmt: skip
         await _record(store, employee_id, done, by, record.version)
-    elif not await _key_left(pool, employee_id):
-        raise PrivacyRefusal(
-            f"{employee_id}'s personal data is already erased", code="privacy.erased"
-        )
-    else:  # recorded, the key not yet destroyed: no hold may have come in between
+        await people.erase(pool, employee_id, by)
+    else:  # recorded before: finish it, unless a hold came in between or it is done
         check_no_hold(record)
-    await people.erase(pool, employee_id, by)
+        if not await people.erase(pool, employee_id, by):
+            raise PrivacyRefusal(
+                f"{employee_id}'s personal data is already erased", code="privacy.erased"
+            )
     streams = await streams_of(pool, employee_id)
     for model in read_models:
         await model.refold(streams)
@@ -282,13 +277,3 @@ async def plaintext_left(pool: asyncpg.Pool, employee_id: str) -> int:
             kept = personal_part(e.event_type, e.payload)
             left += any(v not in (ERASED, [ERASED]) for v in kept.values())
     return left
-
-
-async def _key_left(pool: asyncpg.Pool, employee_id: str) -> bool:
-    return bool(
-        await pool.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM person_keys "
-            "WHERE person_id = $1 AND wrapped IS NOT NULL)",
-            employee_id,
-        )
-    )

@@ -190,6 +190,7 @@ async def up(settings: Settings) -> None:
                 services.external.hris,
                 settings.temporal_task_queue,
                 local_hr=settings.hris_url is None,
+                people=services.store.people,
             )
             api = asyncio.create_task(
                 serve_api(create_app(settings, backend), settings.api_host, settings.api_port, stop)

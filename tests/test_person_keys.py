@@ -126,7 +126,7 @@ async def test_erasure_is_refused_while_a_rule_keeps_the_records_and_then_shreds
                   role="teacher", school_id="grape-street-es")  # fmt: skip
 
     async def erase(by: str = "director:maya", employee: Employee = hr) -> str:
-        done = await erase_person(pool, store, "t-9", employee, by, RULES, NOW, TODAY, [model])
+        done = await erase_person(store, "t-9", employee, by, RULES, NOW, TODAY, [model])
         return done.rule
 
     async def refused(code: str, employee: Employee = hr) -> None:
@@ -147,16 +147,16 @@ async def test_erasure_is_refused_while_a_rule_keeps_the_records_and_then_shreds
     # A legal hold, placed and lifted by named people, keeps them whatever the dates say.
     await place_hold(store, "t-9", "LH-7", "grievance 2031-14", "auditor:kay", NOW)
     with pytest.raises(PrivacyRefusal) as held:
-        await erase_person(pool, store, "t-9", gone, "director:maya", RULES, NOW, later, [model])
+        await erase_person(store, "t-9", gone, "director:maya", RULES, NOW, later, [model])
     assert held.value.code == "privacy.legal_hold" and "LH-7" in str(held.value)
     with pytest.raises(PolicyRefusal):  # a teacher cannot lift it
         await lift_hold(store, "t-9", "LH-7", "t-1", NOW)
     with pytest.raises(PolicyRefusal):  # nor can the person erase themselves
-        await erase_person(pool, store, "t-9", gone, "t-9", RULES, NOW, later, [model])
+        await erase_person(store, "t-9", gone, "t-9", RULES, NOW, later, [model])
     await lift_hold(store, "t-9", "LH-7", "auditor:kay", NOW)
 
     before = await pool.fetch("SELECT hash FROM events ORDER BY global_position")
-    done = await erase_person(pool, store, "t-9", gone, "operator:jo", RULES, NOW, later, [model])
+    done = await erase_person(store, "t-9", gone, "operator:jo", RULES, NOW, later, [model])
     assert "separated 2028-06-30" in done.rule
 
     # The log's rows are untouched (the erasure added one event to the privacy stream): every
@@ -179,19 +179,19 @@ async def test_erasure_is_refused_while_a_rule_keeps_the_records_and_then_shreds
     [row] = await model.journeys()
     assert row["full_name"] == ERASED and row["end_reason"] == ERASED
     # Their career as every door shows it: from the log, HR's reason erased.
-    career = await readable_timeline(client, pool, "t-9")
+    career = await readable_timeline(client, store, "t-9")
     assert "relocated" not in career.model_dump_json() and career.employed is False
     assert [t.what for t in career.timeline] == [f"separated from the district: {ERASED}"]
     assert await plaintext_left(pool, "t-9") == 0
     with pytest.raises(PrivacyRefusal) as twice:
-        await erase_person(pool, store, "t-9", gone, "operator:jo", RULES, NOW, later, [model])
+        await erase_person(store, "t-9", gone, "operator:jo", RULES, NOW, later, [model])
     assert twice.value.code == "privacy.erased"
     # What arrives for them afterwards is stored erased, never readable.
     late = ApplicantIdentified(**stamp(9), full_name="Dana Whitfield", email="d@x.example")
     await store.append(STREAM, [NewEvent.of(late, "system")])
     assert "Dana" not in await raw_payloads(pool)
     # The privacy stream holds who did what.
-    record = await privacy_record(pool, store, "t-9", gone)
+    record = await privacy_record(store, "t-9", gone)
     assert record.erased is not None and record.erased.erased_by == "operator:jo"
     assert record.holds == {}
 

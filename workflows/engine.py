@@ -68,6 +68,12 @@ def least_data_outward() -> bool:
     return workflow.patched(LEAST_DATA_OUTWARD)
 
 
+def named_outward(person_id: str, name: str) -> str:
+    """How a person is named in what leaves the district for someone else: by id (by `name`
+    where a recorded history named them so)."""
+    return person_id if least_data_outward() else name
+
+
 class JourneyWorkflow(Generic[State, Status]):
     """Base of a journey workflow: `state` is the fold of the journey's events."""
 

@@ -58,7 +58,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import Action, Case
     from domain.service_commitment.start import ServiceCommitmentInput
     from workflows import district, search, steps
-    from workflows.engine import JourneyWorkflow, action, least_data_outward, waiver
+    from workflows.engine import (
+        JourneyWorkflow,
+        action,
+        least_data_outward,
+        named_outward,
+        waiver,
+    )
 
 SEAT_TIMEOUT = timedelta(seconds=60)
 
@@ -432,8 +438,7 @@ class FellowshipJourney(JourneyWorkflow[Fellow, FellowshipStatus]):
         await self._notify(
             "office",
             "repayment-determined",
-            "Fellowship repayment: "
-            + (self.state.employee_id if least_data_outward() else self.state.full_name),
+            "Fellowship repayment: " + named_outward(self.state.employee_id, self.state.full_name),
             text,
         )
         await self.journal.flush()

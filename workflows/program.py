@@ -68,7 +68,7 @@ with workflow.unsafe.imports_passed_through():
         JourneyWorkflow,
         action,
         coach_assignment,
-        least_data_outward,
+        named_outward,
     )
 
 __all__ = ["ProgramInput", "ProgramJourney", "program_journey_id"]
@@ -326,11 +326,8 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
             )  # fmt: skip
             await self.journal.flush()
             if missing:
-                who = (
-                    self.state.employee_id
-                    if least_data_outward()
-                    else self.state.full_name or self.state.employee_id
-                )
+                s = self.state
+                who = named_outward(s.employee_id, s.full_name or s.employee_id)
                 await self.notify(
                     "oversight",
                     checkpoint.notify,

@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.service_commitment.rules import add_months
     from domain.service_commitment.start import ServiceCommitmentInput, commitment_id
     from workflows import district, steps
-    from workflows.engine import JourneyWorkflow, least_data_outward, waiver
+    from workflows.engine import JourneyWorkflow, named_outward, waiver
 
 
 # Patch id: the commitment upserts JourneyStage as its standing changes (serving, completed,
@@ -173,7 +173,7 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
                 "office",
                 f"verification-{number}",
                 "Service verification differs for "
-                + (self.state.fellow_id if least_data_outward() else self.state.full_name),
+                + named_outward(self.state.fellow_id, self.state.full_name),
                 f"HR reports {hr.role} at {hr.school_id} ({hr.status.value}); the commitment "
                 f"records {self.state.role} at {self.state.school_id}. Please send the HR change.",
             )
@@ -200,7 +200,7 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
             await self._notify(
                 "office",
                 "repayment-determined",
-                f"Repayment for {c.fellow_id if least_data_outward() else c.full_name}",
+                f"Repayment for {named_outward(c.fellow_id, c.full_name)}",
                 text,
             )
             await self.journal.flush()

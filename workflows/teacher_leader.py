@@ -35,7 +35,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.teacher_leader.journey import Journey, JourneyRefusal, JourneyStatus, Stage
     from domain.teacher_leader.start import TeacherLeaderInput, journey_id
     from workflows import district, steps
-    from workflows.engine import JourneyWorkflow, action, coach_assignment, least_data_outward
+    from workflows.engine import (
+        JourneyWorkflow,
+        action,
+        coach_assignment,
+        least_data_outward,
+        named_outward,
+    )
 
 
 # Patch ids: each names a change made to the released workflow (see the README).
@@ -183,7 +189,7 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
         """Decide and pay what the journey earned, tell the people, and end."""
         j = self.state
         lean = least_data_outward()
-        who = j.employee_id if lean else j.full_name  # in memos and the office's inbox
+        who = named_outward(j.employee_id, j.full_name)  # in memos and the office's inbox
         was_active = len(j.signed) == len(Signer)
         if was_active and j.stage in (Stage.CLOSED, Stage.WITHDRAWN, Stage.SEPARATED):
             now = workflow.now()

@@ -37,11 +37,11 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from activities.access_log import AccessLog
-from activities.actors import resolve, resolve_person
+from activities.actors import principal_of, resolve, resolve_person
 from activities.careers import readable_timeline
 from activities.enrollment_rules import shipped_programs
 from activities.eventstore import EventStore
-from activities.person_keys import PersonKeys, is_erased
+from activities.person_keys import PersonKeys, as_shown
 from activities.progress import (
     EVERYONE,
     Progress,
@@ -67,16 +67,13 @@ from domain.catalog.start import PROGRAM
 from domain.explain import explain
 from domain.money import dollars
 from domain.needs import SAMPLE_NEEDS
-from domain.pathway import person_named
 from domain.policy import SYSTEMS, Action, Case, PolicyRefusal, Standing, Viewer, may, sees
-from domain.privacy import erased_status
 from domain.program import SERVICE_RULES, ProgramYear, Role, load_program_year
 from domain.success_factors import SHIPPED_FACTORS
 from domain.teacher_leader import journey as tl
 from domain.teacher_leader import worklist
 from pathways.config import Settings
 from pathways.logs import get_logger
-from pathways.payload_codec import person_keys
 from pathways.refusals import update_failure
 from pathways.show import status_facts
 from pathways.web import auth
@@ -511,7 +508,8 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
             raise NotAllowed(f"The career of {employee_id} is not yours to see.")
         await _read(backend, viewer, Read.CAREER, employee_id, employee_id)
         try:
-            career = await readable_timeline(backend.client, backend.pool, employee_id)
+            store = EventStore(backend.pool, backend.people)
+            career = await readable_timeline(backend.client, store, employee_id)
         except (RPCError, WorkflowQueryFailedError):
             career = None
         journeys = await Progress(backend.pool).of_employee(employee_id)
@@ -717,12 +715,7 @@ async def _viewer_for(backend: WebBackend, who: str) -> Viewer:
 
 
 async def _principal_of(backend: WebBackend, school_id: str | None) -> str | None:
-    if not school_id:
-        return None
-    try:
-        return (await backend.hris.school(school_id)).principal_id
-    except (EmployeeNotFound, ExternalSystemError, LookupError):
-        return None
+    return await principal_of(backend.hris, school_id)
 
 
 def _check_may_mark(viewer: Viewer) -> None:
@@ -1110,9 +1103,7 @@ async def _journey_status(backend: WebBackend, journey_id: str) -> tuple[BaseMod
         raise NotFound(f"no journey {journey_id}") from None
     except WorkflowQueryFailedError as error:
         raise NotFound(f"{journey_id} did not answer: {error}") from None
-    if await is_erased(backend.pool, person_named(dict(status))):
-        status = erased_status(status)
-    return status, pathway.key
+    return await as_shown(backend.pool, status), pathway.key
 
 
 @dataclass(frozen=True)
@@ -1199,8 +1190,7 @@ async def open_web_backend(settings: Settings) -> AsyncIterator[WebBackend]:
         yield WebBackend(
             b.client, b.pool, b.hris, b.task_queue, settings.non_hr_actors,
             ProgramShelf(default_program_folders(settings)), settings.needs_file,
-            settings.success_factors, settings.enrollment_rules,
-            person_keys(settings.payload_keys),
+            settings.success_factors, settings.enrollment_rules, b.people,
         )  # fmt: skip
 
 

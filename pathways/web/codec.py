@@ -27,6 +27,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
 from activities.access_log import AccessLog
+from activities.actors import principal_of
 from activities.person_keys import is_erased
 from activities.systems import EmployeeNotFound, ExternalSystemError, Hris
 from domain.access import Door, Read
@@ -46,6 +47,10 @@ ENCODERS = frozenset({Standing.PROGRAM_OFFICE, Standing.PROGRAM_DIRECTOR})
 
 def refused(status: int, *, code: str, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=status)
+
+
+def not_allowed(message: str) -> JSONResponse:
+    return refused(403, code="codec.not_allowed", message=message)
 
 
 def _json(payload: Payload) -> Any:
@@ -126,11 +131,7 @@ def create_codec_app(
         if isinstance(viewer, JSONResponse):
             return viewer
         if encoding and viewer.standing not in ENCODERS:
-            return refused(
-                403,
-                code="codec.not_allowed",
-                message=f"{viewer.name} may not send data to journeys through the Web UI",
-            )
+            return not_allowed(f"{viewer.name} may not send data to journeys through the Web UI")
         found = codec()
         if found is None:
             return refused(
@@ -178,11 +179,7 @@ def create_codec_app(
             shown.append(_erased_copy(plain, value) if gone else plain)
         if sealed and not seen:
             log.info("codec refused", actor=viewer.actor, payloads=sealed)
-            return refused(
-                403,
-                code="codec.not_allowed",
-                message=f"{viewer.name} may not see the journeys these payloads belong to",
-            )
+            return not_allowed(f"{viewer.name} may not see the journeys these payloads belong to")
         ns = namespace or request.headers.get("x-namespace") or settings.temporal_namespace
         access = AccessLog(backend.pool)
         for whose in sorted(read_of, key=lambda p: p or ""):
@@ -218,7 +215,6 @@ async def _may_see(hris: Hris, viewer: Viewer, person: str | None) -> bool:
         return True
     try:
         employee = await hris.employee(person)
-        school = await hris.school(employee.school_id) if employee.school_id else None
     except (EmployeeNotFound, ExternalSystemError, LookupError):
         return False
-    return sees(viewer, person, employee.school_id, school.principal_id if school else None)
+    return sees(viewer, person, employee.school_id, await principal_of(hris, employee.school_id))
