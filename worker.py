@@ -2,7 +2,9 @@
 
     python worker.py            # connects to TEMPORAL_ADDRESS and DATABASE_URL (or embedded)
 
-Scale out by running more of these against the same task queue.
+Each process serves two task queues: TEMPORAL_TASK_QUEUE, and the bulk queue that a roster's
+journeys run on (TEMPORAL_BULK_TASK_QUEUE), each with slots of its own (WORKER_WORKFLOW_TASKS,
+BULK_WORKFLOW_TASKS and the like). Scale out by running more of these against the same queues.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from pathways.logs import get_logger
 from pathways.payload_codec import person_keys
 from workflows.registry import WORKFLOWS
 
-__all__ = ["WORKFLOWS", "Services", "build_worker", "open_services", "run_worker", "serve"]
+__all__ = ["WORKFLOWS", "Services", "Slots", "build_worker", "open_services", "run_worker", "serve"]
 
 
 @dataclass
@@ -90,6 +92,31 @@ async def open_services(settings: Settings, dsn: str | None = None) -> AsyncIter
         )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Slots:
+    """How much one worker takes on at once (the SDK's defaults when unset)."""
+
+    workflow_tasks: int | None = None
+    activities: int | None = None
+    cached_workflows: int = 1000
+
+    @staticmethod
+    def main(settings: Settings) -> Slots:
+        return Slots(
+            settings.worker_workflow_tasks,
+            settings.worker_activities,
+            settings.worker_cached_workflows,
+        )
+
+    @staticmethod
+    def bulk(settings: Settings) -> Slots:
+        return Slots(
+            settings.bulk_workflow_tasks,
+            settings.bulk_activities,
+            settings.worker_cached_workflows,
+        )
+
+
 def build_worker(
     client: Client,
     services: Services,
@@ -97,13 +124,17 @@ def build_worker(
     *,
     cache: bool = True,
     deployment: WorkerDeploymentConfig | None = None,
+    slots: Slots | None = None,
 ) -> Worker:
+    slots = slots or Slots()
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=activities_for(services, client),
-        max_cached_workflows=1000 if cache else 0,
+        max_cached_workflows=slots.cached_workflows if cache else 0,
+        max_concurrent_workflow_tasks=slots.workflow_tasks,
+        max_concurrent_activities=slots.activities,
         deployment_config=deployment,
     )
 
@@ -143,12 +174,22 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    worker = build_worker(client, services, settings.temporal_task_queue, deployment=deployment)
+    worker = build_worker(
+        client, services, settings.temporal_task_queue, deployment=deployment,
+        slots=Slots.main(settings),
+    )  # fmt: skip
+    bulk = build_worker(
+        client, services, settings.bulk_task_queue, deployment=deployment,
+        slots=Slots.bulk(settings),
+    )  # fmt: skip
     try:
-        async with worker:
+        async with worker, bulk:
             log.info(
                 "worker started",
                 task_queue=settings.temporal_task_queue,
+                bulk_task_queue=settings.bulk_task_queue,
+                workflow_tasks=settings.worker_workflow_tasks,
+                bulk_workflow_tasks=settings.bulk_workflow_tasks,
                 namespace=settings.temporal_namespace,
                 temporal=settings.temporal_address,
                 version=deployment.version.to_canonical_string() if deployment else "unversioned",

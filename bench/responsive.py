@@ -51,6 +51,27 @@ PROBE_EVERY = 1.5  # seconds between probes during the bulk start
 PROBE_LIMIT = 120.0  # a probe unanswered after this long counts as this long, and as timed out
 DRAIN_LIMIT = 900.0  # probing stops this long after the roster's start, drained or not
 TASK_QUEUE = "bench-responsive"
+BULK_QUEUE = f"{TASK_QUEUE}-bulk"  # the worker's default for TEMPORAL_BULK_TASK_QUEUE
+#: The SDK's own slots (100 workflow tasks, 100 activities), as workers ran before they were set.
+SDK_SLOTS = {"WORKER_WORKFLOW_TASKS": "100", "WORKER_ACTIVITIES": "100"}
+
+
+@dataclass(frozen=True)
+class Way:
+    """One way of starting the roster: the task queue and priority its journeys get, and the
+    worker's slots (its environment; empty: the shipped defaults)."""
+
+    label: str
+    task_queue: str
+    priority: Priority
+    worker: dict[str, str]
+
+
+WAYS = (
+    Way("main queue, SDK slots, default priority", TASK_QUEUE, Priority.default, SDK_SLOTS),
+    Way("main queue, shipped slots, default priority", TASK_QUEUE, Priority.default, {}),
+    Way("bulk queue, shipped slots (as apply-roster)", BULK_QUEUE, BULK_PRIORITY, {}),
+)
 
 
 @dataclass
@@ -122,7 +143,7 @@ async def _probe(handle: WorkflowHandle[Any, JourneyStatus], into: Probes) -> No
 PRIORITY_ON = ("--dynamic-config-value", "matching.useNewMatcher=true")
 
 
-async def one_run(size: int, priority: Priority) -> Run:
+async def one_run(size: int, way: Way) -> Run:
     import pgserver
 
     with tempfile.TemporaryDirectory(prefix="pathways-bench-responsive-") as tmp:
@@ -136,12 +157,12 @@ async def one_run(size: int, priority: Priority) -> Run:
             await _seed(url, members, size)
             async with dev_server(folder, *PRIORITY_ON) as dev:
                 address = dev.client.service_client.config.target_host
-                worker = worker_process(folder, address, url, REPO, task_queue=TASK_QUEUE)
+                worker = worker_process(
+                    folder, address, url, REPO, task_queue=TASK_QUEUE, settings=way.worker
+                )
                 try:
                     await worker_ready(worker, folder / "worker.log")
-                    return await _measure(
-                        dev.client, url, members, size, folder, worker.pid, priority
-                    )
+                    return await _measure(dev.client, url, members, size, folder, worker.pid, way)
                 finally:
                     stop_process(worker, "worker")
         finally:
@@ -150,9 +171,8 @@ async def one_run(size: int, priority: Priority) -> Run:
 
 
 async def _measure(
-    client: Any, url: str, members: list[Any], size: int, folder: Path, pid: int,
-    priority: Priority,
-) -> Run:  # fmt: skip
+    client: Any, url: str, members: list[Any], size: int, folder: Path, pid: int, way: Way
+) -> Run:
     program = demo_program(datetime.now(UTC))
     hris = MemoryHris(members)
     handles: list[WorkflowHandle[Any, JourneyStatus]] = []
@@ -184,9 +204,9 @@ async def _measure(
             roster_hris,
             program,
             roster,
-            TASK_QUEUE,
+            way.task_queue,
             console=Console(quiet=True),
-            priority=priority,
+            priority=way.priority,
         )
     )
     load = Probes()
@@ -264,17 +284,14 @@ class Side:
 
 async def run(options: Options) -> None:
     size = options.size(FULL_ROSTER, smallest=200)
-    sides = [
-        (Side.new("roster at the default priority"), Priority.default),
-        (Side.new(f"roster at BULK_PRIORITY ({BULK_PRIORITY.priority_key})"), BULK_PRIORITY),
-    ]
+    sides = [(Side.new(way.label), way) for way in WAYS]
     for rep in range(options.repeat):
-        for side, priority in sides:
+        for side, way in sides:
             console.print(
                 f"[dim]responsive: repetition {rep + 1}/{options.repeat}, {size:,} rows, "
                 f"{side.label}[/dim]"
             )
-            side.add(await one_run(size, priority))
+            side.add(await one_run(size, way))
     show(
         f"8 · Responsive under load: probes of journeys started before, while a {size:,}-row "
         "roster starts and is worked through (dev server with task priority on, worker process)",

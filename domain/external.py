@@ -9,11 +9,13 @@ same key and the receiving system does the work once.
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from domain.commands import Command
 
 
 def storable(text: str) -> str:
@@ -106,3 +108,34 @@ class EmailReceipt(BaseModel):
     idempotency_key: str
     message_id: str
     duplicate: bool
+
+
+#: What a district system answers that only a correction of its records puts right: asking
+#: again gets the same answer until someone fixes the record there (`activities.systems`).
+NEEDS_DATA_FIX = frozenset(
+    {"ExternalDataInvalid", "EmployeeNotFound", "SchoolNotFound", "NoPrincipalAssigned"}
+)
+
+
+class DataFixNeeded(BaseModel):
+    """A journey waiting for a district system's record to be corrected: what the system sent
+    cannot be right or cannot be stored, or a record the journey needs is missing. The journey
+    asks again at `next_try_at`, and at once when someone says the record is fixed
+    (`RetryAfterFix`); it goes on where it stopped as soon as the answer is usable."""
+
+    model_config = ConfigDict(frozen=True)
+
+    system: str = Field(description="e.g. 'the HR system (HRIS)'")
+    record: str = Field(description="e.g. \"employee 'e-9'\"")
+    error_type: str = Field(description="e.g. ExternalDataInvalid, NoPrincipalAssigned")
+    problem: str = Field(description="the system's answer, in words an officer can act on")
+    asked: str = Field(description="what the journey asked: the activity, e.g. hris_employee")
+    since: datetime
+    attempts: int = Field(ge=1, description="answers that needed the fix so far")
+    next_try_at: datetime
+
+
+class RetryAfterFix(Command):
+    """Someone corrected the record a journey waits on: ask the system again now."""
+
+    requested_by: str = Field(min_length=1, description="e.g. operator:jo, office:ana, hris")

@@ -8,7 +8,8 @@ An actor is written the same way everywhere it is recorded (commands, events, th
 - `director:maya`: a program director (HR title `program_director`), also program office;
 - `coach:lee`: a coach (HR title `coach`);
 - `hris`, `university`, `payroll`: the district's systems, as integrations;
-- `auditor:x`, `operator:x`: they read and run; they take no action on a journey.
+- `auditor:x`, `operator:x`: they read and run; they take no action on a journey's course
+  (an operator may tell a journey waiting on a district record that it was fixed).
 
 Interfaces resolve who is acting from HR before sending a command (`resolve_actor` below,
 with HR's record from `activities.actors`), so an actor HR does not know, or a title that
@@ -132,6 +133,7 @@ class Action(StrEnum):
     ASSIGN_COACH = "assign a coach"
     HOLD_RECORDS = "place or lift a legal hold on a person's records"
     ERASE_PERSON = "erase a person's personal data"
+    RETRY_AFTER_FIX = "retry a journey after a district record was fixed"
 
 
 STAFF = frozenset({ActorRole.PROGRAM_OFFICE, ActorRole.PROGRAM_DIRECTOR})
@@ -167,6 +169,8 @@ MAY: Mapping[Action, frozenset[ActorRole]] = {
     # by a director or the operator who runs the district's systems.
     Action.HOLD_RECORDS: frozenset({R.PROGRAM_DIRECTOR, R.AUDITOR}),
     Action.ERASE_PERSON: frozenset({R.PROGRAM_DIRECTOR, R.OPERATOR}),
+    # A journey waiting on a district record's correction asks again: told by whoever fixed it.
+    Action.RETRY_AFTER_FIX: STAFF | {R.OPERATOR, R.HRIS},
 }
 
 _WHO = {

@@ -78,6 +78,7 @@ and it never changes meaning. The same reason has the same code in every pathway
 | enrollment.closed | the fellowship's enrollment window has closed |
 | enrollment.not_admitted | only an admitted fellow can enroll |
 | enrollment.required | PD and milestones are recorded for enrolled fellows only |
+| fix.not_waiting | `retry_after_fix` for a journey that waits on no district record's fix |
 | hr.after_separation | the person separated; no further HR change applies |
 | hr.not_on_leave | a leave ended for someone not on leave |
 | hr.out_of_order | HR changes must arrive in order of their effective dates |

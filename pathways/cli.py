@@ -281,6 +281,8 @@ def send_update(
                 raise
             raise await journey_ended(client, handle, await handle.describe(), answer) from None
         emit(console, journey, status, as_json=as_json, after=True)
+        if not as_json:
+            await say_waiting(handle)
 
     run_command(work)
 
@@ -311,8 +313,31 @@ def show_status(workflow_id: str, answer: type[BaseModel], *, as_json: bool = Fa
         if await record_reading(settings, Read.JOURNEY, workflow_id, whose):
             status = erased_status(status)
         emit(console, workflow_id, status, as_json=as_json)
+        if not as_json:
+            await say_waiting(handle)
 
     run_command(work)
+
+
+async def say_waiting(handle: WorkflowHandle[Any, Any]) -> None:
+    """One line when the journey waits on a district record's fix (`waiting_on`)."""
+    from temporalio.client import WorkflowQueryFailedError
+
+    from domain.external import DataFixNeeded
+
+    try:
+        fix = await handle.query("waiting_on", result_type=DataFixNeeded | None)  # type: ignore[arg-type]
+    except WorkflowQueryFailedError:  # a worker of a build before journeys waited on fixes
+        return
+    if fix is None:
+        return
+    console.print(
+        f"[yellow]waiting on a fix[/yellow] since {fix.since:%Y-%m-%d %H:%M} UTC: {fix.problem} "
+        f"It asks again by itself at {fix.next_try_at:%H:%M} UTC, or at once with "
+        f"`pathways ops retry {handle.id} --by <you>`.",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def attendance_command(

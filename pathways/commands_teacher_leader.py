@@ -321,7 +321,7 @@ def apply_roster(
                 hris,
                 definition,
                 roster,
-                settings.temporal_task_queue,
+                settings.bulk_task_queue,
                 concurrency=concurrency,
             )
         for problem in [*outcome.refused, *outcome.failed]:

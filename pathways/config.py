@@ -57,6 +57,19 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = Field("default", alias="TEMPORAL_NAMESPACE", min_length=1)
     temporal_task_queue: str = Field("pathways", alias="TEMPORAL_TASK_QUEUE", min_length=1)
+    temporal_bulk_task_queue_text: str | None = Field(
+        None, alias="TEMPORAL_BULK_TASK_QUEUE", min_length=1
+    )
+    """Where bulk starts (a roster) send their journeys; unset: `<TEMPORAL_TASK_QUEUE>-bulk`."""
+    # A worker process's slots. Workflow code shares one CPU in a Python process, so every task
+    # in hand waits for the others: few slots keep each one well inside Temporal's 10 s
+    # workflow-task timeout. The bulk queue has slots of its own, so the office's tasks on the
+    # main queue never wait behind a roster's thousands of first tasks.
+    worker_workflow_tasks: int = Field(16, alias="WORKER_WORKFLOW_TASKS", ge=2, le=1000)
+    worker_activities: int = Field(64, alias="WORKER_ACTIVITIES", ge=1, le=1000)
+    worker_cached_workflows: int = Field(1000, alias="WORKER_CACHED_WORKFLOWS", ge=0, le=100_000)
+    bulk_workflow_tasks: int = Field(2, alias="BULK_WORKFLOW_TASKS", ge=2, le=1000)
+    bulk_activities: int = Field(8, alias="BULK_ACTIVITIES", ge=1, le=1000)
     temporal_tls_cert: Path | None = Field(None, alias="TEMPORAL_TLS_CERT")
     temporal_tls_key: Path | None = Field(None, alias="TEMPORAL_TLS_KEY")
     temporal_tls_ca: Path | None = Field(None, alias="TEMPORAL_TLS_CA")
@@ -133,6 +146,10 @@ class Settings(BaseSettings):
     oidc_client_secret: str | None = Field(None, alias="OIDC_CLIENT_SECRET")
     oidc_employee_claim: str = Field("employee_id", alias="OIDC_EMPLOYEE_CLAIM", min_length=1)
     """The ID token claim that holds the person's employee id (or `auditor:<id>`)."""
+
+    @property
+    def bulk_task_queue(self) -> str:
+        return self.temporal_bulk_task_queue_text or f"{self.temporal_task_queue}-bulk"
 
     @property
     def web_program_dirs(self) -> tuple[Path, ...]:

@@ -37,10 +37,12 @@ from domain.teacher_leader.start import TEACHER_LEADER, TeacherLeaderInput
 
 COLUMNS = ("employee_id", "role", "school_id", "cohort")
 DEFAULT_CONCURRENCY = 64
-#: Journeys a roster starts run after everything at the default priority (3) whenever the task
-#: queue has a backlog, so the office's queries and updates on other journeys do not wait behind
-#: thousands of first look-ups (bench scenario 8). The server must have task priority enabled
-#: (`matching.useNewMatcher`; Temporal Cloud has it); without it the key is ignored.
+#: Journeys a roster starts go to the bulk task queue (`Settings.bulk_task_queue`), which each
+#: worker serves with a few slots of its own, so the office's queries and updates on other
+#: journeys do not wait behind thousands of first look-ups (bench scenario 8); and they run
+#: after everything at the default priority (3) whenever a queue has a backlog. The server must
+#: have task priority enabled (`matching.useNewMatcher`; Temporal Cloud has it); without it the
+#: key is ignored.
 BULK_PRIORITY = Priority(priority_key=4)
 
 

@@ -47,6 +47,8 @@ def test_defaults() -> None:
     assert settings.temporal_address == "localhost:7233"
     assert settings.temporal_namespace == "default"
     assert settings.temporal_task_queue == "pathways"
+    assert settings.bulk_task_queue == "pathways-bulk"
+    assert (settings.worker_workflow_tasks, settings.bulk_workflow_tasks) == (16, 2)
     assert settings.temporal_tls_cert is None
     assert settings.temporal_tls_key is None
     assert settings.temporal_tls_ca is None
@@ -216,3 +218,9 @@ def test_the_database_connect_timeout_is_configuration_and_reaches_the_pool(
                 )
 
     asyncio.run(silent())
+
+
+def test_the_bulk_queue_follows_the_main_one_unless_named() -> None:
+    assert Settings(TEMPORAL_TASK_QUEUE="district").bulk_task_queue == "district-bulk"
+    named = Settings(TEMPORAL_TASK_QUEUE="district", TEMPORAL_BULK_TASK_QUEUE="rosters")
+    assert named.bulk_task_queue == "rosters"

@@ -10,6 +10,7 @@ import contextlib
 import json
 import re
 import stat
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -132,7 +133,32 @@ def test_the_embedded_key_ring_is_the_default_and_can_be_turned_off(tmp_path: Pa
     assert named.payload_keys == tmp_path / "district.json"
 
 
-async def _signed_in(url: str, who: str) -> httpx.AsyncClient:
+@contextlib.asynccontextmanager
+async def web_app(client: Client, pool: asyncpg.Pool, folder: Path) -> AsyncIterator[str]:
+    """The web app served on a free port with local sign-in, once it answers: its address."""
+    port, stop = free_port(), asyncio.Event()
+    settings = Settings.model_validate(
+        {"PATHWAYS_DATA_DIR": folder, "WEB_LOCAL_SIGN_IN": True, "WEB_PORT": port}
+    )
+    backend = WebBackend(client, pool, LocalHris(pool), "web", settings.non_hr_actors)
+    server = asyncio.create_task(
+        serve_api(create_web_app(settings, backend), "127.0.0.1", port, stop)
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            with contextlib.suppress(httpx.TransportError):
+                async with httpx.AsyncClient() as probe:
+                    await probe.get(f"{url}/sign-in")
+                break
+            await asyncio.sleep(0.05)
+        yield url
+    finally:
+        stop.set()
+        await server
+
+
+async def signed_in(url: str, who: str) -> httpx.AsyncClient:
     """A browser's session with the web app, signed in locally as `who`."""
     session = httpx.AsyncClient(base_url=url)
     page = (await session.get("/sign-in", params={"q": who})).text
@@ -160,15 +186,6 @@ async def test_the_codec_server_opens_payloads_only_for_those_who_may_see_the_jo
     codec = EncryptionCodec(ring)
     client = Client(env.client.service_client, namespace=env.client.namespace,
                     data_converter=encrypted(DATA_CONVERTER, ring))  # fmt: skip
-    port, stop = free_port(), asyncio.Event()
-    settings = Settings.model_validate(
-        {"PATHWAYS_DATA_DIR": tmp_path, "WEB_LOCAL_SIGN_IN": True, "WEB_PORT": port}
-    )
-    backend = WebBackend(client, pool, hris, "codec", settings.non_hr_actors)
-    server = asyncio.create_task(
-        serve_api(create_web_app(settings, backend), "127.0.0.1", port, stop)
-    )
-    url = f"http://127.0.0.1:{port}"
 
     def record(fields: dict[str, str]) -> Payload:
         return Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(fields).encode())
@@ -185,13 +202,7 @@ async def test_the_codec_server_opens_payloads_only_for_those_who_may_see_the_jo
     def opened(answer: httpx.Response) -> list[Payload]:
         return list(json_format.ParseDict(answer.json(), Payloads()).payloads)
 
-    try:
-        for _ in range(100):
-            with contextlib.suppress(httpx.TransportError):
-                async with httpx.AsyncClient() as probe:
-                    await probe.get(f"{url}/sign-in")
-                break
-            await asyncio.sleep(0.05)
+    async with web_app(client, pool, tmp_path) as url:
         async with httpx.AsyncClient(base_url=url) as anonymous:
             answer = await anonymous.post("/codec/decode", json=body(sealed))
             assert answer.status_code == 401 and answer.json()["code"] == "codec.sign_in"
@@ -209,7 +220,7 @@ async def test_the_codec_server_opens_payloads_only_for_those_who_may_see_the_jo
             page = await anonymous.get("/sign-in", headers={"Origin": "http://localhost:8233"})
             assert "access-control-allow-origin" not in page.headers
 
-        teacher = await _signed_in(url, "t-cod")
+        teacher = await signed_in(url, "t-cod")
         answer = await teacher.post("/codec/decode", json=body([sealed[1]]))
         assert answer.status_code == 403 and answer.json()["code"] == "codec.not_allowed"
         answer = await teacher.post(
@@ -221,11 +232,11 @@ async def test_the_codec_server_opens_payloads_only_for_those_who_may_see_the_jo
         refused = await teacher.post("/codec/encode", json=body([mine]))
         assert refused.status_code == 403
 
-        principal = await _signed_in(url, PRINCIPAL)  # t-col teaches at their school
+        principal = await signed_in(url, PRINCIPAL)  # t-col teaches at their school
         answer = await principal.post("/codec/decode", json=body([sealed[1]]))
         assert answer.status_code == 200 and opened(answer) == [theirs]
 
-        office = await _signed_in(url, "ana")
+        office = await signed_in(url, "ana")
         answer = await office.post("/codec/default/decode", json=body(sealed))
         assert answer.status_code == 200 and opened(answer) == [mine, theirs, nobody, both]
         # Once t-col's personal data is erased, what Temporal keeps of them reads "[erased]".
@@ -244,9 +255,6 @@ async def test_the_codec_server_opens_payloads_only_for_those_who_may_see_the_jo
         assert garbled.status_code == 400 and garbled.json()["code"] == "codec.bad_request"
         for session in (teacher, principal, office):
             await session.aclose()
-    finally:
-        stop.set()
-        await server
 
     reads = await AccessLog(pool).entries(since=None)
     codec_reads = {(a.reader, a.employee_id) for a in reads if a.door is Door.CODEC}

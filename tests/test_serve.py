@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.testing import WorkflowEnvironment
 
 from activities.eventstore import EventStore
@@ -82,6 +85,16 @@ async def test_serve_runs_the_worker_projector_signer_and_archiver_until_stopped
             break
         await asyncio.sleep(0.05)
     assert signed == 2, "the signer did not sign the log's head"
+    # Both queues are served: the main one and the bulk one a roster's journeys run on.
+    for queue in (task_queue, f"{task_queue}-bulk"):
+        described = await dev_env.client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=dev_env.client.namespace,
+                task_queue=TaskQueue(name=queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
+        )
+        assert described.pollers, f"no worker polls {queue}"
     stop.set()
     await asyncio.wait_for(serving, 30)  # the worker and every loop end with it
 

@@ -2,18 +2,32 @@
 
 Each call is one activity with the same timeout and retry policy, keyed by the workflow's id so
 that a retry, a crashed worker or a replay repeats the same idempotency key.
+
+An answer that only a correction of the system's records puts right (`NEEDS_DATA_FIX`: a NUL
+in a name, an employee or school HR does not list, a school without a principal) does not end
+the journey: it waits, shown by its `waiting_on` query and its `WaitingOn` memo, asks again
+every `DATA_FIX_RETRY` and at once on the `retry_after_fix` update, and goes on where it
+stopped (`Fixes`). Inside an update's handler the update fails instead, with the system's
+words: its caller is waiting for an answer.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 from uuid import UUID
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.external import (
+        NEEDS_DATA_FIX,
+        DataFixNeeded,
         EmailMessage,
         EmailReceipt,
         Employee,
@@ -31,6 +45,101 @@ EXTERNAL_RETRY = RetryPolicy(
 NIL_ID = UUID(int=0)
 
 
+#: Journeys that failed on such an answer before they waited for its fix replay as they ran.
+WAIT_ON_DATA_FIX = "wait-on-data-fix"
+#: How often a journey waiting on a fix asks again by itself (HR corrections land within a day).
+DATA_FIX_RETRY = timedelta(hours=1)
+#: The memo key a waiting journey carries (`pathways ops stuck` reads it from the list).
+WAITING_ON_MEMO = "WaitingOn"
+
+T = TypeVar("T")
+
+
+class Fixes:
+    """What a journey is waiting on, if anything (a journey workflow's `fixes`)."""
+
+    def __init__(self) -> None:
+        self.waiting: DataFixNeeded | None = None
+        self._retry = False
+
+    def retry_now(self) -> None:
+        self._retry = True
+
+    async def until_fixed(self, asked: str, call: Callable[[], Awaitable[T]]) -> T:
+        """`call()`'s answer, waiting for each fix its answer needs first."""
+        while True:
+            try:
+                answer = await call()
+            except ActivityError as error:
+                cause = error.cause
+                if not self._waits(cause):
+                    raise
+                assert isinstance(cause, ApplicationError)
+                await self._wait(asked, cause)
+                continue
+            if self.waiting is not None:
+                workflow.logger.info(
+                    "district record fixed", extra={"record": self.waiting.record, "asked": asked}
+                )
+                self.waiting = None
+                workflow.upsert_memo({WAITING_ON_MEMO: None})
+            return answer
+
+    @staticmethod
+    def _waits(cause: BaseException | None) -> bool:
+        return (
+            isinstance(cause, ApplicationError)
+            and cause.type in NEEDS_DATA_FIX
+            and workflow.current_update_info() is None
+            and workflow.patched(WAIT_ON_DATA_FIX)
+        )
+
+    async def _wait(self, asked: str, cause: ApplicationError) -> None:
+        ids: dict[str, Any] = cause.details[0] if cause.details else {}
+        now = workflow.now()
+        before = self.waiting
+        self.waiting = DataFixNeeded(
+            system=str(ids.get("system", "a district system")),
+            record=_record(ids),
+            error_type=cause.type or "ApplicationError",
+            problem=cause.message,
+            asked=asked,
+            since=before.since if before is not None else now,
+            attempts=before.attempts + 1 if before is not None else 1,
+            next_try_at=now + DATA_FIX_RETRY,
+        )
+        workflow.upsert_memo({WAITING_ON_MEMO: self.waiting.model_dump(mode="json")})
+        if before is None:
+            workflow.logger.warning(
+                "waiting on a district record's fix",
+                extra={"record": self.waiting.record, "error_type": cause.type, "asked": asked},
+            )
+        self._retry = False
+        with contextlib.suppress(asyncio.TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._retry, timeout=DATA_FIX_RETRY.total_seconds()
+            )
+
+
+def _record(ids: dict[str, Any]) -> str:
+    if "record" in ids:
+        return str(ids["record"])
+    for key, kind in (("employee_id", "employee"), ("school_id", "school")):
+        if key in ids:
+            return f"{kind} {ids[key]!r}"
+    return "a record"
+
+
+async def _asked(asked: str, call: Callable[[], Awaitable[T]]) -> T:
+    """`call()` through the journey's `fixes` (a workflow without them fails as it did). By
+    what it does, not its class: the sandbox may hold this module twice."""
+    until_fixed = getattr(getattr(workflow.instance(), "fixes", None), "until_fixed", None)
+    if until_fixed is None:
+        return await call()
+    answer: T = await until_fixed(asked, call)
+    return answer
+
+
 def nil_id() -> UUID:
     """The id update validators hand to domain decisions: they must not draw on the
     workflow's random stream, which only the accepted handler may advance."""
@@ -38,62 +147,72 @@ def nil_id() -> UUID:
 
 
 async def employee(employee_id: str) -> Employee:
-    found: Employee = await workflow.execute_activity(
+    return await _asked(
         "hris_employee",
-        employee_id,
-        result_type=Employee,
-        start_to_close_timeout=ACTIVITY_TIMEOUT,
-        retry_policy=EXTERNAL_RETRY,
+        lambda: workflow.execute_activity(
+            "hris_employee",
+            employee_id,
+            result_type=Employee,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=EXTERNAL_RETRY,
+        ),
     )
-    return found
 
 
 async def principal_of(school_id: str) -> Employee:
-    principal: Employee = await workflow.execute_activity(
+    return await _asked(
         "hris_principal_of",
-        school_id,
-        result_type=Employee,
-        start_to_close_timeout=ACTIVITY_TIMEOUT,
-        retry_policy=EXTERNAL_RETRY,
+        lambda: workflow.execute_activity(
+            "hris_principal_of",
+            school_id,
+            result_type=Employee,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=EXTERNAL_RETRY,
+        ),
     )
-    return principal
 
 
 async def pay(
     key: str, kind: PaymentKind, payee_id: str, amount_cents: int, memo: str
 ) -> PaymentReceipt:
-    receipt: PaymentReceipt = await workflow.execute_activity(
-        "request_payment",
-        PaymentRequest(
-            idempotency_key=key,
-            kind=kind,
-            payee_id=payee_id,
-            amount_cents=amount_cents,
-            memo=memo,
-            workflow_id=workflow.info().workflow_id,
-        ),
-        result_type=PaymentReceipt,
-        start_to_close_timeout=ACTIVITY_TIMEOUT,
-        retry_policy=EXTERNAL_RETRY,
+    request = PaymentRequest(
+        idempotency_key=key,
+        kind=kind,
+        payee_id=payee_id,
+        amount_cents=amount_cents,
+        memo=memo,
+        workflow_id=workflow.info().workflow_id,
     )
-    return receipt
+    return await _asked(
+        "request_payment",
+        lambda: workflow.execute_activity(
+            "request_payment",
+            request,
+            result_type=PaymentReceipt,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=EXTERNAL_RETRY,
+        ),
+    )
 
 
 async def email(key: str, to: str, subject: str, body: str) -> EmailReceipt:
-    sent: EmailReceipt = await workflow.execute_activity(
-        "send_email",
-        EmailMessage(
-            idempotency_key=key,
-            to=to,
-            subject=subject,
-            body=body,
-            workflow_id=workflow.info().workflow_id,
-        ),
-        result_type=EmailReceipt,
-        start_to_close_timeout=ACTIVITY_TIMEOUT,
-        retry_policy=EXTERNAL_RETRY,
+    message = EmailMessage(
+        idempotency_key=key,
+        to=to,
+        subject=subject,
+        body=body,
+        workflow_id=workflow.info().workflow_id,
     )
-    return sent
+    return await _asked(
+        "send_email",
+        lambda: workflow.execute_activity(
+            "send_email",
+            message,
+            result_type=EmailReceipt,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=EXTERNAL_RETRY,
+        ),
+    )
 
 
 async def send_notice(to: str, address: str, topic: str, subject: str, body: str) -> str:

@@ -15,6 +15,9 @@ program description.
   the window; once the request goes to payroll, `refuse_while_paying()` refuses waivers.
 - **End**: `end(event)` records the closing event and flushes; `tell_career(...)`, the last
   step of a run, tells the employee's career how the journey ended.
+- **Wait on a fix**: a district record only a correction puts right holds the journey where it
+  is (`district.Fixes`): the `waiting_on` query says what it waits on, and the
+  `retry_after_fix` update (an operator, the program office or HR) asks again at once.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import coaching, policy
     from domain.career.career import JourneyEnded
     from domain.events import DomainEvent, Notice
-    from domain.external import PaymentKind
+    from domain.external import DataFixNeeded, PaymentKind, RetryAfterFix
     from domain.payments import PaymentSent, payment_key
     from domain.policy import Action, Case
     from domain.refusals import Refusal
@@ -89,13 +92,49 @@ class JourneyWorkflow(Generic[State, Status]):
 
     state: State
     journal: Journal
+    fixes: district.Fixes
     _paying: bool = False
 
     def begin(self, state: State, stream_version: int = 0) -> None:
         """Call first from the workflow's init."""
         self.state = state
         self.journal = Journal(workflow.info().workflow_id, stream_version)
+        self.fixes = district.Fixes()
         self._paying = False
+
+    # --- what every journey answers ---------------------------------------------------------
+
+    @workflow.query(name="waiting_on")
+    def waiting_on(self) -> DataFixNeeded | None:
+        """The district record this journey waits to see corrected (None: nothing)."""
+        return self.fixes.waiting
+
+    @workflow.update(name="retry_after_fix")
+    async def retry_after_fix(self, cmd: RetryAfterFix) -> DataFixNeeded:
+        """Ask the district system again now: answers with what the journey was waiting on."""
+        waiting = self.fixes.waiting
+        assert waiting is not None  # the validator refused otherwise
+        self.fixes.retry_now()
+        workflow.logger.info(
+            "retry after a fix", extra={"requested_by": cmd.requested_by, "record": waiting.record}
+        )
+        return waiting
+
+    @retry_after_fix.validator
+    @steps.refuses
+    def _may_retry(self, cmd: RetryAfterFix) -> None:
+        policy.authorize(Action.RETRY_AFTER_FIX, cmd.requested_by, self._fix_case())
+        if self.fixes.waiting is None:
+            raise Refusal(
+                "this journey is not waiting on a district record's fix; nothing to retry",
+                code="fix.not_waiting",
+            )
+
+    def _fix_case(self) -> Case:
+        try:
+            return self.case()
+        except NotImplementedError:  # a workflow of the program's own (a cohort's seats)
+            return Case(employee_id="")
 
     # --- what each pathway says ----------------------------------------------------------
 

@@ -258,13 +258,18 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
 
     @workflow.update
     async def decide(self, cmd: rules.DecideApplication) -> JourneyStatus:
-        """Answers once an acceptance has gone out to the principal for signature."""
+        """Answers once an acceptance has gone out to the principal for signature, or waits on
+        HR's record of the principal (`waiting_on`)."""
         await self.apply(
             lambda ids: rules.decide_application(self.state, cmd, workflow.now(), ids),
             cmd.decided_by,
         )
         await workflow.wait_condition(
-            lambda: self.state.stage is not Stage.COMMITMENT_PENDING or self._commitment_sent
+            lambda: (
+                self.state.stage is not Stage.COMMITMENT_PENDING
+                or self._commitment_sent
+                or self.fixes.waiting is not None
+            )
         )
         return self.current_status()
 

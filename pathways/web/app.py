@@ -65,6 +65,7 @@ from domain.catalog.journey import MakeUpSession, MarkSession
 from domain.catalog.journey import Stage as CatalogStage
 from domain.catalog.start import PROGRAM
 from domain.explain import explain
+from domain.external import DataFixNeeded
 from domain.money import dollars
 from domain.needs import SAMPLE_NEEDS
 from domain.policy import SYSTEMS, Action, Case, PolicyRefusal, Standing, Viewer, may, sees
@@ -478,7 +479,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
             request, "journey.html", viewer=viewer, journey_id=journey_id,
             pathway=journey.pathway, title=title, facts=facts, forms=forms,
             employee_id=case_of(status).employee_id, timeline=timeline, zone=zone.key,
-            **context,
+            waiting=journey.waiting, **context,
         )  # fmt: skip
 
     @app.post("/journeys/{journey_id:path}/actions/{key}")
@@ -1058,6 +1059,8 @@ class Journey:
     pathway: str
     status: BaseModel
     definition: Any
+    waiting: DataFixNeeded | None = None
+    """The district record the journey waits to see corrected (its `waiting_on` query)."""
 
     @property
     def time_zone(self) -> str:
@@ -1088,7 +1091,11 @@ async def _journey(backend: WebBackend, viewer: Viewer, journey_id: str) -> Jour
         definition = await journey_definition(backend.client, handle, registry.by_key(pathway_key))
     except RPCError:
         definition = None
-    return Journey(journey_id, pathway_key, status, definition)
+    try:
+        waiting = await handle.query("waiting_on", result_type=DataFixNeeded | None)  # type: ignore[arg-type]
+    except (RPCError, WorkflowQueryFailedError):  # closed, or a build before journeys waited
+        waiting = None
+    return Journey(journey_id, pathway_key, status, definition, waiting)
 
 
 async def _journey_status(backend: WebBackend, journey_id: str) -> tuple[BaseModel, str]:

@@ -1,0 +1,174 @@
+"""A journey whose district record needs a correction waits for it, says so, and goes on where it
+stopped once the record is fixed: when someone says so, or by itself within the hour."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.local_systems import LocalHris
+from domain.external import DataFixNeeded, Employee, RetryAfterFix, School
+from domain.teacher_leader.events import DecisionOutcome
+from domain.teacher_leader.journey import DecideApplication, JourneyStatus, Stage
+from pathways.commands_ops import waiting_journeys
+from pathways.journeys import TeacherLeaderHandle
+from pathways.refusals import refusal_of
+from tests.journey_kit import PRINCIPAL, SCHOOL, program_near, running_worker, seed_district
+from tests.test_cli import run_against
+from tests.test_payload_codec import signed_in, web_app
+from tests.test_teacher_leader import OFFICE, SCORES, start
+from workflows.district import DATA_FIX_RETRY, WAITING_ON_MEMO
+from workflows.teacher_leader import TeacherLeaderJourney
+
+
+async def principal_leaves(pool: asyncpg.Pool) -> None:
+    """HR lists the school without a principal: a record only HR can correct."""
+    await LocalHris(pool).upsert_school(School(school_id=SCHOOL, name="Grape Street Elementary"))
+
+
+async def principal_returns(pool: asyncpg.Pool) -> None:
+    school = School(school_id=SCHOOL, name="Grape Street Elementary", principal_id=PRINCIPAL)
+    await LocalHris(pool).upsert_school(school)
+
+
+async def waiting(handle: TeacherLeaderHandle, attempts: int = 1) -> DataFixNeeded:
+    for _ in range(300):
+        found = await handle.query(TeacherLeaderJourney.waiting_on)
+        if found is not None and found.attempts >= attempts:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the journey did not wait on a fix (attempt {attempts})")
+
+
+async def goes_on(handle: TeacherLeaderHandle) -> JourneyStatus:
+    for _ in range(300):
+        if await handle.query(TeacherLeaderJourney.waiting_on) is None:
+            status: JourneyStatus = await handle.query(TeacherLeaderJourney.status)
+            if status.principal_id is not None:
+                return status
+        await asyncio.sleep(0.05)
+    raise AssertionError("the journey did not go on after the fix")
+
+
+async def retry(handle: TeacherLeaderHandle, by: str) -> DataFixNeeded:
+    answer: DataFixNeeded = await handle.execute_update(
+        "retry_after_fix", RetryAfterFix(requested_by=by), result_type=DataFixNeeded
+    )
+    return answer
+
+
+def code_of(error: WorkflowUpdateFailedError) -> str | None:
+    refusal = refusal_of(error)
+    return None if refusal is None else refusal.code
+
+
+async def journey_page(client: Client, pool: asyncpg.Pool, journey_id: str, folder: Path) -> str:
+    """The journey's page in the web app, signed in as program office staff."""
+    await LocalHris(pool).upsert_employee(
+        Employee(employee_id="ana", full_name="Ana Torres", role="program_office",
+                 email="ana@district.example")
+    )  # fmt: skip
+    async with web_app(client, pool, folder) as url:
+        session = await signed_in(url, "ana")
+        try:
+            answer = await session.get(f"/journeys/{journey_id}")
+        finally:
+            await session.aclose()
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+async def accepted_without_a_principal(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str, teacher: str
+) -> TeacherLeaderHandle:
+    handle = await start(client, env, pool, await program_near(env), task_queue, teacher)
+    await principal_leaves(pool)
+    decision = DecideApplication(outcome=DecisionOutcome.ACCEPTED, scores=SCORES, decided_by=OFFICE)
+    await handle.execute_update(TeacherLeaderJourney.decide, decision)
+    return handle
+
+
+async def test_a_school_without_a_principal_holds_the_journey_until_hr_fixes_it(
+    dev_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    task_queue: str,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    client = dev_env.client
+    await seed_district(pool, ["t-fix"])
+    async with running_worker(client, pool, task_queue):
+        handle = await accepted_without_a_principal(client, dev_env, pool, task_queue, "t-fix")
+
+        first = await waiting(handle)
+        assert (first.error_type, first.asked, first.record) == (
+            "NoPrincipalAssigned", "hris_principal_of", f"school {SCHOOL!r}",
+        )  # fmt: skip
+        assert SCHOOL in first.problem and first.next_try_at - first.since == DATA_FIX_RETRY
+        status = await handle.query(TeacherLeaderJourney.status)
+        assert status.stage is Stage.COMMITMENT_PENDING and status.principal_id is None
+        # Operators find it from the list, with what it waits on.
+        listed = await waiting_journeys(client, query=f"WorkflowId = '{handle.id}'")
+        assert [(w.workflow_id, w.kind, w.error_type) for w in listed] == [
+            (handle.id, "waiting_on_fix", "NoPrincipalAssigned")
+        ]
+
+        # The participant cannot make it retry; the office can, and a retry that meets the same
+        # record waits again, keeping when the wait began.
+        with pytest.raises(WorkflowUpdateFailedError) as own:
+            await retry(handle, "t-fix")
+        assert code_of(own.value) == "policy.not_permitted"
+        answered = await retry(handle, OFFICE)
+        assert answered == first
+        second = await waiting(handle, attempts=2)
+        assert second.since == first.since
+
+        # The office sees it beside the status; operators list it and, once HR is fixed, retry.
+        shown = await run_against(dev_env, "status", handle.id, database_url=database_url)
+        assert shown.returncode == 0, shown.stderr
+        assert "waiting on a fix" in shown.stdout and "ops retry" in shown.stdout
+        assert "has no principal" in " ".join(shown.stdout.split())
+        listed_cli = await run_against(
+            dev_env, "ops", "stuck", "--query", f"WorkflowId = '{handle.id}'"
+        )
+        assert "waiting on a district record's fix" in listed_cli.stdout
+        assert "NoPrincipalAssigned" not in listed_cli.stdout  # the words, not the type
+        # The journey's page says so too, in the system's words.
+        page = await journey_page(dev_env.client, pool, handle.id, tmp_path)
+        assert 'id="waiting-on-fix"' in page and "has no principal" in page
+
+        await principal_returns(pool)
+        again = await run_against(
+            dev_env, "ops", "retry", handle.id, "--by", "hris", database_url=database_url
+        )
+        assert again.returncode == 0, again.stderr
+        assert "is usable now; the journey goes on" in again.stdout
+        status = await goes_on(handle)
+        assert status.principal_id == PRINCIPAL and status.stage is Stage.COMMITMENT_PENDING
+        assert WAITING_ON_MEMO not in await (await handle.describe()).memo()
+        assert await waiting_journeys(client, query=f"WorkflowId = '{handle.id}'") == []
+        with pytest.raises(WorkflowUpdateFailedError) as idle:
+            await retry(handle, OFFICE)
+        assert code_of(idle.value) == "fix.not_waiting"
+        await handle.terminate("test over")
+
+
+async def test_a_waiting_journey_asks_again_by_itself_within_the_hour(
+    own_env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    client = own_env.client
+    await seed_district(pool, ["t-fix2"])
+    async with running_worker(client, pool, task_queue):
+        handle = await accepted_without_a_principal(client, own_env, pool, task_queue, "t-fix2")
+        await waiting(handle)
+        await principal_returns(pool)
+        await own_env.sleep(DATA_FIX_RETRY + timedelta(minutes=1))
+        status = await goes_on(handle)
+        assert status.principal_id == PRINCIPAL
+        await handle.terminate("test over")
