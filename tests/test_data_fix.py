@@ -15,11 +15,18 @@ from temporalio.testing import WorkflowEnvironment
 from activities.local_systems import LocalHris
 from domain.external import DataFixNeeded, Employee, RetryAfterFix, School
 from domain.teacher_leader.events import DecisionOutcome
-from domain.teacher_leader.journey import DecideApplication, JourneyStatus, Stage
+from domain.teacher_leader.journey import DecideApplication, JourneyStatus, Stage, Withdraw
 from pathways.commands_ops import waiting_journeys
 from pathways.journeys import TeacherLeaderHandle
 from pathways.refusals import refusal_of
-from tests.journey_kit import PRINCIPAL, SCHOOL, program_near, running_worker, seed_district
+from tests.journey_kit import (
+    PRINCIPAL,
+    SCHOOL,
+    keep_history,
+    program_near,
+    running_worker,
+    seed_district,
+)
 from tests.test_cli import run_against
 from tests.test_payload_codec import signed_in, web_app
 from tests.test_teacher_leader import OFFICE, SCORES, start
@@ -171,4 +178,7 @@ async def test_a_waiting_journey_asks_again_by_itself_within_the_hour(
         await own_env.sleep(DATA_FIX_RETRY + timedelta(minutes=1))
         status = await goes_on(handle)
         assert status.principal_id == PRINCIPAL
-        await handle.terminate("test over")
+        withdrawal = Withdraw(withdrawn_by=OFFICE, reason="the principal asked to wait a year")
+        await handle.execute_update(TeacherLeaderJourney.withdraw, withdrawal)
+        await handle.result()
+        await keep_history(handle, "teacher_leader_waited_on_principal_fix")

@@ -26,6 +26,7 @@ def test_there_are_golden_histories() -> None:
         "teacher_leader_withheld_before_office_notice",
         "teacher_leader_lapsed",
         "teacher_leader_withdrawn",
+        "teacher_leader_waited_on_principal_fix",
         "service_commitment_completed",
         "service_commitment_completed_with_stage",
         "service_commitment_breached",
