@@ -56,6 +56,7 @@ from domain.career.career import (
     SubmitHrEvent,
     career_id,
 )
+from domain.external import DataFixNeeded
 from domain.pathway import StartRefused, person_named
 from pathways.config import Settings
 from pathways.logs import get_logger
@@ -363,8 +364,9 @@ def create_app(
         backend: Backed,
         key: JourneyReader,
     ) -> dict[str, Any]:
-        """A journey's status, as the journey answers its `status` query. The reading is
-        recorded in the access log."""
+        """A journey's status, as the journey answers its `status` query, and `waiting_on`
+        when it waits for a district record to be corrected (what, since when, the system's
+        words). The reading is recorded in the access log."""
         try:
             pathway = registry.by_journey_id(journey_id)
         except registry.UnknownJourney as error:
@@ -379,7 +381,14 @@ def create_app(
         await AccessLog(backend.pool).record(
             f"api:{key.name}", Door.API, Read.JOURNEY, journey_id, person_named(dict(status))
         )
-        return (await as_shown(backend.pool, status)).model_dump(mode="json")
+        shown = (await as_shown(backend.pool, status)).model_dump(mode="json")
+        try:
+            fix = await handle.query("waiting_on", result_type=DataFixNeeded | None)  # type: ignore[arg-type]
+        except (RPCError, WorkflowQueryFailedError):  # closed, or a build before journeys waited
+            fix = None
+        if fix is not None:
+            shown["waiting_on"] = fix.model_dump(mode="json")
+        return shown
 
     @app.post(
         "/v1/journeys",

@@ -4,19 +4,25 @@ stopped once the record is fixed: when someone says so, or by itself within the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.api_keys import ApiKeys, Scope
 from activities.local_systems import LocalHris
 from domain.external import DataFixNeeded, Employee, RetryAfterFix, School
 from domain.teacher_leader.events import DecisionOutcome
 from domain.teacher_leader.journey import DecideApplication, JourneyStatus, Stage, Withdraw
+from pathways.api import Backend, create_app, serve_api
 from pathways.commands_ops import waiting_journeys
+from pathways.config import Settings
 from pathways.journeys import TeacherLeaderHandle
 from pathways.refusals import refusal_of
 from tests.journey_kit import (
@@ -27,6 +33,7 @@ from tests.journey_kit import (
     running_worker,
     seed_district,
 )
+from tests.test_api import free_port
 from tests.test_cli import run_against
 from tests.test_payload_codec import signed_in, web_app
 from tests.test_teacher_leader import OFFICE, SCORES, start
@@ -91,6 +98,28 @@ async def journey_page(client: Client, pool: asyncpg.Pool, journey_id: str, fold
     return answer.text
 
 
+async def api_answer(client: Client, pool: asyncpg.Pool, journey_id: str, folder: Path) -> Any:
+    """`GET /v1/journeys/<id>` of the HTTP API, as an HR integration reads it."""
+    key = await ApiKeys(pool).create("hr-feed", {Scope.JOURNEYS_READ}, "operator:test")
+    settings = Settings.model_validate({"PATHWAYS_DATA_DIR": folder})
+    app = create_app(settings, Backend(client, pool, LocalHris(pool), "fix"))
+    port, stop = free_port(), asyncio.Event()
+    server = asyncio.create_task(serve_api(app, "127.0.0.1", port, stop))
+    headers = {"Authorization": f"Bearer {key}"}
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers) as http:
+            for _ in range(100):
+                with contextlib.suppress(httpx.TransportError):
+                    answer = await http.get(f"/v1/journeys/{journey_id}")
+                    break
+                await asyncio.sleep(0.05)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+    finally:
+        stop.set()
+        await server
+
+
 async def accepted_without_a_principal(
     client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str, teacher: str
 ) -> TeacherLeaderHandle:
@@ -146,9 +175,12 @@ async def test_a_school_without_a_principal_holds_the_journey_until_hr_fixes_it(
         )
         assert "waiting on a district record's fix" in listed_cli.stdout
         assert "NoPrincipalAssigned" not in listed_cli.stdout  # the words, not the type
-        # The journey's page says so too, in the system's words.
+        # The journey's page says so too, in the system's words, and so does the HTTP API.
         page = await journey_page(dev_env.client, pool, handle.id, tmp_path)
         assert 'id="waiting-on-fix"' in page and "has no principal" in page
+        answer = await api_answer(dev_env.client, pool, handle.id, tmp_path)
+        assert answer["stage"] == "commitment_pending"
+        assert answer["waiting_on"]["error_type"] == "NoPrincipalAssigned"
 
         await principal_returns(pool)
         again = await run_against(
