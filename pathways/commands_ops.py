@@ -170,7 +170,7 @@ def retry(
 ) -> None:
     """A journey waiting on a district record's fix asks the system again now (once the record
     is corrected); says whether the answer is usable yet."""
-    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.client import WorkflowQueryFailedError
     from temporalio.service import RPCError, RPCStatusCode
 
     from domain.external import DataFixNeeded, RetryAfterFix
@@ -185,14 +185,22 @@ def retry(
             if error.status is RPCStatusCode.NOT_FOUND:
                 raise NoSuchJourney(f"there is no running journey {journey}") from None
             raise
-        except WorkflowUpdateFailedError:
-            raise
         loop = asyncio.get_running_loop()
         deadline = loop.time() + RETRY_PATIENCE_SECONDS
         while loop.time() < deadline:
-            now = await handle.query("waiting_on", result_type=DataFixNeeded | None)  # type: ignore[arg-type]
+            try:
+                now = await handle.query("waiting_on", result_type=DataFixNeeded | None)  # type: ignore[arg-type]
+            except (RPCError, WorkflowQueryFailedError):  # it ended meanwhile
+                break
             if now is None:
                 console.print(f"{journey}: {before.record} is usable now; the journey goes on")
+                return
+            if (now.record, now.since) != (before.record, before.since):
+                console.print(
+                    f"{journey}: {before.record} is usable now; the journey goes on and now "
+                    f"waits on {now.record}: {now.problem}",
+                    highlight=False,
+                )
                 return
             if now.attempts > before.attempts:
                 fail(f"{journey} still waits: {now.problem}")

@@ -147,6 +147,15 @@ class Settings(BaseSettings):
     oidc_employee_claim: str = Field("employee_id", alias="OIDC_EMPLOYEE_CLAIM", min_length=1)
     """The ID token claim that holds the person's employee id (or `auditor:<id>`)."""
 
+    @model_validator(mode="after")
+    def _bulk_queue_of_its_own(self) -> Settings:
+        if self.bulk_task_queue == self.temporal_task_queue:
+            raise ValueError(
+                "TEMPORAL_BULK_TASK_QUEUE must differ from TEMPORAL_TASK_QUEUE: the bulk queue "
+                "has slots of its own"
+            )
+        return self
+
     @property
     def bulk_task_queue(self) -> str:
         return self.temporal_bulk_task_queue_text or f"{self.temporal_task_queue}-bulk"

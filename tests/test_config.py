@@ -224,3 +224,8 @@ def test_the_bulk_queue_follows_the_main_one_unless_named() -> None:
     assert Settings(TEMPORAL_TASK_QUEUE="district").bulk_task_queue == "district-bulk"
     named = Settings(TEMPORAL_TASK_QUEUE="district", TEMPORAL_BULK_TASK_QUEUE="rosters")
     assert named.bulk_task_queue == "rosters"
+
+
+def test_the_bulk_queue_must_be_a_queue_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    line = refused(monkeypatch, TEMPORAL_TASK_QUEUE="district", TEMPORAL_BULK_TASK_QUEUE="district")
+    assert "TEMPORAL_BULK_TASK_QUEUE must differ from TEMPORAL_TASK_QUEUE" in line

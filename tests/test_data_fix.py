@@ -1,5 +1,5 @@
 """A journey whose district record needs a correction waits for it, says so, and goes on where it
-stopped once the record is fixed: when someone says so, or by itself within the hour."""
+stopped once the record is fixed: when someone says so, or by itself (hourly, then daily)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from tests.test_api import free_port
 from tests.test_cli import run_against
 from tests.test_payload_codec import signed_in, web_app
 from tests.test_teacher_leader import OFFICE, SCORES, start
-from workflows.district import DATA_FIX_RETRY, WAITING_ON_MEMO
+from workflows.district import DATA_FIX_RETRY, DATA_FIX_RETRY_LATER, HOURLY_ASKS, WAITING_ON_MEMO
 from workflows.teacher_leader import TeacherLeaderJourney
 
 
@@ -198,16 +198,23 @@ async def test_a_school_without_a_principal_holds_the_journey_until_hr_fixes_it(
         await handle.terminate("test over")
 
 
-async def test_a_waiting_journey_asks_again_by_itself_within_the_hour(
+async def test_a_waiting_journey_asks_again_by_itself_hourly_then_daily(
     own_env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
 ) -> None:
     client = own_env.client
     await seed_district(pool, ["t-fix2"])
     async with running_worker(client, pool, task_queue):
         handle = await accepted_without_a_principal(client, own_env, pool, task_queue, "t-fix2")
-        await waiting(handle)
+        first = await waiting(handle)
+        assert first.next_try_at - first.since == DATA_FIX_RETRY
+        # Hourly for a day, then daily: a long wait keeps the history small.
+        await own_env.sleep(DATA_FIX_RETRY * HOURLY_ASKS + timedelta(minutes=30))
+        later = await waiting(handle, attempts=HOURLY_ASKS + 1)
+        now = await own_env.get_current_time()
+        assert later.since == first.since
+        assert DATA_FIX_RETRY < later.next_try_at - now <= DATA_FIX_RETRY_LATER
         await principal_returns(pool)
-        await own_env.sleep(DATA_FIX_RETRY + timedelta(minutes=1))
+        await own_env.sleep(DATA_FIX_RETRY_LATER + timedelta(minutes=1))
         status = await goes_on(handle)
         assert status.principal_id == PRINCIPAL
         withdrawal = Withdraw(withdrawn_by=OFFICE, reason="the principal asked to wait a year")

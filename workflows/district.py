@@ -3,12 +3,14 @@
 Each call is one activity with the same timeout and retry policy, keyed by the workflow's id so
 that a retry, a crashed worker or a replay repeats the same idempotency key.
 
-An answer that only a correction of the system's records puts right (`NEEDS_DATA_FIX`: a NUL
-in a name, an employee or school HR does not list, a school without a principal) does not end
-the journey: it waits, shown by its `waiting_on` query and its `WaitingOn` memo, asks again
-every `DATA_FIX_RETRY` and at once on the `retry_after_fix` update, and goes on where it
-stopped (`Fixes`). Inside an update's handler the update fails instead, with the system's
-words: its caller is waiting for an answer.
+An HR answer that only a correction of HR's records puts right (`NEEDS_DATA_FIX`: a NUL in a
+name, an employee or school HR does not list, a school without a principal) does not end the
+journey: it waits, shown by its `waiting_on` query and its `WaitingOn` memo, asks again every
+`DATA_FIX_RETRY` (after `HOURLY_ASKS` answers, every `DATA_FIX_RETRY_LATER`, so a long wait
+keeps the history small) and at once on the `retry_after_fix` update, and goes on where it
+stopped (`Fixes`). Inside an update's handler the update fails instead, with HR's words: its
+caller is waiting for an answer. Payroll and e-mail answers are not waited on: their
+refusals are the callers' to handle.
 """
 
 from __future__ import annotations
@@ -47,8 +49,11 @@ NIL_ID = UUID(int=0)
 
 #: Journeys that failed on such an answer before they waited for its fix replay as they ran.
 WAIT_ON_DATA_FIX = "wait-on-data-fix"
-#: How often a journey waiting on a fix asks again by itself (HR corrections land within a day).
+#: How often a journey waiting on a fix asks again by itself (HR corrections land within a day),
+#: and after the first `HOURLY_ASKS` answers.
 DATA_FIX_RETRY = timedelta(hours=1)
+DATA_FIX_RETRY_LATER = timedelta(days=1)
+HOURLY_ASKS = 24
 #: The memo key a waiting journey carries (`pathways ops stuck` reads it from the list).
 WAITING_ON_MEMO = "WaitingOn"
 
@@ -66,38 +71,41 @@ class Fixes:
         self._retry = True
 
     async def until_fixed(self, asked: str, call: Callable[[], Awaitable[T]]) -> T:
-        """`call()`'s answer, waiting for each fix its answer needs first."""
+        """`call()`'s answer, waiting for each fix its answer needs first. From an update's
+        handler, `call()` as it is: only the journey's own course waits."""
+        if workflow.current_update_info() is not None:
+            return await call()
         while True:
+            self._retry = False  # a retry asked for from here on is for the next answer
             try:
                 answer = await call()
             except ActivityError as error:
                 cause = error.cause
-                if not self._waits(cause):
-                    raise
-                assert isinstance(cause, ApplicationError)
-                await self._wait(asked, cause)
-                continue
-            if self.waiting is not None:
-                workflow.logger.info(
-                    "district record fixed", extra={"record": self.waiting.record, "asked": asked}
-                )
-                self.waiting = None
-                workflow.upsert_memo({WAITING_ON_MEMO: None})
+                if isinstance(cause, ApplicationError) and self._waits(cause):
+                    await self._wait(asked, cause)
+                    continue
+                self._done(asked, "district record no longer waited on")
+                raise
+            self._done(asked, "district record fixed")
             return answer
 
+    def _done(self, asked: str, words: str) -> None:
+        if self.waiting is None:
+            return
+        workflow.logger.info(words, extra={"record": self.waiting.record, "asked": asked})
+        self.waiting = None
+        workflow.upsert_memo({WAITING_ON_MEMO: None})
+
     @staticmethod
-    def _waits(cause: BaseException | None) -> bool:
-        return (
-            isinstance(cause, ApplicationError)
-            and cause.type in NEEDS_DATA_FIX
-            and workflow.current_update_info() is None
-            and workflow.patched(WAIT_ON_DATA_FIX)
-        )
+    def _waits(cause: ApplicationError) -> bool:
+        return cause.type in NEEDS_DATA_FIX and workflow.patched(WAIT_ON_DATA_FIX)
 
     async def _wait(self, asked: str, cause: ApplicationError) -> None:
         ids: dict[str, Any] = cause.details[0] if cause.details else {}
         now = workflow.now()
         before = self.waiting
+        attempts = before.attempts + 1 if before is not None else 1
+        pause = DATA_FIX_RETRY if attempts <= HOURLY_ASKS else DATA_FIX_RETRY_LATER
         self.waiting = DataFixNeeded(
             system=str(ids.get("system", "a district system")),
             record=_record(ids),
@@ -105,8 +113,8 @@ class Fixes:
             problem=cause.message,
             asked=asked,
             since=before.since if before is not None else now,
-            attempts=before.attempts + 1 if before is not None else 1,
-            next_try_at=now + DATA_FIX_RETRY,
+            attempts=attempts,
+            next_try_at=now + pause,
         )
         workflow.upsert_memo({WAITING_ON_MEMO: self.waiting.model_dump(mode="json")})
         if before is None:
@@ -114,11 +122,8 @@ class Fixes:
                 "waiting on a district record's fix",
                 extra={"record": self.waiting.record, "error_type": cause.type, "asked": asked},
             )
-        self._retry = False
         with contextlib.suppress(asyncio.TimeoutError):
-            await workflow.wait_condition(
-                lambda: self._retry, timeout=DATA_FIX_RETRY.total_seconds()
-            )
+            await workflow.wait_condition(lambda: self._retry, timeout=pause.total_seconds())
 
 
 def _record(ids: dict[str, Any]) -> str:
@@ -183,16 +188,14 @@ async def pay(
         memo=memo,
         workflow_id=workflow.info().workflow_id,
     )
-    return await _asked(
+    receipt: PaymentReceipt = await workflow.execute_activity(
         "request_payment",
-        lambda: workflow.execute_activity(
-            "request_payment",
-            request,
-            result_type=PaymentReceipt,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=EXTERNAL_RETRY,
-        ),
+        request,
+        result_type=PaymentReceipt,
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+        retry_policy=EXTERNAL_RETRY,
     )
+    return receipt
 
 
 async def email(key: str, to: str, subject: str, body: str) -> EmailReceipt:
@@ -203,16 +206,14 @@ async def email(key: str, to: str, subject: str, body: str) -> EmailReceipt:
         body=body,
         workflow_id=workflow.info().workflow_id,
     )
-    return await _asked(
+    sent: EmailReceipt = await workflow.execute_activity(
         "send_email",
-        lambda: workflow.execute_activity(
-            "send_email",
-            message,
-            result_type=EmailReceipt,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=EXTERNAL_RETRY,
-        ),
+        message,
+        result_type=EmailReceipt,
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+        retry_policy=EXTERNAL_RETRY,
     )
+    return sent
 
 
 async def send_notice(to: str, address: str, topic: str, subject: str, body: str) -> str:

@@ -113,7 +113,8 @@ class JourneyWorkflow(Generic[State, Status]):
     async def retry_after_fix(self, cmd: RetryAfterFix) -> DataFixNeeded:
         """Ask the district system again now: answers with what the journey was waiting on."""
         waiting = self.fixes.waiting
-        assert waiting is not None  # the validator refused otherwise
+        if waiting is None:  # answered between the validator and here
+            raise steps.refused(self._not_waiting())
         self.fixes.retry_now()
         workflow.logger.info(
             "retry after a fix", extra={"requested_by": cmd.requested_by, "record": waiting.record}
@@ -125,10 +126,14 @@ class JourneyWorkflow(Generic[State, Status]):
     def _may_retry(self, cmd: RetryAfterFix) -> None:
         policy.authorize(Action.RETRY_AFTER_FIX, cmd.requested_by, self._fix_case())
         if self.fixes.waiting is None:
-            raise Refusal(
-                "this journey is not waiting on a district record's fix; nothing to retry",
-                code="fix.not_waiting",
-            )
+            raise self._not_waiting()
+
+    @staticmethod
+    def _not_waiting() -> Refusal:
+        return Refusal(
+            "this journey is not waiting on a district record's fix; nothing to retry",
+            code="fix.not_waiting",
+        )
 
     def _fix_case(self) -> Case:
         try:
