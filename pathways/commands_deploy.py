@@ -59,6 +59,14 @@ def promote_build(
     build: Annotated[
         str | None, typer.Argument(help="the build to make current; this code's when left out")
     ] = None,
+    allow_missing_queues: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing-queues",
+            help="a build whose workers do not poll every queue the current build's do "
+            "(rolling back to a build from before the bulk queue)",
+        ),
+    ] = False,
 ) -> None:
     """Make a build current: new journeys start on it, commitments move to it as they continue
     as new, running journeys stay on their own build."""
@@ -67,7 +75,10 @@ def promote_build(
         client = await command_client(settings)
         target = build or worker_version(settings).build_id
         who = f"{getpass.getuser()}@{socket.gethostname()}"
-        previous = await promote(client, settings.deployment_name, target, identity=who)
+        previous = await promote(
+            client, settings.deployment_name, target, identity=who,
+            allow_missing_queues=allow_missing_queues,
+        )  # fmt: skip
         console.print(
             f"current build of {settings.deployment_name}: {target}"
             + (f" (was {previous})" if previous and previous != target else "")

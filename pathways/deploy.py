@@ -134,10 +134,20 @@ async def describe(client: Client, deployment: str) -> DeploymentState:
     return DeploymentState(info.name, current, builds)
 
 
-async def promote(client: Client, deployment: str, build_id: str, identity: str) -> str | None:
+async def promote(
+    client: Client,
+    deployment: str,
+    build_id: str,
+    identity: str,
+    *,
+    allow_missing_queues: bool = False,
+) -> str | None:
     """Make `build_id` the build new journeys start on; returns the build that was current.
 
-    Temporal refuses a build that no worker has polled with yet: start its workers first."""
+    Temporal refuses a build that no worker has polled with yet: start its workers first. It
+    also refuses one whose workers do not poll every task queue the current build's do (a build
+    from before the bulk queue, rolled back to) unless `allow_missing_queues`: the journeys on
+    such a queue then wait for a worker that polls it."""
     try:
         answer = await client.workflow_service.set_worker_deployment_current_version(
             SetWorkerDeploymentCurrentVersionRequest(
@@ -145,6 +155,7 @@ async def promote(client: Client, deployment: str, build_id: str, identity: str)
                 deployment_name=deployment,
                 build_id=build_id,
                 identity=identity,
+                ignore_missing_task_queues=allow_missing_queues,
             )
         )
     except RPCError as error:
@@ -152,7 +163,8 @@ async def promote(client: Client, deployment: str, build_id: str, identity: str)
             raise DeploymentRefused(
                 f"cannot make build {build_id!r} of deployment {deployment!r} current: "
                 f"{error.message}. Start its workers first (PATHWAYS_BUILD_ID={build_id} "
-                "python worker.py) and try again."
+                "python worker.py) and try again; a build whose workers do not poll a queue "
+                "the current build's do is made current with --allow-missing-queues."
             ) from None
         raise
     previous = answer.previous_deployment_version.build_id

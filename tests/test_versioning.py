@@ -253,3 +253,27 @@ def test_the_default_build_id_is_the_package_version_and_commit() -> None:
     if code["git_commit"]:
         assert str(code["git_commit"])[:12] in build_id
     assert worker_version(Settings(PATHWAYS_BUILD_ID="2027-01-rc1")).build_id == "2027-01-rc1"
+
+
+async def test_rolling_back_to_a_build_from_before_the_bulk_queue(
+    versioned_env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    """A build from before the bulk queue polls only the main queue. With the bulk queue empty,
+    Temporal makes it current again as any other; `--allow-missing-queues` passes its check that
+    every queue the current build's workers poll is polled (kept for a bulk queue with work)."""
+    client, services = versioned_env.client, services_for(pool)
+    bulk = f"{task_queue}-bulk"
+    async with build_worker(client, services, task_queue, deployment=build("old")):
+        assert await current_or_promote(client, DEPLOYMENT, "old", identity="test") == "old"
+        async with (
+            build_worker(client, services, task_queue, deployment=build("new")),
+            build_worker(client, services, bulk, deployment=build("new")),
+        ):
+            assert await eventually_promote(client, "new") == "old"
+            assert await promote(client, DEPLOYMENT, "old", identity="test") == "new"
+            assert await promote(client, DEPLOYMENT, "new", identity="test") == "old"
+            back = await promote(
+                client, DEPLOYMENT, "old", identity="test", allow_missing_queues=True
+            )
+            assert back == "new"
+            assert (await describe(client, DEPLOYMENT)).current == "old"
