@@ -15,6 +15,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -99,6 +100,7 @@ class Slots:
     workflow_tasks: int | None = None
     activities: int | None = None
     cached_workflows: int = 1000
+    sticky_seconds: float = 10.0
 
     @staticmethod
     def main(settings: Settings) -> Slots:
@@ -106,6 +108,7 @@ class Slots:
             settings.worker_workflow_tasks,
             settings.worker_activities,
             settings.worker_cached_workflows,
+            settings.worker_sticky_seconds,
         )
 
     @staticmethod
@@ -114,6 +117,7 @@ class Slots:
             settings.bulk_workflow_tasks,
             settings.bulk_activities,
             settings.worker_cached_workflows,
+            settings.worker_sticky_seconds,
         )
 
 
@@ -135,6 +139,7 @@ def build_worker(
         max_cached_workflows=slots.cached_workflows if cache else 0,
         max_concurrent_workflow_tasks=slots.workflow_tasks,
         max_concurrent_activities=slots.activities,
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=slots.sticky_seconds),
         deployment_config=deployment,
     )
 
