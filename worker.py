@@ -103,19 +103,11 @@ class Slots:
     sticky_seconds: float = 10.0
 
     @staticmethod
-    def main(settings: Settings) -> Slots:
+    def of(settings: Settings, *, bulk: bool = False) -> Slots:
+        """The main queue's slots, or the bulk queue's."""
         return Slots(
-            settings.worker_workflow_tasks,
-            settings.worker_activities,
-            settings.worker_cached_workflows,
-            settings.worker_sticky_seconds,
-        )
-
-    @staticmethod
-    def bulk(settings: Settings) -> Slots:
-        return Slots(
-            settings.bulk_workflow_tasks,
-            settings.bulk_activities,
+            settings.bulk_workflow_tasks if bulk else settings.worker_workflow_tasks,
+            settings.bulk_activities if bulk else settings.worker_activities,
             settings.worker_cached_workflows,
             settings.worker_sticky_seconds,
         )
@@ -181,11 +173,11 @@ async def serve(
         loop.add_signal_handler(sig, stop.set)
     worker = build_worker(
         client, services, settings.temporal_task_queue, deployment=deployment,
-        slots=Slots.main(settings),
+        slots=Slots.of(settings),
     )  # fmt: skip
     bulk = build_worker(
         client, services, settings.bulk_task_queue, deployment=deployment,
-        slots=Slots.bulk(settings),
+        slots=Slots.of(settings, bulk=True),
     )  # fmt: skip
     try:
         async with worker, bulk:

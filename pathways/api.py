@@ -56,9 +56,9 @@ from domain.career.career import (
     SubmitHrEvent,
     career_id,
 )
-from domain.external import DataFixNeeded
 from domain.pathway import StartRefused, person_named
 from pathways.config import Settings
+from pathways.journeys import waiting_on
 from pathways.logs import get_logger
 from pathways.oneroster import MAX_BYTES, ImportReport, district_today
 from pathways.refusals import update_failure
@@ -382,10 +382,7 @@ def create_app(
             f"api:{key.name}", Door.API, Read.JOURNEY, journey_id, person_named(dict(status))
         )
         shown = (await as_shown(backend.pool, status)).model_dump(mode="json")
-        try:
-            fix = await handle.query("waiting_on", result_type=DataFixNeeded | None)  # type: ignore[arg-type]
-        except (RPCError, WorkflowQueryFailedError):  # closed, or a build before journeys waited
-            fix = None
+        fix = await waiting_on(handle)
         if fix is not None:
             shown["waiting_on"] = fix.model_dump(mode="json")
         return shown

@@ -321,14 +321,9 @@ def show_status(workflow_id: str, answer: type[BaseModel], *, as_json: bool = Fa
 
 async def say_waiting(handle: WorkflowHandle[Any, Any]) -> None:
     """One line when the journey waits on a district record's fix (`waiting_on`)."""
-    from temporalio.client import WorkflowQueryFailedError
+    from pathways.journeys import waiting_on
 
-    from domain.external import DataFixNeeded
-
-    try:
-        fix = await handle.query("waiting_on", result_type=DataFixNeeded | None)  # type: ignore[arg-type]
-    except WorkflowQueryFailedError:  # a worker of a build before journeys waited on fixes
-        return
+    fix = await waiting_on(handle)
     if fix is None:
         return
     console.print(

@@ -12,6 +12,7 @@ from typing import Any
 from temporalio.client import (
     Client,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -23,6 +24,7 @@ from domain import registry
 from domain.aspiring_principals.journey import AspiringNomination, AspiringStatus
 from domain.aspiring_principals.program import AspiringPrincipalsYear
 from domain.aspiring_principals.start import ASPIRING_PRINCIPAL, AspiringInput
+from domain.external import DataFixNeeded
 from domain.fellowship.journey import FellowshipApplication, FellowshipStatus
 from domain.fellowship.program import FellowshipProgram
 from domain.fellowship.start import FELLOWSHIP, FellowshipInput
@@ -169,3 +171,16 @@ __all__ = [
     "start_teacher_leader",
     "tell_open_journeys",
 ]
+
+
+async def waiting_on(handle: WorkflowHandle[Any, Any]) -> DataFixNeeded | None:
+    """The district record the journey waits to see corrected (its `waiting_on` query); None
+    when it waits on nothing, has closed, or runs a build from before journeys waited."""
+    try:
+        fix: DataFixNeeded | None = await handle.query(
+            "waiting_on",
+            result_type=DataFixNeeded | None,  # type: ignore[arg-type]
+        )
+    except (RPCError, WorkflowQueryFailedError):
+        return None
+    return fix

@@ -74,6 +74,7 @@ from domain.success_factors import SHIPPED_FACTORS
 from domain.teacher_leader import journey as tl
 from domain.teacher_leader import worklist
 from pathways.config import Settings
+from pathways.journeys import waiting_on
 from pathways.logs import get_logger
 from pathways.refusals import update_failure
 from pathways.show import status_facts
@@ -1091,11 +1092,7 @@ async def _journey(backend: WebBackend, viewer: Viewer, journey_id: str) -> Jour
         definition = await journey_definition(backend.client, handle, registry.by_key(pathway_key))
     except RPCError:
         definition = None
-    try:
-        waiting = await handle.query("waiting_on", result_type=DataFixNeeded | None)  # type: ignore[arg-type]
-    except (RPCError, WorkflowQueryFailedError):  # closed, or a build before journeys waited
-        waiting = None
-    return Journey(journey_id, pathway_key, status, definition, waiting)
+    return Journey(journey_id, pathway_key, status, definition, await waiting_on(handle))
 
 
 async def _journey_status(backend: WebBackend, journey_id: str) -> tuple[BaseModel, str]:
