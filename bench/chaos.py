@@ -147,6 +147,12 @@ class Tally:
     late_steps: int = 0  # parts of the year the office finished after their deadline
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    # When each part of the year ran (office steps, then "the close"), and when each worker
+    # process began polling: to tell where the timeouts on live workers fell.
+    parts: list[tuple[str, datetime]] = field(default_factory=list)
+    worker_starts: dict[str, datetime] = field(default_factory=dict)
+    timeouts_in: Counter[str] = field(default_factory=Counter)
+    timeouts_after_start: Counter[str] = field(default_factory=Counter)
 
     @property
     def task_timeouts_other(self) -> int:
@@ -234,6 +240,7 @@ class Fleet:
         self.pids: set[int] = set()
         self._killed_pid: int | None = None
         self._stopping = False
+        self.started_at: dict[str, datetime] = {}  # worker identity → when it began polling
 
     async def start(self) -> None:
         """Start a worker and wait until it polls; again until it does (PostgreSQL may be down)."""
@@ -253,6 +260,7 @@ class Fleet:
                 await asyncio.sleep(1)
                 continue
             self.pids.add(process.pid)
+            self.started_at[f"{process.pid}@{socket.gethostname()}"] = datetime.now(UTC)
             return
 
     def kill(self) -> bool:
@@ -351,6 +359,8 @@ class ChaosDemo(Demo):
                 await action(m)
             except OfficeStepFailed as error:
                 self.tally.problems.append(f"{label}: {m.employee_id}: {error}")
+
+        self.tally.parts.append((label, datetime.now(UTC)))
 
         await super().each(label, members, guarded)
 
@@ -466,6 +476,9 @@ class ChaosDemo(Demo):
         await self.each("make-ups", self.active(), self.make_up)
         if datetime.now(UTC) > program.year_closes_at:
             self.tally.late_steps += 1
+        self.tally.parts.append(("waiting for the close", datetime.now(UTC)))
+        await self.until(program.year_closes_at)
+        self.tally.parts.append(("the close", datetime.now(UTC)))
         await self.through_close()
         await self.until(program.year_closes_at + timedelta(seconds=2))
         await self.settle_finished()
@@ -668,11 +681,34 @@ async def _history(m: Member, killed: dict[str, Kill], tally: Tally) -> None:
             if death is not None and at >= death.at - timedelta(seconds=1):
                 tally.task_timeouts_of_killed += 1
             else:
+                tally.timeouts_in[_part_at(tally.parts, at)] += 1
+                began = tally.worker_starts.get(holder)
+                tally.timeouts_after_start[_since(began, at)] += 1
                 kind_name = TimeoutType.Name(attrs.timeout_type)
                 tally.problems.append(
                     f"{m.handle.id}: workflow task timed out ({kind_name}, "
                     f"held by {holder or 'nobody'})"
                 )
+
+
+def _part_at(parts: list[tuple[str, datetime]], at: datetime) -> str:
+    """The part of the year that was under way at `at`."""
+    under_way = "before the first office step"
+    for label, began in parts:
+        if began <= at:
+            under_way = label
+    return under_way
+
+
+def _since(began: datetime | None, at: datetime) -> str:
+    """How long the worker that held the task had been polling, in a few bands."""
+    if began is None:
+        return "worker unknown"
+    seconds = (at - began).total_seconds()
+    for limit in (60, 180, 600):
+        if seconds < limit:
+            return f"under {limit} s"
+    return "600 s or more"
 
 
 async def one_run(journeys: int, faults: Faults, seed: int, pace: Pace | None = None) -> Tally:
@@ -735,6 +771,7 @@ async def one_run(journeys: int, faults: Faults, seed: int, pace: Pace | None = 
                             assert isinstance(service, FaultyService)
                             service.enabled = False
                         await _race(_quiet(fleet), supervisor)
+                        tally.worker_starts = dict(fleet.started_at)
                         pool = await open_database(postgres.url, max_size=2)
                         try:
                             await _count(env, demo, pool, district, fleet, tally)
@@ -800,6 +837,16 @@ def report(tally: Tally, faults: Faults, seed: int) -> None:
         console.print(f"  {name:<{width}}  {value}")
     if tally.hung_updates:
         console.print(f"  unanswered for {UPDATE_WAIT:.0f} s: {', '.join(tally.hung_updates[:10])}")
+    if tally.timeouts_in:
+        console.print("  timeouts on live workers, by the part of the year under way:")
+        order = [label for label, _ in tally.parts]
+        for label, n in sorted(
+            tally.timeouts_in.items(), key=lambda i: order.index(i[0]) if i[0] in order else -1
+        ):
+            console.print(f"    {label:<{width - 2}}  {n}")
+        console.print("  … and by how long their worker had been polling:")
+        for band, n in sorted(tally.timeouts_after_start.items()):
+            console.print(f"    {band:<{width - 2}}  {n}")
     for problem in tally.problems[:30]:
         console.print(f"  [red]{problem}[/red]")
     if len(tally.problems) > 30:
