@@ -5,6 +5,8 @@ folder) and the history archive's sweep, ended by one event; and the loop they r
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -77,26 +79,46 @@ async def test_serve_runs_the_worker_projector_signer_and_archiver_until_stopped
     services = services_for(pool)
     running = serve(settings, dev_env.client, services, deployment=None, started=started, stop=stop)
     serving = asyncio.create_task(running)
-    await asyncio.wait_for(polled.wait(), 30)
-    assert default_signing_key_path(settings).exists()  # made on first use
-    for _ in range(200):
-        signed = await pool.fetchval("SELECT max(log_seq) FROM log_checkpoints")
-        if signed == 2:
-            break
-        await asyncio.sleep(0.05)
-    assert signed == 2, "the signer did not sign the log's head"
-    # Both queues are served: the main one and the bulk one a roster's journeys run on.
-    for queue in (task_queue, f"{task_queue}-bulk"):
-        described = await dev_env.client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=dev_env.client.namespace,
-                task_queue=TaskQueue(name=queue),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-            )
+    try:
+        await asyncio.wait_for(polled.wait(), 60)
+        assert default_signing_key_path(settings).exists()  # made on first use
+        signed = await _within(
+            60, lambda: pool.fetchval("SELECT max(log_seq) FROM log_checkpoints"), lambda n: n == 2
         )
-        assert described.pollers, f"no worker polls {queue}"
-    stop.set()
-    await asyncio.wait_for(serving, 30)  # the worker and every loop end with it
+        assert signed == 2, "the signer did not sign the log's head"
+        # Both queues are served: the main one and the bulk one a roster's journeys run on.
+        for queue in (task_queue, f"{task_queue}-bulk"):
+            pollers = await _within(60, partial(_pollers, dev_env, queue), bool)
+            assert pollers, f"no worker polls {queue}"
+    finally:
+        # Whatever failed above, the worker stops here: one left polling would outlive the test
+        # and hold the session's event loop open at its end.
+        stop.set()
+        await asyncio.wait_for(serving, 60)  # the worker and every loop end with it
+
+
+async def _pollers(env: WorkflowEnvironment, queue: str) -> int:
+    described = await env.client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=env.client.namespace,
+            task_queue=TaskQueue(name=queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return len(described.pollers)
+
+
+async def _within(
+    seconds: float, read: Callable[[], Awaitable[Any]], done: Callable[[Any], bool]
+) -> Any:
+    """What `read` returns once `done` holds, or its last value after `seconds` (a loaded
+    machine takes a while to start two workers and a signer)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        value = await read()
+        if done(value) or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(0.05)
 
 
 async def test_an_unreadable_signing_key_stops_serve_before_anything_runs(
