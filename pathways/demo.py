@@ -67,6 +67,7 @@ from pathways.demo_cohort import run_aspiring, run_fellowship_cohort
 from pathways.demo_fellows import run_fellowship
 from pathways.journeys import TeacherLeaderHandle, start_teacher_leader
 from pathways.logs import configure_logging, get_logger
+from pathways.roster import DEFAULT_CONCURRENCY
 from pathways.temporal import time_skipping_server
 from worker import build_worker, open_services
 
@@ -221,6 +222,11 @@ _CLOSE_LEAD = timedelta(seconds=2)  # real seconds between the last sleep and th
 
 
 class Demo:
+    #: Journeys a step works on at once: the office's doors bound what they send (a roster
+    #: starts at most DEFAULT_CONCURRENCY at a time), so its whole cohort does not land on the
+    #: worker in the same second.
+    in_flight = DEFAULT_CONCURRENCY
+
     def __init__(
         self,
         env: WorkflowEnvironment,
@@ -252,9 +258,12 @@ class Demo:
         ) as progress:
             task = progress.add_task(label, total=len(members))
 
+            gate = asyncio.Semaphore(self.in_flight)
+
             async def run(member: Member) -> None:
                 try:
-                    await action(member)
+                    async with gate:
+                        await action(member)
                 except WorkflowUpdateFailedError as error:
                     raise DemoStepFailed(
                         f"{label}: {member.name} ({member.scenario.name}): {error.cause}"
