@@ -238,8 +238,8 @@ class Fleet:
         self.starts = 0
         self.kills: list[Kill] = []
         self.pids: set[int] = set()
-        self._killed_pid: int | None = None
         self._stopping = False
+        self.polling = False  # the current process polls and has not been killed
         self.started_at: dict[str, datetime] = {}  # worker identity → when it began polling
 
     async def start(self) -> None:
@@ -260,15 +260,16 @@ class Fleet:
                 await asyncio.sleep(1)
                 continue
             self.pids.add(process.pid)
+            self.polling = True
             self.started_at[f"{process.pid}@{socket.gethostname()}"] = datetime.now(UTC)
             return
 
     def kill(self) -> bool:
         """SIGKILL the worker (from any thread); False if none is running."""
         process = self.process
-        if process is None or process.poll() is not None or self._killed_pid == process.pid:
-            return False
-        self._killed_pid = process.pid
+        if process is None or process.poll() is not None or not self.polling:
+            return False  # none, or one still starting (killed once it polls)
+        self.polling = False
         os.kill(process.pid, signal.SIGKILL)
         return True
 
@@ -525,8 +526,14 @@ async def _faults_during_year(
             return
         if what == "postgres":
             await _restart_postgres(postgres, faults, rng, tally)
-        elif fleet.kill():
-            tally.kills += 1
+            continue
+        # A worker still starting after the last kill is killed once it is up, so the run
+        # reaches its count.
+        while not fleet.kill():
+            await _sleep_until(time.monotonic() + 0.5, done)
+            if done.is_set():
+                return
+        tally.kills += 1
 
 
 async def _faults_at_close(
@@ -700,15 +707,19 @@ def _part_at(parts: list[tuple[str, datetime]], at: datetime) -> str:
     return under_way
 
 
+BAND_LIMITS = (60, 180, 600)
+BANDS = (*(f"under {limit} s" for limit in BAND_LIMITS), "600 s or more", "worker unknown")
+
+
 def _since(began: datetime | None, at: datetime) -> str:
-    """How long the worker that held the task had been polling, in a few bands."""
+    """How long the worker that held the task had been polling, in one of `BANDS`."""
     if began is None:
-        return "worker unknown"
+        return BANDS[-1]
     seconds = (at - began).total_seconds()
-    for limit in (60, 180, 600):
+    for limit, band in zip(BAND_LIMITS, BANDS, strict=False):
         if seconds < limit:
-            return f"under {limit} s"
-    return "600 s or more"
+            return band
+    return BANDS[-2]
 
 
 async def one_run(journeys: int, faults: Faults, seed: int, pace: Pace | None = None) -> Tally:
@@ -845,8 +856,9 @@ def report(tally: Tally, faults: Faults, seed: int) -> None:
         ):
             console.print(f"    {label:<{width - 2}}  {n}")
         console.print("  … and by how long their worker had been polling:")
-        for band, n in sorted(tally.timeouts_after_start.items()):
-            console.print(f"    {band:<{width - 2}}  {n}")
+        for band in BANDS:
+            if tally.timeouts_after_start[band]:
+                console.print(f"    {band:<{width - 2}}  {tally.timeouts_after_start[band]}")
     for problem in tally.problems[:30]:
         console.print(f"  [red]{problem}[/red]")
     if len(tally.problems) > 30:
