@@ -668,7 +668,7 @@ async def _history(m: Member, killed: dict[str, Kill], tally: Tally) -> None:
         if kind == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
             scheduled[event.event_id] = event.workflow_task_scheduled_event_attributes
         elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-            started[event.event_id] = event.workflow_task_started_event_attributes
+            started[event.event_id] = event
         elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
             last_worker = event.workflow_task_completed_event_attributes.identity
         elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
@@ -679,7 +679,12 @@ async def _history(m: Member, killed: dict[str, Kill], tally: Tally) -> None:
             attrs = event.workflow_task_timed_out_event_attributes
             at = event.event_time.ToDatetime(tzinfo=UTC)
             if attrs.timeout_type == TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE:
-                holder = started[attrs.started_event_id].identity
+                start = started[attrs.started_event_id]
+                holder = start.workflow_task_started_event_attributes.identity
+                if not holder:
+                    # The server recorded no poller (seen once in 20 SIGKILLs): one worker runs
+                    # at a time, so a death between the start and the timeout was its holder's.
+                    holder = _died_between(killed, start.event_time.ToDatetime(tzinfo=UTC), at)
             else:  # not polled from the sticky queue of the worker that last ran it
                 queue = scheduled[attrs.scheduled_event_id].task_queue
                 sticky = queue.kind == TaskQueueKind.TASK_QUEUE_KIND_STICKY
@@ -696,6 +701,14 @@ async def _history(m: Member, killed: dict[str, Kill], tally: Tally) -> None:
                     f"{m.handle.id}: workflow task timed out ({kind_name}, "
                     f"held by {holder or 'nobody'})"
                 )
+
+
+def _died_between(killed: dict[str, Kill], began: datetime, at: datetime) -> str:
+    """The identity of the worker SIGKILLed between `began` and `at`, or ""."""
+    for identity, death in killed.items():
+        if began - timedelta(seconds=1) <= death.at <= at:
+            return identity
+    return ""
 
 
 def _part_at(parts: list[tuple[str, datetime]], at: datetime) -> str:

@@ -69,9 +69,12 @@ class Settings(BaseSettings):
     worker_activities: int = Field(64, alias="WORKER_ACTIVITIES", ge=1, le=1000)
     worker_cached_workflows: int = Field(1000, alias="WORKER_CACHED_WORKFLOWS", ge=0, le=100_000)
     # How long a journey's next task waits for the worker that has it in memory (its sticky
-    # queue) before any worker may take it, replaying its history: the SDK's 10 s times out
-    # thousands of tasks when every journey wakes at once (a year's close, `make chaos`).
-    worker_sticky_seconds: float = Field(30.0, alias="WORKER_STICKY_SECONDS", ge=1, le=300)
+    # queue) before any worker may take it, replaying its history. When every journey wakes
+    # at once (a year's close) a worker just started after a crash has minutes of work queued:
+    # the SDK's 10 s timed out thousands of tasks in `make chaos`, 30 s 478, 120 s none, each
+    # timeout a whole history to replay on top. The price: the tasks a crashed worker was
+    # sent in its last seconds wait this long before another worker takes them.
+    worker_sticky_seconds: float = Field(120.0, alias="WORKER_STICKY_SECONDS", ge=1, le=300)
     bulk_workflow_tasks: int = Field(2, alias="BULK_WORKFLOW_TASKS", ge=2, le=1000)
     bulk_activities: int = Field(8, alias="BULK_ACTIVITIES", ge=1, le=1000)
     temporal_tls_cert: Path | None = Field(None, alias="TEMPORAL_TLS_CERT")
