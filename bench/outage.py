@@ -426,7 +426,7 @@ def _p(values: list[float], q: float) -> float:
 def _figures() -> list[tuple[str, str, Callable[[Run], float]]]:
     return [
         ("workflow tasks timed out", "tasks", lambda r: r.timed_out),
-        ("  of those: 10 s on the sticky queue, not polled", "tasks", lambda r: r.sticky_timed_out),
+        ("  of those: left on the sticky queue, not polled", "tasks", lambda r: r.sticky_timed_out),
         ("workflow tasks failed", "tasks", lambda r: r.failed_tasks),
         ("task latency p95, scheduled in the outage", "s", lambda r: _p(r.latency_outage, 0.95)),
         ("task latency max, scheduled in the outage", "s",

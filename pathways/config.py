@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     # How long a journey's next task waits for the worker that has it in memory (its sticky
     # queue) before any worker may take it, replaying its history. When every journey wakes
     # at once (a year's close) a worker just started after a crash has minutes of work queued:
-    # the SDK's 10 s timed out thousands of tasks in `make chaos`, 30 s 478, 120 s none, each
+    # the SDK's 10 s timed out thousands of tasks in `make chaos`, 30 s 478, 120 s 1, each
     # timeout a whole history to replay on top. The price: the tasks a crashed worker was
     # sent in its last seconds wait this long before another worker takes them.
     worker_sticky_seconds: float = Field(120.0, alias="WORKER_STICKY_SECONDS", ge=1, le=300)

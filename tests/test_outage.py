@@ -27,8 +27,8 @@ async def test_an_outage_loses_nothing_holds_no_task_and_logs_one_line_a_failure
     # Each failure is one line: rendering tracebacks held the worker's event loop before.
     assert run.traceback_lines == 0
     # No workflow task was held by the worker past Temporal's 10 s timeout, and none failed.
-    # (A task left 10 s on the sticky queue also counts as timed out; that follows the
-    # machine's load, with or without an outage, and scenario 7 counts it.)
+    # (A task left on the sticky queue past WORKER_STICKY_SECONDS also counts as timed out;
+    # that follows the machine's load, with or without an outage, and scenario 7 counts it.)
     assert run.timed_out - run.sticky_timed_out == 0
     assert run.failed_tasks == 0
     # After recovery every update was answered, nothing is still retrying, and every journey's
