@@ -183,9 +183,20 @@ class Pace:
     applications: tuple[float, float] = (30.0, 0.04)  # fixed, per journey
     commitments: tuple[float, float] = (30.0, 0.15)
     year: tuple[float, float] = (60.0, 1.1)
+    # A SIGKILL holds the journeys its worker had in memory for up to the sticky wait
+    # (`WORKER_STICKY_SECONDS`), and the office's steps on them with it: the commitments,
+    # where the whole cohort is decided and signed in a few minutes, get room for two.
+    stall: float = field(default_factory=lambda: _sticky_seconds())
 
     def seconds(self, part: tuple[float, float], journeys: int) -> float:
         return part[0] + part[1] * journeys
+
+
+def _sticky_seconds() -> float:
+    """The worker's sticky wait: its environment's, or the shipped default."""
+    from pathways.config import Settings
+
+    return Settings().worker_sticky_seconds
 
 
 def one_day_year(now: datetime, journeys: int, pace: Pace) -> ProgramYear:
@@ -196,7 +207,9 @@ def one_day_year(now: datetime, journeys: int, pace: Pace) -> ProgramYear:
     zone = "Etc/GMT" if hours == 0 else f"Etc/GMT{-hours:+d}"  # Etc/GMT-5 is UTC+5
     today = local_date(now, zone)
     applications = now + timedelta(seconds=pace.seconds(pace.applications, journeys))
-    commitments = applications + timedelta(seconds=pace.seconds(pace.commitments, journeys))
+    commitments = applications + timedelta(
+        seconds=pace.seconds(pace.commitments, journeys) + 2 * pace.stall
+    )
     closes = commitments + timedelta(seconds=pace.seconds(pace.year, journeys))
     data = load_program_year(SAMPLE_PROGRAM).model_dump()
     data.update(
