@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from pathways.temporal import installed_binary, register_search_attributes
 from workflows import search
 
 log = get_logger("stack")
+#: Where a running `up` writes its process id in the data folder (`down` stops it).
+STACK_PID = "stack.pid"
 # pgserver asks platformdirs for a runtime folder, which warns on machines without a session.
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", category=UserWarning)
 UI_PORT = 8233
@@ -150,8 +153,12 @@ async def up(settings: Settings) -> None:
     from worker import open_services, serve
 
     ensure_key_ring(settings)
+    pid_file = settings.data_dir / STACK_PID
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    pid_file.write_text(str(os.getpid()))
     temporal = start_temporal(settings)
     server: object | None = None
+    exited: asyncio.Task[int | None] | None = None
     try:
         await wait_for_temporal(settings, temporal)
         client = await connect(settings)
@@ -185,6 +192,7 @@ async def up(settings: Settings) -> None:
                 log.info("worker versioning", build=build, current=current)
 
             stop = asyncio.Event()
+            exited = asyncio.create_task(watch_process(temporal, stop))
             backend = Backend(
                 client,
                 services.pool,
@@ -222,6 +230,29 @@ async def up(settings: Settings) -> None:
             # pgserver leaves the server up when other processes (the CLI) joined it.
             stop_embedded_postgres(embedded_folder(settings.data_dir))
             log.info("stopped", process="postgres")
+        pid_file.unlink(missing_ok=True)
+    code = exited.result() if exited is not None and exited.done() else None
+    if code is not None:
+        fail(
+            f"the Temporal dev server exited ({code}) while Pathways was up, so everything else "
+            f"was stopped; its log: {settings.data_dir / 'temporal' / 'server.log'}"
+        )
+
+
+async def watch_process(
+    process: subprocess.Popen[bytes] | None, stop: asyncio.Event, every: float = 0.5
+) -> int | None:
+    """Until `stop` is set: if `process` exits (the dev server `up` started, stopped by
+    `make down` or gone by itself), set `stop` so nothing goes on without it, and answer its
+    exit code. None when `stop` came first or there is no process to watch."""
+    while process is not None and not stop.is_set():
+        code = process.poll()
+        if code is not None:
+            stop.set()
+            return code
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+    return None
 
 
 def _sealing(settings: Settings) -> str:
@@ -230,8 +261,16 @@ def _sealing(settings: Settings) -> str:
     return f"encrypted with {settings.payload_keys}; codec server {codec_endpoint(settings)}"
 
 
-def down(settings: Settings) -> None:
-    """Stop what a crashed `up` may have left running in the data folder."""
+def down(settings: Settings, wait: float = 60) -> None:
+    """Stop a running `up` of this data folder (as Ctrl-C does), then what a crashed one may
+    have left running."""
+    stack = _running_stack(settings.data_dir / STACK_PID)
+    if stack is not None:
+        os.kill(stack, signal.SIGTERM)  # `up` stops everything it started, as on Ctrl-C
+        deadline = time.monotonic() + wait
+        while _is_stack(stack) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        print(f"stopped make up (process {stack})")
     pid_file = settings.data_dir / "temporal" / "server.pid"
     if pid_file.exists():
         with contextlib.suppress(ProcessLookupError, ValueError, PermissionError):
@@ -240,6 +279,23 @@ def down(settings: Settings) -> None:
         pid_file.unlink()
     if stop_embedded_postgres(embedded_folder(settings.data_dir)):
         print("stopped the embedded PostgreSQL")
+
+
+def _running_stack(pid_file: Path) -> int | None:
+    """The pid of the running `up` that wrote `pid_file`, if it still runs."""
+    try:
+        pid = int(pid_file.read_text())
+    except (OSError, ValueError):
+        return None
+    return pid if _is_stack(pid) else None
+
+
+def _is_stack(pid: int) -> bool:
+    """Whether `pid` is a `pathways.stack` process (not one that took a stale pid since)."""
+    try:
+        return b"pathways.stack" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False  # gone (or no /proc to tell whose the pid is now)
 
 
 def stop_embedded_postgres(pgdata: Path) -> bool:
