@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.api_keys import ApiKeys, Scope
@@ -221,3 +221,72 @@ async def test_a_waiting_journey_asks_again_by_itself_hourly_then_daily(
         await handle.execute_update(TeacherLeaderJourney.withdraw, withdrawal)
         await handle.result()
         await keep_history(handle, "teacher_leader_waited_on_principal_fix")
+
+
+def asked_after(history: WorkflowHistory, activity: str, after: int) -> int:
+    """How many times the journey scheduled `activity` after history event `after`."""
+    return sum(
+        1
+        for event in history.events
+        if event.event_id > after
+        and event.HasField("activity_task_scheduled_event_attributes")
+        and event.activity_task_scheduled_event_attributes.activity_type.name == activity
+    )
+
+
+def accepted_update(history: WorkflowHistory, name: str) -> int:
+    """The history event id where the update `name` was accepted."""
+    for event in history.events:
+        if event.HasField("workflow_execution_update_accepted_event_attributes"):
+            accepted = event.workflow_execution_update_accepted_event_attributes
+            if accepted.accepted_request.input.name == name:
+                return int(event.event_id)
+    raise AssertionError(f"no {name} update was accepted")
+
+
+async def ends_withdrawn(handle: TeacherLeaderHandle) -> JourneyStatus:
+    """The journey's result once withdrawn; a journey that went on asking HR never ends (the
+    time-skipping server would skip on through its daily asks)."""
+    status: JourneyStatus = await asyncio.wait_for(handle.result(), timeout=60)
+    assert status.stage is Stage.WITHDRAWN
+    assert WAITING_ON_MEMO not in await (await handle.describe()).memo()
+    assert await handle.query(TeacherLeaderJourney.waiting_on) is None
+    return status
+
+
+async def test_a_journey_withdrawn_while_its_school_has_no_principal_stops_asking_hr(
+    own_env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    client = own_env.client
+    await seed_district(pool, ["t-fix3"])
+    async with running_worker(client, pool, task_queue):
+        handle = await accepted_without_a_principal(client, own_env, pool, task_queue, "t-fix3")
+        await own_env.sleep(DATA_FIX_RETRY * 3 + timedelta(minutes=1))
+        await waiting(handle, attempts=4)
+        withdrawal = Withdraw(withdrawn_by=OFFICE, reason="the school's leadership is changing")
+        await handle.execute_update(TeacherLeaderJourney.withdraw, withdrawal)
+        await ends_withdrawn(handle)
+        history = await handle.fetch_history()
+        assert asked_after(history, "hris_principal_of", accepted_update(history, "withdraw")) == 0
+        assert asked_after(history, "hris_principal_of", 0) == 4
+        await keep_history(handle, "teacher_leader_withdrawn_while_waiting_on_principal_fix")
+
+
+async def test_an_application_withdrawn_while_hr_does_not_list_the_applicant_ends(
+    own_env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    client = own_env.client
+    await seed_district(pool, ["t-fix4"])
+    handle = await start(client, own_env, pool, await program_near(own_env), task_queue, "t-fix4")
+    # HR drops the record between the application and the journey's first look-up.
+    await pool.execute("DELETE FROM hris_employees WHERE employee_id = 't-fix4'")
+    async with running_worker(client, pool, task_queue):
+        found = await waiting(handle)
+        assert (found.error_type, found.asked) == ("EmployeeNotFound", "hris_employee")
+        withdrawal = Withdraw(withdrawn_by=OFFICE, reason="applied under the wrong employee id")
+        await handle.execute_update(TeacherLeaderJourney.withdraw, withdrawal)
+        status = await ends_withdrawn(handle)
+        assert status.full_name == ""  # never identified: nobody to e-mail
+        history = await handle.fetch_history()
+        assert asked_after(history, "hris_employee", accepted_update(history, "withdraw")) == 0
+        assert asked_after(history, "send_email", 0) == 0

@@ -510,3 +510,42 @@ async def test_a_leader_who_leaves_is_paid_the_sessions_already_attended(
     assert [(r["idempotency_key"], r["amount_cents"]) for r in paid] == [
         (f"{aide.id}/stipend/{d.school_year}/session/0", 5000)
     ]
+
+
+async def test_an_enrollment_withdrawn_while_hr_does_not_list_the_participant_ends(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    await seed_district(pool, [])
+    d = await program_near(env, "teacher_leader_certificate.toml")
+    inp = ProgramInput(
+        program=d,
+        enrollment=ProgramEnrollment(employee_id="t-unlisted", enrolled_by="office:ana"),
+    )
+    async with running_worker(client, pool, task_queue):
+        handle: Handle = await client.start_workflow(
+            ProgramJourney.run,
+            inp,
+            id=program_journey_id(d.key, f"{d.school_year}-{task_queue[-8:]}", "t-unlisted"),
+            task_queue=task_queue,
+        )
+        for _ in range(200):
+            waiting = await handle.query(ProgramJourney.waiting_on)
+            if waiting is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting is not None and waiting.error_type == "EmployeeNotFound"
+        await handle.execute_update(
+            ProgramJourney.withdraw,
+            pj.WithdrawFromProgram(reason="enrolled under the wrong id", withdrawn_by="office:ana"),
+        )
+        ended = await asyncio.wait_for(handle.result(), timeout=60)
+        assert ended.stage is Stage.WITHDRAWN
+        assert await handle.query(ProgramJourney.waiting_on) is None
+        history = await handle.fetch_history()
+        kinds = [
+            e.activity_task_scheduled_event_attributes.activity_type.name
+            for e in history.events
+            if e.HasField("activity_task_scheduled_event_attributes")
+        ]
+        assert "request_payment" not in kinds and "send_email" not in kinds
+        assert kinds.count("hris_employee") == 1  # not asked again once withdrawn

@@ -27,6 +27,7 @@ def test_there_are_golden_histories() -> None:
         "teacher_leader_lapsed",
         "teacher_leader_withdrawn",
         "teacher_leader_waited_on_principal_fix",
+        "teacher_leader_withdrawn_while_waiting_on_principal_fix",
         "service_commitment_completed",
         "service_commitment_completed_with_stage",
         "service_commitment_breached",

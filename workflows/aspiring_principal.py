@@ -51,23 +51,24 @@ class AspiringPrincipalJourney(JourneyWorkflow[Aspiring, AspiringStatus]):
 
     @workflow.run
     async def run(self, inp: AspiringInput) -> AspiringStatus:
-        hr = await district.employee(inp.nomination.employee_id)
-        self.record(
-            [
-                AspiringIdentified(
-                    **self.stamp(),
-                    full_name=hr.full_name,
-                    email=hr.email,
-                    role=hr.role,
-                    school_id=hr.school_id,
-                )
-            ],
-            actor="hris",
-        )
-        why_not = rules.check_eligibility(self.year, hr.role)
-        if why_not is not None and self.state.is_open:
-            self.record([AspiringIneligible(**self.stamp(), reason=why_not)])
-        await self.journal.flush()
+        hr = await self.unless_ended(district.employee(inp.nomination.employee_id))
+        if hr is not None:  # None: withdrawn while HR's record of the nominee was fixed
+            self.record(
+                [
+                    AspiringIdentified(
+                        **self.stamp(),
+                        full_name=hr.full_name,
+                        email=hr.email,
+                        role=hr.role,
+                        school_id=hr.school_id,
+                    )
+                ],
+                actor="hris",
+            )
+            why_not = rules.check_eligibility(self.year, hr.role)
+            if why_not is not None and self.state.is_open:
+                self.record([AspiringIneligible(**self.stamp(), reason=why_not)])
+            await self.journal.flush()
         if self.state.is_open:
             await self.wait_for(lambda: False, self.year.closes_at)
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -8,9 +8,11 @@ name, an employee or school HR does not list, a school without a principal) does
 journey: it waits, shown by its `waiting_on` query and its `WaitingOn` memo, asks again every
 `DATA_FIX_RETRY` (after `HOURLY_ASKS` answers, every `DATA_FIX_RETRY_LATER`, so a long wait
 keeps the history small) and at once on the `retry_after_fix` update, and goes on where it
-stopped (`Fixes`). Inside an update's handler the update fails instead, with HR's words: its
-caller is waiting for an answer. Payroll and e-mail answers are not waited on: their
-refusals are the callers' to handle.
+stopped (`Fixes`). A journey that ends while it waits (withdrawn, or HR says the person left)
+stops asking: `EndedWhileWaiting`, which the journey's `unless_ended` turns into None so that
+the course that asked goes on to the journey's end. Inside an update's handler the update
+fails instead, with HR's words: its caller is waiting for an answer. Payroll and e-mail
+answers are not waited on: their refusals are the callers' to handle.
 """
 
 from __future__ import annotations
@@ -54,25 +56,39 @@ WAIT_ON_DATA_FIX = "wait-on-data-fix"
 DATA_FIX_RETRY = timedelta(hours=1)
 DATA_FIX_RETRY_LATER = timedelta(days=1)
 HOURLY_ASKS = 24
+#: Journeys that went on asking after they ended while waiting replay as they ran.
+STOP_ASKING_ONCE_ENDED = "stop-asking-once-ended"
 #: The memo key a waiting journey carries (`pathways ops stuck` reads it from the list).
 WAITING_ON_MEMO = "WaitingOn"
 
 T = TypeVar("T")
 
 
-class Fixes:
-    """What a journey is waiting on, if anything (a journey workflow's `fixes`)."""
+class EndedWhileWaiting(ApplicationError):
+    """The journey ended while it waited on a district record's fix: the answer it asked for is
+    no longer needed. `JourneyWorkflow.unless_ended` catches it (an ApplicationError, so a
+    look-up made without it fails the run instead of failing its workflow task forever)."""
 
-    def __init__(self) -> None:
+    def __init__(self, asked: str) -> None:
+        super().__init__(f"the journey ended while waiting on {asked}", type="EndedWhileWaiting")
+
+
+class Fixes:
+    """What a journey is waiting on, if anything (a journey workflow's `fixes`); `ended` says
+    whether the journey has ended, which ends a wait."""
+
+    def __init__(self, ended: Callable[[], bool] = lambda: False) -> None:
         self.waiting: DataFixNeeded | None = None
         self._retry = False
+        self._ended = ended
 
     def retry_now(self) -> None:
         self._retry = True
 
     async def until_fixed(self, asked: str, call: Callable[[], Awaitable[T]]) -> T:
-        """`call()`'s answer, waiting for each fix its answer needs first. From an update's
-        handler, `call()` as it is: only the journey's own course waits."""
+        """`call()`'s answer, waiting for each fix its answer needs first; `EndedWhileWaiting`
+        when the journey ends during such a wait. From an update's handler, `call()` as it is:
+        only the journey's own course waits."""
         if workflow.current_update_info() is not None:
             return await call()
         while True:
@@ -82,7 +98,9 @@ class Fixes:
             except ActivityError as error:
                 cause = error.cause
                 if isinstance(cause, ApplicationError) and self._waits(cause):
-                    await self._wait(asked, cause)
+                    if await self._wait(asked, cause):
+                        self._done(asked, "journey ended while waiting on a district record")
+                        raise EndedWhileWaiting(asked) from None
                     continue
                 self._done(asked, "district record no longer waited on")
                 raise
@@ -100,7 +118,8 @@ class Fixes:
     def _waits(cause: ApplicationError) -> bool:
         return cause.type in NEEDS_DATA_FIX and workflow.patched(WAIT_ON_DATA_FIX)
 
-    async def _wait(self, asked: str, cause: ApplicationError) -> None:
+    async def _wait(self, asked: str, cause: ApplicationError) -> bool:
+        """Wait until the next try; True when the journey ended meanwhile."""
         ids: dict[str, Any] = cause.details[0] if cause.details else {}
         now = workflow.now()
         before = self.waiting
@@ -122,8 +141,12 @@ class Fixes:
                 "waiting on a district record's fix",
                 extra={"record": self.waiting.record, "error_type": cause.type, "asked": asked},
             )
+        stops = workflow.patched(STOP_ASKING_ONCE_ENDED)
         with contextlib.suppress(asyncio.TimeoutError):
-            await workflow.wait_condition(lambda: self._retry, timeout=pause.total_seconds())
+            await workflow.wait_condition(
+                lambda: self._retry or (stops and self._ended()), timeout=pause.total_seconds()
+            )
+        return stops and self._ended()
 
 
 def _record(ids: dict[str, Any]) -> str:

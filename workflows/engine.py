@@ -17,12 +17,14 @@ program description.
   step of a run, tells the employee's career how the journey ended.
 - **Wait on a fix**: a district record only a correction puts right holds the journey where it
   is (`district.Fixes`): the `waiting_on` query says what it waits on, and the
-  `retry_after_fix` update (an operator, the program office or HR) asks again at once.
+  `retry_after_fix` update (an operator, the program office or HR) asks again at once. A
+  journey that ends while it waits stops asking: `unless_ended(...)` answers None, and the
+  course that asked goes on to the journey's end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
@@ -43,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.journal import Journal
     from workflows.steps import Decision
 
+T = TypeVar("T")
 State = TypeVar("State")
 Status = TypeVar("Status")
 Command = TypeVar("Command")
@@ -99,7 +102,7 @@ class JourneyWorkflow(Generic[State, Status]):
         """Call first from the workflow's init."""
         self.state = state
         self.journal = Journal(workflow.info().workflow_id, stream_version)
-        self.fixes = district.Fixes()
+        self.fixes = district.Fixes(ended=lambda: not self.is_open())
         self._paying = False
 
     # --- what every journey answers ---------------------------------------------------------
@@ -187,6 +190,15 @@ class JourneyWorkflow(Generic[State, Status]):
         self.record(steps.decide(decision, self.refusal), actor)
         await self.journal.flush()
         return self.current_status()
+
+    async def unless_ended(self, asking: Awaitable[T]) -> T | None:
+        """`asking`'s answer (a district look-up), or None when the journey ended while it
+        waited on a fix of the record asked for: the course goes on to the journey's end. Caught
+        here, where `fixes` was made: the sandbox may hold `district` twice."""
+        try:
+            return await asking
+        except district.EndedWhileWaiting:
+            return None
 
     async def wait_for(self, condition: Callable[[], bool], until: datetime) -> bool:
         """Wait for `condition` (or the journey ending) until `until`; True if it held."""

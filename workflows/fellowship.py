@@ -18,7 +18,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from domain import policy
     from domain.events import DomainEvent
-    from domain.external import PaymentKind
+    from domain.external import Employee, PaymentKind
     from domain.fellowship import cohort as seats
     from domain.fellowship import journey as rules
     from domain.fellowship.cohort import (
@@ -191,29 +191,9 @@ class FellowshipJourney(JourneyWorkflow[Fellow, FellowshipStatus]):
 
     @workflow.run
     async def run(self, inp: FellowshipInput) -> FellowshipStatus:
-        hr = await district.employee(inp.application.employee_id)
-        self.record(
-            [
-                FellowIdentified(
-                    **self.stamp(),
-                    full_name=hr.full_name,
-                    email=hr.email,
-                    role=hr.role,
-                    school_id=hr.school_id,
-                )
-            ],
-            actor="hris",
-        )
-        if hr.school_id:
-            workflow.upsert_search_attributes([search.SCHOOL_ID.value_set(hr.school_id)])
-        why_not = rules.check_eligibility(self.program, hr.role)
-        if why_not is not None and self.state.is_open:
-            self.record(
-                [ApplicationIneligible(**self.stamp(), reason=why_not)],
-                actor="system",
-            )
-        await self.journal.flush()
-
+        hr = await self.unless_ended(district.employee(inp.application.employee_id))
+        if hr is not None:  # None: left while HR's record of the applicant was fixed
+            await self._identify(hr)
         if not await self.wait_for(
             lambda: self.state.stage is not Stage.APPLIED, self.program.selection_closes_at
         ):
@@ -245,6 +225,29 @@ class FellowshipJourney(JourneyWorkflow[Fellow, FellowshipStatus]):
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.tell_career(inp.application.employee_id)
         return self.current_status()
+
+    async def _identify(self, hr: Employee) -> None:
+        self.record(
+            [
+                FellowIdentified(
+                    **self.stamp(),
+                    full_name=hr.full_name,
+                    email=hr.email,
+                    role=hr.role,
+                    school_id=hr.school_id,
+                )
+            ],
+            actor="hris",
+        )
+        if hr.school_id:
+            workflow.upsert_search_attributes([search.SCHOOL_ID.value_set(hr.school_id)])
+        why_not = rules.check_eligibility(self.program, hr.role)
+        if why_not is not None and self.state.is_open:
+            self.record(
+                [ApplicationIneligible(**self.stamp(), reason=why_not)],
+                actor="system",
+            )
+        await self.journal.flush()
 
     async def _claim_seat(self) -> None:
         try:

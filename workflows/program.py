@@ -148,7 +148,11 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
     async def _identify(self) -> None:
         d, enrollment = self.program, self.inp.enrollment
         # A parent or a student is enrolled with their name; HR knows every employee.
-        person = enrollment.as_employee() or await district.employee(enrollment.employee_id)
+        person = enrollment.as_employee() or await self.unless_ended(
+            district.employee(enrollment.employee_id)
+        )
+        if person is None:
+            return  # withdrawn while HR's record of the participant was fixed
         events: list[DomainEvent] = [
             ParticipantIdentified(
                 **self.stamp(),

@@ -149,7 +149,9 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
 
     async def _verify(self, anniversary: date) -> None:
         number = self.state.verifications + 1
-        hr = await district.employee(self.state.fellow_id)
+        hr = await self.unless_ended(district.employee(self.state.fellow_id))
+        if hr is None:
+            return  # ended while HR's record of the fellow was fixed
         qualifying, matches = rules.service_check(
             self.state, self.rules, hr.role, hr.school_id, hr.status.value
         )

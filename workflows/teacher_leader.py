@@ -84,18 +84,19 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
 
     @workflow.run
     async def run(self, inp: TeacherLeaderInput) -> JourneyStatus:
-        employee = await district.employee(self.application.employee_id)
-        self.record(
-            [
-                ApplicantIdentified(
-                    **self.stamp(),
-                    full_name=employee.full_name,
-                    email=employee.email,
-                )
-            ],
-            actor="hris",
-        )
-        await self.journal.flush()
+        employee = await self.unless_ended(district.employee(self.application.employee_id))
+        if employee is not None:  # None: withdrawn while HR's record of the applicant was fixed
+            self.record(
+                [
+                    ApplicantIdentified(
+                        **self.stamp(),
+                        full_name=employee.full_name,
+                        email=employee.email,
+                    )
+                ],
+                actor="hris",
+            )
+            await self.journal.flush()
 
         decided = await self.wait_for(
             lambda: self.state.stage not in (Stage.APPLIED, Stage.WAITLISTED),
@@ -113,9 +114,9 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
         return self.current_status()
 
     async def _joint_commitment(self) -> None:
-        principal = await district.principal_of(self.application.school_id)
-        if self.state.stage is not Stage.COMMITMENT_PENDING:
-            return  # withdrawn or separated while HR was asked
+        principal = await self.unless_ended(district.principal_of(self.application.school_id))
+        if principal is None or self.state.stage is not Stage.COMMITMENT_PENDING:
+            return  # withdrawn or separated while HR was asked (or its record fixed)
         deadline = self.program.commitment_deadline
         self.record(
             [
