@@ -141,6 +141,8 @@ class ProgramJourney(JourneyWorkflow[ProgramJourneyState, ProgramStatus]):
             await self._hold_certification()
         else:
             await self._run_year()
+        # An update that ended the journey (a withdrawal while it started) answers first.
+        await workflow.wait_condition(workflow.all_handlers_finished)
         employee = None if inp.enrollment.person is not None else inp.enrollment.employee_id
         await self.tell_career(employee)
         return self.current_status()
