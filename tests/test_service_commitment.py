@@ -241,3 +241,44 @@ async def test_status_answers_what_leaving_today_would_cost(
         assert now.deadline == add_months(graduated, 72)
         await hr(handle, HrChange.SEPARATION, add_months(graduated, 12) + timedelta(days=2))
         await started.result()
+
+
+async def test_a_separation_while_an_anniversary_check_waits_on_hr_settles_the_commitment(
+    client: Client, env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    await seed_fellow(pool)
+    async with running_worker(client, pool, task_queue):
+        started, handle, graduated = await begin(client, env, task_queue, pro_rata())
+        for _ in range(200):
+            if (await handle.query(ServiceCommitment.status)).standing is Standing.SERVING:
+                break
+            await asyncio.sleep(0.05)
+        # HR drops the fellow's record before the first anniversary's check asks for it.
+        await pool.execute("DELETE FROM hris_employees WHERE employee_id = $1", FELLOW)
+        anniversary = add_months(graduated, 12)
+        await advance_to(env, noon(anniversary + timedelta(days=1)))
+        for _ in range(300):
+            waiting = await handle.query(ServiceCommitment.waiting_on)
+            if waiting is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting is not None and waiting.error_type == "EmployeeNotFound"
+        run_id = (await handle.describe()).run_id
+        await hr(handle, HrChange.SEPARATION, anniversary, reason="left the district")
+        final = await asyncio.wait_for(started.result(), timeout=60)
+        history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+    assert final.standing is Standing.BREACHED
+    assert final.repayment is not None and final.repayment.credited_months == 12
+    assert await payroll(pool) == [("repayment", final.repayment.owed_cents)]
+    accepted = next(
+        e.event_id
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    )
+    asked = [
+        e.event_id
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "hris_employee"
+    ]
+    assert asked and max(asked) < accepted  # not asked again once HR reported the separation

@@ -102,7 +102,7 @@ class JourneyWorkflow(Generic[State, Status]):
         """Call first from the workflow's init."""
         self.state = state
         self.journal = Journal(workflow.info().workflow_id, stream_version)
-        self.fixes = district.Fixes(ended=lambda: not self.is_open())
+        self.fixes = district.Fixes(ended=self.stops_asking)
         self._paying = False
 
     # --- what every journey answers ---------------------------------------------------------
@@ -157,6 +157,11 @@ class JourneyWorkflow(Generic[State, Status]):
 
     def is_open(self) -> bool:
         return bool(getattr(self.state, "is_open", True))
+
+    def stops_asking(self) -> bool:
+        """Whether a look-up waiting on a fix of a district record is no longer needed: the
+        journey has ended (a pathway whose end its run records says when sooner)."""
+        return not self.is_open()
 
     def case(self) -> Case:
         raise NotImplementedError

@@ -255,6 +255,11 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
     def is_open(self) -> bool:
         return not self.state.ended
 
+    def stops_asking(self) -> bool:
+        """HR's separation settles the commitment (`_serve`): an anniversary's check waiting on
+        the fellow's record is no longer needed."""
+        return self.state.ended or self.state.separated_on is not None
+
     def case(self) -> Case:
         return Case(self.state.fellow_id)
 
