@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory, WorkflowQueryFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -147,3 +147,24 @@ async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
     if os.environ.get("RECORD_HISTORIES") == "1":
         history = await handle.fetch_history()
         (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+
+def asked_after(history: WorkflowHistory, activity: str, after: int) -> int:
+    """How many times the journey scheduled `activity` after history event `after`."""
+    return sum(
+        1
+        for event in history.events
+        if event.event_id > after
+        and event.HasField("activity_task_scheduled_event_attributes")
+        and event.activity_task_scheduled_event_attributes.activity_type.name == activity
+    )
+
+
+def accepted_update(history: WorkflowHistory, name: str) -> int:
+    """The history event id where the first update `name` was accepted."""
+    for event in history.events:
+        if event.HasField("workflow_execution_update_accepted_event_attributes"):
+            accepted = event.workflow_execution_update_accepted_event_attributes
+            if accepted.accepted_request.input.name == name:
+                return int(event.event_id)
+    raise AssertionError(f"no {name} update was accepted")

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from temporalio.client import Client, WorkflowHistory, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.api_keys import ApiKeys, Scope
@@ -28,6 +28,8 @@ from pathways.refusals import refusal_of
 from tests.journey_kit import (
     PRINCIPAL,
     SCHOOL,
+    accepted_update,
+    asked_after,
     keep_history,
     program_near,
     running_worker,
@@ -221,27 +223,6 @@ async def test_a_waiting_journey_asks_again_by_itself_hourly_then_daily(
         await handle.execute_update(TeacherLeaderJourney.withdraw, withdrawal)
         await handle.result()
         await keep_history(handle, "teacher_leader_waited_on_principal_fix")
-
-
-def asked_after(history: WorkflowHistory, activity: str, after: int) -> int:
-    """How many times the journey scheduled `activity` after history event `after`."""
-    return sum(
-        1
-        for event in history.events
-        if event.event_id > after
-        and event.HasField("activity_task_scheduled_event_attributes")
-        and event.activity_task_scheduled_event_attributes.activity_type.name == activity
-    )
-
-
-def accepted_update(history: WorkflowHistory, name: str) -> int:
-    """The history event id where the update `name` was accepted."""
-    for event in history.events:
-        if event.HasField("workflow_execution_update_accepted_event_attributes"):
-            accepted = event.workflow_execution_update_accepted_event_attributes
-            if accepted.accepted_request.input.name == name:
-                return int(event.event_id)
-    raise AssertionError(f"no {name} update was accepted")
 
 
 async def ends_withdrawn(handle: TeacherLeaderHandle) -> JourneyStatus:

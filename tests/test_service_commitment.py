@@ -21,7 +21,9 @@ from pathways.refusals import refusal_of
 from tests.journey_kit import (
     OTHER_SCHOOL,
     SCHOOL,
+    accepted_update,
     advance_to,
+    asked_after,
     keep_history,
     local_today,
     noon,
@@ -270,15 +272,6 @@ async def test_a_separation_while_an_anniversary_check_waits_on_hr_settles_the_c
     assert final.standing is Standing.BREACHED
     assert final.repayment is not None and final.repayment.credited_months == 12
     assert await payroll(pool) == [("repayment", final.repayment.owed_cents)]
-    accepted = next(
-        e.event_id
-        for e in history.events
-        if e.HasField("workflow_execution_update_accepted_event_attributes")
-    )
-    asked = [
-        e.event_id
-        for e in history.events
-        if e.HasField("activity_task_scheduled_event_attributes")
-        and e.activity_task_scheduled_event_attributes.activity_type.name == "hris_employee"
-    ]
-    assert asked and max(asked) < accepted  # not asked again once HR reported the separation
+    assert asked_after(history, "hris_employee", 0) >= 2  # the start's look-up and the check's
+    # Not asked again once HR reported the separation.
+    assert asked_after(history, "hris_employee", accepted_update(history, "hr_event")) == 0
