@@ -23,7 +23,7 @@ from activities.person_keys import PersonKeys
 from activities.readmodel import ReadModel
 from domain.calendar import local_date
 from domain.career.career import CAREER_PREFIX, CareerTimeline
-from domain.external import Employee, School
+from domain.external import DataFixNeeded, Employee, School
 from domain.program import SAMPLE_PROGRAM, ProgramYear, load_program_year
 from worker import Services, build_worker
 
@@ -168,3 +168,14 @@ def accepted_update(history: WorkflowHistory, name: str) -> int:
             if accepted.accepted_request.input.name == name:
                 return int(event.event_id)
     raise AssertionError(f"no {name} update was accepted")
+
+
+async def waiting_on_fix(handle: WorkflowHandle[Any, Any], attempts: int = 1) -> DataFixNeeded:
+    """What the journey waits on once it has had `attempts` answers needing a fix (any
+    pathway: every journey answers the `waiting_on` query)."""
+    for _ in range(300):
+        found = await handle.query("waiting_on", result_type=DataFixNeeded)
+        if found is not None and found.attempts >= attempts:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{handle.id} did not wait on a fix (attempt {attempts})")

@@ -34,6 +34,7 @@ from tests.journey_kit import (
     program_near,
     running_worker,
     seed_district,
+    waiting_on_fix,
 )
 from tests.test_api import free_port
 from tests.test_cli import run_against
@@ -51,15 +52,6 @@ async def principal_leaves(pool: asyncpg.Pool) -> None:
 async def principal_returns(pool: asyncpg.Pool) -> None:
     school = School(school_id=SCHOOL, name="Grape Street Elementary", principal_id=PRINCIPAL)
     await LocalHris(pool).upsert_school(school)
-
-
-async def waiting(handle: TeacherLeaderHandle, attempts: int = 1) -> DataFixNeeded:
-    for _ in range(300):
-        found = await handle.query(TeacherLeaderJourney.waiting_on)
-        if found is not None and found.attempts >= attempts:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the journey did not wait on a fix (attempt {attempts})")
 
 
 async def goes_on(handle: TeacherLeaderHandle) -> JourneyStatus:
@@ -144,7 +136,7 @@ async def test_a_school_without_a_principal_holds_the_journey_until_hr_fixes_it(
     async with running_worker(client, pool, task_queue):
         handle = await accepted_without_a_principal(client, dev_env, pool, task_queue, "t-fix")
 
-        first = await waiting(handle)
+        first = await waiting_on_fix(handle)
         assert (first.error_type, first.asked, first.record) == (
             "NoPrincipalAssigned", "hris_principal_of", f"school {SCHOOL!r}",
         )  # fmt: skip
@@ -164,7 +156,7 @@ async def test_a_school_without_a_principal_holds_the_journey_until_hr_fixes_it(
         assert code_of(own.value) == "policy.not_permitted"
         answered = await retry(handle, OFFICE)
         assert answered == first
-        second = await waiting(handle, attempts=2)
+        second = await waiting_on_fix(handle, attempts=2)
         assert second.since == first.since
 
         # The office sees it beside the status; operators list it and, once HR is fixed, retry.
@@ -207,11 +199,11 @@ async def test_a_waiting_journey_asks_again_by_itself_hourly_then_daily(
     await seed_district(pool, ["t-fix2"])
     async with running_worker(client, pool, task_queue):
         handle = await accepted_without_a_principal(client, own_env, pool, task_queue, "t-fix2")
-        first = await waiting(handle)
+        first = await waiting_on_fix(handle)
         assert first.next_try_at - first.since == DATA_FIX_RETRY
         # Hourly for a day, then daily: a long wait keeps the history small.
         await own_env.sleep(DATA_FIX_RETRY * HOURLY_ASKS + timedelta(minutes=30))
-        later = await waiting(handle, attempts=HOURLY_ASKS + 1)
+        later = await waiting_on_fix(handle, attempts=HOURLY_ASKS + 1)
         now = await own_env.get_current_time()
         assert later.since == first.since
         assert DATA_FIX_RETRY < later.next_try_at - now <= DATA_FIX_RETRY_LATER
@@ -243,7 +235,7 @@ async def test_a_journey_withdrawn_while_its_school_has_no_principal_stops_askin
     async with running_worker(client, pool, task_queue):
         handle = await accepted_without_a_principal(client, own_env, pool, task_queue, "t-fix3")
         await own_env.sleep(DATA_FIX_RETRY * 3 + timedelta(minutes=1))
-        await waiting(handle, attempts=4)
+        await waiting_on_fix(handle, attempts=4)
         withdrawal = Withdraw(withdrawn_by=OFFICE, reason="the school's leadership is changing")
         await handle.execute_update(TeacherLeaderJourney.withdraw, withdrawal)
         await ends_withdrawn(handle)
@@ -262,7 +254,7 @@ async def test_an_application_withdrawn_while_hr_does_not_list_the_applicant_end
     # HR drops the record between the application and the journey's first look-up.
     await pool.execute("DELETE FROM hris_employees WHERE employee_id = 't-fix4'")
     async with running_worker(client, pool, task_queue):
-        found = await waiting(handle)
+        found = await waiting_on_fix(handle)
         assert (found.error_type, found.asked) == ("EmployeeNotFound", "hris_employee")
         withdrawal = Withdraw(withdrawn_by=OFFICE, reason="applied under the wrong employee id")
         await handle.execute_update(TeacherLeaderJourney.withdraw, withdrawal)

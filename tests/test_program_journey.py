@@ -29,7 +29,14 @@ from domain.catalog.start import ProgramEnrollment, ProgramInput, program_journe
 from domain.external import Employee
 from domain.hr import HrChange
 from pathways.refusals import refusal_of
-from tests.journey_kit import advance_to, asked_after, keep_history, running_worker, seed_district
+from tests.journey_kit import (
+    advance_to,
+    asked_after,
+    keep_history,
+    running_worker,
+    seed_district,
+    waiting_on_fix,
+)
 from workflows.program import ProgramJourney
 
 Handle = WorkflowHandle[ProgramJourney, pj.ProgramStatus]
@@ -528,12 +535,7 @@ async def test_an_enrollment_withdrawn_while_hr_does_not_list_the_participant_en
             id=program_journey_id(d.key, f"{d.school_year}-{task_queue[-8:]}", "t-unlisted"),
             task_queue=task_queue,
         )
-        for _ in range(200):
-            waiting = await handle.query(ProgramJourney.waiting_on)
-            if waiting is not None:
-                break
-            await asyncio.sleep(0.05)
-        assert waiting is not None and waiting.error_type == "EmployeeNotFound"
+        assert (await waiting_on_fix(handle)).error_type == "EmployeeNotFound"
         await handle.execute_update(
             ProgramJourney.withdraw,
             pj.WithdrawFromProgram(reason="enrolled under the wrong id", withdrawn_by="office:ana"),

@@ -29,6 +29,7 @@ from tests.journey_kit import (
     noon,
     running_worker,
     seed_district,
+    waiting_on_fix,
 )
 from workflows import search
 from workflows.service_commitment import ServiceCommitment, ServiceCommitmentInput, commitment_id
@@ -259,12 +260,7 @@ async def test_a_separation_while_an_anniversary_check_waits_on_hr_settles_the_c
         await pool.execute("DELETE FROM hris_employees WHERE employee_id = $1", FELLOW)
         anniversary = add_months(graduated, 12)
         await advance_to(env, noon(anniversary + timedelta(days=1)))
-        for _ in range(300):
-            waiting = await handle.query(ServiceCommitment.waiting_on)
-            if waiting is not None:
-                break
-            await asyncio.sleep(0.05)
-        assert waiting is not None and waiting.error_type == "EmployeeNotFound"
+        assert (await waiting_on_fix(handle)).error_type == "EmployeeNotFound"
         run_id = (await handle.describe()).run_id
         await hr(handle, HrChange.SEPARATION, anniversary, reason="left the district")
         final = await asyncio.wait_for(started.result(), timeout=60)
