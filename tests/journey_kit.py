@@ -149,8 +149,8 @@ async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
         (HISTORIES / f"{name}.json").write_text(history.to_json())
 
 
-def asked_after(history: WorkflowHistory, activity: str, after: int) -> int:
-    """How many times the journey scheduled `activity` after history event `after`."""
+def asked_after(history: WorkflowHistory, activity: str, after: int = 0) -> int:
+    """How many times the journey scheduled `activity` (after history event `after`)."""
     return sum(
         1
         for event in history.events

@@ -74,13 +74,13 @@ class EndedWhileWaiting(ApplicationError):
 
 
 class Fixes:
-    """What a journey is waiting on, if anything (a journey workflow's `fixes`); `ended` says
-    whether the journey has ended, which ends a wait."""
+    """What a journey is waiting on, if anything (a journey workflow's `fixes`);
+    `stops_asking` says when the answer is no longer needed, which ends a wait."""
 
-    def __init__(self, ended: Callable[[], bool] = lambda: False) -> None:
+    def __init__(self, stops_asking: Callable[[], bool]) -> None:
         self.waiting: DataFixNeeded | None = None
         self._retry = False
-        self._ended = ended
+        self._stops_asking = stops_asking
 
     def retry_now(self) -> None:
         self._retry = True
@@ -119,7 +119,7 @@ class Fixes:
         return cause.type in NEEDS_DATA_FIX and workflow.patched(WAIT_ON_DATA_FIX)
 
     async def _wait(self, asked: str, cause: ApplicationError) -> bool:
-        """Wait until the next try; True when the journey ended meanwhile."""
+        """Wait until the next try; True when the answer stopped being needed meanwhile."""
         ids: dict[str, Any] = cause.details[0] if cause.details else {}
         now = workflow.now()
         before = self.waiting
@@ -144,9 +144,10 @@ class Fixes:
         stops = workflow.patched(STOP_ASKING_ONCE_ENDED)
         with contextlib.suppress(asyncio.TimeoutError):
             await workflow.wait_condition(
-                lambda: self._retry or (stops and self._ended()), timeout=pause.total_seconds()
+                lambda: self._retry or (stops and self._stops_asking()),
+                timeout=pause.total_seconds(),
             )
-        return stops and self._ended()
+        return stops and self._stops_asking()
 
 
 def _record(ids: dict[str, Any]) -> str:

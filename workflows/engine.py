@@ -102,7 +102,7 @@ class JourneyWorkflow(Generic[State, Status]):
         """Call first from the workflow's init."""
         self.state = state
         self.journal = Journal(workflow.info().workflow_id, stream_version)
-        self.fixes = district.Fixes(ended=self.stops_asking)
+        self.fixes = district.Fixes(self.stops_asking)
         self._paying = False
 
     # --- what every journey answers ---------------------------------------------------------

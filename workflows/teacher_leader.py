@@ -116,7 +116,7 @@ class TeacherLeaderJourney(JourneyWorkflow[Journey, JourneyStatus]):
     async def _joint_commitment(self) -> None:
         principal = await self.unless_ended(district.principal_of(self.application.school_id))
         if principal is None or self.state.stage is not Stage.COMMITMENT_PENDING:
-            return  # withdrawn or separated while HR was asked (or its record fixed)
+            return  # withdrawn or separated while HR was asked, or while its record waited
         deadline = self.program.commitment_deadline
         self.record(
             [
