@@ -94,6 +94,11 @@ def _commitment(s: CommitmentStatus) -> tuple[str, Facts]:
         ("owed", dollars(s.owed_cents)),
     ]  # fmt: skip
     facts += [("waived", w) for w in s.waivers]
+    if s.held_hr_changes:
+        facts.append(
+            ("held", f"{s.held_hr_changes} HR change(s), applied once HR's record of the fellow "
+                     "is read")
+        )  # fmt: skip
     return f"{s.fellow_id}, service commitment as of {s.as_of}", facts
 
 

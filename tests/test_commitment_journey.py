@@ -16,6 +16,7 @@ from domain.service_commitment.journey import (
     HrEvent,
     SchoolTransferred,
     Waive,
+    before_start,
     completion_date,
     decide_hr_event,
     fold,
@@ -87,6 +88,26 @@ def test_hr_changes_before_the_commitment_started_are_refused() -> None:
     cmd = HrEvent(change=HrChange.ROLE_CHANGE, effective_on=date(2030, 1, 1), role="principal")
     with pytest.raises(CommitmentRefusal, match="still starting"):
         decide_hr_event(empty, RULES, cmd, AT, new_id)
+
+
+def test_hr_changes_while_starting_are_decided_against_what_the_start_states() -> None:
+    """Held, not refused: what the commitment's input states (its graduation) is enough to
+    refuse what can never apply and to take the rest."""
+    waiting = before_start("f-1", date(2029, 6, 1))
+    separation = HrEvent(change=HrChange.SEPARATION, effective_on=date(2029, 9, 1), reason="left")
+    assert [e.event_type for e in decide_hr_event(waiting, RULES, separation, AT, new_id)] == [
+        "service_commitment.SeparationRecorded"
+    ]
+    before_graduation = HrEvent(
+        change=HrChange.SCHOOL_TRANSFER, effective_on=date(2029, 5, 1), school_id="b"
+    )
+    with pytest.raises(CommitmentRefusal) as early:
+        decide_hr_event(waiting, RULES, before_graduation, AT, new_id)
+    assert early.value.code == "hr.out_of_order"
+    ahead = HrEvent(change=HrChange.SEPARATION, effective_on=date(2030, 3, 1), reason="left")
+    with pytest.raises(CommitmentRefusal) as future:
+        decide_hr_event(waiting, RULES, ahead, AT, new_id)
+    assert future.value.code == "date.in_future"
 
 
 def test_the_same_separation_twice_is_accepted_once() -> None:

@@ -22,10 +22,11 @@ from domain.external import Employee
 from domain.fellowship.journey import FellowshipApplication, FellowshipStatus
 from domain.fellowship.journey import Stage as FellowStage
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, load_fellowship
+from domain.external import DataFixNeeded, RetryAfterFix
 from domain.service_commitment.journey import CommitmentStatus, Standing
 from domain.service_commitment.start import SERVICE_COMMITMENT
 from pathways.journeys import record_separation_everywhere, start_aspiring, start_fellowship
-from tests.journey_kit import SCHOOL, running_worker, seed_district
+from tests.journey_kit import SCHOOL, running_worker, seed_district, waiting_on_fix
 from workflows.service_commitment import ServiceCommitment, ServiceCommitmentInput
 
 
@@ -113,3 +114,72 @@ async def test_one_separation_reaches_the_fellowship_the_aspiring_year_and_the_c
     assert withdrawn.stage is AspiringStage.WITHDRAWN
     assert isinstance(breached, CommitmentStatus)
     assert breached.standing is Standing.BREACHED
+
+
+async def test_a_separation_sent_while_the_commitment_waits_on_the_fellows_record_is_kept(
+    pool: asyncpg.Pool, dev_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """The commitment's start reads the fellow's HR record; while that record waits on HR's
+    fix, the career's separation is taken and held (not refused and lost), then applied once
+    the record is fixed: the commitment is breached on the day HR said, with what is owed."""
+    client = dev_env.client
+    hris = LocalHris(pool)
+    await seed_district(pool, [])
+    fellow = Employee(
+        employee_id="e-78", full_name="Ana Cruz", email="e-78@district.example",
+        role="assistant_principal", school_id=SCHOOL,
+    )  # fmt: skip
+    await hris.upsert_employee(fellow)
+    now = await dev_env.get_current_time()
+    sample = load_fellowship(SAMPLE_FELLOWSHIP)
+    today = local_date(now, sample.time_zone)
+    started = await start_journey(
+        client, hris, SERVICE_COMMITMENT,
+        ServiceCommitmentInput(
+            program="plf-held", fellow_id="e-78", graduated_on=today - timedelta(days=60),
+            assistance_cents=3_000_000, rules=sample.service,
+            program_office_email="plf@district.example",
+        ),
+        task_queue,
+    )  # fmt: skip
+    # HR drops the record between the start's check and the commitment's own look-up.
+    await pool.execute("DELETE FROM hris_employees WHERE employee_id = 'e-78'")
+    commitment = client.get_workflow_handle_for(ServiceCommitment.run, started.workflow_id)
+    async with running_worker(client, pool, task_queue):
+        assert (await waiting_on_fix(commitment)).error_type == "EmployeeNotFound"
+        told = await record_separation_everywhere(
+            client, hris, "e-78", today, "moved out of state", task_queue=task_queue
+        )
+        assert [(t.workflow_type, t.refused) for t in told] == [("ServiceCommitment", None)]
+        held = await commitment.query(ServiceCommitment.status)
+        assert (held.fellow_id, held.held_hr_changes, held.separated_on) == ("e-78", 1, today)
+        assert held.standing is Standing.SERVING and not held.ended
+
+        await hris.upsert_employee(fellow)
+        answer = await commitment.execute_update(
+            "retry_after_fix", RetryAfterFix(requested_by="hris"), result_type=DataFixNeeded
+        )
+        assert answer.error_type == "EmployeeNotFound"  # what it waited on, now asked again
+        for _ in range(300):
+            status = await commitment.query(ServiceCommitment.status)
+            if status.repayment is not None:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"the held separation was not applied: {status}")
+        await commitment.terminate("test over")
+    assert (status.standing, status.separated_on, status.held_hr_changes) == (
+        Standing.BREACHED, today, 0,
+    )  # fmt: skip
+    assert status.repayment.credited_months <= 2 and status.owed_cents > 0
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT event_type, metadata->>'causation_id' AS cause FROM events"
+            " WHERE stream_id = $1 ORDER BY stream_version",
+            started.workflow_id,
+        )
+    types = [r["event_type"].split(".")[-1] for r in rows]
+    assert types[:2] == ["CommitmentStarted", "SeparationRecorded"], types
+    assert types.count("SeparationRecorded") == 1
+    # Recorded as caused by the career's tell, the update HR's event arrived in.
+    assert rows[1]["cause"].startswith("career:")

@@ -176,12 +176,16 @@ class JourneyWorkflow(Generic[State, Status]):
         """A new event's id and time, from the workflow (deterministic on replay)."""
         return {"event_id": workflow.uuid4(), "occurred_at": workflow.now()}
 
-    def record(self, events: Sequence[DomainEvent], actor: str = "system") -> None:
+    def record(
+        self, events: Sequence[DomainEvent], actor: str = "system", cause: str | None = None
+    ) -> None:
+        """Fold and journal `events`, caused by the update being handled (or `cause`, the id
+        of an update whose command is applied later, outside its handler)."""
         before = self.stage()
         for event in events:
             self.state = self.evolve(self.state, event)
         update = workflow.current_update_info()
-        self.journal.add(events, actor, update.id if update else None)
+        self.journal.add(events, actor, update.id if update else cause)
         after = self.stage()
         if after is not None and after != before:
             if self.stage_patch is None or workflow.patched(self.stage_patch):

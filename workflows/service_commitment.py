@@ -59,6 +59,11 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
         self.rules = steps.dates_as_run(inp.rules)
         self.begin(inp.carried or Commitment(), inp.stream_version)
         self._changed = False
+        # HR changes taken while the start's look-up of the fellow runs (or waits on a fix of
+        # the fellow's record), with their causing update; `_waiting` is what they are decided
+        # against meanwhile.
+        self._held: list[tuple[rules.HrEvent, str]] = []
+        self._waiting = rules.before_start(inp.fellow_id, inp.graduated_on)
 
     @workflow.run
     async def run(self, inp: ServiceCommitmentInput) -> CommitmentStatus:
@@ -107,6 +112,7 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
             ],
             actor="system",
         )
+        self._apply_held()
         await self._notify(
             "fellow",
             "started",
@@ -222,6 +228,9 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
 
     @workflow.update
     async def hr_event(self, cmd: rules.HrEvent) -> CommitmentStatus:
+        if not self._started():
+            self._hold(cmd)
+            return self.current_status()
         events = steps.decide(
             lambda ids: rules.decide_hr_event(self.state, self.rules, cmd, workflow.now(), ids),
             CommitmentRefusal,
@@ -236,7 +245,49 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
     @steps.refuses
     def _validate_hr_event(self, cmd: rules.HrEvent) -> None:
         policy.authorize(Action.REPORT_HR_CHANGE, cmd.recorded_by, self.case())
-        rules.decide_hr_event(self.state, self.rules, cmd, workflow.now(), district.nil_id)
+        against = self.state if self._started() else self._waiting
+        rules.decide_hr_event(against, self.rules, cmd, workflow.now(), district.nil_id)
+
+    def _started(self) -> bool:
+        return self.state.graduated_on is not None
+
+    def _hold(self, cmd: rules.HrEvent) -> None:
+        """Before the start is recorded: decide against what the start states, and keep the
+        change to apply once it is (a change that repeats one held is taken once)."""
+        events = steps.decide(
+            lambda ids: rules.decide_hr_event(self._waiting, self.rules, cmd, workflow.now(), ids),
+            CommitmentRefusal,
+        )
+        if not events:
+            return
+        for event in events:
+            self._waiting = rules.evolve(self._waiting, event, self.rules)
+        update = workflow.current_update_info()
+        self._held.append((cmd, update.id if update else ""))
+        workflow.logger.info(
+            "HR change held until the commitment has started",
+            extra={"change": cmd.change.value, "effective_on": cmd.effective_on.isoformat()},
+        )
+
+    def _apply_held(self) -> None:
+        """The HR changes held during the start, decided again against the started commitment
+        in the order HR sent them, each recorded as caused by its own update."""
+        held, self._held = self._held, []
+        for cmd, update_id in held:
+            try:
+                events = rules.decide_hr_event(
+                    self.state, self.rules, cmd, workflow.now(), workflow.uuid4
+                )
+            except CommitmentRefusal as refusal:
+                # Decided against the same start facts when it was held, so this needs HR's
+                # record to contradict them; the office hears of it from the log's warning.
+                workflow.logger.warning(
+                    "a held HR change no longer applies",
+                    extra={"change": cmd.change.value, "code": refusal.code, "why": str(refusal)},
+                )
+                continue
+            if events:
+                self.record(events, actor=cmd.recorded_by, cause=update_id or None)
 
     waive = waiver(rules.Waive, CommitmentStatus, rules.decide_waiver)
 
@@ -261,9 +312,11 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
         return self.state.ended or self.state.separated_on is not None
 
     def case(self) -> Case:
-        return Case(self.state.fellow_id)
+        return Case(self.state.fellow_id or self.inp.fellow_id)
 
     def current_status(self) -> CommitmentStatus:
+        if not self._started():  # what the start states and HR has sent so far
+            return rules.status(self._waiting, self.rules, self._today(), len(self._held))
         return rules.status(self.state, self.rules, self._today())
 
     def _complete(self, on: date) -> None:

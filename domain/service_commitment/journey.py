@@ -295,6 +295,13 @@ class HrEvent(Command):
 Waive = WaiveRepayment
 
 
+def before_start(fellow_id: str, graduated_on: date) -> Commitment:
+    """The commitment as its start states it, before HR's record of the fellow is read (which
+    can wait days on a fix of that record). An HR change arriving meanwhile is decided against
+    this and, accepted, held: decided again once the commitment has started, so it is not lost."""
+    return Commitment(fellow_id=fellow_id, graduated_on=graduated_on, last_effective=graduated_on)
+
+
 def decide_hr_event(
     c: Commitment, rules: ServiceRules, cmd: HrEvent, now: datetime, new_id: NewId
 ) -> list[DomainEvent]:
@@ -431,6 +438,8 @@ class CommitmentStatus(BaseModel):
     owed_cents: int
     waivers: list[str]
     ended: bool
+    #: HR changes taken while the commitment was starting, applied once it has started.
+    held_hr_changes: int = 0
 
 
 def deadline_as_of(c: Commitment, today: date) -> date | None:
@@ -453,7 +462,7 @@ def service_check(
     return qualifying, matches
 
 
-def status(c: Commitment, rules: ServiceRules, today: date) -> CommitmentStatus:
+def status(c: Commitment, rules: ServiceRules, today: date, held: int = 0) -> CommitmentStatus:
     served = c.served_as_of(today)
     if_left = (
         repayment_for(c, rules, today).owed_cents
@@ -479,6 +488,7 @@ def status(c: Commitment, rules: ServiceRules, today: date) -> CommitmentStatus:
         owed_cents=c.owed_cents,
         waivers=c.waivers,
         ended=c.ended,
+        held_hr_changes=held,
     )
 
 
