@@ -26,7 +26,7 @@ from domain.external import DataFixNeeded, RetryAfterFix
 from domain.service_commitment.journey import CommitmentStatus, Standing
 from domain.service_commitment.start import SERVICE_COMMITMENT
 from pathways.journeys import record_separation_everywhere, start_aspiring, start_fellowship
-from tests.journey_kit import SCHOOL, running_worker, seed_district, waiting_on_fix
+from tests.journey_kit import SCHOOL, asked_after, running_worker, seed_district, waiting_on_fix
 from workflows.service_commitment import ServiceCommitment, ServiceCommitmentInput
 
 
@@ -183,3 +183,49 @@ async def test_a_separation_sent_while_the_commitment_waits_on_the_fellows_recor
     assert types.count("SeparationRecorded") == 1
     # Recorded as caused by the career's tell, the update HR's event arrived in.
     assert rows[1]["cause"].startswith("career:")
+
+
+async def test_a_fellowship_and_an_aspiring_year_left_while_hr_fixes_the_record_end(
+    pool: asyncpg.Pool, dev_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """Both journeys wait on HR's fix of the person's record before they have identified them;
+    HR's separation ends each at once (left, withdrawn) instead of leaving it asking HR."""
+    client = dev_env.client
+    hris = LocalHris(pool)
+    await seed_district(pool, [])
+    await hris.upsert_employee(
+        Employee(employee_id="e-79", full_name="Lu Park", email="e-79@district.example",
+                 role="teacher", school_id=SCHOOL)
+    )  # fmt: skip
+    now = await dev_env.get_current_time()
+    sample = load_fellowship(SAMPLE_FELLOWSHIP)
+    fellowship = sample.shifted(
+        ((now + timedelta(days=20)).date() - sample.selection_closes_at.date()).days,
+        program_id="plf-fix",
+    )
+    year = load_aspiring_year(SAMPLE_ASPIRING)
+    year = year.shifted(((now + timedelta(days=10)).date() - year.summer_institute[0].on).days)
+    fellow, _ = await start_fellowship(
+        client, hris, fellowship, FellowshipApplication(employee_id="e-79"), task_queue, now=now
+    )
+    nominee = AspiringNomination(employee_id="e-79", tier1_credential_on=date(2025, 6, 1))
+    aspiring, _ = await start_aspiring(client, hris, year, nominee, task_queue, now=now)
+    # HR drops the record before either journey's own look-up.
+    await pool.execute("DELETE FROM hris_employees WHERE employee_id = 'e-79'")
+    async with running_worker(client, pool, task_queue):
+        for handle in (fellow, aspiring):
+            assert (await waiting_on_fix(handle)).error_type == "EmployeeNotFound"
+        told = await record_separation_everywhere(
+            client, hris, "e-79", local_date(now, sample.time_zone), "moved", task_queue=task_queue
+        )
+        assert sorted((t.workflow_type, t.refused) for t in told) == [
+            ("AspiringPrincipalJourney", None), ("FellowshipJourney", None),
+        ]  # fmt: skip
+        left: FellowshipStatus = await asyncio.wait_for(fellow.result(), timeout=60)
+        withdrawn: AspiringStatus = await asyncio.wait_for(aspiring.result(), timeout=60)
+        histories = [await fellow.fetch_history(), await aspiring.fetch_history()]
+    assert (left.stage, left.end_reason) == (FellowStage.LEFT, "moved")
+    assert withdrawn.stage is AspiringStage.WITHDRAWN
+    for history in histories:
+        assert asked_after(history, "hris_employee") == 1  # asked once, not again after leaving
+        assert asked_after(history, "send_email") == 0  # never identified: nobody to e-mail
