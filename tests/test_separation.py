@@ -18,11 +18,10 @@ from domain.aspiring_principals.journey import AspiringNomination, AspiringStatu
 from domain.aspiring_principals.journey import Stage as AspiringStage
 from domain.aspiring_principals.program import SAMPLE_ASPIRING, load_aspiring_year
 from domain.calendar import local_date
-from domain.external import Employee
+from domain.external import DataFixNeeded, Employee, RetryAfterFix
 from domain.fellowship.journey import FellowshipApplication, FellowshipStatus
 from domain.fellowship.journey import Stage as FellowStage
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, load_fellowship
-from domain.external import DataFixNeeded, RetryAfterFix
 from domain.service_commitment.journey import CommitmentStatus, Standing
 from domain.service_commitment.start import SERVICE_COMMITMENT
 from pathways.journeys import record_separation_everywhere, start_aspiring, start_fellowship
