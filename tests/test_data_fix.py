@@ -263,3 +263,28 @@ async def test_an_application_withdrawn_while_hr_does_not_list_the_applicant_end
         history = await handle.fetch_history()
         assert asked_after(history, "hris_employee", accepted_update(history, "withdraw")) == 0
         assert asked_after(history, "send_email") == 0
+
+
+async def test_a_journey_withdrawn_before_hr_answers_never_says_it_waits_on_a_fix(
+    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str
+) -> None:
+    """The withdrawal reaches the journey in its first task, before HR answers that it has no
+    such employee: the journey ends withdrawn without noting a wait (no memo, no warning)."""
+    client = dev_env.client
+    await seed_district(pool, ["t-fix5"])
+    handle = await start(client, dev_env, pool, await program_near(dev_env), task_queue, "t-fix5")
+    await pool.execute("DELETE FROM hris_employees WHERE employee_id = 't-fix5'")
+    withdrawal = Withdraw(withdrawn_by=OFFICE, reason="applied under the wrong employee id")
+    # No worker yet: the update waits for the journey's first task.
+    sent = asyncio.create_task(handle.execute_update(TeacherLeaderJourney.withdraw, withdrawal))
+    await asyncio.sleep(1)
+    async with running_worker(client, pool, task_queue):
+        await sent
+        status = await ends_withdrawn(handle)
+        history = await handle.fetch_history()
+    assert status.full_name == ""
+    assert asked_after(history, "hris_employee") == 1
+    memos = [
+        e for e in history.events if e.HasField("workflow_properties_modified_event_attributes")
+    ]
+    assert memos == []  # never said it waited

@@ -58,6 +58,9 @@ DATA_FIX_RETRY_LATER = timedelta(days=1)
 HOURLY_ASKS = 24
 #: Journeys that went on asking after they ended while waiting replay as they ran.
 STOP_ASKING_ONCE_ENDED = "stop-asking-once-ended"
+#: Journeys that noted a wait (memo, warning) for an answer they no longer needed, because they
+#: had ended before it came, replay as they ran.
+STOP_BEFORE_WAITING = "stop-before-waiting"
 #: The memo key a waiting journey carries (`pathways ops stuck` reads it from the list).
 WAITING_ON_MEMO = "WaitingOn"
 
@@ -87,7 +90,8 @@ class Fixes:
 
     async def until_fixed(self, asked: str, call: Callable[[], Awaitable[T]]) -> T:
         """`call()`'s answer, waiting for each fix its answer needs first; `EndedWhileWaiting`
-        when the journey ends during such a wait. From an update's handler, `call()` as it is:
+        when the journey ends during such a wait, or had ended before an answer needing a fix
+        came (then it never says it waits). From an update's handler, `call()` as it is:
         only the journey's own course waits."""
         if workflow.current_update_info() is not None:
             return await call()
@@ -98,6 +102,9 @@ class Fixes:
             except ActivityError as error:
                 cause = error.cause
                 if isinstance(cause, ApplicationError) and self._waits(cause):
+                    if self._stops_asking() and workflow.patched(STOP_BEFORE_WAITING):
+                        self._done(asked, "journey ended while waiting on a district record")
+                        raise EndedWhileWaiting(asked) from None
                     if await self._wait(asked, cause):
                         self._done(asked, "journey ended while waiting on a district record")
                         raise EndedWhileWaiting(asked) from None
