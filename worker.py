@@ -138,9 +138,10 @@ def build_worker(
 
 async def run_worker(settings: Settings) -> None:
     from pathways.deploy import deployment_config
-    from pathways.temporal import connect
+    from pathways.temporal import check_search_attributes, connect
 
     client = await connect(settings)
+    await check_search_attributes(client, settings.temporal_namespace)
     async with open_services(settings) as services:
         await serve(settings, client, services, deployment=deployment_config(settings))
 

@@ -33,6 +33,11 @@ SEARCH_ATTRIBUTES = (
 )
 
 
+#: Set only while a journey waits on a fix of a district record, to the answer's error type
+#: (e.g. `NoPrincipalAssigned`): the program office's queue lists journeys by it.
+WAITING_ON_FIX = "WaitingOnFix"
+
+
 class JourneyAttributes(BaseModel):
     """How program staff and HR find a journey: the same six facts for every pathway."""
 

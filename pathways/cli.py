@@ -65,12 +65,13 @@ def known_failures() -> tuple[type[BaseException], ...]:
     from domain.refusals import DefinitionError
     from pathways.deploy import DeploymentRefused
     from pathways.payload_codec import PayloadKeyError
-    from pathways.temporal import TemporalUnavailable
+    from pathways.temporal import NamespaceNotReady, TemporalUnavailable
 
     return (
         ConfigError,
         DatabaseUnavailable,
         TemporalUnavailable,
+        NamespaceNotReady,
         DefinitionError,
         Refusal,
         NoSuchJourney,

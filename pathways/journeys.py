@@ -162,9 +162,54 @@ async def record_separation_everywhere(
     return told
 
 
+@dataclass(frozen=True)
+class WaitingOnFix:
+    """A running journey waiting on a fix of a district record, as Temporal lists it."""
+
+    journey_id: str
+    employee_id: str
+    school_id: str
+    fix: DataFixNeeded
+
+
+async def journeys_waiting_on_fixes(
+    client: Client, *, school_id: str | None = None, limit: int = 500
+) -> list[WaitingOnFix]:
+    """Running journeys carrying `WaitingOnFix` (one visibility query, no query to each), the
+    longest waiting first, at most `limit`; optionally of one school. Journeys that began
+    waiting on a build from before the attribute carry only the memo (`pathways ops stuck`
+    reads every running journey's memo and lists those too)."""
+    from domain.pathway import WAITING_ON_FIX
+    from workflows import search
+    from workflows.district import WAITING_ON_MEMO
+
+    query = f"{WAITING_ON_FIX} IS NOT NULL AND ExecutionStatus = 'Running'"
+    if school_id is not None:
+        if "'" in school_id or "\\" in school_id:
+            raise ValueError(f"not a school id: {school_id!r}")
+        query += f" AND {search.SCHOOL_ID.name} = '{school_id}'"
+    found: list[WaitingOnFix] = []
+    async for w in client.list_workflows(query, limit=limit):
+        memo = await w.memo()
+        if WAITING_ON_MEMO not in memo:  # the fix came between the list and now
+            continue
+        attributes = w.typed_search_attributes
+        found.append(
+            WaitingOnFix(
+                journey_id=w.id,
+                employee_id=attributes.get(search.EMPLOYEE_ID) or "",
+                school_id=attributes.get(search.SCHOOL_ID) or "",
+                fix=DataFixNeeded.model_validate(memo[WAITING_ON_MEMO]),
+            )
+        )
+    return sorted(found, key=lambda w: (w.fix.since, w.journey_id))
+
+
 __all__ = [
     "TeacherLeaderHandle",
     "Told",
+    "WaitingOnFix",
+    "journeys_waiting_on_fixes",
     "record_separation_everywhere",
     "start_aspiring",
     "start_fellowship",

@@ -28,7 +28,10 @@ from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 from temporalio.testing import WorkflowEnvironment
 
 from pathways.config import Settings
+from pathways.logs import get_logger
 from workflows import search
+
+log = get_logger("temporal")
 
 DATA_CONVERTER = pydantic_data_converter
 
@@ -123,24 +126,57 @@ async def connect(
         ) from None
 
 
+class NamespaceNotReady(Exception):
+    """The namespace lacks what the workers need (its search attributes); the message says
+    what to register."""
+
+
+def _wanted() -> dict[str, IndexedValueType.ValueType]:
+    return {key.name: IndexedValueType.ValueType(int(key.indexed_value_type)) for key in search.ALL}
+
+
+async def missing_search_attributes(client: Client, namespace: str) -> list[str] | None:
+    """The project's search attributes the namespace does not have; None when the server does
+    not say (the time-skipping test server cannot list them; an account may not be allowed to)."""
+    try:
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+    except RPCError as error:
+        if error.status in (RPCStatusCode.UNIMPLEMENTED, RPCStatusCode.PERMISSION_DENIED):
+            return None
+        raise
+    known = set(existing.custom_attributes) | set(existing.system_attributes)
+    return sorted(name for name in _wanted() if name not in known)
+
+
+async def check_search_attributes(client: Client, namespace: str) -> None:
+    """Before a worker polls: every search attribute a journey upserts must be registered, or
+    that journey's workflow task would fail on it again and again. `NamespaceNotReady` names
+    the ones to register; a server that does not say is taken at its word (a warning)."""
+    missing = await missing_search_attributes(client, namespace)
+    if missing is None:
+        log.warning("could not list the namespace's search attributes", namespace=namespace)
+    elif missing:
+        create = "; ".join(
+            f"temporal operator search-attribute create --namespace {namespace} --name {name} "
+            "--type Keyword"
+            for name in missing
+        )
+        raise NamespaceNotReady(
+            f"namespace {namespace} lacks the search attributes {', '.join(missing)} that "
+            f"journeys use; register them once ({create}), then start the worker again"
+        )
+
+
 async def register_search_attributes(client: Client, namespace: str) -> list[str]:
     """Add the project's search attributes the namespace does not have yet.
 
     The time-skipping test server cannot list them, so there every key is added at once.
     """
-    wanted = {
-        key.name: IndexedValueType.ValueType(int(key.indexed_value_type)) for key in search.ALL
-    }
-    try:
-        existing = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace=namespace)
-        )
-        known = set(existing.custom_attributes) | set(existing.system_attributes)
-    except RPCError as error:
-        if error.status is not RPCStatusCode.UNIMPLEMENTED:
-            raise
-        known = set()
-    missing = {name: kind for name, kind in wanted.items() if name not in known}
+    wanted = _wanted()
+    listed = await missing_search_attributes(client, namespace)
+    missing = {name: wanted[name] for name in (wanted if listed is None else listed)}
     if missing:
         try:
             await client.operator_service.add_search_attributes(

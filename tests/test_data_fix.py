@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from tests.test_api import free_port
 from tests.test_cli import run_against
 from tests.test_payload_codec import signed_in, web_app
 from tests.test_teacher_leader import OFFICE, SCORES, start
+from workflows import search
 from workflows.district import DATA_FIX_RETRY, DATA_FIX_RETRY_LATER, HOURLY_ASKS, WAITING_ON_MEMO
 from workflows.teacher_leader import TeacherLeaderJourney
 
@@ -76,20 +78,42 @@ def code_of(error: WorkflowUpdateFailedError) -> str | None:
     return None if refusal is None else refusal.code
 
 
-async def journey_page(client: Client, pool: asyncpg.Pool, journey_id: str, folder: Path) -> str:
-    """The journey's page in the web app, signed in as program office staff."""
+async def office_pages(
+    client: Client, pool: asyncpg.Pool, folder: Path, *paths: str, until: str = ""
+) -> list[str]:
+    """Pages of the web app, signed in as program office staff; each page is read again (for
+    up to 15 s, visibility lists a moment late) until it holds `until`."""
     await LocalHris(pool).upsert_employee(
         Employee(employee_id="ana", full_name="Ana Torres", role="program_office",
                  email="ana@district.example")
     )  # fmt: skip
+    pages = []
     async with web_app(client, pool, folder) as url:
         session = await signed_in(url, "ana")
         try:
-            answer = await session.get(f"/journeys/{journey_id}")
+            for path in paths:
+                for _ in range(150):
+                    answer = await session.get(path)
+                    assert answer.status_code == 200, answer.text
+                    if until in answer.text:
+                        break
+                    await asyncio.sleep(0.1)
+                pages.append(answer.text)
         finally:
             await session.aclose()
-    assert answer.status_code == 200, answer.text
-    return answer.text
+    return pages
+
+
+async def journey_page(client: Client, pool: asyncpg.Pool, journey_id: str, folder: Path) -> str:
+    """The journey's page in the web app, signed in as program office staff."""
+    [page] = await office_pages(client, pool, folder, f"/journeys/{journey_id}")
+    return page
+
+
+def fix_queue(page: str) -> str:
+    """The queue page's section of journeys waiting on HR's correction."""
+    start = page.index('id="q-fixes"')
+    return page[start : page.index("</section>", start)]
 
 
 async def api_answer(client: Client, pool: asyncpg.Pool, journey_id: str, folder: Path) -> Any:
@@ -169,9 +193,19 @@ async def test_a_school_without_a_principal_holds_the_journey_until_hr_fixes_it(
         )
         assert "waiting on a district record's fix" in listed_cli.stdout
         assert "NoPrincipalAssigned" not in listed_cli.stdout  # the words, not the type
-        # The journey's page says so too, in the system's words, and so does the HTTP API.
-        page = await journey_page(dev_env.client, pool, handle.id, tmp_path)
+        # The journey's page says so too, in the system's words, and the office's queue lists
+        # it (from the journey's WaitingOnFix search attribute); so does the HTTP API.
+        page, queues, home = await office_pages(
+            dev_env.client, pool, tmp_path, f"/journeys/{handle.id}", "/queues", "/",
+            until=handle.id,
+        )  # fmt: skip
         assert 'id="waiting-on-fix"' in page and "has no principal" in page
+        listed_web = fix_queue(queues)
+        assert f"/journeys/{handle.id}" in listed_web and "has no principal" in listed_web
+        assert "asked 2 time(s)" in listed_web
+        assert re.search(r"\b[1-9][0-9]* journeys waiting on HR to correct a record", home)
+        described = await handle.describe()
+        assert described.typed_search_attributes.get(search.WAITING_ON) == "NoPrincipalAssigned"
         answer = await api_answer(dev_env.client, pool, handle.id, tmp_path)
         assert answer["stage"] == "commitment_pending"
         assert answer["waiting_on"]["error_type"] == "NoPrincipalAssigned"
@@ -186,6 +220,11 @@ async def test_a_school_without_a_principal_holds_the_journey_until_hr_fixes_it(
         assert status.principal_id == PRINCIPAL and status.stage is Stage.COMMITMENT_PENDING
         assert WAITING_ON_MEMO not in await (await handle.describe()).memo()
         assert await waiting_journeys(client, query=f"WorkflowId = '{handle.id}'") == []
+        assert (await handle.describe()).typed_search_attributes.get(search.WAITING_ON) is None
+        [queues] = await office_pages(
+            dev_env.client, pool, tmp_path, "/queues", until="No journey waits on a correction"
+        )
+        assert handle.id not in fix_queue(queues)
         with pytest.raises(WorkflowUpdateFailedError) as idle:
             await retry(handle, OFFICE)
         assert code_of(idle.value) == "fix.not_waiting"

@@ -5,6 +5,8 @@ folder) and the history archive's sweep, ended by one event; and the loop they r
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
@@ -137,3 +139,32 @@ async def test_an_unreadable_signing_key_stops_serve_before_anything_runs(
     else:
         raise AssertionError("an unreadable key must stop the worker at start-up")
     assert len(asyncio.all_tasks()) == before
+
+
+async def test_a_worker_will_not_poll_a_namespace_missing_a_search_attribute(
+    tmp_path: Path,
+) -> None:
+    """A journey upserting an attribute the namespace lacks fails its workflow task again and
+    again; so `python worker.py` checks first and stops with the line to register it."""
+    from pathways.temporal import DATA_CONVERTER, installed_binary
+    from workflows import search
+
+    env = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER,
+        dev_server_existing_path=installed_binary("temporal"),
+        search_attributes=[k for k in search.ALL if k is not search.WAITING_ON],
+    )
+    try:
+        address = env.client.service_client.config.target_host
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable, "worker.py",
+            env={**os.environ, "TEMPORAL_ADDRESS": address, "PATHWAYS_DATA_DIR": str(tmp_path)},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(worker.communicate(), timeout=60)
+    finally:
+        await env.shutdown()
+    lines = err.decode().strip().splitlines()
+    assert worker.returncode == 2, (out, err)
+    assert len(lines) == 1 and "lacks the search attributes WaitingOnFix" in lines[0], lines
+    assert "temporal operator search-attribute create" in lines[0]

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         PaymentReceipt,
         PaymentRequest,
     )
+    from workflows import search
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 EXTERNAL_RETRY = RetryPolicy(
@@ -61,6 +62,8 @@ STOP_ASKING_ONCE_ENDED = "stop-asking-once-ended"
 #: Journeys that noted a wait (memo, warning) for an answer they no longer needed, because they
 #: had ended before it came, replay as they ran.
 STOP_BEFORE_WAITING = "stop-before-waiting"
+#: Journeys that waited before they carried `WaitingOnFix` replay as they ran.
+WAITING_SEARCHABLE = "waiting-on-fix-searchable"
 #: The memo key a waiting journey carries (`pathways ops stuck` reads it from the list).
 WAITING_ON_MEMO = "WaitingOn"
 
@@ -82,6 +85,7 @@ class Fixes:
 
     def __init__(self, stops_asking: Callable[[], bool]) -> None:
         self.waiting: DataFixNeeded | None = None
+        self._searchable: str | None = None  # the `WaitingOnFix` value upserted, if any
         self._retry = False
         self._stops_asking = stops_asking
 
@@ -120,6 +124,9 @@ class Fixes:
         workflow.logger.info(words, extra={"record": self.waiting.record, "asked": asked})
         self.waiting = None
         workflow.upsert_memo({WAITING_ON_MEMO: None})
+        if self._searchable is not None:
+            self._searchable = None
+            workflow.upsert_search_attributes([search.WAITING_ON.value_unset()])
 
     @staticmethod
     def _waits(cause: ApplicationError) -> bool:
@@ -143,6 +150,10 @@ class Fixes:
             next_try_at=now + pause,
         )
         workflow.upsert_memo({WAITING_ON_MEMO: self.waiting.model_dump(mode="json")})
+        kind = self.waiting.error_type
+        if kind != self._searchable and workflow.patched(WAITING_SEARCHABLE):
+            self._searchable = kind
+            workflow.upsert_search_attributes([search.WAITING_ON.value_set(kind)])
         if before is None:
             workflow.logger.warning(
                 "waiting on a district record's fix",

@@ -74,7 +74,7 @@ from domain.success_factors import SHIPPED_FACTORS
 from domain.teacher_leader import journey as tl
 from domain.teacher_leader import worklist
 from pathways.config import Settings
-from pathways.journeys import waiting_on
+from pathways.journeys import journeys_waiting_on_fixes, waiting_on
 from pathways.logs import get_logger
 from pathways.refusals import update_failure
 from pathways.show import status_facts
@@ -450,7 +450,8 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
     async def queues(request: Request, viewer: Signed, backend: Backed) -> HTMLResponse:
         queues = await _queues(backend, viewer, limit=QUEUE_LIMIT)
         return page(request, "queues.html", viewer=viewer, waiting=queues.waiting,
-                    cut=queues.cut, limit=QUEUE_LIMIT)  # fmt: skip
+                    cut=queues.cut, limit=QUEUE_LIMIT,
+                    fixes_unlisted=queues.fixes_unlisted)  # fmt: skip
 
     # --- a journey, a person ------------------------------------------------------------
 
@@ -1115,6 +1116,8 @@ class Queues:
     waiting: dict[str, list[worklist.Waiting]]
     cut: bool
     """Whether a queue holds more than the page shows (`QUEUE_LIMIT` of each source)."""
+    fixes_unlisted: bool = False
+    """Temporal could not list the journeys waiting on a fix just now."""
 
 
 async def _queues(backend: WebBackend, viewer: Viewer, limit: int) -> Queues:
@@ -1152,7 +1155,22 @@ async def _queues(backend: WebBackend, viewer: Viewer, limit: int) -> Queues:
             for w in work
             for part in w["awaiting_review"]
         ]  # fmt: skip
-    return Queues(found, cut)
+    found["fixes"], unlisted = [], False
+    if viewer.reads_reports and viewer.sees_everyone:
+        try:
+            fixes = await journeys_waiting_on_fixes(backend.client, limit=limit)
+        except RPCError as error:
+            log.warning("journeys waiting on a fix could not be listed", error=str(error))
+            fixes, unlisted = [], True
+        cut = cut or len(fixes) >= limit
+        found["fixes"] = [
+            worklist.Waiting(f.journey_id, f.employee_id, "", f.school_id, "fixes",
+                             f"{f.fix.record}: {f.fix.problem} (since "
+                             f"{local_date(f.fix.since, DEFAULT_TIME_ZONE)}, "
+                             f"asked {f.fix.attempts} time(s))")
+            for f in fixes
+        ]  # fmt: skip
+    return Queues(found, cut, unlisted)
 
 
 def _still_to_complete(definition: Any, row: dict[str, Any]) -> list[str]:
