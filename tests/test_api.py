@@ -4,12 +4,14 @@ a real Temporal server (time-skipping) with a worker, and a real PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -45,6 +47,28 @@ def free_port() -> int:
         return port
 
 
+@contextlib.asynccontextmanager
+async def served(app: Any, port: int | None = None) -> AsyncIterator[str]:
+    """`app` (the HTTP API or the web app) served on loopback (`port`, or a free one) until the
+    block ends, once it answers `/healthz`: its address."""
+    port, stop = port or free_port(), asyncio.Event()
+    server = asyncio.create_task(serve_api(app, "127.0.0.1", port, stop))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as probe:
+            for _ in range(200):
+                with contextlib.suppress(httpx.TransportError):
+                    await probe.get(f"{url}/healthz")
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError(f"nothing answered at {url} within 10 s")
+        yield url
+    finally:
+        stop.set()
+        await server
+
+
 @pytest.fixture
 async def api(
     own_env: WorkflowEnvironment, pool: asyncpg.Pool, task_queue: str, tmp_path: Path
@@ -62,22 +86,8 @@ async def api(
     await hris.upsert_school(School(school_id="carver-ms", name="Carver Middle School"))
     settings = Settings.model_validate({"PATHWAYS_DATA_DIR": tmp_path})
     app = create_app(settings, Backend(client, pool, hris, task_queue))
-    port, stop = free_port(), asyncio.Event()
-    async with running_worker(client, pool, task_queue):
-        server = asyncio.create_task(serve_api(app, "127.0.0.1", port, stop))
-        url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient() as probe:
-            for _ in range(100):
-                try:
-                    await probe.get(f"{url}/healthz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
-        try:
-            yield Api(url, keys, pool)
-        finally:
-            stop.set()
-            await server
+    async with running_worker(client, pool, task_queue), served(app) as url:
+        yield Api(url, keys, pool)
 
 
 def hire(who: str, event_id: str | None = None, **fields: object) -> dict[str, object]:

@@ -4,7 +4,6 @@ stopped once the record is fixed: when someone says so, or by itself (hourly, th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from activities.local_systems import LocalHris
 from domain.external import DataFixNeeded, Employee, RetryAfterFix, School
 from domain.teacher_leader.events import DecisionOutcome
 from domain.teacher_leader.journey import DecideApplication, JourneyStatus, Stage, Withdraw
-from pathways.api import Backend, create_app, serve_api
+from pathways.api import Backend, create_app
 from pathways.commands_ops import waiting_journeys
 from pathways.config import Settings
 from pathways.journeys import TeacherLeaderHandle
@@ -37,7 +36,7 @@ from tests.journey_kit import (
     seed_district,
     waiting_on_fix,
 )
-from tests.test_api import free_port
+from tests.test_api import served
 from tests.test_cli import run_against
 from tests.test_payload_codec import signed_in, web_app
 from tests.test_teacher_leader import OFFICE, SCORES, start
@@ -121,21 +120,11 @@ async def api_answer(client: Client, pool: asyncpg.Pool, journey_id: str, folder
     key = await ApiKeys(pool).create("hr-feed", {Scope.JOURNEYS_READ}, "operator:test")
     settings = Settings.model_validate({"PATHWAYS_DATA_DIR": folder})
     app = create_app(settings, Backend(client, pool, LocalHris(pool), "fix"))
-    port, stop = free_port(), asyncio.Event()
-    server = asyncio.create_task(serve_api(app, "127.0.0.1", port, stop))
     headers = {"Authorization": f"Bearer {key}"}
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers) as http:
-            for _ in range(100):
-                with contextlib.suppress(httpx.TransportError):
-                    answer = await http.get(f"/v1/journeys/{journey_id}")
-                    break
-                await asyncio.sleep(0.05)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-    finally:
-        stop.set()
-        await server
+    async with served(app) as url, httpx.AsyncClient(base_url=url, headers=headers) as http:
+        answer = await http.get(f"/v1/journeys/{journey_id}")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
 
 
 async def accepted_without_a_principal(

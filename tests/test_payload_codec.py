@@ -28,7 +28,6 @@ from domain.access import Door, Read
 from domain.external import Employee
 from domain.program import Role
 from domain.teacher_leader.journey import Application, JourneyStatus, Withdraw
-from pathways.api import serve_api
 from pathways.audit import replay_serial
 from pathways.config import Settings, embedded_key_ring
 from pathways.journeys import start_teacher_leader
@@ -37,7 +36,7 @@ from pathways.refusals import refusal_of
 from pathways.temporal import DATA_CONVERTER
 from pathways.web.app import WebBackend, create_web_app
 from tests.journey_kit import PRINCIPAL, SCHOOL, program_near, running_worker, seed_district
-from tests.test_api import free_port
+from tests.test_api import free_port, served
 from workflows.teacher_leader import TeacherLeaderJourney
 
 
@@ -136,26 +135,13 @@ def test_the_embedded_key_ring_is_the_default_and_can_be_turned_off(tmp_path: Pa
 @contextlib.asynccontextmanager
 async def web_app(client: Client, pool: asyncpg.Pool, folder: Path) -> AsyncIterator[str]:
     """The web app served on a free port with local sign-in, once it answers: its address."""
-    port, stop = free_port(), asyncio.Event()
+    port = free_port()
     settings = Settings.model_validate(
         {"PATHWAYS_DATA_DIR": folder, "WEB_LOCAL_SIGN_IN": True, "WEB_PORT": port}
     )
     backend = WebBackend(client, pool, LocalHris(pool), "web", settings.non_hr_actors)
-    server = asyncio.create_task(
-        serve_api(create_web_app(settings, backend), "127.0.0.1", port, stop)
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            with contextlib.suppress(httpx.TransportError):
-                async with httpx.AsyncClient() as probe:
-                    await probe.get(f"{url}/sign-in")
-                break
-            await asyncio.sleep(0.05)
+    async with served(create_web_app(settings, backend), port) as url:
         yield url
-    finally:
-        stop.set()
-        await server
 
 
 async def signed_in(url: str, who: str) -> httpx.AsyncClient:
