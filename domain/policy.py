@@ -134,6 +134,7 @@ class Action(StrEnum):
     HOLD_RECORDS = "place or lift a legal hold on a person's records"
     ERASE_PERSON = "erase a person's personal data"
     RETRY_AFTER_FIX = "retry a journey after a district record was fixed"
+    MANAGE_API_KEYS = "make or revoke an API key"
 
 
 STAFF = frozenset({ActorRole.PROGRAM_OFFICE, ActorRole.PROGRAM_DIRECTOR})
@@ -171,6 +172,8 @@ MAY: Mapping[Action, frozenset[ActorRole]] = {
     Action.ERASE_PERSON: frozenset({R.PROGRAM_DIRECTOR, R.OPERATOR}),
     # A journey waiting on a district record's correction asks again: told by whoever fixed it.
     Action.RETRY_AFTER_FIX: STAFF | {R.OPERATOR, R.HRIS},
+    # A key lets a system write HR's events: the operators who run the district's systems.
+    Action.MANAGE_API_KEYS: frozenset({R.OPERATOR}),
 }
 
 _WHO = {

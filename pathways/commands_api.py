@@ -1,7 +1,7 @@
 """`pathways api`: serve the HTTP API, and manage the API keys systems call it with.
 
 pathways api serve                                  # API_HOST:API_PORT, /docs for the OpenAPI
-pathways api key create hr-feed --scope hr:write --by operator:it
+pathways api key create hr-feed --scope hr:write --by operator:it   # NON_HR_ACTORS names it
 pathways api key list
 pathways api key revoke hr-feed --by operator:it
 """
@@ -14,14 +14,16 @@ import typer
 from rich.table import Table
 
 from activities.api_keys import ApiKeyError, ApiKeys, Scope
-from pathways.cli import command_database, console, fail, load_or_exit, run_command
+from pathways.cli import command_database, command_hris, console, fail, load_or_exit, run_command
 from pathways.config import Settings
 
 api_app = typer.Typer(help="The HTTP API for HR systems and integrations, and its API keys.")
 key_app = typer.Typer(help="API keys: each a name and scopes; only a hash is stored.")
 api_app.add_typer(key_app, name="key")
 
-Operator = Annotated[str, typer.Option("--by", help="who does it, e.g. operator:it")]
+Operator = Annotated[
+    str, typer.Option("--by", help="who does it: an operator NON_HR_ACTORS names, e.g. operator:it")
+]
 
 
 @api_app.command("serve")
@@ -37,10 +39,16 @@ def serve(
     serve_until_signalled(create_app(settings), *where, "API (OpenAPI at /docs)")
 
 
-def _operator(by: str) -> str:
-    if ":" not in by:
-        fail("--by names who does it, e.g. operator:it")
-    return by
+async def _operator(settings: Settings, by: str) -> str:
+    """`--by` as the configuration vouches for them (an operator `NON_HR_ACTORS` names), if
+    the policy lets them manage API keys; otherwise a refusal with its code."""
+    from activities.actors import resolve
+    from domain.policy import Action, Case, authorize
+
+    async with command_hris(settings) as hris:
+        actor = await resolve(hris, by, settings.non_hr_actors)
+    authorize(Action.MANAGE_API_KEYS, actor, Case(employee_id=""))
+    return actor
 
 
 @key_app.command("create")
@@ -50,12 +58,12 @@ def create(
     by: Operator,
 ) -> None:
     """Make a key; it is printed once and only its hash is kept."""
-    _operator(by)
 
     async def work(settings: Settings) -> None:
+        who = await _operator(settings, by)
         pool = await command_database(settings)
         try:
-            key = await ApiKeys(pool).create(name, set(scope), by)
+            key = await ApiKeys(pool).create(name, set(scope), who)
         except ApiKeyError as error:
             fail(str(error))
         finally:
@@ -94,12 +102,12 @@ def list_keys() -> None:
 @key_app.command("revoke")
 def revoke(name: Annotated[str, typer.Argument()], by: Operator) -> None:
     """Revoke a key: requests with it are refused (401) from now on."""
-    _operator(by)
 
     async def work(settings: Settings) -> None:
+        who = await _operator(settings, by)
         pool = await command_database(settings)
         try:
-            await ApiKeys(pool).revoke(name, by)
+            await ApiKeys(pool).revoke(name, who)
         except ApiKeyError as error:
             fail(str(error))
         finally:

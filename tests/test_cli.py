@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.enrollment import start_journey
 from activities.local_systems import LocalHris
 from domain.calendar import local_date
+from domain.external import Employee
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, load_fellowship
 from domain.program import SAMPLE_PROGRAM, Role
 from domain.service_commitment.start import SERVICE_COMMITMENT, ServiceCommitmentInput
@@ -513,3 +514,33 @@ async def test_a_command_sent_while_the_journey_is_still_starting_is_sent_again(
         if e.HasField("workflow_execution_update_accepted_event_attributes")
     }
     assert any(s.startswith("pathways-cli operator:jo@") for s in senders), senders
+
+
+async def test_only_an_operator_the_configuration_names_makes_or_revokes_an_api_key(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
+    """A key lets a system write HR's events: `--by` is resolved and checked by the policy
+    like every other actor, not taken at its word."""
+    await seed_district(pool, [])
+    await LocalHris(pool).upsert_employee(
+        Employee(employee_id="ana", full_name="Ana Torres", role="program_office",
+                 email="ana@district.example")
+    )  # fmt: skip
+    configured = {"DATABASE_URL": database_url, "NON_HR_ACTORS": "hris,operator:it"}
+
+    def create(by: str) -> subprocess.CompletedProcess[str]:
+        return run("api", "key", "create", "feed-cli", "--scope", "hr:write", "--by", by,
+                   **configured)  # fmt: skip
+
+    assert "[actor.not_configured]" in one_error_line(create("operator:nobody"))
+    assert "[policy.not_permitted]" in one_error_line(create("ana"))  # office:ana, from HR
+    assert "[actor.unknown]" in one_error_line(create("office:zed"))
+    made = create("operator:it")
+    assert made.returncode == 0, made.stderr
+    assert await pool.fetchval(
+        "SELECT created_by FROM api_keys WHERE name = 'feed-cli'"
+    ) == "operator:it"  # fmt: skip
+    refused = run("api", "key", "revoke", "feed-cli", "--by", "hris", **configured)
+    assert "[policy.not_permitted]" in one_error_line(refused)
+    revoked = run("api", "key", "revoke", "feed-cli", "--by", "operator:it", **configured)
+    assert revoked.returncode == 0, revoked.stderr
