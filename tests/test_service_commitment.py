@@ -141,7 +141,9 @@ async def test_separation_after_two_and_a_half_years_repays_pro_rata_once(
         started, handle, graduated = await begin(client, env, task_queue, pro_rata())
         left = add_months(graduated, 30)
         await advance_to(env, noon(left))
-        await hr(handle, HrChange.SEPARATION, left, reason="took a job out of state")
+        answer = await hr(handle, HrChange.SEPARATION, left, reason="took a job out of state")
+        # Answered with what the separation settled: the breach and what is owed.
+        assert (answer.standing, answer.owed_cents) == (Standing.BREACHED, 1_500_000)
         # HR sends the same separation again: accepted, and nothing new happens.
         await hr(handle, HrChange.SEPARATION, left, reason="took a job out of state")
         final = await started.result()

@@ -9,6 +9,8 @@ requested from payroll once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import date
 
 from temporalio import workflow
@@ -43,6 +45,12 @@ with workflow.unsafe.imports_passed_through():
 # Patch id: the commitment upserts JourneyStage as its standing changes (serving, completed,
 # breached). Runs started before this kept the stage the start path gave them.
 COMMITMENT_JOURNEY_STAGE = "commitment-journey-stage"
+# Patch id: HR's separation is answered with the commitment as it settles (breached with what is
+# owed, or completed), not the standing before it. Runs started before answered at once.
+ANSWER_AS_SETTLED = "hr-answer-as-settled"
+#: How long that answer waits for the commitment's course to settle it (an anniversary check
+#: retrying a district system that is down holds the course; then it answers as it stands).
+SETTLING_SECONDS = 30
 
 __all__ = ["ServiceCommitment", "ServiceCommitmentInput", "commitment_id"]
 
@@ -239,7 +247,15 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
             self.record(events, actor=cmd.recorded_by)
             self._changed = True
             await self.journal.flush()
+            if self.state.separated_on is not None and workflow.patched(ANSWER_AS_SETTLED):
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await workflow.wait_condition(self._settled, timeout=SETTLING_SECONDS)
         return self.current_status()
+
+    def _settled(self) -> bool:
+        """The separation has settled the commitment on its course (`_serve`, `_collect`)."""
+        c = self.state
+        return c.ended or c.standing is Standing.COMPLETED or c.repayment is not None
 
     @hr_event.validator
     @steps.refuses
