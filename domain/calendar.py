@@ -7,6 +7,7 @@ the next day in UTC, so every comparison of a moment with a calendar date goes t
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date, datetime, time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -72,3 +73,16 @@ def not_yet(what: str, day: date, now: datetime, time_zone: str) -> str | None:
         f"{what} {day} is in the future (today is {today} in {time_zone}); "
         f"send it on or after {day}"
     )
+
+
+#: The zone a timeline is being laid out in (`domain.explain.explain`); None: ISO, in UTC.
+SHOWING_IN: ContextVar[ZoneInfo | None] = ContextVar("showing_in", default=None)
+
+
+def shown(moment: datetime) -> str:
+    """A moment as a timeline shows it: the local time where the program runs (`2027-01-18
+    17:00`) while `explain` lays one out in a zone; otherwise ISO, in UTC."""
+    zone = SHOWING_IN.get()
+    if zone is None:
+        return moment.isoformat(timespec="minutes")
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")

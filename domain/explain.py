@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain.calendar import SHOWING_IN, shown
 from domain.career.explain import SENTENCES as CAREER_SENTENCES
 from domain.events import DomainEvent
 from domain.privacy import SENTENCES as PRIVACY_SENTENCES
@@ -34,16 +35,15 @@ TEMPLATES: dict[type[DomainEvent], Callable[[Any], str]] = {
 
 def explain(events: Iterable[tuple[DomainEvent, str]], zone: ZoneInfo | None = None) -> list[Line]:
     """Each (event, actor) as a line; an event type without a template is still listed. With
-    `zone`, each time is the local time there (`2027-09-14 08:30`); otherwise ISO in UTC."""
+    `zone`, each time (when it happened, and the moments sentences name, such as a deadline) is
+    the local time there (`2027-09-14 08:30`); otherwise ISO in UTC."""
     lines = []
-    for event, actor in events:
-        template = TEMPLATES.get(type(event))
-        what = template(event) if template else f"{event.event_type} {event.payload()}"
-        at = event.occurred_at
-        when = (
-            at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-            if zone
-            else at.isoformat(timespec="minutes")
-        )
-        lines.append(Line(when, actor, what))
+    showing = SHOWING_IN.set(zone)
+    try:
+        for event, actor in events:
+            template = TEMPLATES.get(type(event))
+            what = template(event) if template else f"{event.event_type} {event.payload()}"
+            lines.append(Line(shown(event.occurred_at), actor, what))
+    finally:
+        SHOWING_IN.reset(showing)
     return lines

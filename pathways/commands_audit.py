@@ -283,12 +283,45 @@ def archive(
     run_command(work)
 
 
+async def _journey_zone(settings: Settings, journey: str) -> str:
+    """The time zone of the definition the journey runs on, from its history in Temporal; the
+    default zone when Temporal cannot say (out of reach, or the history is archived)."""
+    from temporalio.service import RPCError
+
+    from domain import registry
+    from domain.calendar import DEFAULT_TIME_ZONE
+    from pathways.cli import journey_time_zone
+    from pathways.temporal import TemporalUnavailable
+
+    try:
+        pathway = registry.by_journey_id(journey)
+        client = await command_client(settings)
+        return await journey_time_zone(client, client.get_workflow_handle(journey), pathway)
+    except (registry.UnknownJourney, TemporalUnavailable, RPCError):
+        return DEFAULT_TIME_ZONE
+
+
 @audit_app.command("explain")
-def explain(journey: str) -> None:
+def explain(
+    journey: str,
+    time_zone: Annotated[
+        str | None,
+        typer.Option("--time-zone", help="show times there (default: the journey's program's)"),
+    ] = None,
+) -> None:
     """A journey's decisions as a timeline, from the event log, with every money decision's
-    rule, inputs and amount."""
+    rule, inputs and amount; times in the program's time zone."""
+    from domain.calendar import known_time_zone
+
+    if time_zone is not None:
+        try:
+            known_time_zone(time_zone)
+        except ValueError as error:
+            fail(f"--time-zone: {error}")
 
     async def work(settings: Settings) -> None:
+        from zoneinfo import ZoneInfo
+
         from domain.explain import explain as timeline
         from worker import open_services
 
@@ -301,8 +334,11 @@ def explain(journey: str) -> None:
 
         whose = next(filter(None, (person_named(e.payload) for e in stored)), None)
         await record_reading(settings, Read.TIMELINE, journey, whose)
-        table = Table("when", "who", "what", title=journey)
-        lines = timeline((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored)
+        zone = time_zone or await _journey_zone(settings, journey)
+        table = Table(f"when ({zone})", "who", "what", title=journey)
+        lines = timeline(
+            ((e.to_domain(), str(e.metadata.get("actor", "?"))) for e in stored), ZoneInfo(zone)
+        )
         for line in lines:
             table.add_row(line.when, line.actor, line.what)
         console.print(table)

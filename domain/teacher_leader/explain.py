@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from domain.calendar import shown
 from domain.coaching import assigned_in_words
 from domain.events import DomainEvent
 from domain.money import dollars
@@ -37,7 +38,7 @@ SENTENCES: Mapping[type[DomainEvent], Callable[[Any], str]] = {
         f"{e.scores.experience})" + (f": {e.note}" if e.note else "")
     ),
     tl.CommitmentRequested: lambda e: (
-        f"joint commitment sent to principal {e.principal_id}, due {e.deadline.isoformat()}"
+        f"joint commitment sent to principal {e.principal_id}, due {shown(e.deadline)}"
     ),
     tl.CommitmentReminderSent: lambda e: (
         f"reminder {e.days_before} days before the deadline "
