@@ -26,7 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.local_systems import LocalHris
 from activities.readmodel import PROGRAM_JOURNEYS, TEACHER_LEADER_PROGRESS, ReadModel
 from domain.external import Employee
-from domain.program import ProgramYear, Role
+from domain.program import SAMPLE_PROGRAM, ProgramYear, Role, load_program_year
 from domain.teacher_leader.events import DecisionOutcome, SelectionScores
 from domain.teacher_leader.journey import (
     Application,
@@ -60,6 +60,8 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 SHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
 ACTIVE = [f"t-{n:02d}" for n in range(1, 31)]
+#: A program year defined ahead, with no journeys.
+AHEAD = load_program_year(SAMPLE_PROGRAM).model_copy(update={"program_year": "2099-00"})
 APPLIED, PENDING = "t-31", "t-32"
 SCORES = SelectionScores(time=4, mindset=3, skillset=3, experience=3)
 
@@ -145,7 +147,8 @@ async def web(
     )  # fmt: skip
     backend = WebBackend(
         client, pool, LocalHris(pool), task_queue, settings.non_hr_actors,
-        ProgramShelf((), {program.program_year: program}),
+        # And next year's definition, written ahead: nobody has applied to it yet.
+        ProgramShelf((), {program.program_year: program, AHEAD.program_year: AHEAD}),
     )  # fmt: skip
     model = ReadModel(pool, projection=TEACHER_LEADER_PROGRESS)
     async with running_worker(client, pool, task_queue), async_playwright() as playwright:
@@ -294,6 +297,11 @@ async def test_the_program_office_works_a_day_in_the_browser(
     assert answer.status == 403
     assert (await web.status(ACTIVE[0])).stage is Stage.ACTIVE
 
+    # Unless a year is chosen, a report is of the latest year that has journeys, not of next
+    # year's definition, written ahead; the selector says which.
+    await page.goto(f"{web.url}/reports/attendance")
+    assert year in await page.locator("h1").inner_text()
+    assert await page.locator("#year").input_value() == year
     # A report: its chart, its table, and a CSV that matches the table.
     await page.goto(f"{web.url}/reports/attendance?year={year}")
     assert await page.locator("svg.chart rect").count() > 0

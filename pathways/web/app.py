@@ -659,6 +659,7 @@ def create_web_app(settings: Settings, backend: WebBackend | None = None) -> Fas
         request: Request, key: str, viewer: Signed, backend: Backed, year: str = ""
     ) -> HTMLResponse:
         _check_reports(viewer)
+        year = year or await _latest_year(backend)
         report = await _report(backend, key, year)
         await _read(backend, viewer, Read.REPORT, f"{key} {year or 'latest'}")
         return page(request, "report.html", viewer=viewer, report=report, year=year,
@@ -737,6 +738,14 @@ def _check_reports(viewer: Viewer) -> None:
         raise NotAllowed("Reports are for program office staff, directors and auditors.")
 
 
+async def _latest_year(backend: WebBackend) -> str:
+    """The program year a report shows unless one is chosen: the latest that has journeys (a
+    year defined ahead has none to report yet), else the latest defined; "" when none is."""
+    programs = backend.programs
+    running = [y for y, _ in await Progress(backend.pool).program_years() if y in programs]
+    return max(running or programs, default="")
+
+
 async def _report(backend: WebBackend, key: str, year: str) -> Any:
     if key not in REPORTS:
         raise NotFound(f"no report {key!r}; reports: {', '.join(REPORTS)}")
@@ -744,9 +753,8 @@ async def _report(backend: WebBackend, key: str, year: str) -> Any:
     if year and year not in programs:
         known = ", ".join(sorted(programs)) or "none"
         raise NotFound(f"no teacher leader program year {year!r}; years: {known}")
+    year = year or await _latest_year(backend)
     program = programs.get(year) if year else None
-    if program is None and programs:
-        program = programs[max(programs)]
     zone = program.time_zone if program else DEFAULT_TIME_ZONE
     context = Context(
         backend.pool, program, datetime.now(ZoneInfo(zone)).date(), backend.needs_file,
