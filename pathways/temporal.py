@@ -121,9 +121,28 @@ async def connect(
     except (RuntimeError, RPCError, OSError) as error:
         raise TemporalUnavailable(
             f"cannot reach Temporal at {settings.temporal_address} "
-            f"(namespace {settings.temporal_namespace}): {error}. Start it with 'make up', or "
-            "set TEMPORAL_ADDRESS (and TEMPORAL_TLS_CERT/KEY or TEMPORAL_API_KEY for a cluster)."
+            f"(namespace {settings.temporal_namespace}): {_why(error)}. Start it with "
+            "'make up', or set TEMPORAL_ADDRESS (and TEMPORAL_TLS_CERT/KEY or TEMPORAL_API_KEY "
+            "for a cluster)."
         ) from None
+
+
+#: What the SDK's connection errors say, in a few words (its text is the transport's debug form).
+_CAUSES = (
+    ("connection refused", "connection refused (nothing listens there)"),
+    ("dns error", "the host name does not resolve"),
+    ("timed out", "timed out"),
+    ("certificate", "the TLS certificate was not accepted"),
+)
+
+
+def _why(error: BaseException) -> str:
+    text = str(error)
+    lowered = text.lower()
+    for needle, words in _CAUSES:
+        if needle in lowered:
+            return words
+    return text
 
 
 class NamespaceNotReady(Exception):
