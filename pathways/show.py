@@ -82,6 +82,19 @@ def _aspiring(s: AspiringStatus) -> tuple[str, Facts]:
 
 
 def _commitment(s: CommitmentStatus) -> tuple[str, Facts]:
+    if s.starting:  # HR's record of the fellow is still being read: nothing served is known
+        starting: Facts = [
+            ("standing", "starting: reading HR's record of the fellow"),
+            ("deadline", str(s.deadline or "-")),
+        ]
+        if s.separated_on:
+            starting.append(("separated", str(s.separated_on)))
+        if s.held_hr_changes:
+            starting.append(
+                ("held", f"{s.held_hr_changes} HR change(s), applied once HR's record of the "
+                         "fellow is read")
+            )  # fmt: skip
+        return f"{s.fellow_id}, service commitment as of {s.as_of}", starting
     facts: Facts = [
         ("standing", s.standing.value),
         ("serving", f"{s.role or '-'} at {s.school_id or '-'}"
@@ -93,12 +106,9 @@ def _commitment(s: CommitmentStatus) -> tuple[str, Facts]:
         ("owed if left today", dollars(s.owed_if_left_today_cents)),
         ("owed", dollars(s.owed_cents)),
     ]  # fmt: skip
+    if s.separated_on:
+        facts.append(("separated", str(s.separated_on)))
     facts += [("waived", w) for w in s.waivers]
-    if s.held_hr_changes:
-        facts.append(
-            ("held", f"{s.held_hr_changes} HR change(s), applied once HR's record of the fellow "
-                     "is read")
-        )  # fmt: skip
     return f"{s.fellow_id}, service commitment as of {s.as_of}", facts
 
 

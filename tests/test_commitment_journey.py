@@ -93,7 +93,7 @@ def test_hr_changes_before_the_commitment_started_are_refused() -> None:
 def test_hr_changes_while_starting_are_decided_against_what_the_start_states() -> None:
     """Held, not refused: what the commitment's input states (its graduation) is enough to
     refuse what can never apply and to take the rest."""
-    waiting = before_start("f-1", date(2029, 6, 1))
+    waiting = before_start("f-1", "plf", date(2029, 6, 1), 1_000_000, date(2031, 6, 1))
     separation = HrEvent(change=HrChange.SEPARATION, effective_on=date(2029, 9, 1), reason="left")
     assert [e.event_type for e in decide_hr_event(waiting, RULES, separation, AT, new_id)] == [
         "service_commitment.SeparationRecorded"

@@ -22,10 +22,18 @@ from domain.external import DataFixNeeded, Employee, RetryAfterFix
 from domain.fellowship.journey import FellowshipApplication, FellowshipStatus
 from domain.fellowship.journey import Stage as FellowStage
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, load_fellowship
-from domain.service_commitment.journey import CommitmentStatus, Standing
+from domain.service_commitment.journey import CommitmentStatus, HrChange, HrEvent, Standing
+from domain.service_commitment.rules import add_months
 from domain.service_commitment.start import SERVICE_COMMITMENT
 from pathways.journeys import record_separation_everywhere, start_aspiring, start_fellowship
-from tests.journey_kit import SCHOOL, asked_after, running_worker, seed_district, waiting_on_fix
+from tests.journey_kit import (
+    OTHER_SCHOOL,
+    SCHOOL,
+    asked_after,
+    running_worker,
+    seed_district,
+    waiting_on_fix,
+)
 from workflows.service_commitment import ServiceCommitment, ServiceCommitmentInput
 
 
@@ -146,15 +154,22 @@ async def test_a_separation_sent_while_the_commitment_waits_on_the_fellows_recor
     commitment = client.get_workflow_handle_for(ServiceCommitment.run, started.workflow_id)
     async with running_worker(client, pool, task_queue):
         assert (await waiting_on_fix(commitment)).error_type == "EmployeeNotFound"
+        # HR moved the fellow a month ago, then she left; both come while the record waits.
+        moved_on = today - timedelta(days=30)
+        transfer = HrEvent(change=HrChange.SCHOOL_TRANSFER, effective_on=moved_on,
+                           school_id=OTHER_SCHOOL)  # fmt: skip
+        await commitment.execute_update(ServiceCommitment.hr_event, transfer)
         told = await record_separation_everywhere(
             client, hris, "e-78", today, "moved out of state", task_queue=task_queue
         )
         assert [(t.workflow_type, t.refused) for t in told] == [("ServiceCommitment", None)]
         held = await commitment.query(ServiceCommitment.status)
-        assert (held.fellow_id, held.held_hr_changes, held.separated_on) == ("e-78", 1, today)
-        assert held.standing is Standing.SERVING and not held.ended
+        assert (held.fellow_id, held.held_hr_changes, held.separated_on) == ("e-78", 2, today)
+        assert held.starting and not held.ended
+        assert held.deadline == add_months(today - timedelta(days=60), 12 * 6)
 
-        await hris.upsert_employee(fellow)
+        # HR's restored record shows the school she moved to, not the one she graduated into.
+        await hris.upsert_employee(fellow.model_copy(update={"school_id": OTHER_SCHOOL}))
         answer = await commitment.execute_update(
             "retry_after_fix", RetryAfterFix(requested_by="hris"), result_type=DataFixNeeded
         )
@@ -178,10 +193,18 @@ async def test_a_separation_sent_while_the_commitment_waits_on_the_fellows_recor
             started.workflow_id,
         )
     types = [r["event_type"].split(".")[-1] for r in rows]
+    # The transfer changed nothing (HR's record had it); the separation is recorded once.
     assert types[:2] == ["CommitmentStarted", "SeparationRecorded"], types
     assert types.count("SeparationRecorded") == 1
     # Recorded as caused by the career's tell, the update HR's event arrived in.
     assert rows[1]["cause"].startswith("career:")
+    # The office is told that the school before the transfer is not known.
+    [review] = await pool.fetch(
+        "SELECT recipient, body FROM email_outbox WHERE idempotency_key LIKE '%held-changes%'"
+    )
+    assert review["recipient"] == "plf@district.example"
+    assert f"school transfer effective {moved_on}" in review["body"]
+    assert f"gave the school {OTHER_SCHOOL}" in review["body"]
 
 
 async def test_a_fellowship_and_an_aspiring_year_left_while_hr_fixes_the_record_end(

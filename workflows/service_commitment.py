@@ -71,7 +71,9 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
         # the fellow's record), with their causing update; `_waiting` is what they are decided
         # against meanwhile.
         self._held: list[tuple[rules.HrEvent, str]] = []
-        self._waiting = rules.before_start(inp.fellow_id, inp.graduated_on)
+        self._waiting = rules.before_start(
+            inp.fellow_id, inp.program, inp.graduated_on, inp.assistance_cents, self._deadline()
+        )
 
     @workflow.run
     async def run(self, inp: ServiceCommitmentInput) -> CommitmentStatus:
@@ -101,7 +103,7 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
 
     async def _start(self) -> None:
         fellow = await district.employee(self.inp.fellow_id)
-        deadline = add_months(self.inp.graduated_on, 12 * self.rules.completion_window_years)
+        deadline = self._deadline()
         self.record(
             [
                 CommitmentStarted(
@@ -120,7 +122,7 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
             ],
             actor="system",
         )
-        self._apply_held()
+        unsure = self._apply_held()
         await self._notify(
             "fellow",
             "started",
@@ -128,6 +130,14 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
             f"Serve {self.rules.obligation_years} years in a qualifying role and school by "
             f"{deadline.isoformat()}.",
         )
+        if unsure:
+            await self._notify(
+                "office",
+                "held-changes",
+                "HR changes during the start of "
+                + named_outward(self.state.fellow_id, self.state.full_name),
+                "\n".join(unsure),
+            )
         await self.journal.flush()
 
     async def _serve(self) -> None:
@@ -285,10 +295,12 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
             extra={"change": cmd.change.value, "effective_on": cmd.effective_on.isoformat()},
         )
 
-    def _apply_held(self) -> None:
+    def _apply_held(self) -> list[str]:
         """The HR changes held during the start, decided again against the started commitment
-        in the order HR sent them, each recorded as caused by its own update."""
+        in the order HR sent them, each recorded as caused by its own update; returns what the
+        office should review (`rules.unknown_before`)."""
         held, self._held = self._held, []
+        unsure = rules.unknown_before(self.state, [cmd for cmd, _ in held])
         for cmd, update_id in held:
             try:
                 events = rules.decide_hr_event(
@@ -304,6 +316,7 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
                 continue
             if events:
                 self.record(events, actor=cmd.recorded_by, cause=update_id or None)
+        return unsure
 
     waive = waiver(rules.Waive, CommitmentStatus, rules.decide_waiver)
 
@@ -332,7 +345,8 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
 
     def current_status(self) -> CommitmentStatus:
         if not self._started():  # what the start states and HR has sent so far
-            return rules.status(self._waiting, self.rules, self._today(), len(self._held))
+            today = self._today()
+            return rules.status(self._waiting, self.rules, today, len(self._held), starting=True)
         return rules.status(self.state, self.rules, self._today())
 
     def _complete(self, on: date) -> None:
@@ -365,6 +379,9 @@ class ServiceCommitment(JourneyWorkflow[Commitment, CommitmentStatus]):
             [CommitmentEnded(**self.stamp(), outcome=outcome)],
             actor="system",
         )
+
+    def _deadline(self) -> date:
+        return add_months(self.inp.graduated_on, 12 * self.rules.completion_window_years)
 
     def _next_anniversary(self) -> date:
         assert self.state.graduated_on is not None

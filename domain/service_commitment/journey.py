@@ -7,7 +7,7 @@ completion deadline as well. HR events carry their effective date and must arriv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
@@ -295,11 +295,43 @@ class HrEvent(Command):
 Waive = WaiveRepayment
 
 
-def before_start(fellow_id: str, graduated_on: date) -> Commitment:
+def before_start(
+    fellow_id: str, program: str, graduated_on: date, assistance_cents: int, deadline: date
+) -> Commitment:
     """The commitment as its start states it, before HR's record of the fellow is read (which
     can wait days on a fix of that record). An HR change arriving meanwhile is decided against
     this and, accepted, held: decided again once the commitment has started, so it is not lost."""
-    return Commitment(fellow_id=fellow_id, graduated_on=graduated_on, last_effective=graduated_on)
+    return Commitment(
+        fellow_id=fellow_id, program=program, graduated_on=graduated_on,
+        assistance_cents=assistance_cents, base_deadline=deadline, last_effective=graduated_on,
+    )  # fmt: skip
+
+
+def unknown_before(c: Commitment, held: Sequence[HrEvent]) -> list[str]:
+    """What the office should review once a commitment starts with HR changes held: HR's record,
+    read at the start, gives the fellow's post now, not at graduation, so when a role change or
+    a transfer after graduation was held, the post before the first of each is not known (the
+    commitment counts the one HR's record gave from graduation)."""
+    if c.graduated_on is None:
+        return []
+    notes = []
+    for change, what, now in (
+        (HrChange.ROLE_CHANGE, "role", c.role),
+        (HrChange.SCHOOL_TRANSFER, "school", c.school_id),
+    ):
+        first = next(
+            (cmd for cmd in held if cmd.change is change and cmd.effective_on > c.graduated_on),
+            None,
+        )
+        if first is not None:
+            notes.append(
+                f"HR reported a {change.value.replace('_', ' ')} effective {first.effective_on} "
+                f"while the commitment started; its record, read then, gave the {what} "
+                f"{now or '-'}, which is counted from graduation ({c.graduated_on}). If the "
+                f"fellow served in another {what} before {first.effective_on}, review the "
+                "months credited before then."
+            )
+    return notes
 
 
 def decide_hr_event(
@@ -438,6 +470,8 @@ class CommitmentStatus(BaseModel):
     owed_cents: int
     waivers: list[str]
     ended: bool
+    #: Still reading HR's record of the fellow: the figures are the start's alone.
+    starting: bool = False
     #: HR changes taken while the commitment was starting, applied once it has started.
     held_hr_changes: int = 0
 
@@ -462,7 +496,9 @@ def service_check(
     return qualifying, matches
 
 
-def status(c: Commitment, rules: ServiceRules, today: date, held: int = 0) -> CommitmentStatus:
+def status(
+    c: Commitment, rules: ServiceRules, today: date, held: int = 0, starting: bool = False
+) -> CommitmentStatus:
     served = c.served_as_of(today)
     if_left = (
         repayment_for(c, rules, today).owed_cents
@@ -488,6 +524,7 @@ def status(c: Commitment, rules: ServiceRules, today: date, held: int = 0) -> Co
         owed_cents=c.owed_cents,
         waivers=c.waivers,
         ended=c.ended,
+        starting=starting,
         held_hr_changes=held,
     )
 
