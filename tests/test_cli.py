@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -22,13 +22,15 @@ from activities.enrollment import start_journey
 from activities.local_systems import LocalHris
 from domain.calendar import local_date
 from domain.external import Employee
+from domain.fellowship.journey import FellowshipApplication
+from domain.fellowship.journey import Stage as FellowStage
 from domain.fellowship.program import SAMPLE_FELLOWSHIP, load_fellowship
 from domain.program import SAMPLE_PROGRAM, Role
 from domain.service_commitment.start import SERVICE_COMMITMENT, ServiceCommitmentInput
 from domain.teacher_leader.journey import Application, Withdraw
 from domain.teacher_leader.start import TEACHER_LEADER
 from pathways.cli import journey_time_zone
-from pathways.journeys import start_teacher_leader
+from pathways.journeys import start_fellowship, start_teacher_leader
 from tests.journey_kit import (
     OTHER_SCHOOL,
     PRINCIPAL,
@@ -37,6 +39,7 @@ from tests.journey_kit import (
     running_worker,
     seed_district,
 )
+from workflows.fellowship import FellowshipJourney
 from workflows.service_commitment import ServiceCommitment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -491,26 +494,37 @@ async def test_a_command_sent_while_the_journey_is_still_starting_is_sent_again(
     """A command typed right after the start meets a journey still looking its person up in
     HR (`journey.starting`, which asks the caller to send again): the command line does."""
     await seed_district(pool, ["t-early"])
-    started = await start_journey(
-        dev_env.client, LocalHris(pool), SERVICE_COMMITMENT, commitment_of("t-early"),
-        task_queue, now=await dev_env.get_current_time(),
+    await LocalHris(pool).upsert_employee(
+        Employee(employee_id="ana", full_name="Ana Torres", role="program_office",
+                 email="ana@district.example")
     )  # fmt: skip
-    # No worker yet: the update reaches the journey in its first task, before HR has answered.
+    now = await dev_env.get_current_time()
+    sample = load_fellowship(SAMPLE_FELLOWSHIP)
+    fellowship = sample.shifted(
+        ((now + timedelta(days=20)).date() - sample.selection_closes_at.date()).days,
+        program_id="plf-early",
+    )
+    handle, _ = await start_fellowship(
+        dev_env.client, LocalHris(pool), fellowship, FellowshipApplication(employee_id="t-early"),
+        task_queue, now=now,
+    )  # fmt: skip
+    # No worker yet: the decision reaches the journey in its first task, before HR has named
+    # the applicant, and is refused as still starting; the command line sends it again.
     command = asyncio.create_task(
         run_against(
-            dev_env, "commitment", "hr-event", started.workflow_id, "--change",
-            "school_transfer", "--on", "2025-09-01", "--school", OTHER_SCHOOL,
-            database_url=database_url, PATHWAYS_OPERATOR="operator:jo",
+            dev_env, "fellowship", "decide", handle.id, "--select", "--scores", "4,4,3,3",
+            "--by", "ana", database_url=database_url, PATHWAYS_OPERATOR="operator:jo",
         )
     )  # fmt: skip
     await asyncio.sleep(3)
     async with running_worker(dev_env.client, pool, task_queue):
         result = await command
-        status = await started.handle.query(ServiceCommitment.status)
+        status = await handle.query(FellowshipJourney.status)
+        history = await handle.fetch_history()
+        await handle.terminate("test over")
     assert result.returncode == 0, result.stderr
-    assert status.school_id == OTHER_SCHOOL
+    assert status.stage is not FellowStage.APPLIED  # selected: a seat, or the waitlist
     # Temporal recorded who ran the command as the update's sender.
-    history = await started.handle.fetch_history()
     senders = {
         e.workflow_execution_update_accepted_event_attributes.accepted_request.meta.identity
         for e in history.events
