@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -78,26 +79,29 @@ def code_of(error: WorkflowUpdateFailedError) -> str | None:
 
 
 async def office_pages(
-    client: Client, pool: asyncpg.Pool, folder: Path, *paths: str, until: str = ""
-) -> list[str]:
-    """Pages of the web app, signed in as program office staff; each page is read again (for
-    up to 15 s, visibility lists a moment late) until it holds `until`."""
+    client: Client, pool: asyncpg.Pool, folder: Path, **wanted: Callable[[str], bool]
+) -> dict[str, str]:
+    """Pages of the web app (`wanted`: a path and what the page must show), signed in as
+    program office staff; each is read again until it shows it (visibility lists a moment
+    late), for up to 15 s, then the test fails."""
     await LocalHris(pool).upsert_employee(
         Employee(employee_id="ana", full_name="Ana Torres", role="program_office",
                  email="ana@district.example")
     )  # fmt: skip
-    pages = []
+    pages = {}
     async with web_app(client, pool, folder) as url:
         session = await signed_in(url, "ana")
         try:
-            for path in paths:
+            for path, shows in wanted.items():
                 for _ in range(150):
                     answer = await session.get(path)
                     assert answer.status_code == 200, answer.text
-                    if until in answer.text:
+                    if shows(answer.text):
                         break
                     await asyncio.sleep(0.1)
-                pages.append(answer.text)
+                else:
+                    raise AssertionError(f"{path} did not show what was wanted: {answer.text}")
+                pages[path] = answer.text
         finally:
             await session.aclose()
     return pages
@@ -105,8 +109,8 @@ async def office_pages(
 
 async def journey_page(client: Client, pool: asyncpg.Pool, journey_id: str, folder: Path) -> str:
     """The journey's page in the web app, signed in as program office staff."""
-    [page] = await office_pages(client, pool, folder, f"/journeys/{journey_id}")
-    return page
+    path = f"/journeys/{journey_id}"
+    return (await office_pages(client, pool, folder, **{path: lambda _: True}))[path]
 
 
 def fix_queue(page: str) -> str:
@@ -184,12 +188,15 @@ async def test_a_school_without_a_principal_holds_the_journey_until_hr_fixes_it(
         assert "NoPrincipalAssigned" not in listed_cli.stdout  # the words, not the type
         # The journey's page says so too, in the system's words, and the office's queue lists
         # it (from the journey's WaitingOnFix search attribute); so does the HTTP API.
-        page, queues, home = await office_pages(
-            dev_env.client, pool, tmp_path, f"/journeys/{handle.id}", "/queues", "/",
-            until=handle.id,
+        journey = f"/journeys/{handle.id}"
+        pages = await office_pages(
+            dev_env.client, pool, tmp_path,
+            **{journey: lambda _: True, "/queues": lambda p: handle.id in fix_queue(p),
+               "/": lambda p: "journeys waiting on HR to correct a record" in p},
         )  # fmt: skip
+        page, home = pages[journey], pages["/"]
         assert 'id="waiting-on-fix"' in page and "has no principal" in page
-        listed_web = fix_queue(queues)
+        listed_web = fix_queue(pages["/queues"])
         assert f"/journeys/{handle.id}" in listed_web and "has no principal" in listed_web
         assert "asked 2 time(s)" in listed_web
         assert re.search(r"\b[1-9][0-9]* journeys waiting on HR to correct a record", home)
@@ -210,10 +217,10 @@ async def test_a_school_without_a_principal_holds_the_journey_until_hr_fixes_it(
         assert WAITING_ON_MEMO not in await (await handle.describe()).memo()
         assert await waiting_journeys(client, query=f"WorkflowId = '{handle.id}'") == []
         assert (await handle.describe()).typed_search_attributes.get(search.WAITING_ON) is None
-        [queues] = await office_pages(
-            dev_env.client, pool, tmp_path, "/queues", until="No journey waits on a correction"
+        # Off the queue (office_pages fails the test if it stays).
+        await office_pages(
+            dev_env.client, pool, tmp_path, **{"/queues": lambda p: handle.id not in fix_queue(p)}
         )
-        assert handle.id not in fix_queue(queues)
         with pytest.raises(WorkflowUpdateFailedError) as idle:
             await retry(handle, OFFICE)
         assert code_of(idle.value) == "fix.not_waiting"
@@ -305,13 +312,18 @@ async def test_a_journey_withdrawn_before_hr_answers_never_says_it_waits_on_a_fi
     withdrawal = Withdraw(withdrawn_by=OFFICE, reason="applied under the wrong employee id")
     # No worker yet: the update waits for the journey's first task.
     sent = asyncio.create_task(handle.execute_update(TeacherLeaderJourney.withdraw, withdrawal))
-    await asyncio.sleep(1)
+    await asyncio.sleep(3)
     async with running_worker(client, pool, task_queue):
         await sent
         status = await ends_withdrawn(handle)
         history = await handle.fetch_history()
     assert status.full_name == ""
     assert asked_after(history, "hris_employee") == 1
+    # As the test means it: the withdrawal was accepted before HR's answer came.
+    failed = next(
+        e.event_id for e in history.events if e.HasField("activity_task_failed_event_attributes")
+    )
+    assert accepted_update(history, "withdraw") < failed
     memos = [
         e for e in history.events if e.HasField("workflow_properties_modified_event_attributes")
     ]
