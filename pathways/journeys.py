@@ -174,12 +174,16 @@ class WaitingOnFix:
 
 async def journeys_waiting_on_fixes(
     client: Client, *, school_id: str | None = None, limit: int = 500
-) -> list[WaitingOnFix]:
-    """Running journeys carrying `WaitingOnFix` (one visibility query, no query to each), the
-    longest waiting first, at most `limit`; optionally of one school. Journeys that began
-    waiting on a build from before the attribute carry only the memo (`pathways ops stuck`
-    reads every running journey's memo and lists those too)."""
+) -> tuple[list[WaitingOnFix], bool]:
+    """Running journeys carrying `WaitingOnFix` (one visibility query, no query to each): the
+    `limit` that have waited longest, and whether more wait. Optionally of one school. A
+    journey whose memo cannot be read is left out with a warning. Journeys that began waiting
+    on a build from before the attribute carry only the memo (`pathways ops stuck` reads every
+    running journey's memo and lists those too)."""
+    from datetime import timedelta
+
     from domain.pathway import WAITING_ON_FIX
+    from pathways.logs import get_logger
     from workflows import search
     from workflows.district import WAITING_ON_MEMO
 
@@ -189,9 +193,17 @@ async def journeys_waiting_on_fixes(
             raise ValueError(f"not a school id: {school_id!r}")
         query += f" AND {search.SCHOOL_ID.name} = '{school_id}'"
     found: list[WaitingOnFix] = []
-    async for w in client.list_workflows(query, limit=limit):
-        memo = await w.memo()
-        if WAITING_ON_MEMO not in memo:  # the fix came between the list and now
+    # All of them, so the longest waits are the ones shown (visibility lists the newest first).
+    async for w in client.list_workflows(query, rpc_timeout=timedelta(seconds=10)):
+        try:
+            memo = await w.memo()
+            fix = DataFixNeeded.model_validate(memo[WAITING_ON_MEMO])
+        except KeyError:
+            continue  # the fix came between the list and now
+        except Exception as error:  # a memo of another shape, or sealed with a key not here
+            get_logger("journeys").warning(
+                "a waiting journey's memo could not be read", workflow_id=w.id, error=str(error)
+            )
             continue
         attributes = w.typed_search_attributes
         found.append(
@@ -199,10 +211,11 @@ async def journeys_waiting_on_fixes(
                 journey_id=w.id,
                 employee_id=attributes.get(search.EMPLOYEE_ID) or "",
                 school_id=attributes.get(search.SCHOOL_ID) or "",
-                fix=DataFixNeeded.model_validate(memo[WAITING_ON_MEMO]),
+                fix=fix,
             )
         )
-    return sorted(found, key=lambda w: (w.fix.since, w.journey_id))
+    found.sort(key=lambda w: (w.fix.since, w.journey_id))
+    return found[:limit], len(found) > limit
 
 
 __all__ = [

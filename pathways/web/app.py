@@ -1166,11 +1166,11 @@ async def _queues(backend: WebBackend, viewer: Viewer, limit: int) -> Queues:
     found["fixes"], unlisted = [], False
     if viewer.reads_reports and viewer.sees_everyone:
         try:
-            fixes = await journeys_waiting_on_fixes(backend.client, limit=limit)
+            fixes, more = await journeys_waiting_on_fixes(backend.client, limit=limit)
         except RPCError as error:
             log.warning("journeys waiting on a fix could not be listed", error=str(error))
-            fixes, unlisted = [], True
-        cut = cut or len(fixes) >= limit
+            fixes, more, unlisted = [], False, True
+        cut = cut or more
         found["fixes"] = [
             worklist.Waiting(f.journey_id, f.employee_id, "", f.school_id, "fixes",
                              f"{f.fix.record}: {f.fix.problem} (since "
