@@ -157,11 +157,16 @@ async def test_a_worker_will_not_poll_a_namespace_missing_a_search_attribute(
     try:
         address = env.client.service_client.config.target_host
         worker = await asyncio.create_subprocess_exec(
-            sys.executable, "worker.py",
+            sys.executable, str(Path(__file__).parents[1] / "worker.py"),
             env={**os.environ, "TEMPORAL_ADDRESS": address, "PATHWAYS_DATA_DIR": str(tmp_path)},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        out, err = await asyncio.wait_for(worker.communicate(), timeout=60)
+        try:
+            out, err = await asyncio.wait_for(worker.communicate(), timeout=60)
+        finally:
+            if worker.returncode is None:  # it polled after all, or hung: not left behind
+                worker.kill()
+                await worker.wait()
     finally:
         await env.shutdown()
     lines = err.decode().strip().splitlines()
