@@ -224,6 +224,7 @@ async def test_a_school_without_a_principal_holds_the_journey_until_hr_fixes_it(
         with pytest.raises(WorkflowUpdateFailedError) as idle:
             await retry(handle, OFFICE)
         assert code_of(idle.value) == "fix.not_waiting"
+        await keep_history(handle, "teacher_leader_waited_on_principal_fix_searchable")
         await handle.terminate("test over")
 
 
@@ -324,6 +325,7 @@ async def test_a_journey_withdrawn_before_hr_answers_never_says_it_waits_on_a_fi
         e.event_id for e in history.events if e.HasField("activity_task_failed_event_attributes")
     )
     assert accepted_update(history, "withdraw") < failed
+    await keep_history(handle, "teacher_leader_withdrawn_before_hr_answered")
     memos = [
         e for e in history.events if e.HasField("workflow_properties_modified_event_attributes")
     ]

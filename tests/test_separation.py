@@ -30,6 +30,7 @@ from tests.journey_kit import (
     OTHER_SCHOOL,
     SCHOOL,
     asked_after,
+    keep_history,
     running_worker,
     seed_district,
     waiting_on_fix,
@@ -181,6 +182,7 @@ async def test_a_separation_sent_while_the_commitment_waits_on_the_fellows_recor
             await asyncio.sleep(0.1)
         else:
             raise AssertionError(f"the held separation was not applied: {status}")
+        await keep_history(commitment, "service_commitment_held_hr_changes_while_starting")
         await commitment.terminate("test over")
     assert (status.standing, status.separated_on, status.held_hr_changes) == (
         Standing.BREACHED, today, 0,

@@ -148,6 +148,7 @@ async def test_separation_after_two_and_a_half_years_repays_pro_rata_once(
         await hr(handle, HrChange.SEPARATION, left, reason="took a job out of state")
         final = await started.result()
         await keep_history(handle, "service_commitment_breached_with_stage")
+        await keep_history(handle, "service_commitment_separation_answered_as_settled")
     assert final.standing is Standing.BREACHED
     assert final.repayment is not None
     assert (final.repayment.credited_months, final.repayment.owed_cents) == (30, 1_500_000)
