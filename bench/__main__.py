@@ -40,13 +40,21 @@ def parse() -> tuple[Options, set[int]]:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each measurement")
     parser.add_argument("--profile", action="store_true", help="profile the project's side")
     parser.add_argument("--cohort", type=int, help="scenario 4's cohort size (default 300)")
+    parser.add_argument(
+        "--way", type=int, action="append", choices=(1, 2, 3),
+        help="scenario 8: only these of its three ways (1 SDK slots, 2 shipped slots on the "
+        "main queue, 3 the bulk queue as apply-roster)",
+    )  # fmt: skip
     args = parser.parse_args()
     scale = 0.01 if args.quick else args.scale
     if not 0 < scale <= 1:
         parser.error("--scale takes a fraction in (0, 1]")
     if args.repeat < 1:
         parser.error("--repeat takes a positive number")
-    return Options(scale, args.repeat, args.profile, args.cohort), set(args.scenario or SCENARIOS)
+    ways = tuple(sorted(set(args.way))) if args.way else None
+    return Options(scale, args.repeat, args.profile, args.cohort, ways), set(
+        args.scenario or SCENARIOS
+    )
 
 
 async def main() -> None:

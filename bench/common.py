@@ -21,6 +21,7 @@ class Options:
     repeat: int = 3
     profile: bool = False
     cohort: int | None = None  # scenario 4's size, if not the scaled default
+    ways: tuple[int, ...] | None = None  # scenario 8's ways (1-based), if not all three
 
     def size(self, full: int, smallest: int = 1) -> int:
         return max(smallest, round(full * self.scale))

@@ -284,7 +284,8 @@ class Side:
 
 async def run(options: Options) -> None:
     size = options.size(FULL_ROSTER, smallest=200)
-    sides = [(Side.new(way.label), way) for way in WAYS]
+    chosen = [w for n, w in enumerate(WAYS, 1) if options.ways is None or n in options.ways]
+    sides = [(Side.new(way.label), way) for way in chosen]
     for rep in range(options.repeat):
         for side, way in sides:
             console.print(
