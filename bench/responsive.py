@@ -215,10 +215,12 @@ async def _measure(
     last = (-1, -1)
     pool = await open_database(url, max_size=1)
     try:
-        while unused and time.perf_counter() - began < DRAIN_LIMIT:
-            probe = asyncio.create_task(_probe(unused.pop(0), load))
+        while time.perf_counter() - began < DRAIN_LIMIT:
+            # Once the probes are used up (LOAD_PROBES of them), the drain is still timed.
+            probe = asyncio.create_task(_probe(unused.pop(0), load)) if unused else None
             await asyncio.sleep(PROBE_EVERY)
-            await probe
+            if probe is not None:
+                await probe
             # Worked through: every roster journey has stored its first events, and no more came
             # since the last probe (each then waits for the office's decision).
             now = await _roster_events(pool)
