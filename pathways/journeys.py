@@ -173,10 +173,10 @@ class WaitingOnFix:
 
 
 async def journeys_waiting_on_fixes(
-    client: Client, *, school_id: str | None = None, limit: int = 500
+    client: Client, *, limit: int = 500
 ) -> tuple[list[WaitingOnFix], bool]:
     """Running journeys carrying `WaitingOnFix` (one visibility query, no query to each): the
-    `limit` that have waited longest, and whether more wait. Optionally of one school. A
+    `limit` that have waited longest, and whether more wait. A
     journey whose memo cannot be read is left out with a warning. Journeys that began waiting
     on a build from before the attribute carry only the memo (`pathways ops stuck` reads every
     running journey's memo and lists those too)."""
@@ -188,10 +188,6 @@ async def journeys_waiting_on_fixes(
     from workflows.district import WAITING_ON_MEMO
 
     query = f"{WAITING_ON_FIX} IS NOT NULL AND ExecutionStatus = 'Running'"
-    if school_id is not None:
-        if "'" in school_id or "\\" in school_id:
-            raise ValueError(f"not a school id: {school_id!r}")
-        query += f" AND {search.SCHOOL_ID.name} = '{school_id}'"
     found: list[WaitingOnFix] = []
     # All of them, so the longest waits are the ones shown (visibility lists the newest first).
     async for w in client.list_workflows(query, rpc_timeout=timedelta(seconds=10)):
